@@ -1,0 +1,1 @@
+// The Lua plugin host lands here (issue 4).

@@ -1,0 +1,1 @@
+// The MCP server lands here (issue 3).
