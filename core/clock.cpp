@@ -1,0 +1,38 @@
+#include "core/clock.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+
+namespace verdict {
+
+std::string now_iso8601() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto days = floor<std::chrono::days>(now);
+  year_month_day date{days};
+  hh_mm_ss time{floor<milliseconds>(now - days)};
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),
+                static_cast<long>(time.minutes().count()),
+                static_cast<long>(time.seconds().count()),
+                static_cast<long>(time.subseconds().count()));
+  return buffer;
+}
+
+bool is_iso8601_utc(std::string_view text) {
+  static const std::regex pattern(
+      R"((\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|\+00:?00))?)");
+  if (text.size() > 40) return false;
+  std::match_results<std::string_view::const_iterator> match;
+  if (!std::regex_match(text.begin(), text.end(), match, pattern)) return false;
+  auto number = [&](int group) { return match[group].matched ? std::stoi(match[group].str()) : 0; };
+  std::chrono::year_month_day date{std::chrono::year(number(1)),
+                                   std::chrono::month(static_cast<unsigned>(number(2))),
+                                   std::chrono::day(static_cast<unsigned>(number(3)))};
+  return date.ok() && number(4) < 24 && number(5) < 60 && number(6) < 60;
+}
+
+}  // namespace verdict

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace verdict {
+
+/// The current UTC time as ISO 8601 with milliseconds: `2026-11-23T17:26:35.123Z`.
+std::string now_iso8601();
+
+/// True for an ISO 8601 UTC timestamp: `YYYY-MM-DD`, or with `THH:MM[:SS[.fff]]` and `Z` or
+/// `+00:00`, with calendar-valid fields.
+bool is_iso8601_utc(std::string_view text);
+
+}  // namespace verdict

@@ -1,0 +1,307 @@
+#include "core/engine.hpp"
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/slug.hpp"
+#include "core/validator.hpp"
+
+namespace verdict {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+std::string status_of(const json::object& entity) {
+  const auto* status = entity.if_contains("status");
+  return status && status->is_string() ? std::string(status->get_string()) : std::string{};
+}
+
+// Unique-constraint failures that slip past the explicit checks (a race with another writer)
+// still reach the caller as a conflict rather than an internal error.
+[[noreturn]] void rethrow_storage(const sqlite::StorageError& error) {
+  if (error.code() == SQLITE_CONSTRAINT_UNIQUE || error.code() == SQLITE_CONSTRAINT_PRIMARYKEY)
+    throw Error(ErrorCode::kConflict, std::string("conflict: ") + error.what());
+  throw;
+}
+
+}  // namespace
+
+Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {}
+
+Engine::Engine(const std::string& path, Schema schema)
+    : schema_(std::move(schema)), store_(std::make_unique<Store>(path, schema_)) {}
+
+void Engine::add_custom_verb(std::string_view noun, Verb verb, VerbHandler handler) {
+  verb.kind = VerbKind::kCustom;
+  std::string key = std::string(noun) + "." + verb.name;
+  schema_.add_verb(noun, std::move(verb));
+  handlers_[key] = std::move(handler);
+}
+
+json::object Engine::load(const Noun& noun, std::string_view id_or_slug) {
+  if (id_or_slug.empty()) invalid("id", "required for this verb");
+  auto entity = store_->get(noun, id_or_slug);
+  if (!entity)
+    throw Error(
+        ErrorCode::kNotFound,
+        "id: no " + noun.name + " with id or slug '" + std::string(id_or_slug.substr(0, 100)) + "'",
+        "id");
+  return std::move(*entity);
+}
+
+json::object Engine::get(std::string_view noun_name, std::string_view id_or_slug,
+                         bool with_history) {
+  const Noun& noun = schema_.noun(noun_name);
+  json::object entity = load(noun, id_or_slug);
+  if (with_history) {
+    json::array history;
+    for (const auto& event : store_->history(entity.at("id").get_string()))
+      history.push_back(to_json(event));
+    entity["history"] = std::move(history);
+  }
+  return entity;
+}
+
+FindResult Engine::find(std::string_view noun_name, const FindQuery& query) {
+  return store_->find(schema_.noun(noun_name), query);
+}
+
+void Engine::check_transition(const Noun& noun, const Verb& verb, const json::object& entity) {
+  if (verb.from.empty() || !noun.has_status()) return;
+  std::string status = status_of(entity);
+  if (std::find(verb.from.begin(), verb.from.end(), status) != verb.from.end()) return;
+  std::vector<std::string> allowed;
+  for (const auto& other : noun.verbs)
+    if (!other.from.empty() &&
+        std::find(other.from.begin(), other.from.end(), status) != other.from.end())
+      allowed.push_back(other.name);
+  throw Error(ErrorCode::kInvalidTransition,
+              "cannot " + verb.name + " " + noun.name + " " +
+                  std::string(entity.at("id").get_string()) + ": it is " + status + " and " +
+                  verb.name + " needs " + join(verb.from) +
+                  (allowed.empty() ? "; no state change is allowed from " + status
+                                   : "; allowed from " + status + ": " + join(allowed)),
+              "verb");
+}
+
+json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbRequest& request,
+                             const json::object* current) {
+  json::object entity = current ? *current : json::object{};
+  bool merge_data = verb.kind == VerbKind::kCreate || verb.kind == VerbKind::kTransition ||
+                    (verb.kind == VerbKind::kUpdate && !verb.apply);
+  if (merge_data) {
+    for (const auto& [key, value] : request.data) {
+      if (key == "version") continue;
+      if (is_meta_field(key)) invalid(std::string(key), "is set by Verdict and cannot be written");
+      if (key == "status" && noun.has_status() && verb.kind != VerbKind::kCreate)
+        invalid(
+            "status", "changes only through verbs (" + noun.name + " verbs: " + [&] {
+              std::vector<std::string> names;
+              for (const auto& v : noun.verbs)
+                if (v.to) names.push_back(v.name);
+              return join(names);
+            }() + ")");
+      if (value.is_null()) {
+        entity.erase(key);
+      } else {
+        entity[key] = value;
+      }
+    }
+  }
+  if (verb.kind == VerbKind::kCreate) {
+    entity["id"] = new_id(noun.id_prefix);
+    if (noun.has_status()) {
+      const auto* status = entity.if_contains("status");
+      if (status && *status != json::value(noun.initial_status()))
+        invalid("status", "a new " + noun.name + " starts as " + noun.initial_status() +
+                              "; change it with verbs");
+      entity["status"] = noun.initial_status();
+    }
+    entity["version"] = 0;
+    entity["createdAt"] = now_iso8601();
+  }
+  if (verb.apply) verb.apply(noun, entity, request.data);
+  if (verb.to) entity["status"] = *verb.to;
+  entity["updatedAt"] = now_iso8601();
+  if (!entity.contains("createdAt")) entity["createdAt"] = entity["updatedAt"];
+  return entity;
+}
+
+void Engine::validate(const Noun& noun, json::object& entity, const json::object* current) {
+  // Slugs are derived from the slug source and made unique with a numeric suffix.
+  if (!noun.slug_source.empty() && noun.field("slug")) {
+    const auto* slug = entity.if_contains("slug");
+    const auto* source = entity.if_contains(noun.slug_source);
+    if ((!slug || slug->is_null()) && source && source->is_string()) {
+      std::string base = slugify(source->get_string());
+      if (base.empty()) base = noun.id_prefix;
+      std::string candidate = base;
+      for (int suffix = 2; store_->find_unique(noun, *noun.field("slug"), candidate); ++suffix)
+        candidate = base + "-" + std::to_string(suffix);
+      entity["slug"] = candidate;
+    } else if (slug && slug->is_string() && slugify(slug->get_string()) != slug->get_string()) {
+      invalid("slug", "must be lower-case letters, digits and single dashes, e.g. '" +
+                          slugify(slug->get_string()) + "'");
+    }
+  }
+  validate_entity(schema_, noun, entity, [this](const Noun& target, std::string_view id) {
+    return store_->exists(target, id);
+  });
+  std::string id(entity.at("id").get_string());
+  for (const auto& field : noun.fields) {
+    if (!field.unique) continue;
+    const auto* value = entity.if_contains(field.name);
+    if (!value || !value->is_string()) continue;
+    if (current && current->if_contains(field.name) && *current->if_contains(field.name) == *value)
+      continue;
+    if (auto owner = store_->find_unique(noun, field, value->get_string()); owner && *owner != id)
+      throw Error(
+          ErrorCode::kConflict,
+          field.name + ": '" + std::string(value->get_string()) + "' is already used by " + *owner,
+          field.name);
+  }
+}
+
+json::value Engine::execute(const VerbRequest& request) {
+  if (request.depth > kMaxDepth)
+    throw Error(ErrorCode::kLimitExceeded,
+                "hook recursion deeper than " + std::to_string(kMaxDepth) + " verbs (at " +
+                    request.noun + "." + request.verb + "); a hook is probably triggering itself");
+  const Noun& noun = schema_.noun(request.noun);
+  const Verb* verb = noun.verb(request.verb);
+  if (!verb) {
+    std::vector<std::string> names;
+    for (const auto& v : noun.verbs) names.push_back(v.name);
+    throw Error(ErrorCode::kNotFound,
+                "verb: " + noun.name + " has no verb '" + request.verb.substr(0, 100) +
+                    "' (verbs: " + join(names) + ")",
+                "verb");
+  }
+  if (verb->kind == VerbKind::kCustom) return execute_custom(noun, *verb, request);
+
+  std::optional<json::object> current;
+  if (verb->needs_entity) current = load(noun, request.id);
+  std::optional<std::int64_t> expected_version;
+  if (const auto* version = request.data.if_contains("version")) {
+    if (!version->is_int64() && !version->is_uint64())
+      invalid("version", "expected an integer version");
+    expected_version = version->to_number<std::int64_t>();
+    if (current && *expected_version != current->at("version").to_number<std::int64_t>())
+      throw Error(ErrorCode::kConflict,
+                  "version: " + noun.name + " " + std::string(current->at("id").get_string()) +
+                      " is at version " +
+                      std::to_string(current->at("version").to_number<std::int64_t>()) + ", not " +
+                      std::to_string(*expected_version) + "; get it again and retry",
+                  "version");
+  }
+  if (current) check_transition(noun, *verb, *current);
+
+  json::object entity = verb->kind == VerbKind::kDelete
+                            ? *current
+                            : propose(noun, *verb, request, current ? &*current : nullptr);
+  if (verb->kind != VerbKind::kDelete) validate(noun, entity, current ? &*current : nullptr);
+
+  HookContext context{noun, *verb, request};
+  if (hooks_) {
+    if (auto modified = hooks_->before(context, entity)) {
+      // A hook may change fields, not identity or state: those stay as the pipeline set them.
+      for (const char* kept : {"id", "version", "createdAt", "updatedAt", "status"}) {
+        if (const auto* value = entity.if_contains(kept)) {
+          (*modified)[kept] = *value;
+        } else {
+          modified->erase(kept);
+        }
+      }
+      entity = std::move(*modified);
+      if (verb->kind != VerbKind::kDelete) validate(noun, entity, current ? &*current : nullptr);
+    }
+  }
+
+  std::int64_t previous_version = current ? current->at("version").to_number<std::int64_t>() : 0;
+  if (verb->kind != VerbKind::kDelete) entity["version"] = previous_version + 1;
+  try {
+    sqlite::Transaction transaction(store_->db());
+    switch (verb->kind) {
+      case VerbKind::kCreate:
+        store_->insert(noun, entity);
+        break;
+      case VerbKind::kDelete:
+        store_->remove(noun, entity.at("id").get_string());
+        break;
+      default:
+        store_->update(noun, entity, previous_version);
+    }
+    EventRecord event;
+    event.type = noun.name + "." + verb->event;
+    event.noun = noun.name;
+    event.entity_id = entity.at("id").get_string();
+    event.verb = verb->name;
+    event.data = request.data;
+    event.actor = request.actor;
+    store_->append_event(event);
+    transaction.commit();
+  } catch (const sqlite::StorageError& error) {
+    rethrow_storage(error);
+  }
+
+  run_after_hooks(context, entity);
+  if (verb->kind == VerbKind::kDelete)
+    return json::object{{"id", entity.at("id")}, {"deleted", true}};
+  return entity;
+}
+
+json::value Engine::execute_custom(const Noun& noun, const Verb& verb, const VerbRequest& request) {
+  auto handler = handlers_.find(noun.name + "." + verb.name);
+  if (handler == handlers_.end())
+    throw Error(ErrorCode::kInternal, noun.name + "." + verb.name + " has no implementation");
+  std::optional<json::object> current;
+  if (verb.needs_entity) {
+    current = load(noun, request.id);
+    check_transition(noun, verb, *current);
+  }
+  HookContext context{noun, verb, request};
+  if (hooks_ && current) hooks_->before(context, *current);
+  json::value result;
+  try {
+    sqlite::Transaction transaction(store_->db());
+    result = handler->second(*this, noun, request, current ? &*current : nullptr);
+    transaction.commit();
+  } catch (const sqlite::StorageError& error) {
+    rethrow_storage(error);
+  }
+  if (current) run_after_hooks(context, load(noun, current->at("id").get_string()));
+  return result;
+}
+
+void Engine::run_after_hooks(const HookContext& context, const json::object& entity) {
+  if (!hooks_) return;
+  for (const auto& failure : hooks_->after(context, entity, *this)) {
+    log(LogLevel::kWarning, "after hook " + failure.hook + " failed on " + context.noun.name + "." +
+                                context.verb.name + ": " + failure.message);
+    try {
+      sqlite::Transaction transaction(store_->db());
+      EventRecord event;
+      event.type = context.noun.name + ".HookFailed";
+      event.noun = context.noun.name;
+      event.entity_id = entity.at("id").get_string();
+      event.verb = context.verb.name;
+      event.data = {{"hook", failure.hook}, {"error", failure.message}};
+      event.actor = context.request.actor;
+      store_->append_event(event);
+      transaction.commit();
+    } catch (const std::exception& error) {
+      log(LogLevel::kError, std::string("cannot record hook failure: ") + error.what());
+    }
+  }
+}
+
+}  // namespace verdict

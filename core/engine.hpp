@@ -1,0 +1,108 @@
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/schema.hpp"
+#include "core/store.hpp"
+
+namespace verdict {
+
+class Engine;
+
+/// One verb invocation: `do {type, verb, id?, data?}`.
+struct VerbRequest {
+  std::string noun;
+  std::string verb;
+  std::string id;  ///< id or slug; empty for create and collection verbs
+  boost::json::object data;
+  std::string actor;  ///< the acting client, recorded in the event log
+  int depth = 0;      ///< nesting through after hooks; bounded by Engine::kMaxDepth
+};
+
+/// What a hook is told about the verb it runs for.
+struct HookContext {
+  const Noun& noun;
+  const Verb& verb;
+  const VerbRequest& request;
+};
+
+/// A failed after hook: the verb stands, the failure is logged and recorded as an event.
+struct HookFailure {
+  std::string hook;  ///< e.g. `hooks/concluded-rollout.lua:12`
+  std::string message;
+};
+
+/// The hook interface the verb pipeline calls: validate -> before -> persist -> after.
+/// The Lua plugin host implements it; tests use doubles.
+class HookRunner {
+ public:
+  virtual ~HookRunner() = default;
+
+  /// Runs the verb's before hooks in load order on the entity as it will be written. Throws
+  /// Error(kHookRejected) to refuse the verb; returns a replacement entity to modify it.
+  virtual std::optional<boost::json::object> before(const HookContext& context,
+                                                    const boost::json::object& entity) = 0;
+
+  /// Runs the after hooks once the verb has committed. `engine` serves nested verbs (with
+  /// request depth + 1). Failures are returned, not thrown: they never undo the verb.
+  virtual std::vector<HookFailure> after(const HookContext& context,
+                                         const boost::json::object& entity, Engine& engine) = 0;
+};
+
+/// A verb implemented in C++ rather than by the generic pipeline (assign, track, analyze, ...).
+/// It receives the current entity (when the verb needs one) and runs inside the verb's
+/// transaction; it writes through `engine.store()` and returns the verb's result.
+using VerbHandler = std::function<boost::json::value(
+    Engine& engine, const Noun& noun, const VerbRequest& request, boost::json::object* entity)>;
+
+/// The verb pipeline over the store: every change to an entity goes through execute().
+/// Not thread-safe: one executor thread owns an Engine.
+class Engine {
+ public:
+  static constexpr int kMaxDepth = 8;
+
+  /// Opens the store at `path` (":memory:" for tests) with the built-in schema.
+  explicit Engine(const std::string& path);
+  Engine(const std::string& path, Schema schema);
+
+  /// Runs a verb. Throws Error on bad input, refused transitions, hook rejections and
+  /// conflicts; a thrown verb has changed nothing.
+  boost::json::value execute(const VerbRequest& request);
+
+  /// The entity by id or slug, with its event history when `with_history`.
+  boost::json::object get(std::string_view noun, std::string_view id_or_slug,
+                          bool with_history = false);
+  FindResult find(std::string_view noun, const FindQuery& query);
+
+  void set_hooks(std::shared_ptr<HookRunner> hooks) { hooks_ = std::move(hooks); }
+  const std::shared_ptr<HookRunner>& hooks() const { return hooks_; }
+
+  /// Declares a verb with a C++ implementation on a noun (kind kCustom).
+  void add_custom_verb(std::string_view noun, Verb verb, VerbHandler handler);
+
+  Schema& schema() { return schema_; }
+  Store& store() { return *store_; }
+
+ private:
+  boost::json::object load(const Noun& noun, std::string_view id_or_slug);
+  boost::json::object propose(const Noun& noun, const Verb& verb, const VerbRequest& request,
+                              const boost::json::object* current);
+  void check_transition(const Noun& noun, const Verb& verb, const boost::json::object& entity);
+  void validate(const Noun& noun, boost::json::object& entity, const boost::json::object* current);
+  void run_after_hooks(const HookContext& context, const boost::json::object& entity);
+  boost::json::value execute_custom(const Noun& noun, const Verb& verb, const VerbRequest& request);
+
+  Schema schema_;
+  std::unique_ptr<Store> store_;
+  std::shared_ptr<HookRunner> hooks_;
+  std::map<std::string, VerbHandler, std::less<>> handlers_;  ///< keyed `Noun.verb`
+};
+
+}  // namespace verdict

@@ -1,0 +1,126 @@
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace verdict {
+
+enum class FieldType { kString, kNumber, kBoolean, kDatetime, kJson, kEnum, kRelation };
+
+const char* to_string(FieldType type) noexcept;
+
+/// One declared field of a noun.
+struct Field {
+  std::string name;
+  FieldType type = FieldType::kString;
+  bool required = false;
+  bool unique = false;
+  bool indexed = false;
+  std::vector<std::string> enum_values;  ///< for kEnum
+  std::string target;                    ///< for kRelation: the noun, or "*" for any noun
+  std::optional<double> min;             ///< for kNumber
+  std::optional<double> max;             ///< for kNumber
+  std::string description;
+};
+
+/// Parses the seed's field notation: `string`, `string!` (required), `string##` (unique and
+/// indexed), `number`, `boolean`, `datetime`, `json`, `A | B | C` (enum), `-> Noun` (relation).
+Field parse_field(std::string name, std::string_view spec, std::string description = {});
+
+struct Noun;
+
+/// What a verb does to the entity it acts on, before validation and hooks.
+/// `entity` is the proposed entity (a copy of the stored one, or the new one for create) and
+/// `data` the verb's arguments; the function edits `entity` in place.
+using VerbApply = std::function<void(const Noun& noun, boost::json::object& entity,
+                                     const boost::json::object& data)>;
+
+enum class VerbKind {
+  kCreate,      ///< inserts a new entity
+  kUpdate,      ///< changes fields
+  kDelete,      ///< removes the entity
+  kTransition,  ///< moves the status state machine (and may change fields)
+  kCustom,      ///< runs a handler registered with the engine (assign, track, analyze, ...)
+};
+
+struct Verb {
+  std::string name;   ///< `start`
+  std::string event;  ///< `Started`: the event type suffix
+  VerbKind kind = VerbKind::kTransition;
+  std::vector<std::string> from;     ///< statuses the verb is allowed from; empty: any
+  std::optional<std::string> to;     ///< the status it sets
+  std::vector<std::string> aliases;  ///< other names accepted for the verb (`launch`)
+  bool needs_entity = true;          ///< false for create and collection verbs (summary)
+  VerbApply apply;                   ///< field changes beyond the status
+  std::string description;
+  std::vector<Field> params;  ///< documented arguments beyond the noun's own fields
+  std::string before_hook;    ///< `starting`
+  std::string after_hook;     ///< `started`
+};
+
+/// Derives the before-hook name (`starting`, `rollingOut`, `addingVariant`) and after-hook
+/// name (`started`, `rolledOut`, `addedVariant`) from a camelCase verb name.
+std::string before_hook_name(std::string_view verb);
+std::string after_hook_name(std::string_view verb);
+
+/// Extra validation a noun needs beyond field types (e.g. the shape of Experiment.variants).
+using NounValidator = std::function<void(const boost::json::object& entity)>;
+
+struct Noun {
+  std::string name;       ///< `FeatureFlag`
+  std::string id_prefix;  ///< `featureFlag`
+  std::string table;      ///< `feature_flag`
+  std::string description;
+  std::vector<Field> fields;
+  std::vector<Verb> verbs;
+  std::vector<NounValidator> validators;
+  std::string slug_source;  ///< when set, `slug` is derived from this field
+
+  const Field* field(std::string_view name) const;
+  /// Resolves a verb by name or alias.
+  const Verb* verb(std::string_view name) const;
+  bool has_status() const { return field("status") != nullptr; }
+  /// The status a new entity starts in: the first value of the status enum.
+  std::string initial_status() const;
+};
+
+/// The set of nouns Verdict knows. Nouns and verbs are data: plugins add fields and verbs at
+/// run time, and the store migrates tables to match.
+class Schema {
+ public:
+  /// Verdict's own nouns: Experiment, FeatureFlag, Event, Metric, Activity, Organization, Contact.
+  static Schema builtin();
+
+  const Noun* find(std::string_view name) const;
+  /// Like find, but throws a not-found error listing the known nouns.
+  const Noun& noun(std::string_view name) const;
+  /// The noun whose ids start with `prefix_`.
+  const Noun* noun_for_id(std::string_view id) const;
+  const std::vector<std::unique_ptr<Noun>>& nouns() const { return nouns_; }
+  std::vector<std::string> noun_names() const;
+
+  Noun& add_noun(Noun noun);
+  /// Adds a verb to a noun; throws if a verb of that name already exists.
+  void add_verb(std::string_view noun, Verb verb);
+  /// Adds a field to a noun; throws if the field exists with another type.
+  void add_field(std::string_view noun, Field field);
+
+ private:
+  // unique_ptr keeps Noun addresses stable while plugins add nouns.
+  std::vector<std::unique_ptr<Noun>> nouns_;
+};
+
+/// Builds a verb with default hook names and event derived from its name.
+Verb make_verb(std::string name, VerbKind kind, std::string event, std::string description = {});
+
+/// JSON description of a noun (fields, types, verbs, state machine) for resources and tool schemas.
+boost::json::object describe(const Noun& noun);
+
+}  // namespace verdict

@@ -1,0 +1,181 @@
+#include "core/sqlite.hpp"
+
+#include <atomic>
+#include <regex>
+
+namespace verdict::sqlite {
+
+Statement::~Statement() {
+  if (statement_ != nullptr) {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+}
+
+Statement& Statement::bind(int index, std::nullptr_t) {
+  if (int rc = sqlite3_bind_null(statement_, index); rc != SQLITE_OK) db_->fail(rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  if (int rc = sqlite3_bind_int64(statement_, index, value); rc != SQLITE_OK) db_->fail(rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, double value) {
+  if (int rc = sqlite3_bind_double(statement_, index, value); rc != SQLITE_OK)
+    db_->fail(rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  int rc = sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  if (rc != SQLITE_OK) db_->fail(rc, "bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(statement_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_->fail(rc, sqlite3_sql(statement_));
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+}
+
+int Statement::column_count() const {
+  return sqlite3_column_count(statement_);
+}
+int Statement::column_type(int column) const {
+  return sqlite3_column_type(statement_, column);
+}
+std::int64_t Statement::column_int(int column) const {
+  return sqlite3_column_int64(statement_, column);
+}
+double Statement::column_double(int column) const {
+  return sqlite3_column_double(statement_, column);
+}
+std::string Statement::column_text(int column) const {
+  const auto* text = sqlite3_column_text(statement_, column);
+  if (text == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
+}
+std::string_view Statement::column_name(int column) const {
+  return sqlite3_column_name(statement_, column);
+}
+
+namespace {
+
+// REGEXP for `$regex` filters. Patterns are compiled once per statement through SQLite's
+// auxiliary data; a pattern that does not compile is reported as an error, not a silent miss.
+void regexp_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  auto* pattern = static_cast<std::regex*>(sqlite3_get_auxdata(context, 0));
+  if (pattern == nullptr) {
+    const auto* text = sqlite3_value_text(argv[0]);
+    if (text == nullptr) return sqlite3_result_int(context, 0);
+    try {
+      pattern = new std::regex(reinterpret_cast<const char*>(text), std::regex::ECMAScript);
+    } catch (const std::regex_error& error) {
+      return sqlite3_result_error(context, "$regex: invalid pattern", -1);
+    }
+    sqlite3_set_auxdata(context, 0, pattern, [](void* p) { delete static_cast<std::regex*>(p); });
+  }
+  const auto* subject = sqlite3_value_text(argv[1]);
+  if (subject == nullptr) return sqlite3_result_int(context, 0);
+  try {
+    sqlite3_result_int(context,
+                       std::regex_search(reinterpret_cast<const char*>(subject), *pattern) ? 1 : 0);
+  } catch (const std::regex_error&) {
+    sqlite3_result_error(context, "$regex: pattern too complex for this value", -1);
+  }
+}
+
+}  // namespace
+
+Database::Database(const std::string& path) {
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    throw StorageError(rc, "cannot open database " + path + ": " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_create_function_v2(db_, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                             regexp_function, nullptr, nullptr, nullptr);
+  // WAL with synchronous=NORMAL: a committed transaction survives a process crash, which is
+  // the durability Verdict promises; FULL would add an fsync per commit for power loss.
+  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+}
+
+Database::~Database() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+Statement Database::prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    sqlite3_stmt* statement = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+    if (rc != SQLITE_OK) fail(rc, sql);
+    it = cache_.emplace(std::string(sql), statement).first;
+  }
+  return Statement(it->second.get(), *this);
+}
+
+void Database::exec(const std::string& sql) {
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    throw StorageError(rc, text + " (in: " + sql.substr(0, 200) + ")");
+  }
+}
+
+void Database::fail(int code, std::string_view context) const {
+  throw StorageError(sqlite3_extended_errcode(db_), std::string(sqlite3_errmsg(db_)) + " (in: " +
+                                                        std::string(context.substr(0, 200)) + ")");
+  (void)code;
+}
+
+Transaction::Transaction(Database& database) : db_(database) {
+  if (db_.in_transaction()) {
+    static std::atomic<std::uint64_t> counter{0};
+    savepoint_ = "sp" + std::to_string(++counter);
+    db_.exec("SAVEPOINT " + savepoint_);
+  } else {
+    db_.prepare("BEGIN IMMEDIATE").run();
+  }
+}
+
+Transaction::~Transaction() {
+  if (done_) return;
+  // Destructors never throw: a failed rollback leaves SQLite to roll back on close.
+  if (savepoint_.empty()) {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  } else {
+    std::string sql = "ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_;
+    sqlite3_exec(db_.handle(), sql.c_str(), nullptr, nullptr, nullptr);
+  }
+}
+
+void Transaction::commit() {
+  if (savepoint_.empty()) {
+    db_.prepare("COMMIT").run();
+  } else {
+    db_.exec("RELEASE " + savepoint_);
+  }
+  done_ = true;
+}
+
+}  // namespace verdict::sqlite

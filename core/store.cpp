@@ -1,0 +1,334 @@
+#include "core/store.hpp"
+
+#include <cmath>
+#include <set>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/filter.hpp"
+
+namespace verdict {
+
+namespace json = boost::json;
+
+namespace {
+
+const char* column_type(FieldType type) {
+  switch (type) {
+    case FieldType::kNumber:
+      return "NUMERIC";
+    case FieldType::kBoolean:
+      return "INTEGER";
+    default:
+      return "TEXT";
+  }
+}
+
+void bind_value(sqlite::Statement& statement, int index, const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::null:
+      statement.bind(index, nullptr);
+      break;
+    case json::kind::bool_:
+      statement.bind(index, value.get_bool() ? 1 : 0);
+      break;
+    case json::kind::int64:
+      statement.bind(index, value.get_int64());
+      break;
+    case json::kind::uint64:
+      statement.bind(index, static_cast<double>(value.get_uint64()));
+      break;
+    case json::kind::double_:
+      statement.bind(index, value.get_double());
+      break;
+    case json::kind::string:
+      statement.bind(index, std::string_view(value.get_string()));
+      break;
+    default:
+      statement.bind(index, json::serialize(value));
+      break;
+  }
+}
+
+// Field values bind by their declared type: json fields are stored as JSON text.
+void bind_field(sqlite::Statement& statement, int index, const Field& field,
+                const json::value* value) {
+  if (!value || value->is_null()) return (void)statement.bind(index, nullptr);
+  if (field.type == FieldType::kJson) return (void)statement.bind(index, json::serialize(*value));
+  bind_value(statement, index, *value);
+}
+
+json::value read_number(const sqlite::Statement& statement, int column) {
+  if (statement.column_type(column) == SQLITE_INTEGER) return statement.column_int(column);
+  double number = statement.column_double(column);
+  // NUMERIC affinity keeps integral values as integers; this catches the rest.
+  if (std::trunc(number) == number && std::fabs(number) < 9e15)
+    return static_cast<std::int64_t>(number);
+  return number;
+}
+
+std::string encode_cursor(std::int64_t offset, std::size_t fingerprint) {
+  return std::to_string(offset) + "." + std::to_string(fingerprint % 1000000007);
+}
+
+std::int64_t decode_cursor(const std::string& cursor, std::size_t fingerprint) {
+  if (cursor.empty()) return 0;
+  auto dot = cursor.find('.');
+  try {
+    if (dot != std::string::npos && cursor.size() < 40 &&
+        cursor.substr(dot + 1) == std::to_string(fingerprint % 1000000007)) {
+      std::size_t used = 0;
+      std::int64_t offset = std::stoll(cursor.substr(0, dot), &used);
+      if (used == dot && offset >= 0) return offset;
+    }
+  } catch (const std::exception&) {
+  }
+  invalid("cursor", "not a cursor from this query (pass back nextCursor unchanged)");
+}
+
+}  // namespace
+
+json::object to_json(const EventRecord& event) {
+  json::object out;
+  out["sequence"] = event.sequence;
+  out["type"] = event.type;
+  out["noun"] = event.noun;
+  out["entityId"] = event.entity_id;
+  out["verb"] = event.verb;
+  out["data"] = event.data;
+  if (!event.actor.empty()) out["actor"] = event.actor;
+  out["at"] = event.at;
+  return out;
+}
+
+Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_(schema) {
+  db_.exec(R"(
+    CREATE TABLE IF NOT EXISTS event_log (
+      sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+      type TEXT NOT NULL, noun TEXT NOT NULL, entity_id TEXT NOT NULL, verb TEXT NOT NULL,
+      data TEXT NOT NULL, actor TEXT, at TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS event_log_entity ON event_log(entity_id, sequence);
+    CREATE TRIGGER IF NOT EXISTS event_log_no_update BEFORE UPDATE ON event_log
+      BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS event_log_no_delete BEFORE DELETE ON event_log
+      BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;)");
+  migrate();
+}
+
+void Store::migrate() {
+  for (const auto& noun : schema_.nouns()) {
+    std::string table = quote_identifier(noun->table);
+    db_.exec("CREATE TABLE IF NOT EXISTS " + table +
+             " (\"id\" TEXT PRIMARY KEY, \"version\" INTEGER NOT NULL, \"createdAt\" TEXT NOT NULL,"
+             " \"updatedAt\" TEXT NOT NULL)");
+    std::set<std::string> columns;
+    {
+      auto info = db_.prepare("SELECT name FROM pragma_table_info(?)");
+      info.bind(1, noun->table);
+      while (info.step()) columns.insert(info.column_text(0));
+    }
+    for (const auto& field : noun->fields) {
+      if (!columns.contains(field.name))
+        db_.exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(field.name) + " " +
+                 column_type(field.type));
+      if (field.indexed || field.unique) {
+        std::string index = quote_identifier(noun->table + "_" + field.name);
+        db_.exec(std::string("CREATE ") + (field.unique ? "UNIQUE " : "") + "INDEX IF NOT EXISTS " +
+                 index + " ON " + table + "(" + quote_identifier(field.name) + ")");
+      }
+    }
+  }
+}
+
+std::string Store::select_sql(const Noun& noun) const {
+  std::string sql = "SELECT \"id\", \"version\", \"createdAt\", \"updatedAt\"";
+  for (const auto& field : noun.fields) sql += ", " + quote_identifier(field.name);
+  return sql + " FROM " + quote_identifier(noun.table);
+}
+
+json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {
+  json::object entity;
+  entity["id"] = statement.column_text(0);
+  for (std::size_t i = 0; i < noun.fields.size(); ++i) {
+    int column = static_cast<int>(i) + 4;
+    if (statement.is_null(column)) continue;
+    const Field& field = noun.fields[i];
+    switch (field.type) {
+      case FieldType::kNumber:
+        entity[field.name] = read_number(statement, column);
+        break;
+      case FieldType::kBoolean:
+        entity[field.name] = statement.column_int(column) != 0;
+        break;
+      case FieldType::kJson:
+        entity[field.name] = json::parse(statement.column_text(column));
+        break;
+      default:
+        entity[field.name] = statement.column_text(column);
+    }
+  }
+  entity["version"] = statement.column_int(1);
+  entity["createdAt"] = statement.column_text(2);
+  entity["updatedAt"] = statement.column_text(3);
+  return entity;
+}
+
+std::optional<json::object> Store::get(const Noun& noun, std::string_view id_or_slug) {
+  std::string sql = select_sql(noun) + " WHERE \"id\" = ?";
+  bool by_slug = noun.field("slug") != nullptr;
+  if (by_slug) sql += " OR \"slug\" = ?";
+  auto statement = db_.prepare(sql + " LIMIT 1");
+  statement.bind(1, id_or_slug);
+  if (by_slug) statement.bind(2, id_or_slug);
+  if (!statement.step()) return std::nullopt;
+  return read_row(noun, statement);
+}
+
+bool Store::exists(const Noun& noun, std::string_view id) {
+  auto statement =
+      db_.prepare("SELECT 1 FROM " + quote_identifier(noun.table) + " WHERE \"id\" = ?");
+  statement.bind(1, id);
+  return statement.step();
+}
+
+std::optional<std::string> Store::find_unique(const Noun& noun, const Field& field,
+                                              std::string_view value) {
+  auto statement = db_.prepare("SELECT \"id\" FROM " + quote_identifier(noun.table) + " WHERE " +
+                               quote_identifier(field.name) + " = ?");
+  statement.bind(1, value);
+  if (!statement.step()) return std::nullopt;
+  return statement.column_text(0);
+}
+
+FindResult Store::find(const Noun& noun, const FindQuery& query) {
+  if (query.limit < 1 || query.limit > kMaxLimit) invalid("limit", "must be between 1 and 1000");
+  SqlCondition where = compile_filter(noun, query.filter);
+  std::string order = compile_sort(noun, query.sort);
+  std::size_t fingerprint =
+      std::hash<std::string>{}(noun.name + "|" + json::serialize(query.filter) + "|" + order);
+  std::int64_t offset = decode_cursor(query.cursor, fingerprint);
+
+  // One extra row tells whether another page exists without a COUNT.
+  auto statement = db_.prepare(select_sql(noun) + " WHERE " + where.sql + " ORDER BY " + order +
+                               " LIMIT ? OFFSET ?");
+  int index = 1;
+  for (const auto& param : where.params) bind_value(statement, index++, param);
+  statement.bind(index++, query.limit + 1);
+  statement.bind(index, offset);
+  FindResult result;
+  while (statement.step()) {
+    if (static_cast<std::int64_t>(result.items.size()) == query.limit) {
+      result.next_cursor = encode_cursor(offset + query.limit, fingerprint);
+      break;
+    }
+    result.items.push_back(read_row(noun, statement));
+  }
+  return result;
+}
+
+std::int64_t Store::count(const Noun& noun, const json::object& filter) {
+  SqlCondition where = compile_filter(noun, filter);
+  auto statement =
+      db_.prepare("SELECT COUNT(*) FROM " + quote_identifier(noun.table) + " WHERE " + where.sql);
+  int index = 1;
+  for (const auto& param : where.params) bind_value(statement, index++, param);
+  statement.step();
+  return statement.column_int(0);
+}
+
+void Store::insert(const Noun& noun, const json::object& entity) {
+  std::string columns = "\"id\", \"version\", \"createdAt\", \"updatedAt\"";
+  std::string values = "?, ?, ?, ?";
+  for (const auto& field : noun.fields) {
+    columns += ", " + quote_identifier(field.name);
+    values += ", ?";
+  }
+  auto statement = db_.prepare("INSERT INTO " + quote_identifier(noun.table) + " (" + columns +
+                               ") VALUES (" + values + ")");
+  statement.bind(1, std::string_view(entity.at("id").get_string()));
+  statement.bind(2, entity.at("version").to_number<std::int64_t>());
+  statement.bind(3, std::string_view(entity.at("createdAt").get_string()));
+  statement.bind(4, std::string_view(entity.at("updatedAt").get_string()));
+  int index = 5;
+  for (const auto& field : noun.fields)
+    bind_field(statement, index++, field, entity.if_contains(field.name));
+  statement.run();
+}
+
+void Store::update(const Noun& noun, const json::object& entity, std::int64_t expected_version) {
+  std::string assignments = "\"version\" = ?, \"updatedAt\" = ?";
+  for (const auto& field : noun.fields) assignments += ", " + quote_identifier(field.name) + " = ?";
+  auto statement = db_.prepare("UPDATE " + quote_identifier(noun.table) + " SET " + assignments +
+                               " WHERE \"id\" = ? AND \"version\" = ?");
+  statement.bind(1, entity.at("version").to_number<std::int64_t>());
+  statement.bind(2, std::string_view(entity.at("updatedAt").get_string()));
+  int index = 3;
+  for (const auto& field : noun.fields)
+    bind_field(statement, index++, field, entity.if_contains(field.name));
+  statement.bind(index++, std::string_view(entity.at("id").get_string()));
+  statement.bind(index, expected_version);
+  statement.run();
+  if (db_.changes() != 1)
+    throw Error(ErrorCode::kConflict,
+                "version: " + noun.name + " " + std::string(entity.at("id").get_string()) +
+                    " changed since version " + std::to_string(expected_version) +
+                    "; get it again and retry",
+                "version");
+}
+
+void Store::remove(const Noun& noun, std::string_view id) {
+  auto statement = db_.prepare("DELETE FROM " + quote_identifier(noun.table) + " WHERE \"id\" = ?");
+  statement.bind(1, id);
+  statement.run();
+}
+
+std::int64_t Store::append_event(const EventRecord& event) {
+  auto statement = db_.prepare(
+      "INSERT INTO event_log (type, noun, entity_id, verb, data, actor, at) VALUES (?, ?, ?, ?, ?, "
+      "?, ?)");
+  statement.bind(1, event.type).bind(2, event.noun).bind(3, event.entity_id).bind(4, event.verb);
+  statement.bind(5, json::serialize(event.data));
+  if (event.actor.empty()) {
+    statement.bind(6, nullptr);
+  } else {
+    statement.bind(6, event.actor);
+  }
+  statement.bind(7, event.at.empty() ? now_iso8601() : event.at);
+  statement.run();
+  return sqlite3_last_insert_rowid(db_.handle());
+}
+
+EventRecord Store::read_event(sqlite::Statement& statement) {
+  EventRecord event;
+  event.sequence = statement.column_int(0);
+  event.type = statement.column_text(1);
+  event.noun = statement.column_text(2);
+  event.entity_id = statement.column_text(3);
+  event.verb = statement.column_text(4);
+  event.data = json::parse(statement.column_text(5)).as_object();
+  event.actor = statement.column_text(6);
+  event.at = statement.column_text(7);
+  return event;
+}
+
+std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t limit) {
+  auto statement = db_.prepare(
+      "SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
+      " WHERE entity_id = ? ORDER BY sequence LIMIT ?");
+  statement.bind(1, entity_id).bind(2, limit);
+  std::vector<EventRecord> events;
+  while (statement.step()) events.push_back(read_event(statement));
+  return events;
+}
+
+std::vector<EventRecord> Store::events_since(std::int64_t sequence, std::int64_t limit) {
+  auto statement = db_.prepare(
+      "SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
+      " WHERE sequence > ? ORDER BY sequence LIMIT ?");
+  statement.bind(1, sequence).bind(2, limit);
+  std::vector<EventRecord> events;
+  while (statement.step()) events.push_back(read_event(statement));
+  return events;
+}
+
+}  // namespace verdict

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/schema.hpp"
+#include "core/sqlite.hpp"
+
+namespace verdict {
+
+/// A query over one noun, MongoDB style: `{"status": "Running", "confidence": {"$gte": 95}}`.
+struct FindQuery {
+  boost::json::object filter;
+  boost::json::object sort;  ///< field -> "asc" | "desc" | 1 | -1, applied in order
+  std::int64_t limit = 20;   ///< 1-1000
+  std::string cursor;        ///< opaque, from a previous page's next_cursor
+};
+
+struct FindResult {
+  std::vector<boost::json::object> items;
+  std::string next_cursor;  ///< empty on the last page
+};
+
+/// One entry of the append-only event log.
+struct EventRecord {
+  std::int64_t sequence = 0;
+  std::string type;  ///< `Experiment.Started`
+  std::string noun;
+  std::string entity_id;
+  std::string verb;
+  boost::json::object data;
+  std::string actor;
+  std::string at;
+};
+
+/// The SQLite store: one typed table per noun generated from the schema, and the event log.
+/// Not thread-safe; the engine's single executor owns it.
+class Store {
+ public:
+  static constexpr std::int64_t kMaxLimit = 1000;
+
+  /// Opens `path` (":memory:" for tests) and creates or migrates tables for every noun.
+  Store(const std::string& path, const Schema& schema);
+
+  /// Creates missing tables, columns and indexes; call again after the schema grows.
+  void migrate();
+
+  std::optional<boost::json::object> get(const Noun& noun, std::string_view id_or_slug);
+  bool exists(const Noun& noun, std::string_view id);
+  FindResult find(const Noun& noun, const FindQuery& query);
+  std::int64_t count(const Noun& noun, const boost::json::object& filter);
+
+  void insert(const Noun& noun, const boost::json::object& entity);
+  /// Writes `entity` if the stored version is still `expected_version`; kConflict otherwise.
+  void update(const Noun& noun, const boost::json::object& entity, std::int64_t expected_version);
+  void remove(const Noun& noun, std::string_view id);
+
+  /// Returns the id of an entity whose unique `field` equals `value`, if any.
+  std::optional<std::string> find_unique(const Noun& noun, const Field& field,
+                                         std::string_view value);
+
+  std::int64_t append_event(const EventRecord& event);
+  std::vector<EventRecord> history(std::string_view entity_id, std::int64_t limit = 100);
+  std::vector<EventRecord> events_since(std::int64_t sequence, std::int64_t limit = 100);
+
+  sqlite::Database& db() { return db_; }
+  const Schema& schema() const { return schema_; }
+
+ private:
+  boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
+  std::string select_sql(const Noun& noun) const;
+  EventRecord read_event(sqlite::Statement& statement);
+
+  sqlite::Database db_;
+  const Schema& schema_;
+};
+
+/// Renders an event as JSON for tools and hooks.
+boost::json::object to_json(const EventRecord& event);
+
+}  // namespace verdict
