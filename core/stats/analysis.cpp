@@ -1,0 +1,157 @@
+#include "core/stats/analysis.hpp"
+
+#include "core/stats/multiple_testing.hpp"
+#include "core/stats/recommendation.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace verdict::stats {
+namespace {
+
+namespace json = boost::json;
+
+Comparison compare(const AnalysisInput& input, std::size_t treatment) {
+  const VariantData& control_data = input.variants.front();
+  const VariantData& treatment_data = input.variants[treatment];
+  Comparison comparison;
+  comparison.variant = treatment;
+
+  ArmStatistic control = arm_statistic(control_data, input.metric_type);
+  ArmStatistic variant = arm_statistic(treatment_data, input.metric_type);
+  if (const auto cuped = cuped_adjustment(control_data, treatment_data, input.metric_type)) {
+    control = cuped->control;
+    variant = cuped->treatment;
+    comparison.cuped = CupedSummary{cuped->theta, {control.variance, variant.variance}};
+  }
+  comparison.effect = estimate_effect(control, variant, input.difference_type);
+  static_cast<FixedHorizonResult&>(comparison.lift) =
+      fixed_horizon_test(comparison.effect, input.alpha);
+  comparison.sequential =
+      sequential_test(comparison.effect, input.alpha, input.sequential_tuning_parameter);
+  comparison.sequential.p_value =
+      running_min_p(treatment_data.previous_min_sequential_p, comparison.sequential.p_value);
+  comparison.bayesian = bayesian_test(comparison.effect, input.prior, input.alpha, input.inverse);
+  return comparison;
+}
+
+void adjust_p_values(std::vector<Comparison>& comparisons) {
+  std::vector<double> p_values;
+  for (const Comparison& comparison : comparisons) p_values.push_back(comparison.lift.p_value);
+  const std::vector<double> holm = holm_adjust(p_values);
+  const std::vector<double> bh = benjamini_hochberg_adjust(p_values);
+  for (std::size_t i = 0; i < comparisons.size(); ++i) {
+    comparisons[i].lift.p_value_holm = holm[i];
+    comparisons[i].lift.p_value_bh = bh[i];
+  }
+}
+
+// Counts are whole numbers; emit them as JSON integers rather than 1E4.
+json::value count(double value) {
+  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+  if (value == std::floor(value) && std::abs(value) < kMaxExactInteger) {
+    return static_cast<std::int64_t>(value);
+  }
+  return value;
+}
+
+json::array pair(const std::array<double, 2>& values) {
+  return {values[0], values[1]};
+}
+
+json::array numbers(const std::vector<double>& values) {
+  return json::array(values.begin(), values.end());
+}
+
+json::value bandit_json(const std::optional<ThompsonSampler::Result>& bandit) {
+  if (!bandit) return nullptr;
+  json::array alpha_beta;
+  for (const BetaPosterior& posterior : bandit->posteriors) {
+    alpha_beta.push_back(json::array{count(posterior.alpha), count(posterior.beta)});
+  }
+  return json::object{{"alpha_beta", std::move(alpha_beta)},
+                      {"probability_best", numbers(bandit->probability_best)},
+                      {"weights", numbers(bandit->weights)}};
+}
+
+json::object comparison_json(const Comparison& comparison) {
+  const LiftResult& lift = comparison.lift;
+  json::value cuped = nullptr;
+  if (comparison.cuped) {
+    cuped = json::object{{"theta", comparison.cuped->theta},
+                         {"adjusted_variance", pair(comparison.cuped->adjusted_variance)}};
+  }
+  return {{"variant", comparison.variant},
+          {"lift",
+           {{"estimate", lift.estimate},
+            {"se", lift.standard_error},
+            {"ci", pair(lift.ci)},
+            {"p_value", lift.p_value},
+            {"p_value_holm", lift.p_value_holm},
+            {"p_value_bh", lift.p_value_bh}}},
+          {"sequential",
+           {{"log_lr", comparison.sequential.log_lr},
+            {"ci", pair(comparison.sequential.ci)},
+            {"p_value", comparison.sequential.p_value}}},
+          {"bayesian",
+           {{"chance_to_win", comparison.bayesian.chance_to_win},
+            {"ci", pair(comparison.bayesian.ci)},
+            {"risk", pair(comparison.bayesian.risk)}}},
+          {"cuped", std::move(cuped)}};
+}
+
+}  // namespace
+
+double running_min_p(std::optional<double> previous, double current) {
+  return previous ? std::min(*previous, current) : current;
+}
+
+AnalysisResult analyze(const AnalysisInput& input) {
+  validate(input);
+  AnalysisResult result;
+  std::vector<double> units;
+  for (const VariantData& variant : input.variants) {
+    const ArmStatistic arm = arm_statistic(variant, input.metric_type);
+    result.variants.push_back({variant.n, arm.mean, arm.variance});
+    units.push_back(variant.n);
+  }
+  result.srm = sample_ratio_mismatch(units, input.weights);
+  for (std::size_t i = 1; i < input.variants.size(); ++i) {
+    result.comparisons.push_back(compare(input, i));
+  }
+  adjust_p_values(result.comparisons);
+
+  if (input.metric_type == MetricType::kProportion) {
+    std::vector<ArmCounts> arms;
+    for (const VariantData& variant : input.variants) arms.push_back({variant.n, variant.sum});
+    const ThompsonSampler sampler({input.bandit_floor, input.bandit_min_units});
+    result.bandit = sampler.update(arms, input.weights);
+  }
+  result.recommendation = recommend(input, result);
+  return result;
+}
+
+json::object to_json(const AnalysisResult& result) {
+  json::array variants;
+  for (const VariantSummary& variant : result.variants) {
+    variants.push_back(json::object{
+        {"n", count(variant.n)}, {"mean", variant.mean}, {"variance", variant.variance}});
+  }
+  json::array comparisons;
+  for (const Comparison& comparison : result.comparisons) {
+    comparisons.push_back(comparison_json(comparison));
+  }
+  return {{"variants", std::move(variants)},
+          {"srm",
+           {{"chi2", result.srm.chi2},
+            {"p_value", result.srm.p_value},
+            {"mismatch", result.srm.mismatch}}},
+          {"comparisons", std::move(comparisons)},
+          {"bandit", bandit_json(result.bandit)},
+          {"recommendation", result.recommendation}};
+}
+
+}  // namespace verdict::stats

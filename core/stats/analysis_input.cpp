@@ -1,0 +1,227 @@
+#include "core/stats/analysis_input.hpp"
+
+#include "core/error.hpp"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <numeric>
+
+namespace verdict::stats {
+namespace {
+
+namespace json = boost::json;
+
+std::string index_field(const std::string& array, std::size_t index, const std::string& key) {
+  return array + "[" + std::to_string(index) + "]" + (key.empty() ? "" : "." + key);
+}
+
+double to_double(const json::value& value, const std::string& field) {
+  if (!value.is_number()) invalid(field, "must be a number");
+  return value.to_number<double>();
+}
+
+const json::value* find(const json::object& object, const char* key) {
+  const auto it = object.find(key);
+  return it == object.end() || it->value().is_null() ? nullptr : &it->value();
+}
+
+double number_or(const json::object& object, const char* key, const std::string& field,
+                 double fallback) {
+  const json::value* value = find(object, key);
+  return value ? to_double(*value, field) : fallback;
+}
+
+bool bool_or(const json::object& object, const char* key, const std::string& field, bool fallback) {
+  const json::value* value = find(object, key);
+  if (!value) return fallback;
+  if (!value->is_bool()) invalid(field, "must be true or false");
+  return value->get_bool();
+}
+
+std::string string_or(const json::object& object, const char* key, const std::string& field,
+                      std::string fallback) {
+  const json::value* value = find(object, key);
+  if (!value) return fallback;
+  if (!value->is_string()) invalid(field, "must be a string");
+  return std::string(value->get_string());
+}
+
+const json::object& as_object(const json::value& value, const std::string& field) {
+  if (!value.is_object()) invalid(field, "must be an object");
+  return value.get_object();
+}
+
+void require_non_negative(double value, const std::string& field) {
+  if (!std::isfinite(value) || value < 0) invalid(field, "must be a non-negative finite number");
+}
+
+void require_finite(double value, const std::string& field) {
+  if (!std::isfinite(value)) invalid(field, "must be a finite number");
+}
+
+VariantData parse_variant(const json::object& object, std::size_t index, MetricType type) {
+  const auto field = [index](const char* key) { return index_field("variants", index, key); };
+  VariantData variant;
+  const json::value* n = find(object, "n");
+  if (!n) invalid(field("n"), "is required");
+  variant.n = to_double(*n, field("n"));
+  const json::value* sum = find(object, "sum");
+  if (!sum) invalid(field("sum"), "is required");
+  variant.sum = to_double(*sum, field("sum"));
+  if (type == MetricType::kProportion) {
+    variant.sum_squares = variant.sum;
+  } else {
+    const json::value* sum_squares = find(object, "sum_squares");
+    if (!sum_squares) invalid(field("sum_squares"), "is required for a mean metric");
+    variant.sum_squares = to_double(*sum_squares, field("sum_squares"));
+  }
+
+  constexpr const char* kCovariateKeys[] = {"pre_sum", "pre_sum_squares",
+                                            "post_pre_sum_of_products"};
+  std::size_t present = 0;
+  for (const char* key : kCovariateKeys) present += find(object, key) != nullptr;
+  if (present == std::size(kCovariateKeys)) {
+    variant.covariate = Covariate{
+        to_double(*find(object, "pre_sum"), field("pre_sum")),
+        to_double(*find(object, "pre_sum_squares"), field("pre_sum_squares")),
+        to_double(*find(object, "post_pre_sum_of_products"), field("post_pre_sum_of_products"))};
+  } else if (present != 0) {
+    for (const char* key : kCovariateKeys) {
+      if (!find(object, key)) invalid(field(key), "is required when any CUPED covariate is given");
+    }
+  }
+  if (const json::value* previous = find(object, "previous_min_sequential_p")) {
+    variant.previous_min_sequential_p = to_double(*previous, field("previous_min_sequential_p"));
+  }
+  return variant;
+}
+
+}  // namespace
+
+bool AnalysisInput::has_covariate() const {
+  return !variants.empty() &&
+         std::all_of(variants.begin(), variants.end(),
+                     [](const VariantData& variant) { return variant.covariate.has_value(); });
+}
+
+void validate(const AnalysisInput& input) {
+  if (input.variants.empty()) invalid("variants", "must contain at least the control");
+  for (std::size_t i = 0; i < input.variants.size(); ++i) {
+    const VariantData& variant = input.variants[i];
+    const auto field = [i](const char* key) { return index_field("variants", i, key); };
+    require_non_negative(variant.n, field("n"));
+    if (variant.n != std::floor(variant.n)) invalid(field("n"), "must be a whole number of units");
+    if (input.metric_type == MetricType::kProportion) {
+      require_non_negative(variant.sum, field("sum"));
+      if (variant.sum > variant.n)
+        invalid(field("sum"), "must not exceed n for a proportion metric");
+    } else {
+      require_finite(variant.sum, field("sum"));
+      require_non_negative(variant.sum_squares, field("sum_squares"));
+    }
+    if (variant.covariate) {
+      require_finite(variant.covariate->pre_sum, field("pre_sum"));
+      require_non_negative(variant.covariate->pre_sum_squares, field("pre_sum_squares"));
+      require_finite(variant.covariate->post_pre_sum_of_products,
+                     field("post_pre_sum_of_products"));
+    }
+    if (variant.previous_min_sequential_p) {
+      const double p = *variant.previous_min_sequential_p;
+      if (!(p >= 0 && p <= 1)) invalid(field("previous_min_sequential_p"), "must be in [0, 1]");
+    }
+  }
+  const bool any_covariate =
+      std::any_of(input.variants.begin(), input.variants.end(),
+                  [](const VariantData& variant) { return variant.covariate.has_value(); });
+  if (any_covariate && !input.has_covariate()) {
+    for (std::size_t i = 0; i < input.variants.size(); ++i) {
+      if (!input.variants[i].covariate) {
+        invalid(index_field("variants", i, "pre_sum"),
+                "is required in every variant when any variant has a CUPED covariate");
+      }
+    }
+  }
+  if (input.weights.size() != input.variants.size()) {
+    invalid("weights", "must have one entry per variant (" + std::to_string(input.variants.size()) +
+                           "), got " + std::to_string(input.weights.size()));
+  }
+  for (std::size_t i = 0; i < input.weights.size(); ++i) {
+    require_non_negative(input.weights[i], index_field("weights", i, ""));
+  }
+  if (std::accumulate(input.weights.begin(), input.weights.end(), 0.0) <= 0) {
+    invalid("weights", "must not all be zero");
+  }
+  if (!(input.alpha > 0 && input.alpha < 1)) invalid("alpha", "must be between 0 and 1");
+  if (!(input.sequential_tuning_parameter > 0) ||
+      !std::isfinite(input.sequential_tuning_parameter)) {
+    invalid("sequential_tuning_parameter", "must be a positive finite number");
+  }
+  require_finite(input.prior.mean, "prior.mean");
+  if (!(input.prior.stddev > 0) || !std::isfinite(input.prior.stddev)) {
+    invalid("prior.stddev", "must be a positive finite number");
+  }
+  if (!(input.bandit_floor >= 0) || input.bandit_floor * input.variants.size() > 1) {
+    invalid("bandit_floor", "must be non-negative and at most 1 / number of variants");
+  }
+  require_non_negative(input.bandit_min_units, "bandit_min_units");
+}
+
+AnalysisInput parse_analysis_input(const json::value& json) {
+  const json::object& object = as_object(json, "input");
+  AnalysisInput input;
+
+  const std::string metric_type = string_or(object, "metric_type", "metric_type", "mean");
+  if (metric_type == "proportion") {
+    input.metric_type = MetricType::kProportion;
+  } else if (metric_type != "mean") {
+    invalid("metric_type", "must be \"proportion\" or \"mean\"");
+  }
+
+  const json::value* variants = find(object, "variants");
+  if (!variants || !variants->is_array()) invalid("variants", "must be an array");
+  for (std::size_t i = 0; i < variants->get_array().size(); ++i) {
+    const json::value& variant = variants->get_array()[i];
+    input.variants.push_back(
+        parse_variant(as_object(variant, index_field("variants", i, "")), i, input.metric_type));
+  }
+
+  if (const json::value* weights = find(object, "weights")) {
+    if (!weights->is_array()) invalid("weights", "must be an array of numbers");
+    for (std::size_t i = 0; i < weights->get_array().size(); ++i) {
+      input.weights.push_back(to_double(weights->get_array()[i], index_field("weights", i, "")));
+    }
+  } else {
+    input.weights.assign(input.variants.size(), 1.0);
+  }
+
+  input.alpha = number_or(object, "alpha", "alpha", input.alpha);
+  const std::string difference =
+      string_or(object, "difference_type", "difference_type", "relative");
+  if (difference == "absolute") {
+    input.difference_type = DifferenceType::kAbsolute;
+  } else if (difference != "relative") {
+    invalid("difference_type", "must be \"relative\" or \"absolute\"");
+  }
+  input.sequential_tuning_parameter =
+      number_or(object, "sequential_tuning_parameter", "sequential_tuning_parameter",
+                input.sequential_tuning_parameter);
+  if (const json::value* prior = find(object, "prior")) {
+    const json::object& prior_object = as_object(*prior, "prior");
+    input.prior.mean = number_or(prior_object, "mean", "prior.mean", input.prior.mean);
+    input.prior.stddev = number_or(prior_object, "stddev", "prior.stddev", input.prior.stddev);
+    input.prior.proper = bool_or(prior_object, "proper", "prior.proper", input.prior.proper);
+  }
+  input.inverse = bool_or(object, "inverse", "inverse", input.inverse);
+  input.metric_name = string_or(object, "metric_name", "metric_name", input.metric_name);
+  input.bandit_floor = number_or(object, "bandit_floor", "bandit_floor", input.bandit_floor);
+  input.bandit_min_units =
+      number_or(object, "bandit_min_units", "bandit_min_units", input.bandit_min_units);
+
+  validate(input);
+  const double total = std::accumulate(input.weights.begin(), input.weights.end(), 0.0);
+  for (double& weight : input.weights) weight /= total;
+  return input;
+}
+
+}  // namespace verdict::stats

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace verdict::stats {
+
+enum class MetricType { kProportion, kMean };
+enum class DifferenceType { kRelative, kAbsolute };
+
+/// Pre-period covariate sums of one variant, for CUPED.
+struct Covariate {
+  double pre_sum = 0;
+  double pre_sum_squares = 0;
+  double post_pre_sum_of_products = 0;
+};
+
+/// Sufficient statistics of one variant. For proportion metrics `sum` is the number of
+/// conversions and `sum_squares` equals `sum`.
+struct VariantData {
+  double n = 0;
+  double sum = 0;
+  double sum_squares = 0;
+  std::optional<Covariate> covariate;
+  /// Smallest always-valid p-value of this treatment at earlier looks (the caller stores it);
+  /// the reported sequential p-value is the running minimum. Ignored for the control.
+  std::optional<double> previous_min_sequential_p;
+};
+
+/// Gaussian prior on the effect (relative or absolute, like the effect itself).
+struct Prior {
+  double mean = 0;
+  double stddev = 0.3;
+  bool proper = false;
+};
+
+/// Everything `analyze` needs. Index 0 of `variants` is the control.
+struct AnalysisInput {
+  MetricType metric_type = MetricType::kMean;
+  std::vector<VariantData> variants;
+  std::vector<double> weights;  ///< configured split, same length as variants, normalised
+  double alpha = 0.05;
+  DifferenceType difference_type = DifferenceType::kRelative;
+  double sequential_tuning_parameter = 5000;
+  Prior prior;
+  bool inverse = false;
+  std::string metric_name = "the metric";
+  double bandit_floor = 0.01;     ///< minimum bandit weight per arm
+  double bandit_min_units = 100;  ///< no reweighting until every arm has this many units
+
+  /// True when every variant carries the CUPED covariate.
+  bool has_covariate() const;
+};
+
+/// Reads one `input` object of the gbstats reference format. Missing optional fields take the
+/// defaults above; `weights` defaults to an equal split. Throws verdict::Error
+/// (kInvalidArgument) naming the offending field, e.g. `variants[1].n: must be a non-negative
+/// finite number`.
+AnalysisInput parse_analysis_input(const boost::json::value& json);
+
+/// Checks the invariants `parse_analysis_input` guarantees, for callers that build an
+/// AnalysisInput by hand. Throws verdict::Error naming the field.
+void validate(const AnalysisInput& input);
+
+}  // namespace verdict::stats

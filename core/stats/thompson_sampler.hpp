@@ -1,0 +1,62 @@
+#pragma once
+
+#include <vector>
+
+namespace verdict::stats {
+
+/// Units and conversions of one bandit arm.
+struct ArmCounts {
+  double n = 0;
+  double successes = 0;
+};
+
+/// Beta(successes + 1, failures + 1): the posterior under a uniform prior.
+struct BetaPosterior {
+  double alpha = 1;
+  double beta = 1;
+};
+
+BetaPosterior beta_posterior(const ArmCounts& arm);
+
+/// P(X_b > X_a) for independent Beta posteriors. Exact closed form (Evan Miller's sum, taken
+/// over the smallest integer parameter) when that parameter is at most 20,000;
+/// numerical integration otherwise.
+double probability_b_beats_a(const BetaPosterior& a, const BetaPosterior& b);
+
+/// Probability that each arm has the highest rate. Deterministic: the two-arm closed form, or
+/// Gauss-Legendre quadrature of f_k(x) * prod_{j != k} F_j(x) over each arm's posterior support.
+/// Cost is independent of the number of units.
+std::vector<double> probability_best(const std::vector<BetaPosterior>& posteriors);
+
+/// Raises every weight to at least `floor` and scales the others down proportionally, so the
+/// result sums to 1. Requires floor * size <= 1.
+std::vector<double> apply_weight_floor(const std::vector<double>& weights, double floor);
+
+/// Thompson-sampling bandit allocation for proportion metrics.
+class ThompsonSampler {
+ public:
+  struct Config {
+    double floor = 0.01;     ///< minimum weight per arm
+    double min_units = 100;  ///< reweight only once every arm has this many units
+  };
+
+  struct Result {
+    std::vector<BetaPosterior> posteriors;
+    std::vector<double> probability_best;
+    std::vector<double> weights;
+    bool reweighted = false;  ///< false: weights are the configured split (too few units)
+  };
+
+  explicit ThompsonSampler(Config config) : config_(config) {}
+  ThompsonSampler() : ThompsonSampler(Config{}) {}
+
+  /// New assignment weights. `configured_weights` (normalised here) are returned unchanged
+  /// until every arm has `min_units` units. Thread-safe: the sampler holds only configuration.
+  Result update(const std::vector<ArmCounts>& arms,
+                const std::vector<double>& configured_weights) const;
+
+ private:
+  Config config_;
+};
+
+}  // namespace verdict::stats
