@@ -1,1 +1,0 @@
-// The Lua plugin host lands here (issue 4).

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "core/engine.hpp"
+
+namespace verdict::server {
+
+/// One connection's protocol state; the transport owns it and passes it to every call.
+struct Session {
+  std::string transport;        ///< "stdio" | "tcp" | "unix"
+  bool requires_token = false;  ///< set by the transport for non-loopback listeners
+  bool authenticated = false;
+  std::string actor;  ///< e.g. "stdio" or "tcp:127.0.0.1:5555"; refined by clientInfo.name
+  std::string protocol_version;  ///< negotiated legacy-era version; empty before initialize
+  /// Sends a notification line (progress, logging) to this client; may be empty.
+  std::function<void(std::string line)> notify;
+  /// Serialized ids of requests the client cancelled (notifications/cancelled). A request whose
+  /// id is here when its turn comes is dropped without a response.
+  std::unordered_set<std::string> cancelled;
+  /// Lowest level of notifications/message the client asked for (logging/setLevel); "" = none.
+  std::string log_level;
+};
+
+/// What the transport writes back for one line. `line` is empty for notifications.
+struct Reply {
+  std::string line;
+  bool close = false;  ///< the connection must be closed after writing `line`
+};
+
+struct DispatcherOptions {
+  std::string token;            ///< expected token ("" = none configured)
+  bool script_on_stdio = true;  ///< `do {script}` allowed on stdio without a token
+  bool scripts_enabled = true;  ///< --no-scripts turns scripts off everywhere
+  std::size_t max_depth = 64;   ///< JSON nesting limit
+  std::size_t max_message_bytes = 4 * 1024 * 1024;
+};
+
+/// Runs a Lua script for `do {script}` and returns its result as JSON. Throws verdict::Error.
+using ScriptRunner = std::function<boost::json::value(verdict::Engine&, const std::string& source,
+                                                      const std::string& actor)>;
+
+/// JSON-RPC 2.0 + MCP (legacy era 2024-11-05 .. 2025-11-25 and current era 2026-07-28) over one
+/// engine, independent of the transport. Synchronous: one line in, at most one line out, plus
+/// notifications through Session::notify.
+/// Not thread-safe: call it on the engine thread only (it uses the Engine directly).
+class Dispatcher {
+ public:
+  Dispatcher(verdict::Engine& engine, DispatcherOptions options, ScriptRunner script_runner = {});
+
+  /// Handles one framed line (no trailing newline). Called on the engine thread only.
+  /// Never throws: every failure becomes a JSON-RPC error or an `isError` tool result.
+  Reply handle_line(std::string_view line, Session& session);
+
+  /// Error reply for a line the transport refused before parsing (too large).
+  static std::string oversized_reply(std::size_t limit);
+
+  const DispatcherOptions& options() const { return options_; }
+
+ private:
+  verdict::Engine& engine_;
+  DispatcherOptions options_;
+  ScriptRunner script_runner_;
+};
+
+}  // namespace verdict::server
