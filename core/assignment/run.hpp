@@ -1,0 +1,73 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "core/assignment/buckets.hpp"
+#include "core/assignment/hash.hpp"
+
+namespace verdict::assignment {
+
+/// A hash filter: the unit stays only if its hash of `attribute` lands in one of `ranges`.
+struct HashFilter {
+  std::string seed;
+  std::vector<BucketRange> ranges;
+  std::string attribute = "id";
+  int hash_version = 2;
+};
+
+/// A GrowthBook experiment definition, restricted to the fields Verdict implements.
+struct ExperimentSpec {
+  std::string key;
+  boost::json::array variations;
+  std::vector<double> weights;  ///< empty: equal weights
+  double coverage = 1;
+  std::string hash_attribute = "id";
+  int hash_version = 1;
+  std::string seed;  ///< empty: the key
+  std::optional<Namespace> ns;
+  std::optional<boost::json::object> condition;
+  bool active = true;
+  std::string status;                              ///< "draft" or "stopped" exclude everyone
+  std::optional<int> force;                        ///< the variation for every included unit
+  std::optional<std::vector<BucketRange>> ranges;  ///< replace coverage and weights
+  std::optional<std::vector<HashFilter>> filters;  ///< replace the namespace
+};
+
+/// The user side of an evaluation.
+struct RunContext {
+  boost::json::object attributes;
+  bool enabled = true;
+  boost::json::object saved_groups;
+};
+
+/// The outcome of `run`. Outside the experiment a unit sees variation 0, as in GrowthBook.
+struct RunResult {
+  bool in_experiment = false;
+  int variation_id = 0;
+  bool hash_used = false;  ///< the variation came from the hash, not from `force`
+  std::optional<double> bucket;
+  boost::json::value value;  ///< variations[variation_id]
+};
+
+/// Reads a GrowthBook experiment definition. Throws verdict::Error (kInvalidArgument) naming
+/// the field for a wrong type, and with "<field>: not supported" for targeting Verdict does
+/// not implement (url, urlPatterns, include, groups, parentConditions, fallbackAttribute),
+/// so such an experiment is refused rather than evaluated without its rule.
+ExperimentSpec parse_experiment_spec(const boost::json::value& definition);
+
+/// Reads a GrowthBook context (attributes, enabled, savedGroups); same errors as above for
+/// url (query-string overrides), forcedVariations, qaMode, overrides and sticky buckets.
+RunContext parse_run_context(const boost::json::value& context);
+
+/// Evaluates the experiment for the context in GrowthBook's order: at least two variations,
+/// enabled, active, a non-empty hash attribute, filters or namespace, condition, hash and
+/// bucket ranges, then `force` for units inside coverage. Never throws.
+RunResult run(const RunContext& context, const ExperimentSpec& experiment);
+
+}  // namespace verdict::assignment

@@ -1,0 +1,244 @@
+// GrowthBook's cross-SDK conformance cases (../shared/conformance/growthbook-cases.json), one
+// gtest per case. Running the binary directly prints the count passed per section.
+#include "core/assignment/buckets.hpp"
+#include "core/assignment/condition.hpp"
+#include "core/assignment/hash.hpp"
+#include "core/assignment/run.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include "core/error.hpp"
+
+namespace verdict::assignment {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kCasesPath = VERDICT_SHARED_DIR "/conformance/growthbook-cases.json";
+
+struct ConformanceCase {
+  std::string section;
+  std::size_t index = 0;
+  std::string name;
+  json::array data;  // empty when the shared folder is missing
+};
+
+void PrintTo(const ConformanceCase& c, std::ostream* out) {
+  *out << c.section << "[" << c.index << "] " << c.name;
+}
+
+const json::object* shared_cases() {
+  static const std::optional<json::object> cases = []() -> std::optional<json::object> {
+    std::ifstream file(kCasesPath);
+    if (!file) return std::nullopt;
+    std::stringstream text;
+    text << file.rdbuf();
+    return json::parse(text.str()).as_object();
+  }();
+  return cases ? &*cases : nullptr;
+}
+
+// Cases of the "hash" and "getEqualWeights" sections have no name; their inputs name them.
+std::vector<ConformanceCase> cases_of(const std::string& section) {
+  const json::object* all = shared_cases();
+  if (!all) return {{section, 0, "shared_folder_missing", {}}};
+  std::vector<ConformanceCase> cases;
+  const json::array& list = all->at(section).as_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json::array& data = list[i].as_array();
+    const std::string name =
+        data[0].is_string() ? std::string(data[0].get_string()) : json::serialize(data);
+    cases.push_back({section, i, name, data});
+  }
+  return cases;
+}
+
+std::string case_name(const testing::TestParamInfo<ConformanceCase>& info) {
+  std::string name = std::to_string(info.param.index) + "_";
+  for (char c : info.param.name) {
+    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  return name.substr(0, 80);
+}
+
+struct Tally {
+  int passed = 0;
+  int skipped = 0;
+  int total = 0;
+};
+
+std::map<std::string, Tally>& tallies() {
+  static std::map<std::string, Tally> by_section;
+  return by_section;
+}
+
+class ConformanceReport : public testing::Environment {
+ public:
+  void TearDown() override {
+    for (const auto& [section, tally] : tallies()) {
+      std::cout << "[conformance] " << section << ": " << tally.passed << "/" << tally.total
+                << " passed";
+      if (tally.skipped > 0) std::cout << ", " << tally.skipped << " skipped (not implemented)";
+      std::cout << "\n";
+      testing::Test::RecordProperty("conformance_" + section + "_passed", tally.passed);
+    }
+  }
+};
+
+[[maybe_unused]] testing::Environment* const kReport =
+    testing::AddGlobalTestEnvironment(new ConformanceReport);
+
+class Conformance : public testing::TestWithParam<ConformanceCase> {
+ protected:
+  void SetUp() override {
+    if (GetParam().data.empty()) {
+      GTEST_SKIP() << "shared folder missing: " << kCasesPath << " not found";
+    }
+  }
+  void TearDown() override {
+    Tally& tally = tallies()[GetParam().section];
+    ++tally.total;
+    if (IsSkipped()) {
+      ++tally.skipped;
+    } else if (!HasFailure()) {
+      ++tally.passed;
+    }
+  }
+  const json::array& data() const { return GetParam().data; }
+};
+
+double number(const json::value& value) {
+  return value.to_number<double>();
+}
+
+double round6(double x) {
+  return std::round(x * 1e6) / 1e6;
+}
+
+std::vector<double> numbers(const json::value& value) {
+  std::vector<double> out;
+  if (value.is_array()) {
+    for (const json::value& item : value.get_array()) out.push_back(number(item));
+  }
+  return out;
+}
+
+std::vector<BucketRange> ranges_of(const json::value& value) {
+  std::vector<BucketRange> ranges;
+  for (const json::value& pair : value.as_array()) {
+    ranges.push_back({number(pair.as_array()[0]), number(pair.as_array()[1])});
+  }
+  return ranges;
+}
+
+void expect_ranges_near(const std::vector<BucketRange>& actual,
+                        const std::vector<BucketRange>& expected) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_EQ(round6(actual[i].start), round6(expected[i].start)) << "range " << i;
+    EXPECT_EQ(round6(actual[i].end), round6(expected[i].end)) << "range " << i;
+  }
+}
+
+// [seed, value, version, expected or null]
+class HashCase : public Conformance {};
+TEST_P(HashCase, Matches) {
+  const std::optional<double> n =
+      hash(data()[0].as_string(), data()[1].as_string(), static_cast<int>(number(data()[2])));
+  if (data()[3].is_null()) {
+    EXPECT_FALSE(n.has_value());
+  } else {
+    ASSERT_TRUE(n.has_value());
+    EXPECT_DOUBLE_EQ(*n, number(data()[3]));
+  }
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, HashCase, testing::ValuesIn(cases_of("hash")), case_name);
+
+// [name, [numVariations, coverage, weights or null], expected ranges]
+class GetBucketRangeCase : public Conformance {};
+TEST_P(GetBucketRangeCase, Matches) {
+  const json::array& args = data()[1].as_array();
+  const std::vector<double> weights = numbers(args[2]);
+  expect_ranges_near(get_bucket_ranges(static_cast<int>(number(args[0])), number(args[1]), weights),
+                     ranges_of(data()[2]));
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, GetBucketRangeCase,
+                         testing::ValuesIn(cases_of("getBucketRange")), case_name);
+
+// [name, n, ranges, expected index]
+class ChooseVariationCase : public Conformance {};
+TEST_P(ChooseVariationCase, Matches) {
+  EXPECT_EQ(choose_variation(number(data()[1]), ranges_of(data()[2])),
+            static_cast<int>(number(data()[3])));
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, ChooseVariationCase,
+                         testing::ValuesIn(cases_of("chooseVariation")), case_name);
+
+// [name, user id, [namespace, start, end], expected]
+class InNamespaceCase : public Conformance {};
+TEST_P(InNamespaceCase, Matches) {
+  const json::array& ns = data()[2].as_array();
+  const Namespace parsed{std::string(ns[0].as_string()), number(ns[1]), number(ns[2])};
+  EXPECT_EQ(in_namespace(data()[1].as_string(), parsed), data()[3].as_bool());
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, InNamespaceCase, testing::ValuesIn(cases_of("inNamespace")),
+                         case_name);
+
+// [n, expected weights]
+class GetEqualWeightsCase : public Conformance {};
+TEST_P(GetEqualWeightsCase, Matches) {
+  const std::vector<double> actual = get_equal_weights(static_cast<int>(number(data()[0])));
+  const std::vector<double> expected = numbers(data()[1]);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_EQ(round6(actual[i]), round6(expected[i])) << "weight " << i;
+  }
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, GetEqualWeightsCase,
+                         testing::ValuesIn(cases_of("getEqualWeights")), case_name);
+
+// [name, condition, attributes, expected, savedGroups?]
+class EvalConditionCase : public Conformance {};
+TEST_P(EvalConditionCase, Matches) {
+  const json::object saved_groups = data().size() > 4 ? data()[4].as_object() : json::object();
+  EXPECT_EQ(eval_condition(data()[2].as_object(), data()[1].as_object(), saved_groups),
+            data()[3].as_bool())
+      << "condition " << json::serialize(data()[1]) << " attributes " << json::serialize(data()[2]);
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, EvalConditionCase,
+                         testing::ValuesIn(cases_of("evalCondition")), case_name);
+
+// [name, context, experiment, value, inExperiment, hashUsed]. Cases that need a feature
+// Verdict does not implement are skipped with the parser's reason.
+class RunCase : public Conformance {};
+TEST_P(RunCase, Matches) {
+  RunContext context;
+  ExperimentSpec experiment;
+  try {
+    context = parse_run_context(data()[1]);
+    experiment = parse_experiment_spec(data()[2]);
+  } catch (const Error& error) {
+    const std::string reason = error.what();
+    // Only an unsupported feature may skip a case; a parse failure is a bug.
+    ASSERT_NE(reason.find("not supported"), std::string::npos) << reason;
+    GTEST_SKIP() << reason;
+  }
+  const RunResult result = run(context, experiment);
+  EXPECT_EQ(result.value, data()[3]) << "value " << json::serialize(result.value);
+  EXPECT_EQ(result.in_experiment, data()[4].as_bool());
+  EXPECT_EQ(result.hash_used, data()[5].as_bool());
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, RunCase, testing::ValuesIn(cases_of("run")), case_name);
+
+}  // namespace
+}  // namespace verdict::assignment
