@@ -1,0 +1,248 @@
+#include "server/cli.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+
+namespace verdict::server {
+
+namespace {
+
+[[noreturn]] void usage_error(const std::string& message) {
+  throw Error(ErrorCode::kInvalidArgument, message);
+}
+
+template <typename Number>
+Number parse_number(const std::string& option, const std::string& text, Number min, Number max) {
+  Number value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max)
+    usage_error(option + ": expected a number from " + std::to_string(min) + " to " +
+                std::to_string(max) + ", got '" + text + "'");
+  return value;
+}
+
+std::string read_token_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) usage_error("--token-file: cannot read " + path);
+  std::string token;
+  std::getline(file, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.size() < 16) usage_error("--token-file: the token must be at least 16 characters");
+  return token;
+}
+
+// Walks the arguments of one subcommand, handing out `--name value` and `--name=value`.
+class ArgReader {
+ public:
+  ArgReader(const std::vector<std::string>& args, std::size_t start) : args_(args), index_(start) {}
+
+  bool next() {
+    if (index_ >= args_.size()) return false;
+    current_ = args_[index_++];
+    inline_value_.reset();
+    if (current_.starts_with("--")) {
+      if (auto eq = current_.find('='); eq != std::string::npos) {
+        inline_value_ = current_.substr(eq + 1);
+        current_ = current_.substr(0, eq);
+      }
+    }
+    return true;
+  }
+  const std::string& current() const { return current_; }
+  std::string value() {
+    if (inline_value_) return *inline_value_;
+    if (index_ >= args_.size()) usage_error(current_ + ": needs a value");
+    return args_[index_++];
+  }
+  void no_value() const {
+    if (inline_value_) usage_error(current_ + ": takes no value");
+  }
+
+ private:
+  const std::vector<std::string>& args_;
+  std::size_t index_;
+  std::string current_;
+  std::optional<std::string> inline_value_;
+};
+
+ServeOptions parse_serve(ArgReader& reader, Command& command) {
+  ServeOptions options;
+  bool token_given = false;
+  while (reader.next()) {
+    const std::string& arg = reader.current();
+    if (arg == "--help" || arg == "-h") {
+      command.kind = Command::Kind::kHelp;
+      command.help_topic = "serve";
+      return options;
+    } else if (arg == "--db") {
+      options.db = reader.value();
+      if (options.db.empty()) usage_error("--db: needs a path");
+    } else if (arg == "--listen") {
+      options.listen.push_back(parse_listen(reader.value()));
+    } else if (arg == "--no-stdio") {
+      reader.no_value();
+      options.stdio = false;
+    } else if (arg == "--token-file") {
+      options.token = read_token_file(reader.value());
+      token_given = true;
+    } else if (arg == "--log-level") {
+      options.log_level = reader.value();
+      static const char* kLevels[] = {"debug", "info", "warning", "error", "off"};
+      bool known = false;
+      for (const char* level : kLevels) known = known || options.log_level == level;
+      if (!known) usage_error("--log-level: expected debug, info, warning, error or off");
+    } else if (arg == "--hooks") {
+      options.hook_dirs.push_back(reader.value());
+    } else if (arg == "--no-shipped-hooks") {
+      reader.no_value();
+      options.shipped_hooks = false;
+    } else if (arg == "--no-scripts") {
+      reader.no_value();
+      options.scripts = false;
+    } else if (arg == "--max-message-bytes") {
+      options.max_message_bytes =
+          parse_number<std::size_t>(arg, reader.value(), 1024, std::size_t{1} << 30);
+    } else if (arg == "--idle-timeout") {
+      options.idle_timeout_seconds = parse_number<unsigned>(arg, reader.value(), 1, 86400 * 7);
+    } else {
+      usage_error("serve: unknown option '" + arg + "'");
+    }
+  }
+  if (!token_given) {
+    if (const char* env = std::getenv("VERDICT_TOKEN"); env && *env) options.token = env;
+  }
+  if (!options.stdio && options.listen.empty())
+    usage_error("--no-stdio: nothing left to serve; add --listen tcp://127.0.0.1:7878");
+  return options;
+}
+
+}  // namespace
+
+ListenAddress parse_listen(const std::string& text) {
+  ListenAddress address;
+  address.text = text;
+  if (text.starts_with("unix:")) {
+    address.kind = ListenAddress::Kind::kUnix;
+    address.path = text.substr(5);
+    if (address.path.empty() || address.path.size() > 100)
+      usage_error(
+          "--listen: a unix socket path of 1-100 bytes is needed, e.g. unix:/tmp/verdict.sock");
+    return address;
+  }
+  if (!text.starts_with("tcp://"))
+    usage_error("--listen: expected tcp://HOST:PORT or unix:/PATH, got '" + text + "'");
+  std::string rest = text.substr(6);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    usage_error("--listen: expected tcp://HOST:PORT, got '" + text + "'");
+  address.host = rest.substr(0, colon);
+  if (address.host.size() > 2 && address.host.front() == '[' && address.host.back() == ']')
+    address.host = address.host.substr(1, address.host.size() - 2);
+  address.port = parse_number<unsigned short>("--listen port", rest.substr(colon + 1), 0, 65535);
+  return address;
+}
+
+Command parse_command_line(const std::vector<std::string>& args) {
+  Command command;
+  if (args.size() < 2) return command;
+  const std::string& first = args[1];
+  if (first == "--help" || first == "-h" || first == "help") {
+    command.help_topic = args.size() > 2 ? args[2] : "";
+    return command;
+  }
+  if (first == "--version" || first == "-V") {
+    command.kind = Command::Kind::kVersion;
+    return command;
+  }
+  ArgReader reader(args, 2);
+  if (first == "serve") {
+    command.kind = Command::Kind::kServe;
+    command.serve = parse_serve(reader, command);
+    return command;
+  }
+  if (first == "analyze") {
+    command.kind = Command::Kind::kAnalyze;
+    while (reader.next()) {
+      if (reader.current() == "--help" || reader.current() == "-h") {
+        command.kind = Command::Kind::kHelp;
+        command.help_topic = "analyze";
+        return command;
+      }
+      if (reader.current() != "--input")
+        usage_error("analyze: unknown option '" + reader.current() + "'");
+      command.input = reader.value();
+    }
+    if (command.input.empty()) usage_error("analyze: --input FILE (or - for stdin) is required");
+    return command;
+  }
+  if (first == "hooks") {
+    if (args.size() < 3 || args[2] == "--help" || args[2] == "-h") {
+      command.help_topic = "hooks";
+      return command;
+    }
+    if (args[2] != "check")
+      usage_error("hooks: unknown subcommand '" + args[2] + "' (try: hooks check DIR)");
+    command.kind = Command::Kind::kHooksCheck;
+    command.dirs.assign(args.begin() + 3, args.end());
+    if (command.dirs.empty()) usage_error("hooks check: name at least one directory");
+    return command;
+  }
+  usage_error("unknown command '" + first + "'");
+}
+
+std::string usage(const std::string& topic) {
+  if (topic == "serve")
+    return R"(Usage: verdict serve [options]
+
+Serve MCP (JSON-RPC 2.0, one message per line) on stdio and on the sockets given.
+
+Options:
+  --db PATH                SQLite database file (default: ./verdict.db)
+  --listen URL             also listen on tcp://HOST:PORT or unix:/PATH (repeatable);
+                           a non-loopback TCP address requires a token
+  --no-stdio               do not serve on stdin/stdout (daemon use)
+  --token-file FILE        token socket clients must present (or set VERDICT_TOKEN)
+  --log-level LEVEL        debug, info, warning, error or off (default: info); logs go to stderr
+  --hooks DIR              load Lua hook scripts from DIR after the shipped ones (repeatable)
+  --no-shipped-hooks       do not load the hooks shipped in hooks/
+  --no-scripts             refuse do {script} everywhere
+  --max-message-bytes N    largest accepted message (default: 4194304)
+  --idle-timeout SECONDS   close idle socket connections (default: 300)
+  -h, --help               show this help
+
+Signals: SIGINT/SIGTERM finish in-flight requests and exit; SIGHUP reloads hooks.
+)";
+  if (topic == "analyze")
+    return R"(Usage: verdict analyze --input FILE
+
+Analyze sufficient statistics per variant (index 0 is the control) and print the result as JSON.
+FILE is a JSON object like the `input` objects of gbstats-reference.json; `-` reads stdin.
+)";
+  if (topic == "hooks")
+    return R"(Usage: verdict hooks check DIR...
+
+Load every *.lua file in the directories in a sandbox, report syntax and API errors with file and
+line, and exit with status 1 if any script has a problem.
+)";
+  return R"(Usage: verdict <command> [options]
+
+Verdict: an experimentation server for AI agents (MCP), applications and Lua hooks.
+
+Commands:
+  serve           serve MCP over stdio and sockets (see: verdict serve --help)
+  analyze         analyze experiment statistics from a JSON file
+  hooks check     validate Lua hook scripts without serving
+
+Options:
+  -h, --help      show this help (or: verdict help COMMAND)
+  -V, --version   print the version
+
+Exit status: 0 success, 1 runtime failure, 2 usage error.
+)";
+}
+
+}  // namespace verdict::server
