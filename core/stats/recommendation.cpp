@@ -26,7 +26,7 @@ std::string format_effect(double value, const AnalysisInput& input) {
     const double percent = 100 * value;
     return std::abs(percent) >= 1 ? format("%+.1f%%", percent) : format("%+.2g%%", percent);
   }
-  if (input.metric_type == MetricType::kProportion) return format("%+.2g pp", 100 * value);
+  if (input.metric_type == MetricType::kProportion) return format("%+.2f pp", 100 * value);
   return format("%+.3g", value);
 }
 
@@ -75,14 +75,14 @@ struct Context {
 
   std::string distance(std::size_t index) const {
     const Comparison& comparison = result.comparisons[index];
-    std::string text = evidence(index) + ", needs " + format("%g", input.alpha);
+    std::string text = evidence(index) + " (needs < " + format("%g", input.alpha) + ")";
     const double multiple = sample_multiple_to_significance(comparison.effect, decision_alpha,
                                                             input.sequential_tuning_parameter);
     if (!std::isfinite(multiple)) return text + "; the arms are indistinguishable so far";
     const double more_units = (multiple - 1) * comparison.effect.total_n;
-    return text + "; if this effect holds, about " + format("%.2g", multiple) +
-           "x the current sample (roughly " + format_units(more_units) +
-           " more units in these two arms) would make it significant";
+    return text + "; if this effect holds, about " +
+           format(multiple < 10 ? "%.1f" : "%.0f", multiple) + "x the current sample (roughly " +
+           format_units(more_units) + " more units in these two arms) would make it significant";
   }
 };
 

@@ -3,10 +3,10 @@
 #include "core/error.hpp"
 
 #include <boost/math/quadrature/gauss.hpp>
-#include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -15,9 +15,6 @@ namespace {
 
 // Above this many terms the closed form costs more than quadrature.
 constexpr double kMaxClosedFormTerms = 20000;
-// Posterior mass left outside each arm's integration window, per tail.
-constexpr double kTailMass = 1e-13;
-constexpr int kPanels = 4;
 
 // Evan Miller's closed form of P(X2 > X1), X1 ~ Beta(a1, b1), X2 ~ Beta(a2, b2), integer a2:
 // sum_{i < a2} B(a1 + i, b1 + b2) / ((b2 + i) B(1 + i, b2) B(a1, b1)). Consecutive terms differ
@@ -43,37 +40,142 @@ bool is_whole(double value) {
   return value == std::floor(value);
 }
 
-struct Window {
-  double low;
-  double high;
+// Gauss-Legendre rule on [-1, 1] plus its integration matrix: integral[i][l] is the integral
+// from -1 to node i of the l-th Lagrange basis polynomial, so integral * f gives the running
+// integral of f at every node, as accurate as the rule itself.
+struct PanelRule {
+  static constexpr int kNodes = 16;
+  std::array<double, kNodes> nodes{};
+  std::array<double, kNodes> weights{};
+  std::array<std::array<double, kNodes>, kNodes> integral{};
+
+  PanelRule() {
+    using Gauss = boost::math::quadrature::gauss<double, kNodes>;
+    for (int i = 0; i < kNodes / 2; ++i) {
+      nodes[i] = -Gauss::abscissa()[kNodes / 2 - 1 - i];
+      nodes[kNodes - 1 - i] = Gauss::abscissa()[kNodes / 2 - 1 - i];
+      weights[i] = weights[kNodes - 1 - i] = Gauss::weights()[kNodes / 2 - 1 - i];
+    }
+    for (int i = 0; i < kNodes; ++i) {
+      // Map the rule onto [-1, nodes[i]]; it integrates the degree-15 basis exactly.
+      const double half = (nodes[i] + 1) / 2;
+      for (int q = 0; q < kNodes; ++q) {
+        const double t = -1 + half * (nodes[q] + 1);
+        for (int l = 0; l < kNodes; ++l) {
+          double basis = 1;
+          for (int m = 0; m < kNodes; ++m) {
+            if (m != l) basis *= (t - nodes[m]) / (nodes[l] - nodes[m]);
+          }
+          integral[i][l] += half * weights[q] * basis;
+        }
+      }
+    }
+  }
 };
 
-Window support_window(const BetaPosterior& posterior) {
-  return {boost::math::ibeta_inv(posterior.alpha, posterior.beta, kTailMass),
-          boost::math::ibetac_inv(posterior.alpha, posterior.beta, kTailMass)};
+const PanelRule& panel_rule() {
+  static const PanelRule rule;
+  return rule;
 }
 
-std::vector<double> probability_best_by_quadrature(const std::vector<BetaPosterior>& arms) {
-  using Rule = boost::math::quadrature::gauss<double, 20>;
-  std::vector<Window> windows;
-  windows.reserve(arms.size());
-  for (const BetaPosterior& arm : arms) windows.push_back(support_window(arm));
+// A Beta posterior prepared for integration: normalising constant and the window outside of
+// which its density is below e^-40 of the peak (log-concave for alpha, beta >= 1, so the mass
+// left out is negligible at any sample size).
+class ArmDensity {
+ public:
+  explicit ArmDensity(const BetaPosterior& posterior)
+      : a_(posterior.alpha),
+        b_(posterior.beta),
+        log_norm_(boost::math::lgamma(a_ + b_) - boost::math::lgamma(a_) -
+                  boost::math::lgamma(b_)) {
+    const double mode = a_ + b_ > 2 ? (a_ - 1) / (a_ + b_ - 2) : 0.5;
+    const double floor = log_pdf(mode) - kLogDensityRange;
+    low_ = a_ == 1 ? 0 : edge(mode, 0, floor);
+    high_ = b_ == 1 ? 1 : edge(mode, 1, floor);
+  }
 
-  std::vector<double> best(arms.size());
-  for (std::size_t k = 0; k < arms.size(); ++k) {
-    const auto integrand = [&](double x) {
-      double product = boost::math::ibeta_derivative(arms[k].alpha, arms[k].beta, x);
-      for (std::size_t j = 0; j < arms.size() && product > 0; ++j) {
-        if (j == k || x >= windows[j].high) continue;
-        product =
-            x <= windows[j].low ? 0 : product * boost::math::ibeta(arms[j].alpha, arms[j].beta, x);
+  double low() const { return low_; }
+  double high() const { return high_; }
+
+  double pdf(double x) const { return x < low_ || x > high_ ? 0 : std::exp(log_pdf(x)); }
+
+ private:
+  static constexpr double kLogDensityRange = 40;
+
+  double log_pdf(double x) const {
+    double log_density = log_norm_;
+    if (a_ != 1) log_density += (a_ - 1) * std::log(x);
+    if (b_ != 1) log_density += (b_ - 1) * std::log1p(-x);
+    return log_density;
+  }
+
+  // Bisection between the mode (above `floor`) and the boundary (below it).
+  double edge(double inside, double outside, double floor) const {
+    for (int i = 0; i < 60; ++i) {
+      const double mid = (inside + outside) / 2;
+      (log_pdf(mid) >= floor ? inside : outside) = mid;
+    }
+    return outside;
+  }
+
+  double a_;
+  double b_;
+  double log_norm_;
+  double low_ = 0;
+  double high_ = 1;
+};
+
+// P(arm k is best) = integral of f_k(x) * prod_{j != k} F_j(x). Every density and CDF is
+// evaluated on one grid: panels split each arm's window in kPanels, and the union of all panel
+// edges cuts [0, 1] into intervals on which every density is smooth. The CDFs come from the
+// same nodes through the integration matrix, so no incomplete beta function is evaluated.
+std::vector<double> probability_best_by_quadrature(const std::vector<BetaPosterior>& arms) {
+  constexpr int kPanels = 4;
+  constexpr int kNodes = PanelRule::kNodes;
+  const PanelRule& rule = panel_rule();
+  const std::size_t count = arms.size();
+
+  std::vector<ArmDensity> densities;
+  std::vector<double> edges;
+  for (const BetaPosterior& arm : arms) {
+    const ArmDensity& density = densities.emplace_back(arm);
+    for (int panel = 0; panel <= kPanels; ++panel) {
+      edges.push_back(density.low() + (density.high() - density.low()) * panel / kPanels);
+    }
+  }
+  std::sort(edges.begin(), edges.end());
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+
+  std::vector<double> best(count, 0.0);
+  std::vector<double> cdf_at_left(count, 0.0);
+  std::vector<std::array<double, kNodes>> pdf(count);
+  std::vector<std::array<double, kNodes>> cdf(count);
+  std::vector<double> suffix(count + 1);
+  for (std::size_t e = 0; e + 1 < edges.size(); ++e) {
+    const double half = (edges[e + 1] - edges[e]) / 2;
+    const double middle = (edges[e + 1] + edges[e]) / 2;
+    for (std::size_t j = 0; j < count; ++j) {
+      double mass = 0;
+      for (int i = 0; i < kNodes; ++i) {
+        pdf[j][i] = densities[j].pdf(middle + half * rule.nodes[i]);
+        mass += half * rule.weights[i] * pdf[j][i];
       }
-      return product;
-    };
-    const double width = (windows[k].high - windows[k].low) / kPanels;
-    for (int panel = 0; panel < kPanels; ++panel) {
-      const double low = windows[k].low + panel * width;
-      best[k] += Rule::integrate(integrand, low, low + width);
+      for (int i = 0; i < kNodes; ++i) {
+        double running = 0;
+        for (int l = 0; l < kNodes; ++l) running += rule.integral[i][l] * pdf[j][l];
+        cdf[j][i] = std::clamp(cdf_at_left[j] + half * running, 0.0, 1.0);
+      }
+      cdf_at_left[j] += mass;
+    }
+    for (int i = 0; i < kNodes; ++i) {
+      // prod_{j != k} F_j from prefix and suffix products, O(count) per node.
+      suffix[count] = 1;
+      for (std::size_t j = count; j-- > 0;) suffix[j] = suffix[j + 1] * cdf[j][i];
+      double prefix = 1;
+      for (std::size_t k = 0; k < count; ++k) {
+        best[k] += half * rule.weights[i] * pdf[k][i] * prefix * suffix[k + 1];
+        prefix *= cdf[k][i];
+      }
     }
   }
   const double total = std::accumulate(best.begin(), best.end(), 0.0);
@@ -112,6 +214,13 @@ double probability_b_beats_a(const BetaPosterior& a, const BetaPosterior& b) {
 }
 
 std::vector<double> probability_best(const std::vector<BetaPosterior>& posteriors) {
+  for (std::size_t i = 0; i < posteriors.size(); ++i) {
+    const BetaPosterior& posterior = posteriors[i];
+    if (!(posterior.alpha >= 1 && posterior.beta >= 1) || !std::isfinite(posterior.alpha) ||
+        !std::isfinite(posterior.beta)) {
+      invalid("posteriors[" + std::to_string(i) + "]", "alpha and beta must be finite and >= 1");
+    }
+  }
   if (posteriors.size() == 1) return {1.0};
   if (posteriors.size() == 2) {
     const double b_wins = probability_b_beats_a(posteriors[0], posteriors[1]);
@@ -159,7 +268,16 @@ ThompsonSampler::Result ThompsonSampler::update(
                            std::to_string(configured_weights.size()));
   }
   Result result;
-  for (const ArmCounts& arm : arms) result.posteriors.push_back(beta_posterior(arm));
+  for (std::size_t i = 0; i < arms.size(); ++i) {
+    const ArmCounts& arm = arms[i];
+    const std::string field = "arms[" + std::to_string(i) + "]";
+    if (!std::isfinite(arm.n) || arm.n < 0)
+      invalid(field + ".n", "must be a non-negative finite number");
+    if (!(arm.successes >= 0 && arm.successes <= arm.n)) {
+      invalid(field + ".successes", "must be between 0 and n");
+    }
+    result.posteriors.push_back(beta_posterior(arm));
+  }
   if (arms.empty()) return result;
   result.probability_best = probability_best(result.posteriors);
 

@@ -24,8 +24,9 @@ BetaPosterior beta_posterior(const ArmCounts& arm);
 double probability_b_beats_a(const BetaPosterior& a, const BetaPosterior& b);
 
 /// Probability that each arm has the highest rate. Deterministic: the two-arm closed form, or
-/// Gauss-Legendre quadrature of f_k(x) * prod_{j != k} F_j(x) over each arm's posterior support.
-/// Cost is independent of the number of units.
+/// Gauss-Legendre quadrature of f_k(x) * prod_{j != k} F_j(x) on one grid shared by all arms,
+/// with the CDFs integrated from the same nodes. Cost depends on the number of arms only, not
+/// on the units. Throws verdict::Error unless every alpha and beta is finite and >= 1.
 std::vector<double> probability_best(const std::vector<BetaPosterior>& posteriors);
 
 /// Raises every weight to at least `floor` and scales the others down proportionally, so the
@@ -51,7 +52,9 @@ class ThompsonSampler {
   ThompsonSampler() : ThompsonSampler(Config{}) {}
 
   /// New assignment weights. `configured_weights` (normalised here) are returned unchanged
-  /// until every arm has `min_units` units. Thread-safe: the sampler holds only configuration.
+  /// until every arm has `min_units` units. Throws verdict::Error naming the field for negative
+  /// or non-finite counts, successes outside [0, n], or a weight count that differs from the
+  /// arm count. Thread-safe: the sampler holds only configuration.
   Result update(const std::vector<ArmCounts>& arms,
                 const std::vector<double>& configured_weights) const;
 
