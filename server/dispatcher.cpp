@@ -1,29 +1,416 @@
 #include "server/dispatcher.hpp"
 
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "server/error_mapping.hpp"
+#include "server/mcp_protocol.hpp"
+#include "server/prompts.hpp"
+#include "server/resources.hpp"
+
 namespace verdict::server {
 
 namespace json = boost::json;
 
-Dispatcher::Dispatcher(verdict::Engine& engine, DispatcherOptions options,
-                       ScriptRunner script_runner)
-    : engine_(engine), options_(std::move(options)), script_runner_(std::move(script_runner)) {}
+namespace {
 
-// The protocol lands in the next commits; until then every request is answered with an error
-// so the transports can be built and tested against the final interface.
-Reply Dispatcher::handle_line(std::string_view, Session&) {
-  return {json::serialize(
-      json::object{{"jsonrpc", "2.0"},
-                   {"id", nullptr},
-                   {"error", {{"code", -32603}, {"message", "dispatcher not implemented yet"}}}})};
+// A client that cancels requests which already finished would grow the set forever.
+constexpr std::size_t kMaxCancelled = 4096;
+// Tool definitions, prompts and schema resources change only when plugins grow the schema.
+constexpr std::int64_t kStaticTtlMs = 300'000;
+constexpr std::size_t kMaxClientNameBytes = 100;
+
+/// A protocol failure with a JSON-RPC code of its own (not a Verdict ErrorCode).
+struct RpcFailure {
+  RpcError error;
+};
+
+[[noreturn]] void fail(int code, std::string message, json::value data = nullptr) {
+  throw RpcFailure{{code, std::move(message), std::move(data)}};
 }
 
-std::string Dispatcher::oversized_reply(std::size_t limit) {
+std::string response(const json::value& id, json::object result) {
   return json::serialize(
-      json::object{{"jsonrpc", "2.0"},
-                   {"id", nullptr},
-                   {"error",
-                    {{"code", -32600},
-                     {"message", "message larger than " + std::to_string(limit) + " bytes"}}}});
+      json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+}
+
+std::string error_response(const json::value& id, const RpcError& error) {
+  return json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", to_json(error)}});
+}
+
+bool valid_id(const json::value& id) {
+  return id.is_string() || id.is_int64() || id.is_uint64();
+}
+
+// Compares every byte whatever the first difference, so timing does not reveal a token prefix.
+bool constant_time_equal(std::string_view given, std::string_view expected) {
+  unsigned char difference = given.size() != expected.size();
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    difference |= static_cast<unsigned char>((i < given.size() ? given[i] : 0) ^ expected[i]);
+  return difference == 0 && !expected.empty();
+}
+
+const json::object& object_param(const json::object& params, std::string_view name) {
+  static const json::object kEmpty;
+  const auto* value = params.if_contains(name);
+  if (!value) return kEmpty;
+  if (!value->is_object()) fail(kInvalidParams, std::string(name) + ": expected an object");
+  return value->get_object();
+}
+
+std::string string_param(const json::object& params, std::string_view name, bool required) {
+  const auto* value = params.if_contains(name);
+  if (!value) {
+    if (required) fail(kInvalidParams, std::string(name) + ": required");
+    return {};
+  }
+  if (!value->is_string()) fail(kInvalidParams, std::string(name) + ": expected a string");
+  return std::string(value->get_string());
+}
+
+std::string client_name(const json::object& client_info) {
+  const auto* name = client_info.if_contains("name");
+  if (!name || !name->is_string()) return {};
+  return std::string(name->get_string().subview().substr(0, kMaxClientNameBytes));
+}
+
+bool is_plain_method(std::string_view method) {
+  return method == "find" || method == "get" || method == "do";
+}
+
+}  // namespace
+
+/// One request in flight: its era and what the client asked for in `_meta`.
+struct Dispatcher::Call {
+  std::string_view method;
+  const json::object& params;
+  const json::object& meta;
+  bool current_era = false;
+  std::string version;  ///< the legacy version negotiated, or 2026-07-28
+  std::string log_level;
+  std::string client_name;
+  /// ttlMs and cacheScope for cacheable results (current era only); ttl < 0: not cacheable
+  std::int64_t ttl_ms = -1;
+  std::string_view cache_scope = "public";
+};
+
+Dispatcher::Dispatcher(verdict::Engine& engine, DispatcherOptions options,
+                       ScriptRunner script_runner)
+    : engine_(engine),
+      options_(std::move(options)),
+      tools_(engine, std::move(script_runner), options_.scripts_enabled) {}
+
+std::string Dispatcher::oversized_reply(std::size_t limit) {
+  return error_response(
+      nullptr, {kInvalidRequest, "message larger than " + std::to_string(limit) +
+                                     " bytes; send smaller messages (one JSON message per line)"});
+}
+
+Reply Dispatcher::handle_line(std::string_view line, Session& session) {
+  if (line.size() > options_.max_message_bytes)
+    return {oversized_reply(options_.max_message_bytes)};
+  json::parse_options parse_options;
+  parse_options.max_depth = options_.max_depth;
+  boost::system::error_code ec;
+  json::value message = json::parse(line, ec, json::storage_ptr(), parse_options);
+  if (ec)
+    return {error_response(nullptr, {kParseError, "parse error: " + ec.message() +
+                                                      " (expected one JSON message per line)"})};
+  if (message.is_array())
+    return {error_response(nullptr, {kInvalidRequest,
+                                     "batches are not supported (MCP removed JSON-RPC batching in "
+                                     "2025-06-18); send one message per line"})};
+  if (!message.is_object())
+    return {error_response(nullptr, {kInvalidRequest, "a message must be a JSON object"})};
+  try {
+    return handle_request(message.get_object(), session);
+  } catch (const std::exception& error) {
+    // handle_request answers every expected failure itself; this is a bug or a storage fault.
+    log(LogLevel::kError, std::string("dispatcher: ") + error.what());
+    const auto* id = message.get_object().if_contains("id");
+    return {error_response(id && valid_id(*id) ? *id : json::value(nullptr),
+                           {kInternalError, std::string("internal error: ") + error.what()})};
+  }
+}
+
+Reply Dispatcher::handle_request(const json::object& message, Session& session) {
+  const json::value* id = message.if_contains("id");
+  if (id && !valid_id(*id))
+    return {error_response(nullptr, {kInvalidRequest, "id: must be a string or an integer"})};
+  json::value reply_id = id ? *id : json::value(nullptr);
+  const auto* jsonrpc = message.if_contains("jsonrpc");
+  if (!jsonrpc || *jsonrpc != "2.0")
+    return {error_response(reply_id, {kInvalidRequest, "jsonrpc: must be \"2.0\""})};
+  const auto* method_value = message.if_contains("method");
+  if (!method_value) {
+    // A response to a request we never send: nothing to answer.
+    if (message.contains("result") || message.contains("error")) return {};
+    return {error_response(reply_id, {kInvalidRequest, "method: required"})};
+  }
+  if (!method_value->is_string())
+    return {error_response(reply_id, {kInvalidRequest, "method: must be a string"})};
+  std::string_view method = method_value->get_string();
+
+  static const json::object kNoParams;
+  const auto* params_value = message.if_contains("params");
+  if (params_value && !params_value->is_object()) {
+    if (!id) return {};
+    return {error_response(reply_id, {kInvalidParams, "params: must be an object"})};
+  }
+  const json::object& params = params_value ? params_value->get_object() : kNoParams;
+
+  if (session.requires_token && !session.authenticated && !authenticate(params, session))
+    return {
+        error_response(reply_id, {kUnauthorizedCode,
+                                  "unauthorized: the first message must be auth {token} or carry "
+                                  "_meta[\"io.verdict/token\"] with the server's token"}),
+        true};
+
+  if (!id) {
+    handle_notification(method, params, session);
+    return {};
+  }
+  if (session.cancelled.erase(json::serialize(*id))) return {};
+
+  const auto* meta = params.if_contains("_meta");
+  if (meta && !meta->is_object())
+    return {error_response(reply_id, {kInvalidParams, "params._meta: must be an object"})};
+  static const json::object kNoMeta;
+  Call call{.method = method, .params = params, .meta = meta ? meta->get_object() : kNoMeta};
+  try {
+    json::object result = route(call, session);
+    if (call.current_era) {
+      result["resultType"] = "complete";
+      result["_meta"] = {{kServerInfoKey, server_info()}};
+      if (call.ttl_ms >= 0) {
+        result["ttlMs"] = call.ttl_ms;
+        result["cacheScope"] = call.cache_scope;
+      }
+    }
+    return {response(reply_id, std::move(result))};
+  } catch (const RpcFailure& failure) {
+    return {error_response(reply_id, failure.error)};
+  } catch (const Error& error) {
+    ErrorContext context = is_plain_method(method) || method == "auth" ? ErrorContext::kPlain
+                           : call.current_era                          ? ErrorContext::kMcpCurrent
+                                                                       : ErrorContext::kMcpLegacy;
+    return {error_response(reply_id, to_rpc_error(error, context))};
+  }
+}
+
+bool Dispatcher::authenticate(const json::object& params, Session& session) const {
+  std::string_view given;
+  if (const auto* token = params.if_contains("token"); token && token->is_string())
+    given = token->get_string();
+  if (const auto* meta = params.if_contains("_meta"); meta && meta->is_object())
+    if (const auto* token = meta->get_object().if_contains(kTokenKey); token && token->is_string())
+      given = token->get_string();
+  session.authenticated = constant_time_equal(given, options_.token);
+  return session.authenticated;
+}
+
+void Dispatcher::resolve_era(Call& call, const Session& session, bool required) const {
+  if (const auto* version = call.meta.if_contains(kProtocolVersionKey)) {
+    if (!version->is_string() || version->get_string() != kCurrentVersion) {
+      std::string requested =
+          version->is_string() ? std::string(version->get_string()) : json::serialize(*version);
+      fail(kUnsupportedProtocolVersion,
+           "unsupported protocol version " + requested.substr(0, 40) +
+               " (this server speaks 2026-07-28 per request; 2024-11-05 to 2025-11-25 through "
+               "initialize)",
+           json::object{{"supported", {kCurrentVersion}}, {"requested", requested}});
+    }
+    const auto* capabilities = call.meta.if_contains(kClientCapabilitiesKey);
+    if (!capabilities || !capabilities->is_object())
+      fail(kInvalidParams,
+           "params._meta: \"" + std::string(kClientCapabilitiesKey) + "\" is required (an object)");
+    call.current_era = true;
+    call.version = kCurrentVersion;
+    if (const auto* level = call.meta.if_contains(kLogLevelKey)) {
+      if (!level->is_string() || log_level_rank(level->get_string()) < 0)
+        fail(kInvalidParams, "params._meta: \"" + std::string(kLogLevelKey) +
+                                 "\" must be debug, info, notice, warning, error, critical, "
+                                 "alert or emergency");
+      call.log_level = level->get_string();
+    }
+    if (const auto* info = call.meta.if_contains(kClientInfoKey); info && info->is_object())
+      call.client_name = client_name(info->get_object());
+    return;
+  }
+  if (!session.protocol_version.empty()) {
+    call.version = session.protocol_version;
+    call.log_level = session.log_level;
+    call.client_name = session.client_name;
+    return;
+  }
+  if (required)
+    fail(kInvalidParams, "params._meta: \"" + std::string(kProtocolVersionKey) +
+                             "\" is required (2026-07-28), or send initialize first");
+}
+
+json::object Dispatcher::route(Call& call, Session& session) {
+  std::string_view method = call.method;
+  if (method == "auth") {
+    if (!constant_time_equal(string_param(call.params, "token", true), options_.token))
+      fail(kUnauthorizedCode, "unauthorized: wrong token");
+    session.authenticated = true;
+    return {{"authenticated", true}};
+  }
+  if (is_plain_method(method)) {
+    json::object arguments = call.params;
+    arguments.erase("_meta");
+    json::value result = tools_.call(method, arguments, caller(call, session));
+    // The plain methods answer with the tool's value itself; results are objects by contract.
+    return result.is_object() ? std::move(result.get_object()) : json::object{{"result", result}};
+  }
+  if (method == "initialize") return initialize(call, session);
+  if (method == "ping") {
+    resolve_era(call, session, false);
+    return {};
+  }
+  resolve_era(call, session, true);
+  if (method == "server/discover") {
+    call.ttl_ms = kStaticTtlMs;
+    return discover();
+  }
+  if (method == "tools/list") {
+    call.ttl_ms = kStaticTtlMs;
+    bool structured = call.current_era || has_structured_output(call.version);
+    return list_page(call, tools_.definitions(structured), "tools");
+  }
+  if (method == "tools/call") return call_tool(call, session);
+  if (method == "resources/list") {
+    call.ttl_ms = kStaticTtlMs;
+    return list_page(call, list_resources(engine_.schema()), "resources");
+  }
+  if (method == "resources/templates/list") {
+    call.ttl_ms = kStaticTtlMs;
+    return list_page(call, list_resource_templates(), "resourceTemplates");
+  }
+  if (method == "resources/read") {
+    std::string uri = string_param(call.params, "uri", true);
+    bool schema = uri.starts_with("verdict://schema/");
+    call.ttl_ms = schema ? kStaticTtlMs : 0;
+    call.cache_scope = schema ? "public" : "private";
+    return {{"contents", read_resource(engine_, uri)}};
+  }
+  if (method == "prompts/list") {
+    call.ttl_ms = kStaticTtlMs;
+    return list_page(call, list_prompts(), "prompts");
+  }
+  if (method == "prompts/get")
+    return get_prompt(engine_, string_param(call.params, "name", true),
+                      object_param(call.params, "arguments"));
+  if (method == "logging/setLevel" && !call.current_era) {
+    std::string level = string_param(call.params, "level", true);
+    if (log_level_rank(level) < 0)
+      fail(kInvalidParams,
+           "level: must be debug, info, notice, warning, error, critical, alert "
+           "or emergency");
+    session.log_level = level;
+    return {};
+  }
+  fail(kMethodNotFound, "method not found: " + std::string(method.substr(0, 100)));
+}
+
+json::object Dispatcher::initialize(const Call& call, Session& session) const {
+  std::string requested = string_param(call.params, "protocolVersion", true);
+  session.protocol_version = negotiate_legacy_version(requested);
+  session.client_name = client_name(object_param(call.params, "clientInfo"));
+  return {{"protocolVersion", session.protocol_version},
+          {"capabilities", server_capabilities()},
+          {"serverInfo", server_info()},
+          {"instructions", instructions()}};
+}
+
+json::object Dispatcher::discover() const {
+  return {{"supportedVersions", {kCurrentVersion}},
+          {"capabilities", server_capabilities()},
+          {"instructions", instructions()}};
+}
+
+std::string Dispatcher::instructions() const {
+  std::string nouns;
+  for (const auto& name : engine_.schema().noun_names())
+    nouns += (nouns.empty() ? "" : ", ") + name;
+  return "Verdict runs experiments, feature flags and their data as nouns with fields and verbs. "
+         "Use find to list entities with a filter, get to read one by id or slug, and do to "
+         "create entities and run verbs (create, update, addVariant, start, conclude, ...). "
+         "Nouns: " +
+         nouns +
+         ". Read verdict://schema/{Noun} for a noun's fields, verbs and state machine. A refused "
+         "verb comes back with isError and the reason: fix the call and try again.";
+}
+
+json::object Dispatcher::list_page(const Call& call, json::array items,
+                                   std::string_view key) const {
+  json::object result;
+  paginate(std::move(items), key, string_param(call.params, "cursor", false),
+           options_.list_page_size, result);
+  return result;
+}
+
+ToolCaller Dispatcher::caller(const Call& call, const Session& session) const {
+  ToolCaller caller;
+  caller.actor = session.actor.empty() ? session.transport : session.actor;
+  if (!call.client_name.empty()) caller.actor += "/" + call.client_name;
+  bool trusted =
+      session.authenticated || (session.transport == "stdio" && options_.script_on_stdio);
+  caller.scripts_allowed = options_.scripts_enabled && trusted;
+  if (!options_.scripts_enabled)
+    caller.script_refusal = "scripts are disabled on this server (--no-scripts)";
+  else if (!trusted)
+    caller.script_refusal = "scripts on " + session.transport +
+                            " need an authenticated connection: send {\"method\":\"auth\","
+                            "\"params\":{\"token\":...}} first";
+  return caller;
+}
+
+json::object Dispatcher::call_tool(const Call& call, Session& session) {
+  std::string name = string_param(call.params, "name", true);
+  if (!tools_.contains(name))
+    fail(kInvalidParams, "unknown tool '" + name.substr(0, 100) + "' (tools: find, get, do)");
+  const json::object& arguments = object_param(call.params, "arguments");
+  const json::value* token = call.meta.if_contains("progressToken");
+  auto progress = [&](double done, std::string_view message) {
+    if (token && session.notify)
+      session.notify(notification_line(
+          "notifications/progress",
+          {{"progressToken", *token}, {"progress", done}, {"total", 1}, {"message", message}}));
+  };
+  progress(0, name + " started");
+  json::object result;
+  try {
+    json::value value = tools_.call(name, arguments, caller(call, session));
+    result = tool_result(value, call.current_era || has_structured_output(call.version));
+    log_to_client(call, session, name == "do" ? "info" : "debug",
+                  {{"tool", name}, {"arguments", arguments}});
+  } catch (const Error& error) {
+    // Per MCP, tool failures are results the model can read and correct, not protocol errors.
+    result = tool_error(error.what());
+    log_to_client(call, session, "warning",
+                  {{"tool", name}, {"error", error.what()}, {"code", to_string(error.code())}});
+  }
+  progress(1, name + " finished");
+  return result;
+}
+
+void Dispatcher::log_to_client(const Call& call, Session& session, std::string_view level,
+                               json::value data) const {
+  if (!session.notify || call.log_level.empty() ||
+      log_level_rank(level) < log_level_rank(call.log_level))
+    return;
+  session.notify(
+      notification_line("notifications/message",
+                        {{"level", level}, {"logger", "verdict"}, {"data", std::move(data)}}));
+}
+
+void Dispatcher::handle_notification(std::string_view method, const json::object& params,
+                                     Session& session) const {
+  if (method != "notifications/cancelled") return;  // initialized and unknown ones need nothing
+  const auto* request_id = params.if_contains("requestId");
+  if (!request_id || !valid_id(*request_id)) return;
+  if (session.cancelled.size() >= kMaxCancelled) session.cancelled.clear();
+  session.cancelled.insert(json::serialize(*request_id));
 }
 
 }  // namespace verdict::server

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/engine.hpp"
+#include "server/tools.hpp"
 
 namespace verdict::server {
 
@@ -24,6 +25,8 @@ struct Session {
   /// Serialized ids of requests the client cancelled (notifications/cancelled). A request whose
   /// id is here when its turn comes is dropped without a response.
   std::unordered_set<std::string> cancelled;
+  /// clientInfo.name from initialize; the event log records `actor/client_name`.
+  std::string client_name;
   /// Lowest level of notifications/message the client asked for (logging/setLevel); "" = none.
   std::string log_level;
 };
@@ -40,11 +43,10 @@ struct DispatcherOptions {
   bool scripts_enabled = true;  ///< --no-scripts turns scripts off everywhere
   std::size_t max_depth = 64;   ///< JSON nesting limit
   std::size_t max_message_bytes = 4 * 1024 * 1024;
+  std::size_t list_page_size = 100;  ///< items per page of tools/list, resources/list, ...
 };
 
-/// Runs a Lua script for `do {script}` and returns its result as JSON. Throws verdict::Error.
-using ScriptRunner = std::function<boost::json::value(verdict::Engine&, const std::string& source,
-                                                      const std::string& actor)>;
+// ScriptRunner (the `do {script}` hook) is declared in server/tools.hpp.
 
 /// JSON-RPC 2.0 + MCP (legacy era 2024-11-05 .. 2025-11-25 and current era 2026-07-28) over one
 /// engine, independent of the transport. Synchronous: one line in, at most one line out, plus
@@ -64,9 +66,27 @@ class Dispatcher {
   const DispatcherOptions& options() const { return options_; }
 
  private:
+  struct Call;
+
+  Reply handle_request(const boost::json::object& message, Session& session);
+  bool authenticate(const boost::json::object& params, Session& session) const;
+  void resolve_era(Call& call, const Session& session, bool required) const;
+  boost::json::object route(Call& call, Session& session);
+  boost::json::object initialize(const Call& call, Session& session) const;
+  boost::json::object discover() const;
+  boost::json::object call_tool(const Call& call, Session& session);
+  boost::json::object list_page(const Call& call, boost::json::array items,
+                                std::string_view key) const;
+  void handle_notification(std::string_view method, const boost::json::object& params,
+                           Session& session) const;
+  ToolCaller caller(const Call& call, const Session& session) const;
+  void log_to_client(const Call& call, Session& session, std::string_view level,
+                     boost::json::value data) const;
+  std::string instructions() const;
+
   verdict::Engine& engine_;
   DispatcherOptions options_;
-  ScriptRunner script_runner_;
+  Tools tools_;
 };
 
 }  // namespace verdict::server

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <string>
+
+#include "core/error.hpp"
+
+namespace verdict::server {
+
+/// JSON-RPC 2.0 codes, and the MCP and Verdict codes in the implementation range.
+/// Verdict's own codes sit in -32000..-32019, which MCP leaves to implementations.
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+inline constexpr int kUnauthorizedCode = -32001;
+inline constexpr int kNotFoundCode = -32004;
+inline constexpr int kConflictCode = -32009;
+inline constexpr int kInvalidTransitionCode = -32010;
+inline constexpr int kHookRejectedCode = -32011;
+inline constexpr int kLimitExceededCode = -32013;
+/// MCP (legacy era): resources/read of an unknown URI. The current era uses -32602 instead.
+inline constexpr int kResourceNotFoundLegacy = -32002;
+/// MCP 2026-07-28: the request's protocol version is not supported; data lists the supported ones.
+inline constexpr int kUnsupportedProtocolVersion = -32022;
+
+/// A failure on the wire: what a JSON-RPC `error` member carries.
+struct RpcError {
+  int code = kInternalError;
+  std::string message;
+  boost::json::value data;  ///< null: no `data` member
+};
+
+/// Which kind of method an Error escaped from; MCP fixes a few codes differently per era.
+enum class ErrorContext {
+  kPlain,       ///< the plain JSON-RPC `find`/`get`/`do`, `auth`
+  kMcpLegacy,   ///< an MCP method under 2024-11-05 .. 2025-11-25
+  kMcpCurrent,  ///< an MCP method under 2026-07-28
+};
+
+/// The one mapping from Verdict's transport-independent error codes to JSON-RPC errors.
+/// `data` carries `{code, field?}` so applications can branch on the category. In MCP methods a
+/// missing resource is -32002 (legacy) or -32602 (2026-07-28).
+RpcError to_rpc_error(const verdict::Error& error, ErrorContext context = ErrorContext::kPlain);
+
+/// The JSON-RPC `error` member for `error`.
+boost::json::object to_json(const RpcError& error);
+
+}  // namespace verdict::server

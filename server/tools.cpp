@@ -1,0 +1,296 @@
+#include "server/tools.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.hpp"
+#include "server/mcp_arguments.hpp"
+
+namespace verdict::server {
+
+namespace json = boost::json;
+
+namespace {
+
+json::array noun_names(const Schema& schema) {
+  json::array names;
+  for (const auto& noun : schema.nouns()) names.emplace_back(noun->name);
+  return names;
+}
+
+json::object string_property(std::string description) {
+  return {{"type", "string"}, {"description", std::move(description)}};
+}
+
+json::object type_property(const Schema& schema) {
+  return {{"type", "string"},
+          {"enum", noun_names(schema)},
+          {"description", "the noun; read verdict://schema/{type} for its fields and verbs"}};
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
+  return out;
+}
+
+// "start (Draft -> Started, alias launch)": what an agent needs to pick a verb and its arguments.
+std::string describe_verb(const Verb& verb) {
+  std::vector<std::string> notes;
+  if (verb.to)
+    notes.push_back((verb.from.empty() ? "any" : join(verb.from, "|")) + " -> " + *verb.to);
+  if (!verb.aliases.empty()) notes.push_back("alias " + join(verb.aliases, ", "));
+  if (!verb.params.empty()) {
+    std::vector<std::string> params;
+    for (const auto& param : verb.params)
+      params.push_back(param.name + (param.required ? "!" : ""));
+    notes.push_back("data {" + join(params, ", ") + "}");
+  }
+  std::string out = verb.name;
+  if (!notes.empty()) out += " (" + join(notes, "; ") + ")";
+  if (!verb.description.empty()) out += ": " + verb.description;
+  return out;
+}
+
+std::string describe_nouns(const Schema& schema) {
+  std::string out;
+  for (const auto& noun : schema.nouns()) out += "\n- " + noun->name + ": " + noun->description;
+  return out;
+}
+
+std::string describe_verbs(const Schema& schema) {
+  std::string out;
+  for (const auto& noun : schema.nouns()) {
+    std::vector<std::string> verbs;
+    for (const auto& verb : noun->verbs) verbs.push_back(describe_verb(verb));
+    out += "\n- " + noun->name + ": " + join(verbs, "; ");
+  }
+  return out;
+}
+
+json::array verb_names(const Schema& schema) {
+  std::set<std::string> names;
+  for (const auto& noun : schema.nouns())
+    for (const auto& verb : noun->verbs) {
+      names.insert(verb.name);
+      names.insert(verb.aliases.begin(), verb.aliases.end());
+    }
+  return json::array(names.begin(), names.end());
+}
+
+json::object find_tool(const Schema& schema) {
+  json::object properties{
+      {"type", type_property(schema)},
+      {"filter",
+       {{"type", "object"},
+        {"description",
+         "MongoDB-style filter on the noun's fields: {\"status\": \"Running\"}, "
+         "{\"confidence\": {\"$gte\": 95}}; operators $eq $ne $gt $gte $lt $lte $in $nin $exists "
+         "$regex, combined with $and $or $nor"}}},
+      {"sort",
+       {{"type", "object"},
+        {"description",
+         "field -> \"asc\" | \"desc\", applied in order, e.g. {\"createdAt\": \"desc\"}"}}},
+      {"limit",
+       {{"type", "integer"},
+        {"minimum", 1},
+        {"maximum", Store::kMaxLimit},
+        {"description", "page size, 1-1000 (default 20)"}}},
+      {"cursor", string_property("nextCursor of the previous page, passed back unchanged")}};
+  return {{"name", "find"},
+          {"title", "Find entities"},
+          {"description", "Find entities of one type, filtered, sorted and paged. Types:" +
+                              describe_nouns(schema)},
+          {"inputSchema",
+           {{"type", "object"},
+            {"properties", std::move(properties)},
+            {"required", {"type"}},
+            {"additionalProperties", false}}},
+          {"outputSchema",
+           {{"type", "object"},
+            {"properties",
+             {{"items", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+              {"nextCursor", {{"type", "string"}}}}},
+            {"required", {"items"}}}},
+          {"annotations",
+           {{"title", "Find entities"}, {"readOnlyHint", true}, {"openWorldHint", false}}}};
+}
+
+json::object get_tool(const Schema& schema) {
+  json::object properties{
+      {"type", type_property(schema)},
+      {"id", string_property("the entity's id (e.g. experiment_ab12cd34) or its slug")},
+      {"include",
+       {{"type", "array"},
+        {"items", {{"type", "string"}, {"enum", {"history"}}}},
+        {"description", "extras to include: \"history\" adds the entity's event log"}}}};
+  return {{"name", "get"},
+          {"title", "Get an entity"},
+          {"description", "Get one entity by id or slug, optionally with its event history."},
+          {"inputSchema",
+           {{"type", "object"},
+            {"properties", std::move(properties)},
+            {"required", {"type", "id"}},
+            {"additionalProperties", false}}},
+          {"outputSchema",
+           {{"type", "object"},
+            {"properties", {{"id", {{"type", "string"}}}, {"version", {{"type", "integer"}}}}},
+            {"required", {"id"}}}},
+          {"annotations",
+           {{"title", "Get an entity"}, {"readOnlyHint", true}, {"openWorldHint", false}}}};
+}
+
+json::object do_tool(const Schema& schema, bool scripts_enabled) {
+  json::object properties{
+      {"type", type_property(schema)},
+      {"verb",
+       {{"type", "string"},
+        {"enum", verb_names(schema)},
+        {"description", "the verb; each type accepts only its own verbs (see the description)"}}},
+      {"id", string_property("id or slug of the entity; every verb except create needs it")},
+      {"data",
+       {{"type", "object"},
+        {"description",
+         "the verb's arguments: the fields to set for create and update, the listed data for "
+         "other verbs; add \"version\" to make the verb fail if the entity changed since"}}}};
+  std::string description =
+      "Run a verb on an entity: create, update, delete, and each type's state changes. A refused "
+      "verb (wrong state, invalid data) returns isError with the reason. Verbs by type:" +
+      describe_verbs(schema);
+  if (scripts_enabled) {
+    properties["script"] = string_property(
+        "Lua source to run instead of one verb (alone, without the other arguments); "
+        "verdict.find/get/do are available inside");
+    description += "\nAlternatively pass only {script} to run several verbs in one Lua script.";
+  }
+  return {{"name", "do"},
+          {"title", "Run a verb"},
+          {"description", std::move(description)},
+          {"inputSchema",
+           {{"type", "object"},
+            {"properties", std::move(properties)},
+            {"additionalProperties", false}}},
+          {"outputSchema",
+           {{"type", "object"},
+            {"description",
+             "the entity after the verb, {id, deleted} for delete, a custom verb's result, or "
+             "{result} for a script"}}},
+          {"annotations",
+           {{"title", "Run a verb"},
+            {"readOnlyHint", false},
+            {"destructiveHint", true},
+            {"idempotentHint", false},
+            {"openWorldHint", false}}}};
+}
+
+// Changes whenever a plugin or the lead's custom verbs grow the schema, so cached tool
+// definitions are regenerated exactly when tools/list would show something new.
+std::size_t fingerprint(const Schema& schema) {
+  std::size_t value = schema.nouns().size();
+  for (const auto& noun : schema.nouns())
+    value = value * 1000003 + noun->fields.size() * 1009 + noun->verbs.size();
+  return value;
+}
+
+const json::object& input_schema(const json::array& definitions, std::string_view name) {
+  for (const auto& tool : definitions)
+    if (tool.at("name").get_string() == name) return tool.at("inputSchema").get_object();
+  throw Error(ErrorCode::kNotFound, "unknown tool " + std::string(name));
+}
+
+std::string string_argument(const json::object& arguments, std::string_view name) {
+  const auto* value = arguments.if_contains(name);
+  return value ? std::string(value->get_string()) : std::string{};
+}
+
+}  // namespace
+
+Tools::Tools(verdict::Engine& engine, ScriptRunner script_runner, bool scripts_enabled)
+    : engine_(engine),
+      script_runner_(std::move(script_runner)),
+      scripts_enabled_(scripts_enabled) {}
+
+void Tools::refresh() {
+  std::size_t current = fingerprint(engine_.schema());
+  if (current == schema_fingerprint_ && !definitions_.empty()) return;
+  const Schema& schema = engine_.schema();
+  definitions_ = {find_tool(schema), get_tool(schema), do_tool(schema, scripts_enabled_)};
+  plain_definitions_ = definitions_;
+  for (auto& tool : plain_definitions_) tool.get_object().erase("outputSchema");
+  schema_fingerprint_ = current;
+}
+
+const json::array& Tools::definitions(bool with_output_schema) {
+  refresh();
+  return with_output_schema ? definitions_ : plain_definitions_;
+}
+
+bool Tools::contains(std::string_view name) const {
+  return name == "find" || name == "get" || name == "do";
+}
+
+json::value Tools::call(std::string_view name, const json::object& arguments,
+                        const ToolCaller& caller) {
+  check_arguments(input_schema(definitions(true), name), arguments);
+  if (name == "find") return find(arguments);
+  if (name == "get") return get(arguments);
+  return run(arguments, caller);
+}
+
+json::value Tools::find(const json::object& arguments) {
+  FindQuery query;
+  if (const auto* filter = arguments.if_contains("filter")) query.filter = filter->get_object();
+  if (const auto* sort = arguments.if_contains("sort")) query.sort = sort->get_object();
+  if (const auto* limit = arguments.if_contains("limit"))
+    query.limit = limit->to_number<std::int64_t>();
+  query.cursor = string_argument(arguments, "cursor");
+  FindResult found = engine_.find(arguments.at("type").get_string(), query);
+  json::array items;
+  items.reserve(found.items.size());
+  for (auto& item : found.items) items.emplace_back(std::move(item));
+  json::object result{{"items", std::move(items)}};
+  if (!found.next_cursor.empty()) result["nextCursor"] = found.next_cursor;
+  return result;
+}
+
+json::value Tools::get(const json::object& arguments) {
+  bool with_history = false;
+  if (const auto* include = arguments.if_contains("include"))
+    with_history = !include->get_array().empty();  // "history" is the only value the schema allows
+  return engine_.get(arguments.at("type").get_string(), arguments.at("id").get_string(),
+                     with_history);
+}
+
+json::value Tools::run(const json::object& arguments, const ToolCaller& caller) {
+  if (const auto* script = arguments.if_contains("script")) {
+    if (arguments.size() > 1)
+      invalid("script", "runs alone; pass either {script} or {type, verb, id?, data?}");
+    if (!caller.scripts_allowed)
+      throw Error(ErrorCode::kUnauthorized, "script: " + caller.script_refusal, "script");
+    if (!script_runner_)
+      throw Error(ErrorCode::kInternal, "script: this server has no script runner", "script");
+    return script_runner_(engine_, std::string(script->get_string()), caller.actor);
+  }
+  for (const char* required : {"type", "verb"})
+    if (!arguments.contains(required))
+      invalid(required, scripts_enabled_ ? "required (or pass only {script})" : "required");
+  VerbRequest request{.noun = string_argument(arguments, "type"),
+                      .verb = string_argument(arguments, "verb"),
+                      .id = string_argument(arguments, "id"),
+                      .actor = caller.actor};
+  if (const auto* data = arguments.if_contains("data")) request.data = data->get_object();
+  return engine_.execute(request);
+}
+
+json::object tool_result(const json::value& value, bool structured) {
+  json::object result{{"content", {{{"type", "text"}, {"text", json::serialize(value)}}}}};
+  if (structured)
+    result["structuredContent"] = value.is_object() ? value : json::object{{"result", value}};
+  return result;
+}
+
+json::object tool_error(std::string_view message) {
+  return {{"content", {{{"type", "text"}, {"text", message}}}}, {"isError", true}};
+}
+
+}  // namespace verdict::server

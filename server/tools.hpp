@@ -1,0 +1,65 @@
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/engine.hpp"
+
+namespace verdict::server {
+
+/// Runs a Lua script for `do {script}` and returns its result as JSON. Throws verdict::Error.
+using ScriptRunner = std::function<boost::json::value(verdict::Engine&, const std::string& source,
+                                                      const std::string& actor)>;
+
+/// Who calls a tool, and whether they may run scripts.
+struct ToolCaller {
+  std::string actor;
+  bool scripts_allowed = false;
+  std::string script_refusal;  ///< the reason shown when a script is refused
+};
+
+/// The three tools, `find`, `get` and `do`, over one engine. Their input schemas and descriptions
+/// are generated from the engine's schema, so nouns, fields and verbs added at run time (plugins,
+/// custom verbs) appear in the next tools/list. Not thread-safe: engine thread only.
+class Tools {
+ public:
+  Tools(verdict::Engine& engine, ScriptRunner script_runner, bool scripts_enabled);
+
+  /// The tool definitions in stable order (find, get, do). `with_output_schema` adds
+  /// `outputSchema` (MCP 2025-06-18 and later). Regenerated whenever the schema has changed.
+  const boost::json::array& definitions(bool with_output_schema);
+
+  bool contains(std::string_view name) const;
+
+  /// Checks `arguments` against the tool's input schema, then runs it. Throws verdict::Error:
+  /// kInvalidArgument naming the argument, or whatever the verb or script failed with.
+  boost::json::value call(std::string_view name, const boost::json::object& arguments,
+                          const ToolCaller& caller);
+
+ private:
+  void refresh();
+  boost::json::value find(const boost::json::object& arguments);
+  boost::json::value get(const boost::json::object& arguments);
+  boost::json::value run(const boost::json::object& arguments, const ToolCaller& caller);
+
+  verdict::Engine& engine_;
+  ScriptRunner script_runner_;
+  bool scripts_enabled_;
+  std::size_t schema_fingerprint_ = 0;
+  boost::json::array definitions_;        ///< with outputSchema
+  boost::json::array plain_definitions_;  ///< without, for revisions before 2025-06-18
+};
+
+/// A successful tools/call result: the value as compact JSON text, plus `structuredContent` when
+/// `structured`. A non-object value (a script's result) is wrapped as `{result}` there, because
+/// structured content is an object before 2026-07-28.
+boost::json::object tool_result(const boost::json::value& value, bool structured);
+
+/// A failed tools/call result (`isError: true`) carrying `message` for the agent to act on.
+boost::json::object tool_error(std::string_view message);
+
+}  // namespace verdict::server
