@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/slug.hpp"
+#include "core/tracking/experiment_verbs.hpp"
 #include "core/validator.hpp"
 
 namespace verdict {
@@ -35,7 +36,9 @@ std::string status_of(const json::object& entity) {
 
 }  // namespace
 
-Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {}
+Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
+  tracking::add_experiment_verbs(*this);
+}
 
 Engine::Engine(const std::string& path, Schema schema)
     : schema_(std::move(schema)), store_(std::make_unique<Store>(path, schema_)) {}
@@ -280,6 +283,21 @@ json::value Engine::execute_custom(const Noun& noun, const Verb& verb, const Ver
   }
   if (current) run_after_hooks(context, load(noun, current->at("id").get_string()));
   return result;
+}
+
+void Engine::persist(const Noun& noun, json::object& entity, const std::string& event,
+                     const json::object& data, const std::string& actor) {
+  auto previous_version = entity.at("version").to_number<std::int64_t>();
+  entity["updatedAt"] = now_iso8601();
+  validate(noun, entity, nullptr);
+  entity["version"] = previous_version + 1;
+  store_->update(noun, entity, previous_version);
+  store_->append_event({.type = noun.name + "." + event,
+                        .noun = noun.name,
+                        .entity_id = std::string(entity.at("id").get_string()),
+                        .verb = event,
+                        .data = data,
+                        .actor = actor});
 }
 
 void Engine::run_after_hooks(const HookContext& context, const json::object& entity) {

@@ -87,6 +87,11 @@ class Engine {
   /// Declares a verb with a C++ implementation on a noun (kind kCustom).
   void add_custom_verb(std::string_view noun, Verb verb, VerbHandler handler);
 
+  /// Writes a changed entity from a custom verb: re-validates it, bumps its version, and
+  /// appends `<Noun>.<event>` with `data`. Call inside the verb's transaction.
+  void persist(const Noun& noun, boost::json::object& entity, const std::string& event,
+               const boost::json::object& data, const std::string& actor);
+
   Schema& schema() { return schema_; }
   Store& store() { return *store_; }
 

@@ -296,12 +296,15 @@ void validate_variants(const json::object& entity) {
     std::string where = "variants[" + std::to_string(i) + "]";
     if (!variants[i].is_object()) invalid(where, "must be an object {key, name, weight}");
     const auto& variant = variants[i].get_object();
-    for (const auto& [key, value] : variant) {
-      if (key != "key" && key != "name" && key != "weight" && key != "description" &&
-          key != "value")
-        invalid(where + "." + std::string(key),
+    // alpha, beta, banditWeight and probabilityBest are written by the bandit.
+    static constexpr std::string_view kVariantFields[] = {
+        "key",   "name", "weight",       "description",    "value",
+        "alpha", "beta", "banditWeight", "probabilityBest"};
+    for (const auto& entry : variant) {
+      if (std::find(std::begin(kVariantFields), std::end(kVariantFields), entry.key()) ==
+          std::end(kVariantFields))
+        invalid(where + "." + std::string(entry.key()),
                 "unknown variant field (allowed: key, name, weight, description, value)");
-      (void)value;
     }
     const auto* key = variant.if_contains("key");
     if (!key || !key->is_string() || key->get_string().empty())
@@ -386,6 +389,10 @@ Noun experiment() {
                     {"seed", "string", "hash seed for assignment; the id when absent"}});
   noun.fields.push_back(bounded(
       parse_field("hashVersion", "number", "GrowthBook hash version, 1 or 2 (default)"), 1, 2));
+  noun.fields.push_back(bounded(
+      parse_field("banditCadence", "number",
+                  "bandit mode: reweight every this many exposures (default 100); also on analyze"),
+      1, 1e6));
   noun.slug_source = "name";
   noun.validators = {validate_variants, validate_winner};
   add_crud(noun);

@@ -1,0 +1,542 @@
+#include "core/tracking/experiment_verbs.hpp"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "core/assignment/allocation.hpp"
+#include "core/assignment/condition.hpp"
+#include "core/clock.hpp"
+#include "core/engine.hpp"
+#include "core/error.hpp"
+#include "core/stats/analysis.hpp"
+#include "core/stats/thompson_sampler.hpp"
+#include "core/tracking/tracking_store.hpp"
+
+namespace verdict::tracking {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxBatch = 10000;
+constexpr std::size_t kMaxUnitBytes = 256;
+constexpr std::size_t kMaxMetricBytes = 128;
+constexpr double kDefaultBanditCadence = 100;
+
+std::string text_field(const json::object& object, std::string_view key) {
+  const auto* value = object.if_contains(key);
+  return value && value->is_string() ? std::string(value->get_string()) : std::string{};
+}
+
+double number_field(const json::object& object, std::string_view key, double fallback) {
+  const auto* value = object.if_contains(key);
+  return value && value->is_number() ? value->to_number<double>() : fallback;
+}
+
+std::vector<std::string> split_metrics(const std::string& text) {
+  std::vector<std::string> names;
+  std::stringstream stream(text);
+  std::string name;
+  while (std::getline(stream, name, ',')) {
+    auto begin = name.find_first_not_of(' ');
+    auto end = name.find_last_not_of(' ');
+    if (begin != std::string::npos) names.push_back(name.substr(begin, end - begin + 1));
+  }
+  return names;
+}
+
+void only_keys(const json::object& data, std::initializer_list<std::string_view> allowed,
+               const std::string& where) {
+  for (const auto& entry : data) {
+    bool known = entry.key() == "version";
+    for (auto key : allowed) known = known || entry.key() == key;
+    if (!known) {
+      std::string list;
+      for (auto key : allowed) list += (list.empty() ? "" : ", ") + std::string(key);
+      invalid(where + std::string(entry.key()), "unknown argument (allowed: " + list + ")");
+    }
+  }
+}
+
+std::string required_text(const json::object& data, std::string_view key, std::size_t max,
+                          const std::string& where) {
+  const auto* value = data.if_contains(key);
+  if (!value || !value->is_string() || value->get_string().empty())
+    invalid(where + std::string(key), "required, a non-empty string");
+  if (value->get_string().size() > max)
+    invalid(where + std::string(key), "longer than " + std::to_string(max) + " bytes");
+  return std::string(value->get_string());
+}
+
+std::optional<double> optional_number(const json::object& data, std::string_view key,
+                                      const std::string& where) {
+  const auto* value = data.if_contains(key);
+  if (!value || value->is_null()) return std::nullopt;
+  if (!value->is_number()) invalid(where + std::string(key), "expected a number");
+  double number = value->to_number<double>();
+  if (!std::isfinite(number)) invalid(where + std::string(key), "must be finite");
+  return number;
+}
+
+// The batch form `{<list>: [...]}` or a single item; returns the items and their error prefix.
+std::vector<std::pair<json::object, std::string>> items_of(const json::object& data,
+                                                           std::string_view list) {
+  std::vector<std::pair<json::object, std::string>> items;
+  const auto* batch = data.if_contains(list);
+  if (!batch) {
+    items.emplace_back(data, "");
+    return items;
+  }
+  if (!batch->is_array() || batch->get_array().empty())
+    invalid(std::string(list), "expected a non-empty list");
+  if (batch->get_array().size() > kMaxBatch)
+    invalid(std::string(list), "at most 10000 items per batch");
+  for (const auto& entry : data)
+    if (entry.key() != list && entry.key() != "version")
+      invalid(std::string(entry.key()), "not allowed beside a batch");
+  std::size_t index = 0;
+  for (const auto& item : batch->get_array()) {
+    std::string where = std::string(list) + "[" + std::to_string(index++) + "].";
+    if (!item.is_object()) invalid(where.substr(0, where.size() - 1), "expected an object");
+    items.emplace_back(item.get_object(), where);
+  }
+  return items;
+}
+
+/// Assignment state derived from one version of an experiment, reused across calls.
+struct Plan {
+  std::int64_t version = -1;
+  std::vector<std::string> keys;
+  std::unique_ptr<assignment::Allocation> allocation;
+  std::optional<json::object> condition;
+};
+
+class ExperimentVerbs {
+ public:
+  explicit ExperimentVerbs(Engine& engine) : engine_(engine), store_(engine.store().db()) {}
+
+  json::value assign(const Noun& noun, const VerbRequest& request, json::object& experiment) {
+    auto items = items_of(request.data, "units");
+    std::string status = text_field(experiment, "status");
+    if (status == "Started") {
+      engine_.execute({.noun = noun.name,
+                       .verb = "run",
+                       .id = text_field(experiment, "id"),
+                       .actor = request.actor,
+                       .depth = request.depth + 1});
+      experiment = engine_.store().get(noun, text_field(experiment, "id")).value();
+      status = "Running";
+    }
+    json::array results;
+    for (const auto& [item, where] : items) {
+      only_keys(item, {"unit", "attributes"}, where);
+      std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
+      const auto* attributes = item.if_contains("attributes");
+      if (attributes && !attributes->is_object())
+        invalid(where + "attributes", "expected an object");
+      results.push_back(assign_one(experiment, status, unit,
+                                   attributes ? attributes->get_object() : json::object{}));
+    }
+    if (status == "Running" && experiment.contains("banditEnabled") &&
+        experiment.at("banditEnabled") == true) {
+      auto exposed =
+          store_.exposures(text_field(experiment, "id"), plan_for(experiment).keys.size());
+      std::int64_t total = 0;
+      for (auto n : exposed) total += n;
+      auto cadence = static_cast<std::int64_t>(
+          number_field(experiment, "banditCadence", kDefaultBanditCadence));
+      std::int64_t before = total - static_cast<std::int64_t>(fresh_exposures_);
+      if (fresh_exposures_ > 0 && total / cadence != before / cadence)
+        reweight(noun, experiment, request.actor);
+    }
+    fresh_exposures_ = 0;
+    if (request.data.contains("units")) return json::object{{"assignments", std::move(results)}};
+    return results.front();
+  }
+
+  json::value track(const Noun&, const VerbRequest& request, json::object& experiment) {
+    std::string status = text_field(experiment, "status");
+    if (status != "Running" && status != "Paused")
+      throw Error(ErrorCode::kInvalidTransition,
+                  "cannot track: experiment is " + status +
+                      "; events are recorded while it is Running or Paused",
+                  "verb");
+    std::string id = text_field(experiment, "id");
+    auto items = items_of(request.data, "events");
+    for (const auto& [item, where] : items) {
+      only_keys(item, {"unit", "metric", "value", "covariate"}, where);
+      std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
+      std::string metric = required_text(item, "metric", kMaxMetricBytes, where);
+      auto value = optional_number(item, "value", where);
+      auto covariate = optional_number(item, "covariate", where);
+      auto exposure = store_.exposure(id, unit);
+      if (!exposure)
+        invalid(where + "unit", "'" + unit + "' was never assigned to " + id +
+                                    " (assign it first; events of unassigned units are refused)");
+      MetricKind kind = value ? MetricKind::kMean : MetricKind::kBinomial;
+      if (auto known = store_.metric_kind(id, metric); known && *known != kind)
+        invalid(where + (value ? "value" : "metric"),
+                "metric '" + metric + "' " +
+                    (*known == MetricKind::kMean
+                         ? "records values (a mean metric); give a value"
+                         : "records conversions (a binomial metric); drop the value"));
+      store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
+    }
+    return json::object{{"tracked", items.size()}};
+  }
+
+  json::value analyze(const Noun& noun, const VerbRequest& request, json::object& experiment) {
+    only_keys(request.data, {}, "");
+    const Plan& plan = plan_for(experiment);
+    std::string id = text_field(experiment, "id");
+    std::vector<std::string> metrics;
+    if (auto primary = text_field(experiment, "primaryMetric"); !primary.empty())
+      metrics.push_back(primary);
+    for (auto& name : split_metrics(text_field(experiment, "metrics")))
+      if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) metrics.push_back(name);
+    if (metrics.empty())
+      invalid("primaryMetric", "set a primary metric (or metrics) before analyzing");
+
+    const json::object* previous = nullptr;
+    if (const auto* results = experiment.if_contains("results"); results && results->is_object())
+      if (const auto* mins = results->get_object().if_contains("runningMinP");
+          mins && mins->is_object())
+        previous = &mins->get_object();
+
+    json::object by_metric, running_min;
+    std::optional<stats::AnalysisResult> primary;
+    std::vector<MetricStats> primary_stats;
+    bool primary_binomial = true;
+    for (const auto& metric : metrics) {
+      auto kind = store_.metric_kind(id, metric).value_or(MetricKind::kBinomial);
+      auto stats = store_.stats(id, metric, plan.keys.size());
+      stats::AnalysisInput input;
+      input.metric_type =
+          kind == MetricKind::kBinomial ? stats::MetricType::kProportion : stats::MetricType::kMean;
+      input.metric_name = metric;
+      input.weights = configured_weights(experiment);
+      bool covariates = true;
+      for (const auto& s : stats) covariates = covariates && s.has_covariate;
+      json::array mins;
+      for (std::size_t i = 0; i < stats.size(); ++i) {
+        stats::VariantData variant{.n = static_cast<double>(stats[i].n),
+                                   .sum = stats[i].sum,
+                                   .sum_squares = stats[i].sum_squares};
+        if (covariates)
+          variant.covariate = stats::Covariate{stats[i].pre_sum, stats[i].pre_sum_squares,
+                                               stats[i].post_pre_sum_of_products};
+        if (previous && i > 0)
+          if (const auto* list = previous->if_contains(metric);
+              list && list->is_array() && list->get_array().size() >= i)
+            if (const auto& p = list->get_array()[i - 1]; p.is_number())
+              variant.previous_min_sequential_p = p.to_number<double>();
+        input.variants.push_back(variant);
+      }
+      auto result = stats::analyze(input);
+      for (const auto& comparison : result.comparisons)
+        mins.push_back(comparison.sequential.p_value);
+      running_min[metric] = std::move(mins);
+      by_metric[metric] = stats::to_json(result);
+      if (!primary) {
+        primary = std::move(result);
+        primary_stats = std::move(stats);
+        primary_binomial = kind == MetricKind::kBinomial;
+      }
+    }
+
+    json::object view = summarize(plan, *primary, primary_stats, primary_binomial);
+    json::object results{{"analyzedAt", now_iso8601()},
+                         {"primaryMetric", metrics.front()},
+                         {"summary", view},
+                         {"metrics", by_metric},
+                         {"runningMinP", std::move(running_min)}};
+    experiment["results"] = std::move(results);
+    std::int64_t total = 0;
+    for (const auto& s : primary_stats) total += s.n;
+    experiment["sampleSize"] = total;
+    if (primary_binomial) {
+      double conversions = 0;
+      for (const auto& s : primary_stats) conversions += s.sum;
+      experiment["conversions"] = conversions;
+    }
+    if (const auto* winner = view.if_contains("winner"); winner && winner->is_string()) {
+      experiment["winner"] = *winner;
+      experiment["confidence"] = view.at("confidence");
+    }
+    engine_.persist(noun, experiment, "Analyzed", {}, request.actor);
+    if (experiment.contains("banditEnabled") && experiment.at("banditEnabled") == true &&
+        primary_binomial)
+      reweight(noun, experiment, request.actor);
+    view["metrics"] = std::move(by_metric);
+    return view;
+  }
+
+  json::value check_stats(const json::object& experiment) {
+    std::string id = text_field(experiment, "id");
+    std::size_t variants = plan_for(experiment).keys.size();
+    json::object metrics;
+    bool consistent = true;
+    for (const auto& metric : store_.metrics(id)) {
+      auto incremental = store_.stats(id, metric, variants);
+      auto recomputed = store_.recompute(id, metric, variants);
+      bool same = true;
+      for (std::size_t i = 0; i < variants; ++i) {
+        auto close = [](double a, double b) {
+          return std::fabs(a - b) <= 1e-6 * std::max(1.0, std::fabs(b));
+        };
+        same =
+            same && incremental[i].n == recomputed[i].n &&
+            close(incremental[i].sum, recomputed[i].sum) &&
+            close(incremental[i].sum_squares, recomputed[i].sum_squares) &&
+            close(incremental[i].pre_sum, recomputed[i].pre_sum) &&
+            close(incremental[i].post_pre_sum_of_products, recomputed[i].post_pre_sum_of_products);
+      }
+      consistent = consistent && same;
+      metrics[metric] = same;
+    }
+    return json::object{{"consistent", consistent}, {"metrics", std::move(metrics)}};
+  }
+
+  json::value summary(const Noun& noun) {
+    Store& store = engine_.store();
+    return json::object{
+        {"total", store.count(noun, {})},
+        {"running",
+         store.count(noun, {{"status", json::object{{"$in", json::array{"Started", "Running"}}}}})},
+        {"winnersFound", store.count(noun, {{"winner", json::object{{"$exists", true}}}})},
+        {"concluded", store.count(noun, {{"status", "Concluded"}})}};
+  }
+
+ private:
+  const Plan& plan_for(const json::object& experiment) {
+    std::string id = text_field(experiment, "id");
+    auto version = experiment.at("version").to_number<std::int64_t>();
+    Plan& plan = plans_[id];
+    if (plan.version == version) return plan;
+    plan = Plan{};
+    const auto* variants = experiment.if_contains("variants");
+    if (!variants || !variants->is_array() || variants->get_array().size() < 2)
+      invalid("variants", "the experiment needs at least two variants to assign and analyze");
+    std::vector<double> weights = allocation_weights(experiment);
+    for (const auto& variant : variants->get_array())
+      plan.keys.push_back(std::string(variant.at("key").get_string()));
+    std::string seed = text_field(experiment, "seed");
+    plan.allocation = std::make_unique<assignment::Allocation>(
+        seed.empty() ? id : seed, number_field(experiment, "trafficAllocation", 100) / 100.0,
+        weights, static_cast<int>(number_field(experiment, "hashVersion", 2)));
+    // targetAudience is free text unless it holds a JSON condition object.
+    std::string audience = text_field(experiment, "targetAudience");
+    if (!audience.empty() && audience.front() == '{') {
+      json::parse_options options;
+      options.max_depth = 32;
+      std::error_code ec;
+      auto condition = json::parse(audience, ec, {}, options);
+      if (!ec && condition.is_object()) plan.condition = condition.get_object();
+    }
+    plan.version = version;
+    return plan;
+  }
+
+  static std::vector<double> normalized(std::vector<double> weights) {
+    double total = 0;
+    for (double w : weights) total += w;
+    for (double& w : weights) w = total > 0 ? w / total : 1.0 / static_cast<double>(weights.size());
+    return weights;
+  }
+
+  static std::vector<double> configured_weights(const json::object& experiment) {
+    std::vector<double> weights;
+    for (const auto& variant : experiment.at("variants").get_array())
+      weights.push_back(number_field(variant.get_object(), "weight", 1));
+    return normalized(std::move(weights));
+  }
+
+  // Bandit experiments assign by the weights Thompson sampling last computed.
+  static std::vector<double> allocation_weights(const json::object& experiment) {
+    std::vector<double> weights = configured_weights(experiment);
+    const auto& variants = experiment.at("variants").get_array();
+    for (std::size_t i = 0; i < variants.size(); ++i)
+      if (const auto* w = variants[i].get_object().if_contains("banditWeight"); w && w->is_number())
+        weights[i] = w->to_number<double>();
+    return normalized(std::move(weights));
+  }
+
+  json::object assign_one(const json::object& experiment, const std::string& status,
+                          const std::string& unit, const json::object& attributes) {
+    auto refusal = [&](std::string reason) {
+      return json::object{{"variant", nullptr},
+                          {"variantIndex", nullptr},
+                          {"inExperiment", false},
+                          {"bucket", nullptr},
+                          {"reason", std::move(reason)}};
+    };
+    if (status == "Concluded" || status == "Completed" || status == "Archived") {
+      std::string winner = text_field(experiment, "winner");
+      if (winner.empty()) return refusal("experiment is " + status + " without a winner");
+      json::object result = refusal("experiment is " + status + "; serving the winner");
+      result["variant"] = winner;
+      const auto& variants = experiment.at("variants").get_array();
+      for (std::size_t i = 0; i < variants.size(); ++i)
+        if (variants[i].at("key") == json::value(winner)) result["variantIndex"] = i;
+      return result;
+    }
+    if (status != "Running") return refusal("experiment is " + status);
+    const Plan& plan = plan_for(experiment);
+    std::string id = text_field(experiment, "id");
+    if (auto exposure = store_.exposure(id, unit))
+      return json::object{{"variant", exposure->variant_key},
+                          {"variantIndex", exposure->variant_index},
+                          {"inExperiment", true},
+                          {"bucket", exposure->bucket},
+                          {"reason", "sticky"}};
+    if (plan.condition && !assignment::eval_condition(attributes, *plan.condition))
+      return refusal("targeting");
+    auto result = plan.allocation->assign(unit);
+    if (!result.in_experiment) {
+      json::object out = refusal(assignment::to_string(result.reason));
+      if (result.bucket) out["bucket"] = *result.bucket;
+      return out;
+    }
+    Exposure exposure{result.variant_index,
+                      plan.keys[static_cast<std::size_t>(result.variant_index)],
+                      result.bucket.value_or(0)};
+    store_.record_exposure(id, unit, exposure);
+    ++fresh_exposures_;
+    return json::object{{"variant", exposure.variant_key},
+                        {"variantIndex", exposure.variant_index},
+                        {"inExperiment", true},
+                        {"bucket", exposure.bucket},
+                        {"reason", assignment::to_string(result.reason)}};
+  }
+
+  void reweight(const Noun& noun, json::object& experiment, const std::string& actor) {
+    std::string metric = text_field(experiment, "primaryMetric");
+    if (metric.empty()) return;
+    std::string id = text_field(experiment, "id");
+    if (store_.metric_kind(id, metric).value_or(MetricKind::kBinomial) != MetricKind::kBinomial)
+      return;
+    const Plan& plan = plan_for(experiment);
+    auto stats = store_.stats(id, metric, plan.keys.size());
+    std::vector<stats::ArmCounts> arms;
+    for (const auto& s : stats) arms.push_back({static_cast<double>(s.n), s.sum});
+    auto result = stats::ThompsonSampler().update(arms, configured_weights(experiment));
+    auto& variants = experiment.at("variants").as_array();
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      auto& variant = variants[i].as_object();
+      variant["alpha"] = result.posteriors[i].alpha;
+      variant["beta"] = result.posteriors[i].beta;
+      variant["probabilityBest"] = result.probability_best[i];
+      if (result.reweighted) variant["banditWeight"] = result.weights[i];
+    }
+    engine_.persist(
+        noun, experiment, "Reweighted",
+        {{"weights", json::value_from(result.weights)}, {"reweighted", result.reweighted}}, actor);
+  }
+
+  static json::object summarize(const Plan& plan, const stats::AnalysisResult& result,
+                                const std::vector<MetricStats>& stats, bool binomial) {
+    json::array table;
+    for (std::size_t i = 0; i < plan.keys.size(); ++i) {
+      json::object row{{"variant", plan.keys[i]}, {"exposures", stats[i].n}};
+      row[binomial ? "conversions" : "sum"] = stats[i].sum;
+      row[binomial ? "rate" : "mean"] = result.variants[i].mean;
+      table.push_back(std::move(row));
+    }
+    json::object view{{"srm", {{"pValue", result.srm.p_value}, {"mismatch", result.srm.mismatch}}},
+                      {"variants", std::move(table)},
+                      {"recommendation", result.recommendation}};
+    // The headline comparison is the best treatment by the always-valid p-value.
+    const stats::Comparison* best = nullptr;
+    for (const auto& c : result.comparisons)
+      if (!best || c.sequential.p_value < best->sequential.p_value) best = &c;
+    if (best) {
+      view["comparedVariant"] = plan.keys[best->variant];
+      view["pValue"] = best->lift.p_value;
+      view["alwaysValidPValue"] = best->sequential.p_value;
+      view["msprtLogLR"] = best->sequential.log_lr;
+      view["relativeLift"] = best->lift.estimate;
+      double alpha = 0.05;
+      if (!result.srm.mismatch && best->sequential.p_value < alpha) {
+        view["winner"] = best->lift.estimate > 0 ? plan.keys[best->variant] : plan.keys[0];
+        view["confidence"] = std::round((1 - best->sequential.p_value) * 10000) / 100;
+      }
+    }
+    return view;
+  }
+
+  Engine& engine_;
+  TrackingStore store_;
+  std::map<std::string, Plan, std::less<>> plans_;
+  std::size_t fresh_exposures_ = 0;
+};
+
+Verb data_verb(std::string name, std::string event, std::string description,
+               std::vector<std::string> from, std::vector<Field> params) {
+  Verb verb =
+      make_verb(std::move(name), VerbKind::kCustom, std::move(event), std::move(description));
+  verb.from = std::move(from);
+  verb.params = std::move(params);
+  return verb;
+}
+
+}  // namespace
+
+void add_experiment_verbs(Engine& engine) {
+  auto verbs = std::make_shared<ExperimentVerbs>(engine);
+  auto with_entity = [verbs](auto method) {
+    return [verbs, method](Engine&, const Noun& noun, const VerbRequest& request,
+                           json::object* entity) -> json::value {
+      return ((*verbs).*method)(noun, request, *entity);
+    };
+  };
+  engine.add_custom_verb(
+      "Experiment",
+      data_verb("assign", "Assigned",
+                "bucket a unit {unit, attributes?} (or {units: [...]}) into a variant, GrowthBook-"
+                "compatible; records the exposure",
+                {},
+                {parse_field("unit", "string", "the unit id, e.g. a user id"),
+                 parse_field("attributes", "json", "targeting attributes"),
+                 parse_field("units", "json", "batch: a list of {unit, attributes?}")}),
+      with_entity(&ExperimentVerbs::assign));
+  engine.add_custom_verb(
+      "Experiment",
+      data_verb(
+          "track", "Tracked",
+          "record a conversion {unit, metric} or a value {unit, metric, value, covariate?}"
+          " (or {events: [...]}) for an assigned unit",
+          {},
+          {parse_field("unit", "string", "an assigned unit"),
+           parse_field("metric", "string", "metric name"),
+           parse_field("value", "number", "value to add (mean metrics); absent: a conversion"),
+           parse_field("covariate", "number", "the unit's pre-period value (CUPED)"),
+           parse_field("events", "json", "batch: a list of {unit, metric, value?, covariate?}")}),
+      with_entity(&ExperimentVerbs::track));
+  engine.add_custom_verb(
+      "Experiment",
+      data_verb("analyze", "Analyzed",
+                "run the statistics (SRM, p-value, mSPRT, lift, Bayesian, CUPED) on the primary "
+                "metric and every metric; stores results, sets winner and confidence when the "
+                "always-valid test is significant",
+                {}, {}),
+      with_entity(&ExperimentVerbs::analyze));
+  engine.add_custom_verb(
+      "Experiment",
+      data_verb("checkStats", "StatsChecked",
+                "compare the incremental statistics with a recomputation from per-unit data", {},
+                {}),
+      [verbs](Engine&, const Noun&, const VerbRequest&, json::object* entity) -> json::value {
+        return verbs->check_stats(*entity);
+      });
+  Verb summary =
+      data_verb("summary", "Summarized",
+                "stat cards for the experiments list: total, running, winners found", {}, {});
+  summary.needs_entity = false;
+  engine.add_custom_verb("Experiment", std::move(summary),
+                         [verbs](Engine&, const Noun& noun, const VerbRequest&,
+                                 json::object*) -> json::value { return verbs->summary(noun); });
+}
+
+}  // namespace verdict::tracking

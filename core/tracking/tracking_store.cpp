@@ -1,0 +1,200 @@
+#include "core/tracking/tracking_store.hpp"
+
+#include "core/clock.hpp"
+
+namespace verdict::tracking {
+
+TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
+  db_.exec(R"(
+    CREATE TABLE IF NOT EXISTS exposure (
+      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
+      PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS variant_exposures (
+      experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
+      PRIMARY KEY (experiment, variant)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS experiment_metric (
+      experiment TEXT NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL,
+      PRIMARY KEY (experiment, metric)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS unit_metric (
+      experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL,
+      PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS metric_stats (
+      experiment TEXT NOT NULL, metric TEXT NOT NULL, variant INTEGER NOT NULL,
+      sum REAL NOT NULL DEFAULT 0, sum_squares REAL NOT NULL DEFAULT 0,
+      pre_sum REAL NOT NULL DEFAULT 0, pre_sum_squares REAL NOT NULL DEFAULT 0,
+      post_pre_sum_of_products REAL NOT NULL DEFAULT 0, covariates INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (experiment, metric, variant)) WITHOUT ROWID;)");
+}
+
+std::optional<Exposure> TrackingStore::exposure(std::string_view experiment,
+                                                std::string_view unit) {
+  auto statement = db_.prepare(
+      "SELECT variant, variant_key, bucket FROM exposure WHERE experiment = ? AND unit = ?");
+  statement.bind(1, experiment).bind(2, unit);
+  if (!statement.step()) return std::nullopt;
+  return Exposure{static_cast<int>(statement.column_int(0)), statement.column_text(1),
+                  statement.column_double(2)};
+}
+
+void TrackingStore::record_exposure(std::string_view experiment, std::string_view unit,
+                                    const Exposure& exposure) {
+  auto insert = db_.prepare(
+      "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at) VALUES (?, ?, ?, "
+      "?, ?, ?)");
+  insert.bind(1, experiment).bind(2, unit).bind(3, exposure.variant_index);
+  insert.bind(4, exposure.variant_key).bind(5, exposure.bucket).bind(6, now_iso8601());
+  insert.run();
+  auto count = db_.prepare(
+      "INSERT INTO variant_exposures (experiment, variant, n) VALUES (?, ?, 1)"
+      " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + 1");
+  count.bind(1, experiment).bind(2, exposure.variant_index);
+  count.run();
+}
+
+std::vector<std::int64_t> TrackingStore::exposures(std::string_view experiment,
+                                                   std::size_t variants) {
+  std::vector<std::int64_t> counts(variants, 0);
+  auto statement = db_.prepare("SELECT variant, n FROM variant_exposures WHERE experiment = ?");
+  statement.bind(1, experiment);
+  while (statement.step()) {
+    auto index = static_cast<std::size_t>(statement.column_int(0));
+    if (index < variants) counts[index] = statement.column_int(1);
+  }
+  return counts;
+}
+
+std::optional<MetricKind> TrackingStore::metric_kind(std::string_view experiment,
+                                                     std::string_view metric) {
+  auto statement =
+      db_.prepare("SELECT kind FROM experiment_metric WHERE experiment = ? AND metric = ?");
+  statement.bind(1, experiment).bind(2, metric);
+  if (!statement.step()) return std::nullopt;
+  return statement.column_text(0) == "binomial" ? MetricKind::kBinomial : MetricKind::kMean;
+}
+
+void TrackingStore::track(std::string_view experiment, std::string_view metric, MetricKind kind,
+                          std::string_view unit, int variant_index, std::optional<double> value,
+                          std::optional<double> covariate) {
+  {
+    auto declare = db_.prepare(
+        "INSERT INTO experiment_metric (experiment, metric, kind) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING");
+    declare.bind(1, experiment).bind(2, metric);
+    declare.bind(3, kind == MetricKind::kBinomial ? "binomial" : "mean");
+    declare.run();
+  }
+  double old_value = 0;
+  std::optional<double> old_covariate;
+  {
+    auto current = db_.prepare(
+        "SELECT value, covariate FROM unit_metric WHERE experiment = ? AND metric = ? AND unit = "
+        "?");
+    current.bind(1, experiment).bind(2, metric).bind(3, unit);
+    if (current.step()) {
+      old_value = current.column_double(0);
+      if (!current.is_null(1)) old_covariate = current.column_double(1);
+    }
+  }
+  // A unit converts at most once on a binomial metric; values accumulate on a mean metric.
+  double new_value = kind == MetricKind::kBinomial ? 1.0 : old_value + value.value_or(0);
+  std::optional<double> new_covariate = covariate ? covariate : old_covariate;
+  {
+    auto upsert = db_.prepare(
+        "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events)"
+        " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (experiment, metric, unit) DO UPDATE SET"
+        " value = excluded.value, covariate = excluded.covariate, events = events + 1");
+    upsert.bind(1, experiment).bind(2, metric).bind(3, unit).bind(4, variant_index);
+    upsert.bind(5, new_value);
+    if (new_covariate) {
+      upsert.bind(6, *new_covariate);
+    } else {
+      upsert.bind(6, nullptr);
+    }
+    upsert.run();
+  }
+  double x0 = old_covariate.value_or(0), x1 = new_covariate.value_or(0);
+  auto update = db_.prepare(
+      "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"
+      " pre_sum_squares, post_pre_sum_of_products, covariates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+      " ON CONFLICT (experiment, metric, variant) DO UPDATE SET sum = sum + excluded.sum,"
+      " sum_squares = sum_squares + excluded.sum_squares, pre_sum = pre_sum + excluded.pre_sum,"
+      " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
+      " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
+      " covariates = covariates + excluded.covariates");
+  update.bind(1, experiment).bind(2, metric).bind(3, variant_index);
+  update.bind(4, new_value - old_value);
+  update.bind(5, new_value * new_value - old_value * old_value);
+  update.bind(6, x1 - x0);
+  update.bind(7, x1 * x1 - x0 * x0);
+  update.bind(8, new_value * x1 - old_value * x0);
+  update.bind(9, (new_covariate && !old_covariate) ? 1 : 0);
+  update.run();
+}
+
+namespace {
+
+std::vector<MetricStats> with_exposures(std::vector<MetricStats> stats,
+                                        const std::vector<std::int64_t>& exposures) {
+  for (std::size_t i = 0; i < stats.size(); ++i) stats[i].n = exposures[i];
+  return stats;
+}
+
+void read_stats(sqlite::Statement& statement, std::vector<MetricStats>& stats) {
+  while (statement.step()) {
+    auto index = static_cast<std::size_t>(statement.column_int(0));
+    if (index >= stats.size()) continue;
+    auto& s = stats[index];
+    s.sum = statement.column_double(1);
+    s.sum_squares = statement.column_double(2);
+    s.pre_sum = statement.column_double(3);
+    s.pre_sum_squares = statement.column_double(4);
+    s.post_pre_sum_of_products = statement.column_double(5);
+    s.has_covariate = statement.column_int(6) > 0;
+  }
+}
+
+}  // namespace
+
+std::vector<MetricStats> TrackingStore::stats(std::string_view experiment, std::string_view metric,
+                                              std::size_t variants) {
+  std::vector<MetricStats> stats(variants);
+  auto statement = db_.prepare(
+      "SELECT variant, sum, sum_squares, pre_sum, pre_sum_squares, post_pre_sum_of_products,"
+      " covariates FROM metric_stats WHERE experiment = ? AND metric = ?");
+  statement.bind(1, experiment).bind(2, metric);
+  read_stats(statement, stats);
+  return with_exposures(std::move(stats), exposures(experiment, variants));
+}
+
+std::vector<MetricStats> TrackingStore::recompute(std::string_view experiment,
+                                                  std::string_view metric, std::size_t variants) {
+  std::vector<MetricStats> stats(variants);
+  auto statement = db_.prepare(
+      "SELECT variant, SUM(value), SUM(value * value), SUM(IFNULL(covariate, 0)),"
+      " SUM(IFNULL(covariate, 0) * IFNULL(covariate, 0)), SUM(value * IFNULL(covariate, 0)),"
+      " COUNT(covariate) FROM unit_metric WHERE experiment = ? AND metric = ? GROUP BY variant");
+  statement.bind(1, experiment).bind(2, metric);
+  read_stats(statement, stats);
+  std::vector<std::int64_t> counts(variants, 0);
+  auto exposed =
+      db_.prepare("SELECT variant, COUNT(*) FROM exposure WHERE experiment = ? GROUP BY variant");
+  exposed.bind(1, experiment);
+  while (exposed.step()) {
+    auto index = static_cast<std::size_t>(exposed.column_int(0));
+    if (index < variants) counts[index] = exposed.column_int(1);
+  }
+  return with_exposures(std::move(stats), counts);
+}
+
+std::vector<std::string> TrackingStore::metrics(std::string_view experiment) {
+  std::vector<std::string> names;
+  auto statement =
+      db_.prepare("SELECT metric FROM experiment_metric WHERE experiment = ? ORDER BY metric");
+  statement.bind(1, experiment);
+  while (statement.step()) names.push_back(statement.column_text(0));
+  return names;
+}
+
+}  // namespace verdict::tracking

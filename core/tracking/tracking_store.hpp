@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/sqlite.hpp"
+
+namespace verdict::tracking {
+
+/// Whether a metric counts conversions (0/1 per unit) or sums values per unit. Fixed by the
+/// metric's first event.
+enum class MetricKind { kBinomial, kMean };
+
+struct Exposure {
+  int variant_index = 0;
+  std::string variant_key;
+  double bucket = 0;
+};
+
+/// Sufficient statistics of one metric in one variant; `n` is the variant's exposed units.
+struct MetricStats {
+  std::int64_t n = 0;
+  double sum = 0;
+  double sum_squares = 0;
+  double pre_sum = 0;
+  double pre_sum_squares = 0;
+  double post_pre_sum_of_products = 0;
+  bool has_covariate = false;
+};
+
+/// The tables behind assignment and tracking: exposures (sticky assignments), per-unit metric
+/// values, and per-variant sufficient statistics kept up to date in the same transaction as
+/// each event, so analysis never scans raw events and the per-unit rows can rebuild them.
+/// Runs on the engine thread inside the verb's transaction.
+class TrackingStore {
+ public:
+  explicit TrackingStore(sqlite::Database& db);
+
+  std::optional<Exposure> exposure(std::string_view experiment, std::string_view unit);
+  void record_exposure(std::string_view experiment, std::string_view unit,
+                       const Exposure& exposure);
+  /// Exposed units per variant index (missing indexes are zero), sized to `variants`.
+  std::vector<std::int64_t> exposures(std::string_view experiment, std::size_t variants);
+
+  std::optional<MetricKind> metric_kind(std::string_view experiment, std::string_view metric);
+  /// Applies one event: a conversion (`value` absent) or a value added to the unit's sum, and
+  /// optionally the unit's pre-period covariate. Updates the sufficient statistics incrementally.
+  void track(std::string_view experiment, std::string_view metric, MetricKind kind,
+             std::string_view unit, int variant_index, std::optional<double> value,
+             std::optional<double> covariate);
+
+  /// The incremental statistics of a metric per variant (n from exposures).
+  std::vector<MetricStats> stats(std::string_view experiment, std::string_view metric,
+                                 std::size_t variants);
+  /// The same statistics recomputed from the stored per-unit values.
+  std::vector<MetricStats> recompute(std::string_view experiment, std::string_view metric,
+                                     std::size_t variants);
+  std::vector<std::string> metrics(std::string_view experiment);
+
+ private:
+  sqlite::Database& db_;
+};
+
+}  // namespace verdict::tracking

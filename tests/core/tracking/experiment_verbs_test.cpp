@@ -1,0 +1,180 @@
+#include "core/tracking/experiment_verbs.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/engine.hpp"
+#include "core/error.hpp"
+
+namespace verdict::tracking {
+namespace {
+
+namespace json = boost::json;
+
+class ExperimentVerbsTest : public ::testing::Test {
+ protected:
+  json::value run(const std::string& verb, json::object data = {}, std::string id = {}) {
+    return engine_.execute(
+        {.noun = "Experiment", .verb = verb, .id = id.empty() ? id_ : id, .data = std::move(data)});
+  }
+
+  void create(json::object extra = {}) {
+    json::object data{
+        {"name", "Signup button"},
+        {"primaryMetric", "signup"},
+        {"variants", json::array{{{"key", "control"}, {"name", "Control"}, {"weight", 50}},
+                                 {{"key", "green"}, {"name", "Green"}, {"weight", 50}}}}};
+    for (const auto& entry : extra) data[entry.key()] = entry.value();
+    id_ = std::string(engine_.execute({.noun = "Experiment", .verb = "create", .data = data})
+                          .at("id")
+                          .as_string());
+  }
+
+  Engine engine_{":memory:"};
+  std::string id_;
+};
+
+TEST_F(ExperimentVerbsTest, DraftExperimentsDoNotAssign) {
+  create();
+  auto result = run("assign", {{"unit", "user-1"}}).as_object();
+  EXPECT_EQ(result.at("inExperiment"), false);
+  EXPECT_EQ(result.at("reason"), "experiment is Draft");
+}
+
+TEST_F(ExperimentVerbsTest, FirstAssignmentMovesStartedToRunningAndIsSticky) {
+  create();
+  run("start");
+  auto first = run("assign", {{"unit", "user-1"}}).as_object();
+  EXPECT_EQ(first.at("inExperiment"), true);
+  EXPECT_EQ(engine_.get("Experiment", id_).at("status"), "Running");
+  auto again = run("assign", {{"unit", "user-1"}}).as_object();
+  EXPECT_EQ(again.at("variant"), first.at("variant"));
+  EXPECT_EQ(again.at("reason"), "sticky");
+}
+
+TEST_F(ExperimentVerbsTest, AssignmentIsDeterministicAcrossExperimentsWithTheSameSeed) {
+  create({{"seed", "shared-seed"}});
+  std::string first_id = id_;
+  run("start");
+  create({{"seed", "shared-seed"}});
+  run("start");
+  for (int i = 0; i < 50; ++i) {
+    std::string unit = "user-" + std::to_string(i);
+    EXPECT_EQ(run("assign", {{"unit", unit}}).at("variant"),
+              run("assign", {{"unit", unit}}, first_id).at("variant"));
+  }
+}
+
+TEST_F(ExperimentVerbsTest, TargetingConditionExcludesNonMatchingUnits) {
+  create({{"targetAudience", R"({"country": {"$in": ["US", "CA"]}})"}});
+  run("start");
+  auto out = run("assign", {{"unit", "u1"}, {"attributes", {{"country", "FR"}}}}).as_object();
+  EXPECT_EQ(out.at("inExperiment"), false);
+  EXPECT_EQ(out.at("reason"), "targeting");
+  EXPECT_EQ(run("assign", {{"unit", "u2"}, {"attributes", {{"country", "US"}}}}).at("inExperiment"),
+            true);
+}
+
+TEST_F(ExperimentVerbsTest, TrackRefusesUnassignedUnitsAndKindMismatches) {
+  create();
+  run("start");
+  run("assign", {{"unit", "u1"}});
+  EXPECT_THROW(run("track", {{"unit", "ghost"}, {"metric", "signup"}}), Error);
+  run("track", {{"unit", "u1"}, {"metric", "signup"}});
+  try {
+    run("track", {{"unit", "u1"}, {"metric", "signup"}, {"value", 3}});
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("binomial"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(ExperimentVerbsTest, BatchIsAllOrNothingAndNamesTheFailingItem) {
+  create();
+  run("start");
+  run("assign", {{"units", json::array{{{"unit", "a"}}, {{"unit", "b"}}}}});
+  try {
+    run("track", {{"events", json::array{{{"unit", "a"}, {"metric", "signup"}},
+                                         {{"unit", "zzz"}, {"metric", "signup"}}}}});
+    FAIL();
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("events[1].unit"), std::string::npos) << error.what();
+  }
+  auto analysis = run("analyze").as_object();
+  double conversions = 0;
+  for (const auto& row : analysis.at("variants").as_array())
+    conversions += row.at("conversions").to_number<double>();
+  EXPECT_EQ(conversions, 0);
+}
+
+TEST_F(ExperimentVerbsTest, IncrementalStatisticsEqualRecomputation) {
+  create({{"metrics", "revenue"}});
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 300; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  run("assign", {{"units", units}});
+  for (int i = 0; i < 300; i += 3) {
+    events.push_back(json::object{{"unit", "u" + std::to_string(i)},
+                                  {"metric", "revenue"},
+                                  {"value", i * 0.5},
+                                  {"covariate", i % 7}});
+    events.push_back(
+        json::object{{"unit", "u" + std::to_string(i)}, {"metric", "revenue"}, {"value", 1.25}});
+    events.push_back(json::object{{"unit", "u" + std::to_string(i)}, {"metric", "signup"}});
+  }
+  run("track", {{"events", events}});
+  auto check = run("checkStats").as_object();
+  EXPECT_EQ(check.at("consistent"), true) << json::serialize(check);
+}
+
+TEST_F(ExperimentVerbsTest, AnalyzeFindsAClearWinner) {
+  create();
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 4000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+  for (int i = 0; i < 4000; ++i) {
+    bool green = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
+    if (i % 100 < (green ? 30 : 10))
+      events.push_back(json::object{{"unit", "u" + std::to_string(i)}, {"metric", "signup"}});
+  }
+  run("track", {{"events", events}});
+  auto view = run("analyze").as_object();
+  EXPECT_EQ(view.at("winner"), "green") << json::serialize(view);
+  auto stored = engine_.get("Experiment", id_);
+  EXPECT_EQ(stored.at("winner"), "green");
+  EXPECT_GT(stored.at("confidence").to_number<double>(), 95);
+  EXPECT_EQ(stored.at("sampleSize"), 4000);
+}
+
+TEST_F(ExperimentVerbsTest, BanditShiftsWeightTowardTheBetterArm) {
+  create({{"banditEnabled", true}, {"banditCadence", 200}});
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 1000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+  for (int i = 0; i < 1000; ++i) {
+    bool green = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
+    if (i % 100 < (green ? 40 : 5))
+      events.push_back(json::object{{"unit", "u" + std::to_string(i)}, {"metric", "signup"}});
+  }
+  run("track", {{"events", events}});
+  run("analyze");
+  auto variants = engine_.get("Experiment", id_).at("variants").as_array();
+  EXPECT_GT(variants[1].at("banditWeight").to_number<double>(), 0.9);
+  EXPECT_GE(variants[0].at("banditWeight").to_number<double>(), 0.0099);
+  EXPECT_GT(variants[1].at("alpha").to_number<double>(),
+            variants[0].at("alpha").to_number<double>());
+}
+
+TEST_F(ExperimentVerbsTest, SummaryCountsRunningAndWinners) {
+  create();
+  run("start");
+  create();
+  auto summary = engine_.execute({.noun = "Experiment", .verb = "summary"}).as_object();
+  EXPECT_EQ(summary.at("total"), 2);
+  EXPECT_EQ(summary.at("running"), 1);
+  EXPECT_EQ(summary.at("winnersFound"), 0);
+}
+
+}  // namespace
+}  // namespace verdict::tracking
