@@ -3,9 +3,9 @@
 #include "core/stats/multiple_testing.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <string_view>
 
 namespace verdict::stats {
 namespace {
