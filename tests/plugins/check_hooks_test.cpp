@@ -1,0 +1,41 @@
+#include "plugins/check_hooks.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "hook_dir.hpp"
+
+namespace verdict::plugins {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::HookDir;
+
+TEST(CheckHooksTest, AcceptsGoodScriptsAndTheShippedOnes) {
+  HookDir dir;
+  dir.write("good.lua", "Experiment.pausing(function(e) end)");
+  EXPECT_TRUE(check_hooks({dir.path()}).empty());
+  EXPECT_TRUE(check_hooks({VERDICT_HOOKS_DIR}).empty());
+}
+
+TEST(CheckHooksTest, ReportsEveryBrokenFileWithItsLine) {
+  HookDir dir;
+  dir.write("a.lua", "Experiment.starting(function(e)\n  if then\nend)");
+  dir.write("b.lua", "Experiment.pausing(function(e) end)");
+  dir.write("c.lua", "\n\nFeatureFlag.rollingout(function(f) end)");
+  dir.write("d.lua", "while true do end");
+  EXPECT_THAT(check_hooks({dir.path()}, {.instructions = 10'000}),
+              ElementsAre(HasSubstr("syntax error at ops/a.lua:2"),
+                          AllOf(HasSubstr("no hook 'rollingout'"), HasSubstr("ops/c.lua:3"),
+                                HasSubstr("rollingOut")),
+                          HasSubstr("instruction limit")));
+}
+
+TEST(CheckHooksTest, ReportsAMissingDirectory) {
+  EXPECT_THAT(check_hooks({"/nonexistent/hooks"}),
+              ElementsAre(HasSubstr("'/nonexistent/hooks' does not exist")));
+}
+
+}  // namespace
+}  // namespace verdict::plugins

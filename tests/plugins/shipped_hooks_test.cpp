@@ -1,0 +1,143 @@
+// The scripts in hooks/: each one loads, and together they give the seed's lifecycle.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "plugins/hook_set.hpp"
+#include "plugins/lua_hook_runner.hpp"
+
+namespace verdict::plugins {
+namespace {
+
+namespace json = boost::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+TEST(ShippedHooksTest, EveryFileLoadsOnItsOwn) {
+  Engine engine(":memory:");
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(VERDICT_SOURCE_DIR "/hooks")) {
+    ASSERT_EQ(entry.path().extension(), ".lua") << entry.path() << " would not be loaded";
+    HookSet set(engine.schema(), Limits{});
+    std::string name = "hooks/" + entry.path().filename().string();
+    EXPECT_NO_THROW(set.load({entry.path(), name})) << name;
+    EXPECT_GE(set.hook_count(), 1u) << name << " registers nothing";
+    ++count;
+  }
+  EXPECT_EQ(count, 3);
+}
+
+class SeedFlowTest : public ::testing::Test {
+ protected:
+  SeedFlowTest() { engine_.set_hooks(std::make_shared<LuaHookRunner>(engine_, HookOptions{})); }
+
+  json::object execute(const std::string& noun, const std::string& verb, const std::string& id,
+                       json::object data = {}) {
+    return engine_.execute({.noun = noun, .verb = verb, .id = id, .data = std::move(data)})
+        .as_object();
+  }
+  std::string create(const std::string& noun, json::object data) {
+    return std::string(execute(noun, "create", "", std::move(data)).at("id").as_string());
+  }
+  std::string start_failure(json::object data) {
+    auto id = create("Experiment", std::move(data));
+    try {
+      execute("Experiment", "start", id);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kHookRejected);
+      EXPECT_EQ(engine_.get("Experiment", id).at("status"), "Draft");
+      return error.what();
+    }
+    return "started";
+  }
+
+  Engine engine_{":memory:"};
+};
+
+json::array variants(double first, double second) {
+  return {json::object{{"key", "control"}, {"weight", first}},
+          json::object{{"key", "warm"}, {"weight", second}}};
+}
+
+TEST_F(SeedFlowTest, StartingValidatesTheSeedsPrerequisites) {
+  EXPECT_THAT(
+      start_failure({{"name", "a"}, {"variants", json::array{variants(50, 50)[0]}}}),
+      StartsWith("At least two variants required to start (hooks/starting-validation.lua:"));
+  EXPECT_THAT(start_failure({{"name", "b"}, {"variants", variants(50, 50)}}),
+              StartsWith("Primary metric must be defined before starting"));
+  EXPECT_THAT(
+      start_failure({{"name", "c"}, {"variants", variants(60, 60)}, {"primaryMetric", "m"}}),
+      HasSubstr("add up to 120"));
+  EXPECT_THAT(start_failure({{"name", "d"},
+                             {"variants", variants(50, 50)},
+                             {"primaryMetric", "m"},
+                             {"trafficAllocation", 0}}),
+              HasSubstr("trafficAllocation must be above 0"));
+  EXPECT_EQ(
+      start_failure({{"name", "e"}, {"variants", variants(0.5, 0.5)}, {"primaryMetric", "m"}}),
+      "started");
+  EXPECT_EQ(
+      start_failure({{"name", "f"}, {"variants", variants(33.33, 66.66)}, {"primaryMetric", "m"}}),
+      "started");
+}
+
+TEST_F(SeedFlowTest, StartThenConcludeRollsOutRecordsAndNotifies) {
+  auto owner = create("Contact", {{"name", "Ada"}});
+  auto id = create("Experiment", {{"name", "Support Agent Tone"},
+                                  {"type", "PromptExperiment"},
+                                  {"owner", owner},
+                                  {"trafficAllocation", 30},
+                                  {"variants", json::array{variants(50, 50)[0]}}});
+  auto flag = create("FeatureFlag", {{"key", "warm-tone"}, {"name", "Warm"}, {"experiment", id}});
+
+  try {
+    execute("Experiment", "start", id);
+    FAIL() << "one variant started";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), StartsWith("At least two variants required to start"));
+  }
+  execute("Experiment", "addVariant", id, {{"name", "Warm"}, {"key", "warm"}, {"weight", 50}});
+  execute("Experiment", "update", id, {{"primaryMetric", "csat_score"}});
+  EXPECT_EQ(execute("Experiment", "start", id).at("status"), "Started");
+
+  auto started = engine_.find("Event", {.filter = {{"type", "experiment.started"}}}).items;
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].at("subject"), json::value(id));
+  EXPECT_EQ(started[0].at("data"),
+            (json::object{{"experiment", id}, {"variants", 2}, {"trafficAllocation", 30}}));
+
+  execute("Experiment", "run", id);
+  execute("Experiment", "conclude", id, {{"winner", "warm"}, {"confidence", 97}});
+  EXPECT_EQ(engine_.get("FeatureFlag", flag).at("status"), "RolledOut");
+  EXPECT_EQ(engine_.get("FeatureFlag", flag).at("rolloutPercentage"), 100);
+  auto metrics = engine_.find("Metric", {}).items;
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_EQ(metrics[0].at("name"), "Experiment: Support Agent Tone");
+  EXPECT_EQ(metrics[0].at("type"), "Conversion");
+  EXPECT_EQ(metrics[0].at("value"), 97);
+  auto activities = engine_.find("Activity", {}).items;
+  ASSERT_EQ(activities.size(), 1u);
+  EXPECT_EQ(activities[0].at("subject"), "Experiment concluded: Support Agent Tone");
+  EXPECT_EQ(activities[0].at("type"), "Task");
+  EXPECT_EQ(activities[0].at("contact"), json::value(owner));
+  EXPECT_EQ(activities[0].at("status"), "Pending");
+  for (const auto& event : engine_.store().history(id))
+    EXPECT_NE(event.type, "Experiment.HookFailed") << event.data;
+}
+
+TEST_F(SeedFlowTest, LowConfidenceRecordsButDoesNotRollOut) {
+  auto id = create("Experiment",
+                   {{"name", "Unsure"}, {"variants", variants(50, 50)}, {"primaryMetric", "m"}});
+  auto flag = create("FeatureFlag", {{"key", "unsure"}, {"name", "Unsure"}, {"experiment", id}});
+  execute("Experiment", "start", id);
+  execute("Experiment", "run", id);
+  execute("Experiment", "conclude", id, {{"winner", "warm"}, {"confidence", 80}});
+  EXPECT_EQ(engine_.get("FeatureFlag", flag).at("status"), "Draft");
+  EXPECT_EQ(engine_.find("Metric", {}).items.size(), 1u);
+  EXPECT_EQ(engine_.find("Activity", {}).items.size(), 1u);
+}
+
+}  // namespace
+}  // namespace verdict::plugins
