@@ -34,11 +34,14 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
-// "start (Draft -> Started, alias launch)": what an agent needs to pick a verb and its arguments.
+// "start (Draft -> Started; alias launch)": what an agent needs to pick a verb and its arguments.
 std::string describe_verb(const Verb& verb) {
   std::vector<std::string> notes;
-  if (verb.to)
+  if (verb.to) {
     notes.push_back((verb.from.empty() ? "any" : join(verb.from, "|")) + " -> " + *verb.to);
+  } else if (!verb.from.empty()) {
+    notes.push_back("in " + join(verb.from, "|"));
+  }
   if (!verb.aliases.empty()) notes.push_back("alias " + join(verb.aliases, ", "));
   if (!verb.params.empty()) {
     std::vector<std::string> params;

@@ -1,0 +1,131 @@
+#include "server/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/server/dispatcher_harness.hpp"
+
+namespace verdict::server {
+namespace {
+
+using testing::DispatcherHarness;
+namespace json = boost::json;
+
+std::string message_of(const json::object& error) {
+  return std::string(error.at("message").as_string());
+}
+
+TEST(McpCurrentTest, DiscoverDescribesTheServer) {
+  DispatcherHarness harness;
+  json::object result = harness.result("server/discover", DispatcherHarness::current());
+  EXPECT_EQ(result.at("supportedVersions"), (json::array{"2026-07-28"}));
+  EXPECT_TRUE(result.at("capabilities").as_object().contains("tools"));
+  EXPECT_FALSE(result.at("instructions").as_string().empty());
+  EXPECT_EQ(result.at("resultType"), "complete");
+  EXPECT_EQ(result.at("_meta").at("io.modelcontextprotocol/serverInfo").at("name"), "verdict");
+  EXPECT_GT(result.at("ttlMs").as_int64(), 0);
+  EXPECT_EQ(result.at("cacheScope"), "public");
+  EXPECT_TRUE(harness.session.protocol_version.empty());  // stateless
+}
+
+TEST(McpCurrentTest, MissingMetaKeysAreInvalidParams) {
+  DispatcherHarness harness;
+  json::object no_version = harness.error("tools/list", {{"_meta", json::object{}}});
+  EXPECT_EQ(no_version.at("code"), -32602);
+  EXPECT_NE(message_of(no_version).find("io.modelcontextprotocol/protocolVersion"),
+            std::string::npos);
+  json::object no_capabilities = harness.error(
+      "tools/list", {{"_meta", {{"io.modelcontextprotocol/protocolVersion", "2026-07-28"}}}});
+  EXPECT_EQ(no_capabilities.at("code"), -32602);
+  EXPECT_NE(message_of(no_capabilities).find("clientCapabilities"), std::string::npos);
+}
+
+TEST(McpCurrentTest, UnsupportedVersionsListTheSupportedOnes) {
+  DispatcherHarness harness;
+  for (const char* version : {"2027-01-01", "2025-11-25"}) {
+    json::object params = DispatcherHarness::current();
+    params["_meta"].as_object()["io.modelcontextprotocol/protocolVersion"] = version;
+    json::object error = harness.error("tools/list", std::move(params));
+    EXPECT_EQ(error.at("code"), -32022);
+    EXPECT_EQ(error.at("data").at("supported"), (json::array{"2026-07-28"}));
+    EXPECT_EQ(error.at("data").at("requested"), version);
+  }
+}
+
+TEST(McpCurrentTest, ListResultsCarryCacheHints) {
+  DispatcherHarness harness;
+  for (const char* method :
+       {"tools/list", "resources/list", "resources/templates/list", "prompts/list"}) {
+    json::object result = harness.result(method, DispatcherHarness::current());
+    EXPECT_EQ(result.at("resultType"), "complete") << method;
+    EXPECT_GE(result.at("ttlMs").as_int64(), 0) << method;
+    EXPECT_TRUE(result.at("cacheScope") == "public" || result.at("cacheScope") == "private");
+  }
+  json::object call = harness.call_tool("find", {{"type", "Experiment"}});
+  EXPECT_EQ(call.at("resultType"), "complete");
+  EXPECT_FALSE(call.contains("ttlMs"));
+  EXPECT_TRUE(call.contains("structuredContent"));
+  EXPECT_TRUE(harness.result("tools/list", DispatcherHarness::current())
+                  .at("tools")
+                  .at(0)
+                  .as_object()
+                  .contains("outputSchema"));
+}
+
+TEST(McpCurrentTest, EntityReadsArePrivateAndUncached) {
+  DispatcherHarness harness;
+  std::string id = harness.create_experiment("Cached");
+  json::object read = harness.result(
+      "resources/read", DispatcherHarness::current({{"uri", "verdict://Experiment/" + id}}));
+  EXPECT_EQ(read.at("ttlMs"), 0);
+  EXPECT_EQ(read.at("cacheScope"), "private");
+  EXPECT_EQ(harness
+                .error("resources/read",
+                       DispatcherHarness::current({{"uri", "verdict://Experiment/nope"}}))
+                .at("code"),
+            -32602);
+}
+
+TEST(McpCurrentTest, LogLevelInMetaOptsIntoMessages) {
+  DispatcherHarness harness;
+  harness.call_tool("find", {{"type", "Experiment"}});
+  EXPECT_TRUE(harness.notifications.empty());
+  harness.result("tools/call", DispatcherHarness::current(
+                                   {{"name", "find"}, {"arguments", {{"type", "Experiment"}}}},
+                                   {{"io.modelcontextprotocol/logLevel", "debug"}}));
+  ASSERT_EQ(harness.notifications.size(), 1u);
+  EXPECT_EQ(harness.notifications[0].at("params").at("level"), "debug");
+  EXPECT_EQ(harness
+                .error("tools/list", DispatcherHarness::current(
+                                         {}, {{"io.modelcontextprotocol/logLevel", "chatty"}}))
+                .at("code"),
+            -32602);
+  EXPECT_EQ(
+      harness.error("logging/setLevel", DispatcherHarness::current({{"level", "info"}})).at("code"),
+      -32601);
+}
+
+TEST(McpCurrentTest, ClientInfoNamesTheActorPerRequest) {
+  DispatcherHarness harness;
+  json::object result = harness.result(
+      "tools/call",
+      DispatcherHarness::current(
+          {{"name", "do"},
+           {"arguments",
+            {{"type", "Experiment"}, {"verb", "create"}, {"data", {{"name", "Who"}}}}}},
+          {{"io.modelcontextprotocol/clientInfo", {{"name", "agent-7"}, {"version", "1"}}}}));
+  std::string id(result.at("structuredContent").at("id").as_string());
+  EXPECT_EQ(harness.engine.get("Experiment", id, true).at("history").at(0).at("actor"),
+            "stdio/agent-7");
+}
+
+TEST(McpCurrentTest, APerRequestVersionWinsOverALegacySession) {
+  DispatcherHarness harness;
+  harness.initialize("2025-03-26");
+  EXPECT_FALSE(harness.result("tools/list").at("tools").at(0).as_object().contains("outputSchema"));
+  json::object current = harness.result("tools/list", DispatcherHarness::current());
+  EXPECT_TRUE(current.at("tools").at(0).as_object().contains("outputSchema"));
+  EXPECT_EQ(current.at("resultType"), "complete");
+}
+
+}  // namespace
+}  // namespace verdict::server
