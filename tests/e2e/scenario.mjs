@@ -76,7 +76,11 @@ export async function runScenario(client) {
   const created = await call(client, 'do', {
     type: 'Experiment',
     verb: 'create',
-    data: { name: 'Checkout button color', hypothesis: 'a green button raises checkouts' },
+    data: {
+      name: 'Checkout button color',
+      hypothesis: 'a green button raises checkouts',
+      primaryMetric: 'checkout_rate',
+    },
   });
   assert.equal(created.status, 'Draft');
   assert.equal(created.slug, 'checkout-button-color');
