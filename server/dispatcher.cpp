@@ -371,7 +371,7 @@ json::object Dispatcher::call_tool(const Call& call, Session& session) {
     fail(kInvalidParams, "unknown tool '" + name.substr(0, 100) + "' (tools: find, get, do)");
   const json::object& arguments = object_param(call.params, "arguments");
   const json::value* token = call.meta.if_contains("progressToken");
-  auto progress = [&](double done, std::string_view message) {
+  auto progress = [&](int done, std::string_view message) {
     if (token && session.notify)
       session.notify(notification_line(
           "notifications/progress",
