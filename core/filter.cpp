@@ -1,5 +1,7 @@
 #include "core/filter.hpp"
 
+#include <boost/regex.hpp>
+
 #include "core/error.hpp"
 #include "core/validator.hpp"
 
@@ -84,6 +86,12 @@ struct Compiler {
         invalid(where, "$regex applies to text fields only");
       if (operand.get_string().size() > kMaxPatternBytes)
         invalid(where, "$regex patterns are limited to 512 bytes");
+      // Compiled here too (as the store's REGEXP does), so a bad pattern is the caller's error.
+      try {
+        boost::regex(std::string(operand.get_string()), boost::regex::ECMAScript);
+      } catch (const std::exception&) {
+        invalid(where, "not a valid regular expression");
+      }
       return column + " REGEXP " + bind(operand);
     }
     static const std::pair<std::string_view, std::string_view> kOperators[] = {
@@ -133,7 +141,9 @@ struct Compiler {
           if (!sub.is_object()) invalid("filter." + std::string(key), "takes a list of objects");
           part += (part.empty() ? "" : joiner) + object(sub.get_object(), depth + 1);
         }
-        part = (key == "$nor" ? "NOT (" : "(") + part + ")";
+        // A clause on a missing (NULL) field is unknown, not false; $nor counts it as not
+        // matching, as MongoDB does, instead of letting NOT NULL drop the row.
+        part = (key == "$nor" ? "NOT COALESCE((" + part + "), 0)" : "(" + part + ")");
       } else if (key.starts_with("$")) {
         invalid("filter." + std::string(key).substr(0, 40),
                 "unknown top-level operator (supported: $and, $or, $nor)");
@@ -149,7 +159,12 @@ struct Compiler {
 }  // namespace
 
 std::string quote_identifier(std::string_view name) {
-  return "\"" + std::string(name) + "\"";
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted += '"';  // doubled: the only escape inside a quoted identifier
+    quoted += c;
+  }
+  return quoted + "\"";
 }
 
 SqlCondition compile_filter(const Noun& noun, const json::object& filter) {

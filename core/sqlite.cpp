@@ -1,7 +1,9 @@
 #include "core/sqlite.hpp"
 
+#include <boost/regex.hpp>
+
 #include <atomic>
-#include <regex>
+#include <memory>
 
 namespace verdict::sqlite {
 
@@ -73,26 +75,38 @@ namespace {
 
 // REGEXP for `$regex` filters. Patterns are compiled once per statement through SQLite's
 // auxiliary data; a pattern that does not compile is reported as an error, not a silent miss.
+// Boost.Regex rather than std::regex: libstdc++'s matcher recurses once per character and
+// overflows the stack on values of a few thousand bytes, while Boost's is non-recursive and
+// throws once a match exceeds its complexity bounds.
 void regexp_function(sqlite3_context* context, int, sqlite3_value** argv) {
-  auto* pattern = static_cast<std::regex*>(sqlite3_get_auxdata(context, 0));
+  auto* pattern = static_cast<boost::regex*>(sqlite3_get_auxdata(context, 0));
+  std::unique_ptr<boost::regex> compiled;
   if (pattern == nullptr) {
     const auto* text = sqlite3_value_text(argv[0]);
     if (text == nullptr) return sqlite3_result_int(context, 0);
     try {
-      pattern = new std::regex(reinterpret_cast<const char*>(text), std::regex::ECMAScript);
-    } catch (const std::regex_error& error) {
+      compiled = std::make_unique<boost::regex>(reinterpret_cast<const char*>(text),
+                                                boost::regex::ECMAScript);
+    } catch (const std::exception&) {
       return sqlite3_result_error(context, "$regex: invalid pattern", -1);
     }
-    sqlite3_set_auxdata(context, 0, pattern, [](void* p) { delete static_cast<std::regex*>(p); });
+    pattern = compiled.get();
   }
   const auto* subject = sqlite3_value_text(argv[1]);
-  if (subject == nullptr) return sqlite3_result_int(context, 0);
-  try {
-    sqlite3_result_int(context,
-                       std::regex_search(reinterpret_cast<const char*>(subject), *pattern) ? 1 : 0);
-  } catch (const std::regex_error&) {
-    sqlite3_result_error(context, "$regex: pattern too complex for this value", -1);
+  if (subject == nullptr) {
+    sqlite3_result_int(context, 0);
+  } else {
+    try {
+      sqlite3_result_int(
+          context, boost::regex_search(reinterpret_cast<const char*>(subject), *pattern) ? 1 : 0);
+    } catch (const std::exception&) {
+      sqlite3_result_error(context, "$regex: pattern too complex for this value", -1);
+    }
   }
+  // Last: SQLite may destroy the pattern inside sqlite3_set_auxdata itself.
+  if (compiled)
+    sqlite3_set_auxdata(context, 0, compiled.release(),
+                        [](void* p) { delete static_cast<boost::regex*>(p); });
 }
 
 }  // namespace
