@@ -236,6 +236,9 @@ void Schema::add_verb(std::string_view noun_name, Verb verb) {
 }
 
 void Schema::add_field(std::string_view noun_name, Field field) {
+  // Field names become column names: the same rule as parse_field, for fields built by hand.
+  if (!is_identifier(field.name))
+    invalid("field", "field names are identifiers of up to 64 characters");
   auto& noun = const_cast<Noun&>(this->noun(noun_name));
   if (const Field* existing = noun.field(field.name)) {
     if (existing->type != field.type)
@@ -325,7 +328,7 @@ void validate_winner(const json::object& entity) {
   const auto* winner = entity.if_contains("winner");
   if (!winner || winner->is_null()) return;
   const auto* variants = entity.if_contains("variants");
-  if (!variants || !variants->is_array()) return;
+  if (!variants || !variants->is_array()) invalid("winner", "the experiment has no variants");
   for (const auto& variant : variants->get_array())
     if (variant.is_object() && variant.get_object().if_contains("key") &&
         variant.at("key") == *winner)

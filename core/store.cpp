@@ -216,12 +216,20 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
   statement.bind(index++, query.limit + 1);
   statement.bind(index, offset);
   FindResult result;
-  while (statement.step()) {
-    if (static_cast<std::int64_t>(result.items.size()) == query.limit) {
-      result.next_cursor = encode_cursor(offset + query.limit, fingerprint);
-      break;
+  try {
+    while (statement.step()) {
+      if (static_cast<std::int64_t>(result.items.size()) == query.limit) {
+        result.next_cursor = encode_cursor(offset + query.limit, fingerprint);
+        break;
+      }
+      result.items.push_back(read_row(noun, statement));
     }
-    result.items.push_back(read_row(noun, statement));
+  } catch (const sqlite::StorageError& error) {
+    // The REGEXP function gives up on matches beyond its complexity bounds: a bound the
+    // caller's pattern hit, not a storage failure.
+    if (std::string_view(error.what()).starts_with("$regex"))
+      throw Error(ErrorCode::kLimitExceeded, std::string("filter: ") + error.what(), "filter");
+    throw;
   }
   return result;
 }
