@@ -233,15 +233,20 @@ void HookSet::apply(const std::string& noun, const std::string& verb, json::obje
     throw Error(ErrorCode::kNotFound,
                 noun + "." + verb + " is a plugin verb that no loaded script declares any more");
   const Hook& function = found->second;
-  sandbox_.call(CallFrame{.script = function.script}, ErrorCode::kInvalidArgument,
-                [&](lua_State* L) {
-                  lua_rawgeti(L, LUA_REGISTRYINDEX, function.function);
-                  push_object(L, entity);
-                  push_object(L, data);
-                  lua_call(L, 2, 1);
-                  if (!lua_isnil(L, -1))
-                    entity = to_object(L, -1, ("the result of " + noun + "." + verb).c_str());
-                });
+  sandbox_.call(
+      CallFrame{.script = function.script}, ErrorCode::kInvalidArgument, [&](lua_State* L) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, function.function);
+        push_object(L, entity);
+        push_object(L, data);
+        lua_call(L, 2, 1);
+        if (lua_isnil(L, -1)) return;
+        json::object changed = to_object(L, -1, ("the result of " + noun + "." + verb).c_str());
+        // A plugin verb changes fields; identity and state stay the pipeline's.
+        for (const char* kept : {"id", "version", "createdAt", "status"}) {
+          if (const auto* value = entity.if_contains(kept)) changed[kept] = *value;
+        }
+        entity = std::move(changed);
+      });
 }
 
 }  // namespace verdict::plugins

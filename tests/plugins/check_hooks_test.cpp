@@ -17,6 +17,7 @@ TEST(CheckHooksTest, AcceptsGoodScriptsAndTheShippedOnes) {
   dir.write("good.lua", "Experiment.pausing(function(e) end)");
   EXPECT_TRUE(check_hooks({dir.path()}).empty());
   EXPECT_TRUE(check_hooks({VERDICT_HOOKS_DIR}).empty());
+  EXPECT_TRUE(check_hooks({VERDICT_HOOKS_DIR, VERDICT_SOURCE_DIR "/examples/hooks"}).empty());
 }
 
 TEST(CheckHooksTest, ReportsEveryBrokenFileWithItsLine) {

@@ -223,6 +223,7 @@ TEST_F(LuaHookRunnerTest, PluginsDeclareVerbsAndFields) {
 Experiment.field('budget', 'number')
 Experiment.verb('extend', 'Extended', function(experiment, data)
   experiment.budget = (experiment.budget or 0) + data.amount
+  experiment.status = 'Concluded'
   return experiment
 end))");
   dir_.write("limit.lua", R"(
@@ -230,7 +231,9 @@ Experiment.extending(function(e) if e.budget > 1000 then error('over budget') en
 Experiment.extended(function(e, ctx) ctx.Event.create{type = 'extended', subject = e.id} end))");
   auto runner = start_runner();
   auto id = create_experiment({{"name", "Pricing"}, {"budget", 10}});
-  EXPECT_EQ(execute("Experiment", "extend", id, {{"amount", 5}}).at("budget"), 15);
+  auto extended = execute("Experiment", "extend", id, {{"amount", 5}});
+  EXPECT_EQ(extended.at("budget"), 15);
+  EXPECT_EQ(extended.at("status"), "Draft");
   EXPECT_EQ(event_types(id).back(), "Experiment.Extended");
   EXPECT_EQ(engine_.find("Event", {.filter = {{"type", "extended"}}}).items.size(), 1u);
   EXPECT_THAT(failure("extend", id, {{"amount", 5000}}).what(), HasSubstr("over budget"));
