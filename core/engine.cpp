@@ -21,6 +21,12 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+// A noun whose status is moved by verbs; a status field without them (Activity) is ordinary data.
+bool has_state_machine(const Noun& noun) {
+  return noun.has_status() &&
+         std::any_of(noun.verbs.begin(), noun.verbs.end(), [](const Verb& v) { return v.to; });
+}
+
 std::string status_of(const json::object& entity) {
   const auto* status = entity.if_contains("status");
   return status && status->is_string() ? std::string(status->get_string()) : std::string{};
@@ -105,7 +111,7 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
     for (const auto& [key, value] : request.data) {
       if (key == "version") continue;
       if (is_meta_field(key)) invalid(std::string(key), "is set by Verdict and cannot be written");
-      if (key == "status" && noun.has_status() && verb.kind != VerbKind::kCreate)
+      if (key == "status" && has_state_machine(noun) && verb.kind != VerbKind::kCreate)
         invalid(
             "status", "changes only through verbs (" + noun.name + " verbs: " + [&] {
               std::vector<std::string> names;
@@ -122,11 +128,13 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
   }
   if (verb.kind == VerbKind::kCreate) {
     entity["id"] = new_id(noun.id_prefix);
-    if (noun.has_status()) {
+    if (has_state_machine(noun)) {
       const auto* status = entity.if_contains("status");
       if (status && *status != json::value(noun.initial_status()))
         invalid("status", "a new " + noun.name + " starts as " + noun.initial_status() +
                               "; change it with verbs");
+      entity["status"] = noun.initial_status();
+    } else if (noun.has_status() && !entity.contains("status")) {
       entity["status"] = noun.initial_status();
     }
     entity["version"] = 0;
@@ -195,7 +203,7 @@ json::value Engine::execute(const VerbRequest& request) {
   if (verb->needs_entity) current = load(noun, request.id);
   std::optional<std::int64_t> expected_version;
   if (const auto* version = request.data.if_contains("version")) {
-    if (!version->is_int64() && !version->is_uint64())
+    if (!version->is_int64() && !(version->is_uint64() && version->get_uint64() <= INT64_MAX))
       invalid("version", "expected an integer version");
     expected_version = version->to_number<std::int64_t>();
     if (current && *expected_version != current->at("version").to_number<std::int64_t>())
@@ -302,7 +310,15 @@ void Engine::persist(const Noun& noun, json::object& entity, const std::string& 
 
 void Engine::run_after_hooks(const HookContext& context, const json::object& entity) {
   if (!hooks_) return;
-  for (const auto& failure : hooks_->after(context, entity, *this)) {
+  std::vector<HookFailure> failures;
+  try {
+    failures = hooks_->after(context, entity, *this);
+  } catch (const std::exception& error) {
+    // The verb has committed: a runner that throws instead of returning its failures must not
+    // make the caller believe nothing changed.
+    failures.push_back({context.verb.after_hook, error.what()});
+  }
+  for (const auto& failure : failures) {
     log(LogLevel::kWarning, "after hook " + failure.hook + " failed on " + context.noun.name + "." +
                                 context.verb.name + ": " + failure.message);
     try {
