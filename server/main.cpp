@@ -9,6 +9,9 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/stats/analysis.hpp"
+#include "plugins/check_hooks.hpp"
+#include "plugins/lua_hook_runner.hpp"
+#include "plugins/run_script.hpp"
 #include "server/cli.hpp"
 #include "server/dispatcher.hpp"
 #include "server/server.hpp"
@@ -53,14 +56,41 @@ int serve(const ServeOptions& options) {
   parse_log_level(options.log_level, level);
   set_log_level(level);
   Engine engine(options.db);
-  log(LogLevel::kInfo, "verdict " + std::string(kVersion) + " serving " + options.db);
+  plugins::HookOptions hook_options;
+  hook_options.use_shipped = options.shipped_hooks;
+  hook_options.dirs.assign(options.hook_dirs.begin(), options.hook_dirs.end());
+  auto hooks = std::make_shared<plugins::LuaHookRunner>(engine, hook_options);
+  engine.set_hooks(hooks);
+  log(LogLevel::kInfo, "verdict " + std::string(kVersion) + " serving " + options.db + " with " +
+                           std::to_string(hooks->hook_count()) + " hooks from " +
+                           std::to_string(hooks->scripts().size()) + " scripts");
   DispatcherOptions dispatcher_options;
   dispatcher_options.token = options.token;
   dispatcher_options.scripts_enabled = options.scripts;
   dispatcher_options.max_message_bytes = options.max_message_bytes;
-  Dispatcher dispatcher(engine, dispatcher_options);
-  Server server(options, engine, dispatcher, {});
+  Dispatcher dispatcher(engine, dispatcher_options,
+                        [](Engine& engine, const std::string& source, const std::string& actor) {
+                          return plugins::run_script(engine, source, actor);
+                        });
+  // SIGHUP: the new hook set replaces the old one whole, or the old one stays.
+  Server server(options, engine, dispatcher, [hooks] {
+    try {
+      hooks->reload();
+      log(LogLevel::kInfo, "hooks reloaded: " + std::to_string(hooks->hook_count()) + " hooks");
+    } catch (const std::exception& error) {
+      log(LogLevel::kError,
+          std::string("hook reload failed, keeping the old hooks: ") + error.what());
+    }
+  });
   return server.run();
+}
+
+int check_hooks(const std::vector<std::string>& dirs) {
+  auto problems =
+      plugins::check_hooks(std::vector<std::filesystem::path>(dirs.begin(), dirs.end()));
+  for (const auto& problem : problems) std::cerr << problem << "\n";
+  if (problems.empty()) std::cout << "hooks ok\n";
+  return problems.empty() ? 0 : kExitFailure;
 }
 
 int run(const std::vector<std::string>& args) {
@@ -83,8 +113,7 @@ int run(const std::vector<std::string>& args) {
     case Command::Kind::kServe:
       return serve(command.serve);
     case Command::Kind::kHooksCheck:
-      std::cerr << "verdict hooks check: not available in this build\n";
-      return kExitFailure;
+      return check_hooks(command.dirs);
   }
   return kExitFailure;
 }

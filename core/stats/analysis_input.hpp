@@ -48,6 +48,9 @@ struct AnalysisInput {
   Prior prior;
   bool inverse = false;
   std::string metric_name = "the metric";
+  /// Names the recommendation uses for the arms (e.g. variant keys); "control", "treatment"
+  /// and "variant N" when absent.
+  std::vector<std::string> variant_names;
   double bandit_floor = 0.01;     ///< minimum bandit weight per arm
   double bandit_min_units = 100;  ///< no reweighting until every arm has this many units
 

@@ -49,6 +49,8 @@ struct Context {
   double decision_alpha;           ///< the alpha the leading arm's p must beat
 
   std::string name(std::size_t variant) const {
+    if (variant < input.variant_names.size() && !input.variant_names[variant].empty())
+      return input.variant_names[variant];
     if (variant == 0) return "control";
     return result.comparisons.size() == 1 ? "treatment" : "variant " + std::to_string(variant);
   }
@@ -132,14 +134,14 @@ std::string two_arm_verdict(const Context& context) {
   const std::string& metric = context.input.metric_name;
   if (context.decision_p[0] < context.input.alpha) {
     const bool better = context.improves(comparison);
-    return std::string(better ? "Treatment beats control on "
-                              : "Treatment is worse than control on ") +
-           metric + ": " + context.interval(comparison) + ", " + context.evidence(0) +
+    return capitalised(context.name(comparison.variant)) +
+           (better ? " beats " : " is worse than ") + context.name(0) + " on " + metric + ": " +
+           context.interval(comparison) + ", " + context.evidence(0) +
            (better ? ". Safe to conclude." : ". Safe to conclude: do not ship it.");
   }
-  return "Keep running: no significant difference on " + metric +
-         " yet. Treatment vs control: " + context.interval(comparison) + ", " +
-         context.distance(0) +
+  return "Keep running: no significant difference on " + metric + " yet. " +
+         capitalised(context.name(comparison.variant)) + " vs " + context.name(0) + ": " +
+         context.interval(comparison) + ", " + context.distance(0) +
          format(". Chance to win %.0f%%.", 100 * comparison.bayesian.chance_to_win);
 }
 

@@ -216,6 +216,7 @@ class ExperimentVerbs {
       input.metric_type =
           kind == MetricKind::kBinomial ? stats::MetricType::kProportion : stats::MetricType::kMean;
       input.metric_name = metric;
+      input.variant_names = plan.keys;
       input.weights = configured_weights(experiment);
       bool covariates = true;
       for (const auto& s : stats) covariates = covariates && s.has_covariate;

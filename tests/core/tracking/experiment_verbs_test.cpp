@@ -144,6 +144,8 @@ TEST_F(ExperimentVerbsTest, AnalyzeFindsAClearWinner) {
   EXPECT_EQ(stored.at("winner"), "green");
   EXPECT_GT(stored.at("confidence").to_number<double>(), 95);
   EXPECT_EQ(stored.at("sampleSize"), 4000);
+  EXPECT_TRUE(view.at("recommendation").as_string().starts_with("Green beats control on signup"))
+      << view.at("recommendation").as_string();
 }
 
 TEST_F(ExperimentVerbsTest, BanditShiftsWeightTowardTheBetterArm) {
