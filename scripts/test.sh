@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds with -Werror, and runs every test: a normal build, then
-# AddressSanitizer + UBSan. The end-to-end tests use the official MCP clients from npm.
+# Installs what is missing, then builds with -Werror and runs every test three times: a normal
+# build, AddressSanitizer + UBSan, and ThreadSanitizer; then a short fuzzing run. The end-to-end
+# tests use the official MCP clients from npm (tests/e2e/package-lock.json).
+# VERDICT_QUICK=1 runs only the normal build (for a fast local loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 jobs=$(nproc)
 
-if [[ -f tests/e2e/package.json ]]; then
-  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
-fi
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 
 run_suite() {
-  local dir=$1; shift
+  local name=$1 dir=$2; shift 2
+  echo "== $name" >&2
   cmake -S . -B "$dir" -DVERDICT_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
-  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 600
 }
 
-echo "== normal build" >&2
-run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-if [[ "${VERDICT_SKIP_SANITIZERS:-0}" != 1 ]]; then
-  echo "== AddressSanitizer + UBSan build" >&2
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DVERDICT_SANITIZE=ON -DVERDICT_BENCH=OFF
+run_suite "normal build" build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [[ "${VERDICT_QUICK:-0}" == 1 ]]; then
+  echo "all tests passed (quick: sanitizers and fuzzing skipped)" >&2
+  exit 0
+fi
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite "AddressSanitizer + UBSan" build-asan -DCMAKE_BUILD_TYPE=Debug -DVERDICT_SANITIZE=address -DVERDICT_BENCH=OFF
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  run_suite "ThreadSanitizer" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVERDICT_SANITIZE=thread -DVERDICT_BENCH=OFF
+if [[ -x fuzz/run.sh ]]; then
+  echo "== fuzzing (short run)" >&2
+  fuzz/run.sh 20
 fi
 echo "all tests passed" >&2
