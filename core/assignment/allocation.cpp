@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "core/assignment/hash.hpp"
 #include "core/error.hpp"

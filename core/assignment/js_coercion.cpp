@@ -228,12 +228,4 @@ std::partial_ordering compare(const json::value& a, const json::value& b) {
   return to_number(a) <=> to_number(b);
 }
 
-std::string ascii_lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
 }  // namespace verdict::assignment::js

@@ -37,7 +37,4 @@ bool strict_equals(const boost::json::value& a, const boost::json::value& b);
 /// numerically; NaN makes the result unordered, so every comparison is false.
 std::partial_ordering compare(const boost::json::value& a, const boost::json::value& b);
 
-/// ASCII-only `toLowerCase()`; non-ASCII text is left as it is.
-std::string ascii_lower(std::string_view text);
-
 }  // namespace verdict::assignment::js

@@ -31,15 +31,9 @@ const json::object& require_object(const json::value& value, const std::string& 
   return value.get_object();
 }
 
-double require_number(const json::value& value, const std::string& field) {
-  if (!value.is_number()) invalid(field, "must be a number");
-  return value.to_number<double>();
-}
-
-int require_integer(const json::value& value, const std::string& field) {
-  const double number = require_number(value, field);
-  if (std::trunc(number) != number || std::fabs(number) > 1e9) invalid(field, "must be an integer");
-  return static_cast<int>(number);
+const json::array& require_array(const json::value& value, const std::string& field) {
+  if (!value.is_array()) invalid(field, "must be an array");
+  return value.get_array();
 }
 
 std::string require_string(const json::value& value, const std::string& field) {
@@ -47,12 +41,33 @@ std::string require_string(const json::value& value, const std::string& field) {
   return std::string(value.get_string());
 }
 
-const json::array& require_array(const json::value& value, const std::string& field) {
-  if (!value.is_array()) invalid(field, "must be an array");
-  return value.get_array();
+bool require_bool(const json::value& value, const std::string& field) {
+  if (!value.is_bool()) invalid(field, "must be a boolean");
+  return value.get_bool();
 }
 
-std::vector<BucketRange> parse_ranges(const json::value& value, const std::string& field) {
+double require_number(const json::value& value, const std::string& field) {
+  if (!value.is_number()) invalid(field, "must be a number");
+  return value.to_number<double>();
+}
+
+int require_integer(const json::value& value, const std::string& field) {
+  const double number = require_number(value, field);
+  if (std::trunc(number) != number || std::fabs(number) > 1e9) {
+    invalid(field, "must be an integer");
+  }
+  return static_cast<int>(number);
+}
+
+std::vector<double> require_numbers(const json::value& value, const std::string& field) {
+  std::vector<double> numbers;
+  for (const json::value& item : require_array(value, field)) {
+    numbers.push_back(require_number(item, field));
+  }
+  return numbers;
+}
+
+std::vector<BucketRange> require_ranges(const json::value& value, const std::string& field) {
   std::vector<BucketRange> ranges;
   for (const json::value& item : require_array(value, field)) {
     const json::array& pair = require_array(item, field);
@@ -62,27 +77,37 @@ std::vector<BucketRange> parse_ranges(const json::value& value, const std::strin
   return ranges;
 }
 
-HashFilter parse_filter(const json::value& value) {
-  const json::object& object = require_object(value, "filters");
+// Stores `read(value, field)` in `out` when the field is present; null counts as absent, as
+// GrowthBook's `||` defaults treat it.
+template <typename T, typename Read>
+void read_field(const json::object& object, const std::string& field, T& out, Read read) {
+  const json::value* value = object.if_contains(field);
+  if (value && !value->is_null()) out = read(*value, field);
+}
+
+HashFilter require_filter(const json::value& value, const std::string& field) {
+  const json::object& object = require_object(value, field);
   HashFilter filter;
-  if (const json::value* seed = object.if_contains("seed"))
-    filter.seed = require_string(*seed, "filters.seed");
-  if (const json::value* ranges = object.if_contains("ranges"))
-    filter.ranges = parse_ranges(*ranges, "filters.ranges");
-  if (const json::value* attribute = object.if_contains("attribute")) {
-    filter.attribute = require_string(*attribute, "filters.attribute");
-  }
-  if (const json::value* version = object.if_contains("hashVersion")) {
-    filter.hash_version = require_integer(*version, "filters.hashVersion");
-  }
+  read_field(object, "seed", filter.seed, require_string);
+  read_field(object, "ranges", filter.ranges, require_ranges);
+  read_field(object, "attribute", filter.attribute, require_string);
+  read_field(object, "hashVersion", filter.hash_version, require_integer);
   return filter;
 }
 
-Namespace parse_namespace(const json::value& value) {
-  const json::array& tuple = require_array(value, "namespace");
-  if (tuple.size() != 3) invalid("namespace", "must be [id, start, end]");
-  return {require_string(tuple[0], "namespace"), require_number(tuple[1], "namespace"),
-          require_number(tuple[2], "namespace")};
+std::vector<HashFilter> require_filters(const json::value& value, const std::string& field) {
+  std::vector<HashFilter> filters;
+  for (const json::value& item : require_array(value, field)) {
+    filters.push_back(require_filter(item, field));
+  }
+  return filters;
+}
+
+Namespace require_namespace(const json::value& value, const std::string& field) {
+  const json::array& tuple = require_array(value, field);
+  if (tuple.size() != 3) invalid(field, "must be [id, start, end]");
+  return {require_string(tuple[0], field), require_number(tuple[1], field),
+          require_number(tuple[2], field)};
 }
 
 // GrowthBook reads `attributes[name] || ""` and concatenates it into the hashed string.
@@ -126,49 +151,20 @@ ExperimentSpec parse_experiment_spec(const json::value& definition) {
   refuse_unsupported(object, kUnsupportedExperimentFields);
 
   ExperimentSpec spec;
-  if (const json::value* key = object.if_contains("key")) spec.key = require_string(*key, "key");
-  if (const json::value* variations = object.if_contains("variations")) {
-    spec.variations = require_array(*variations, "variations");
-  }
-  if (const json::value* weights = object.if_contains("weights"); weights && !weights->is_null()) {
-    for (const json::value& weight : require_array(*weights, "weights")) {
-      spec.weights.push_back(require_number(weight, "weights"));
-    }
-  }
-  if (const json::value* coverage = object.if_contains("coverage")) {
-    spec.coverage = require_number(*coverage, "coverage");
-  }
-  if (const json::value* attribute = object.if_contains("hashAttribute")) {
-    spec.hash_attribute = require_string(*attribute, "hashAttribute");
-  }
-  if (const json::value* version = object.if_contains("hashVersion")) {
-    spec.hash_version = require_integer(*version, "hashVersion");
-  }
-  if (const json::value* seed = object.if_contains("seed"))
-    spec.seed = require_string(*seed, "seed");
-  if (const json::value* ns = object.if_contains("namespace")) spec.ns = parse_namespace(*ns);
-  if (const json::value* condition = object.if_contains("condition")) {
-    spec.condition = require_object(*condition, "condition");
-  }
-  if (const json::value* active = object.if_contains("active")) {
-    if (!active->is_bool()) invalid("active", "must be a boolean");
-    spec.active = active->get_bool();
-  }
-  if (const json::value* status = object.if_contains("status")) {
-    spec.status = require_string(*status, "status");
-  }
-  if (const json::value* force = object.if_contains("force"); force && !force->is_null()) {
-    spec.force = require_integer(*force, "force");
-  }
-  if (const json::value* ranges = object.if_contains("ranges")) {
-    spec.ranges = parse_ranges(*ranges, "ranges");
-  }
-  if (const json::value* filters = object.if_contains("filters")) {
-    spec.filters.emplace();
-    for (const json::value& filter : require_array(*filters, "filters")) {
-      spec.filters->push_back(parse_filter(filter));
-    }
-  }
+  read_field(object, "key", spec.key, require_string);
+  read_field(object, "variations", spec.variations, require_array);
+  read_field(object, "weights", spec.weights, require_numbers);
+  read_field(object, "coverage", spec.coverage, require_number);
+  read_field(object, "hashAttribute", spec.hash_attribute, require_string);
+  read_field(object, "hashVersion", spec.hash_version, require_integer);
+  read_field(object, "seed", spec.seed, require_string);
+  read_field(object, "namespace", spec.ns, require_namespace);
+  read_field(object, "condition", spec.condition, require_object);
+  read_field(object, "active", spec.active, require_bool);
+  read_field(object, "status", spec.status, require_string);
+  read_field(object, "force", spec.force, require_integer);
+  read_field(object, "ranges", spec.ranges, require_ranges);
+  read_field(object, "filters", spec.filters, require_filters);
   return spec;
 }
 
@@ -177,16 +173,9 @@ RunContext parse_run_context(const json::value& context) {
   refuse_unsupported(object, kUnsupportedContextFields);
 
   RunContext parsed;
-  if (const json::value* attributes = object.if_contains("attributes")) {
-    parsed.attributes = require_object(*attributes, "attributes");
-  }
-  if (const json::value* enabled = object.if_contains("enabled")) {
-    if (!enabled->is_bool()) invalid("enabled", "must be a boolean");
-    parsed.enabled = enabled->get_bool();
-  }
-  if (const json::value* groups = object.if_contains("savedGroups")) {
-    parsed.saved_groups = require_object(*groups, "savedGroups");
-  }
+  read_field(object, "attributes", parsed.attributes, require_object);
+  read_field(object, "enabled", parsed.enabled, require_bool);
+  read_field(object, "savedGroups", parsed.saved_groups, require_object);
   return parsed;
 }
 
