@@ -2,7 +2,6 @@
 
 #include <boost/regex.hpp>
 
-#include <atomic>
 #include <memory>
 
 namespace verdict::sqlite {
@@ -157,38 +156,34 @@ void Database::exec(const std::string& sql) {
 }
 
 void Database::fail(int code, std::string_view context) const {
-  throw StorageError(sqlite3_extended_errcode(db_), std::string(sqlite3_errmsg(db_)) + " (in: " +
-                                                        std::string(context.substr(0, 200)) + ")");
-  (void)code;
+  int extended = sqlite3_extended_errcode(db_);
+  throw StorageError(
+      extended != SQLITE_OK ? extended : code,
+      std::string(sqlite3_errmsg(db_)) + " (in: " + std::string(context.substr(0, 200)) + ")");
 }
 
-Transaction::Transaction(Database& database) : db_(database) {
-  if (db_.in_transaction()) {
-    static std::atomic<std::uint64_t> counter{0};
-    savepoint_ = "sp" + std::to_string(++counter);
-    db_.exec("SAVEPOINT " + savepoint_);
-  } else {
-    db_.prepare("BEGIN IMMEDIATE").run();
-  }
+// Savepoints nest LIFO, so one fixed name always addresses the innermost one, and the three
+// statements stay in the prepared-statement cache instead of being parsed per verb.
+Transaction::Transaction(Database& database) : db_(database), nested_(database.in_transaction()) {
+  db_.prepare(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE").run();
 }
 
 Transaction::~Transaction() {
   if (done_) return;
   // Destructors never throw: a failed rollback leaves SQLite to roll back on close.
-  if (savepoint_.empty()) {
-    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-  } else {
-    std::string sql = "ROLLBACK TO " + savepoint_ + "; RELEASE " + savepoint_;
-    sqlite3_exec(db_.handle(), sql.c_str(), nullptr, nullptr, nullptr);
+  try {
+    if (nested_) {
+      db_.prepare("ROLLBACK TO nested").run();
+      db_.prepare("RELEASE nested").run();
+    } else {
+      db_.prepare("ROLLBACK").run();
+    }
+  } catch (const std::exception&) {
   }
 }
 
 void Transaction::commit() {
-  if (savepoint_.empty()) {
-    db_.prepare("COMMIT").run();
-  } else {
-    db_.exec("RELEASE " + savepoint_);
-  }
+  db_.prepare(nested_ ? "RELEASE nested" : "COMMIT").run();
   done_ = true;
 }
 

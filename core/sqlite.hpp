@@ -104,7 +104,7 @@ class Transaction {
 
  private:
   Database& db_;
-  std::string savepoint_;
+  bool nested_;
   bool done_ = false;
 };
 
