@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <regex>
 
 namespace verdict {
@@ -22,17 +23,27 @@ std::string now_iso8601() {
   return buffer;
 }
 
-bool is_iso8601_utc(std::string_view text) {
+std::optional<std::string> normalize_iso8601_utc(std::string_view text) {
   static const std::regex pattern(
-      R"((\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|\+00:?00))?)");
-  if (text.size() > 40) return false;
+      R"((\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|\+00:?00))?)");
+  if (text.size() > 40) return std::nullopt;
   std::match_results<std::string_view::const_iterator> match;
-  if (!std::regex_match(text.begin(), text.end(), match, pattern)) return false;
+  if (!std::regex_match(text.begin(), text.end(), match, pattern)) return std::nullopt;
   auto number = [&](int group) { return match[group].matched ? std::stoi(match[group].str()) : 0; };
   std::chrono::year_month_day date{std::chrono::year(number(1)),
                                    std::chrono::month(static_cast<unsigned>(number(2))),
                                    std::chrono::day(static_cast<unsigned>(number(3)))};
-  return date.ok() && number(4) < 24 && number(5) < 60 && number(6) < 60;
+  if (!date.ok() || number(4) >= 24 || number(5) >= 60 || number(6) >= 60) return std::nullopt;
+  std::string millis = match[7].matched ? match[7].str() : "";
+  millis = (millis + "000").substr(0, 3);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%sZ", number(1), number(2),
+                number(3), number(4), number(5), number(6), millis.c_str());
+  return std::string(buffer);
+}
+
+bool is_iso8601_utc(std::string_view text) {
+  return normalize_iso8601_utc(text).has_value();
 }
 
 }  // namespace verdict

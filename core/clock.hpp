@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,5 +12,9 @@ std::string now_iso8601();
 /// True for an ISO 8601 UTC timestamp: `YYYY-MM-DD`, or with `THH:MM[:SS[.fff]]` and `Z` or
 /// `+00:00`, with calendar-valid fields.
 bool is_iso8601_utc(std::string_view text);
+
+/// The canonical form of a valid timestamp, `2026-01-31T12:00:00.000Z`, so stored datetimes sort
+/// and compare as text; nullopt when `text` is not valid.
+std::optional<std::string> normalize_iso8601_utc(std::string_view text);
 
 }  // namespace verdict

@@ -164,6 +164,13 @@ void Engine::validate(const Noun& noun, json::object& entity, const json::object
                           slugify(slug->get_string()) + "'");
     }
   }
+  // Datetimes are stored in one canonical form so that filters and sorts compare them as text.
+  for (const auto& field : noun.fields) {
+    if (field.type != FieldType::kDatetime) continue;
+    auto* value = entity.if_contains(field.name);
+    if (!value || !value->is_string()) continue;
+    if (auto canonical = normalize_iso8601_utc(value->get_string())) *value = *canonical;
+  }
   validate_entity(schema_, noun, entity, [this](const Noun& target, std::string_view id) {
     return store_->exists(target, id);
   });

@@ -321,8 +321,8 @@ EventRecord Store::read_event(sqlite::Statement& statement) {
 
 std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t limit) {
   auto statement = db_.prepare(
-      "SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
-      " WHERE entity_id = ? ORDER BY sequence LIMIT ?");
+      "SELECT * FROM (SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
+      " WHERE entity_id = ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence");
   statement.bind(1, entity_id).bind(2, limit);
   std::vector<EventRecord> events;
   while (statement.step()) events.push_back(read_event(statement));

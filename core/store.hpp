@@ -65,6 +65,7 @@ class Store {
                                          std::string_view value);
 
   std::int64_t append_event(const EventRecord& event);
+  /// The newest `limit` events of an entity, oldest first.
   std::vector<EventRecord> history(std::string_view entity_id, std::int64_t limit = 100);
   std::vector<EventRecord> events_since(std::int64_t sequence, std::int64_t limit = 100);
 

@@ -535,6 +535,8 @@ void add_experiment_verbs(Engine& engine) {
       data_verb("summary", "Summarized",
                 "stat cards for the experiments list: total, running, winners found", {}, {});
   summary.needs_entity = false;
+  summary.before_hook = "summarizing";
+  summary.after_hook = "summarized";
   engine.add_custom_verb("Experiment", std::move(summary),
                          [verbs](Engine&, const Noun& noun, const VerbRequest&,
                                  json::object*) -> json::value { return verbs->summary(noun); });

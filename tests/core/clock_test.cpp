@@ -38,5 +38,12 @@ TEST(ClockTest, RejectsInvalidOrNonUtcTimes) {
   EXPECT_FALSE(is_iso8601_utc(std::string(50, '1')));
 }
 
+TEST(ClockTest, NormalizesToOneSortableForm) {
+  EXPECT_EQ(normalize_iso8601_utc("2026-01-31"), "2026-01-31T00:00:00.000Z");
+  EXPECT_EQ(normalize_iso8601_utc("2026-01-31T12:05+00:00"), "2026-01-31T12:05:00.000Z");
+  EXPECT_EQ(normalize_iso8601_utc("2026-01-31T12:05:09.123456Z"), "2026-01-31T12:05:09.123Z");
+  EXPECT_EQ(normalize_iso8601_utc("2026-02-30T00:00:00Z"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace verdict

@@ -285,7 +285,7 @@ TEST_F(EngineVerbTest, StartSetsStartAtOnlyWhenNotGiven) {
   EXPECT_EQ(run("Experiment", "start", planned).at("startAt"), "2026-03-01T00:00:00Z");
   std::string given = experiment({{"name", "z"}});
   EXPECT_EQ(run("Experiment", "start", given, {{"startAt", "2026-04-01T00:00:00Z"}}).at("startAt"),
-            "2026-04-01T00:00:00Z");
+            "2026-04-01T00:00:00.000Z");
   Error error = error_of([&] { run("Experiment", "start", given, {{"startAt", "soon"}}); });
   EXPECT_EQ(error.code(), ErrorCode::kInvalidTransition);
   std::string bad = experiment({{"name", "w"}});
@@ -305,7 +305,7 @@ TEST_F(EngineVerbTest, ConcludeAndStopSetEndAt) {
   std::string given = experiment();
   for (const char* verb : {"start", "run"}) run("Experiment", verb, given);
   EXPECT_EQ(run("Experiment", "conclude", given, {{"endAt", "2026-05-01T00:00:00Z"}}).at("endAt"),
-            "2026-05-01T00:00:00Z");
+            "2026-05-01T00:00:00.000Z");
 }
 
 TEST_F(EngineVerbTest, ConcludeRecordsWinnerAndConfidence) {
