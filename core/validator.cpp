@@ -1,6 +1,7 @@
 #include "core/validator.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -64,9 +65,11 @@ void validate_value(const Field& field, const json::value& value, std::string_vi
       double number = value.to_number<double>();
       if (!std::isfinite(number)) invalid(std::string(where), "must be finite");
       if ((field.min && number < *field.min) || (field.max && number > *field.max)) {
+        // Plain notation ("0 and 100, got 101"); JSON's serializer would write 0E0 and 1E2.
         auto format = [](double x) {
-          json::value v = x;
-          return json::serialize(v);
+          char text[32];
+          std::snprintf(text, sizeof text, "%.15g", x);
+          return std::string(text);
         };
         invalid(std::string(where), "must be between " + format(field.min.value_or(-INFINITY)) +
                                         " and " + format(field.max.value_or(INFINITY)) + ", got " +

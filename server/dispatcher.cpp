@@ -1,5 +1,7 @@
 #include "server/dispatcher.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "server/error_mapping.hpp"
@@ -70,11 +72,26 @@ std::string string_param(const json::object& params, std::string_view name, bool
 std::string client_name(const json::object& client_info) {
   const auto* name = client_info.if_contains("name");
   if (!name || !name->is_string()) return {};
-  return std::string(name->get_string().subview().substr(0, kMaxClientNameBytes));
+  // The name ends up in the event log's actor: cut it without splitting a character.
+  return valid_utf8(name->get_string().subview().substr(0, kMaxClientNameBytes));
 }
 
 bool is_plain_method(std::string_view method) {
   return method == "find" || method == "get" || method == "do";
+}
+
+// The methods that need an era; any other name is -32601 before `_meta` is looked at, so an
+// unknown method is reported as such rather than as a missing protocol version.
+bool is_mcp_method(std::string_view method) {
+  static constexpr std::string_view kMethods[] = {
+      "server/discover",          "tools/list",     "tools/call",   "resources/list",
+      "resources/templates/list", "resources/read", "prompts/list", "prompts/get",
+      "logging/setLevel"};
+  return std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
+}
+
+[[noreturn]] void method_not_found(std::string_view method) {
+  fail(kMethodNotFound, "method not found: " + std::string(method.substr(0, 100)));
 }
 
 }  // namespace
@@ -112,6 +129,10 @@ Reply Dispatcher::handle_line(std::string_view line, Session& session) {
   parse_options.max_depth = options_.max_depth;
   boost::system::error_code ec;
   json::value message = json::parse(line, ec, json::storage_ptr(), parse_options);
+  if (ec == json::error::too_deep)
+    return {
+        error_response(nullptr, {kParseError, "parse error: nested deeper than " +
+                                                  std::to_string(options_.max_depth) + " levels"})};
   if (ec)
     return {error_response(nullptr, {kParseError, "parse error: " + ec.message() +
                                                       " (expected one JSON message per line)"})};
@@ -267,6 +288,7 @@ json::object Dispatcher::route(Call& call, Session& session) {
     resolve_era(call, session, false);
     return {};
   }
+  if (!is_mcp_method(method)) method_not_found(method);
   resolve_era(call, session, true);
   if (method == "server/discover") {
     call.ttl_ms = kStaticTtlMs;
@@ -309,7 +331,7 @@ json::object Dispatcher::route(Call& call, Session& session) {
     session.log_level = level;
     return {};
   }
-  fail(kMethodNotFound, "method not found: " + std::string(method.substr(0, 100)));
+  method_not_found(method);  // logging/setLevel in the current era
 }
 
 json::object Dispatcher::initialize(const Call& call, Session& session) const {

@@ -52,7 +52,10 @@ std::string argument(const json::object& arguments, std::string_view name) {
 }
 
 void check(const PromptSpec& prompt, const json::object& arguments) {
-  for (const auto& [key, value] : arguments) {
+  for (const auto& entry : arguments) {
+    // Not a structured binding: clang 14 cannot capture those in the lambda below.
+    std::string_view key = entry.key();
+    const json::value& value = entry.value();
     auto it = std::find_if(prompt.arguments.begin(), prompt.arguments.end(),
                            [&](const PromptArgument& a) { return a.name == key; });
     if (it == prompt.arguments.end())

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "server/error_mapping.hpp"
 #include "server/mcp_arguments.hpp"
 
 namespace verdict::server {
@@ -293,7 +294,7 @@ json::object tool_result(const json::value& value, bool structured) {
 }
 
 json::object tool_error(std::string_view message) {
-  return {{"content", {{{"type", "text"}, {"text", message}}}}, {"isError", true}};
+  return {{"content", {{{"type", "text"}, {"text", valid_utf8(message)}}}}, {"isError", true}};
 }
 
 }  // namespace verdict::server
