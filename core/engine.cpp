@@ -296,7 +296,7 @@ json::value Engine::execute_custom(const Noun& noun, const Verb& verb, const Ver
   } catch (const sqlite::StorageError& error) {
     rethrow_storage(error);
   }
-  if (current) run_after_hooks(context, load(noun, current->at("id").get_string()));
+  if (current) run_after_hooks(context, *current);
   return result;
 }
 

@@ -58,7 +58,8 @@ class HookRunner {
 
 /// A verb implemented in C++ rather than by the generic pipeline (assign, track, analyze, ...).
 /// It receives the current entity (when the verb needs one) and runs inside the verb's
-/// transaction; it writes through `engine.store()` and returns the verb's result.
+/// transaction; it writes through `engine.store()` or `engine.persist()` and returns the verb's
+/// result. It keeps `*entity` equal to what is stored: after hooks receive it.
 using VerbHandler = std::function<boost::json::value(
     Engine& engine, const Noun& noun, const VerbRequest& request, boost::json::object* entity)>;
 
