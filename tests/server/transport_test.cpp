@@ -1,143 +1,26 @@
 #include "server/server.hpp"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
-#include <chrono>
-#include <filesystem>
 #include <set>
 #include <string>
-#include <thread>
+
+#include "tests/support/server_process.hpp"
 
 namespace verdict::server {
 namespace {
 
 namespace json = boost::json;
 
-/// `verdict serve` as a child process with its stdin and stdout on pipes.
-class ServerProcess {
- public:
-  explicit ServerProcess(std::vector<std::string> args) {
-    int in[2], out[2], err[2];
-    EXPECT_EQ(pipe(in), 0);
-    EXPECT_EQ(pipe(out), 0);
-    EXPECT_EQ(pipe(err), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      dup2(err[1], 2);
-      for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-      std::vector<char*> argv;
-      args.insert(args.begin(), VERDICT_BINARY);
-      for (auto& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(VERDICT_BINARY, argv.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    stderr_ = err[0];
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    for (int fd : {stdin_, stdout_, stderr_})
-      if (fd >= 0) close(fd);
-  }
-
-  void write_stdin(const std::string& text) {
-    ASSERT_EQ(write(stdin_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
-  }
-  void close_stdin() {
-    close(stdin_);
-    stdin_ = -1;
-  }
-  std::string read_all_stdout() {
-    std::string out;
-    char buffer[65536];
-    ssize_t n;
-    while ((n = read(stdout_, buffer, sizeof buffer)) > 0)
-      out.append(buffer, static_cast<std::size_t>(n));
-    return out;
-  }
-  std::string read_all_stderr() {
-    std::string out;
-    char buffer[4096];
-    ssize_t n;
-    while ((n = read(stderr_, buffer, sizeof buffer)) > 0)
-      out.append(buffer, static_cast<std::size_t>(n));
-    return out;
-  }
-  /// Waits for exit; returns the exit status, or -signal.
-  int wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  }
-  void signal(int number) { kill(pid_, number); }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1, stdout_ = -1, stderr_ = -1;
-};
+using verdict::test_support::connect_unix;
+using verdict::test_support::parse_lines;
+using verdict::test_support::read_lines;
+using verdict::test_support::ServerProcess;
 
 std::string temp_path(const std::string& name) {
-  auto path = std::filesystem::temp_directory_path() /
-              ("verdict-transport-" + std::to_string(getpid()) + "-" + name);
-  std::filesystem::remove(path);
-  return path.string();
-}
-
-int connect_unix(const std::string& path) {
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return fd;
-    close(fd);
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  return -1;
-}
-
-std::string read_lines(int fd, std::size_t lines) {
-  std::string out;
-  char buffer[65536];
-  while (static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n')) < lines) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-std::vector<json::object> parse_lines(const std::string& text) {
-  std::vector<json::object> out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) break;
-    out.push_back(json::parse(text.substr(start, end - start)).as_object());
-    start = end + 1;
-  }
-  return out;
+  return verdict::test_support::temp_path("transport", name);
 }
 
 TEST(TransportTest, StdioAnswersEveryLineAndExitsCleanlyAtEof) {
