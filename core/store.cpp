@@ -319,14 +319,18 @@ EventRecord Store::read_event(sqlite::Statement& statement) {
   return event;
 }
 
+std::vector<EventRecord> Store::read_events(sqlite::Statement& statement) {
+  std::vector<EventRecord> events;
+  while (statement.step()) events.push_back(read_event(statement));
+  return events;
+}
+
 std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t limit) {
   auto statement = db_.prepare(
       "SELECT * FROM (SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
       " WHERE entity_id = ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence");
   statement.bind(1, entity_id).bind(2, limit);
-  std::vector<EventRecord> events;
-  while (statement.step()) events.push_back(read_event(statement));
-  return events;
+  return read_events(statement);
 }
 
 std::vector<EventRecord> Store::events_since(std::int64_t sequence, std::int64_t limit) {
@@ -334,9 +338,7 @@ std::vector<EventRecord> Store::events_since(std::int64_t sequence, std::int64_t
       "SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
       " WHERE sequence > ? ORDER BY sequence LIMIT ?");
   statement.bind(1, sequence).bind(2, limit);
-  std::vector<EventRecord> events;
-  while (statement.step()) events.push_back(read_event(statement));
-  return events;
+  return read_events(statement);
 }
 
 }  // namespace verdict

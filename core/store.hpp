@@ -76,6 +76,7 @@ class Store {
   boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
   std::string select_sql(const Noun& noun) const;
   EventRecord read_event(sqlite::Statement& statement);
+  std::vector<EventRecord> read_events(sqlite::Statement& statement);
 
   sqlite::Database db_;
   const Schema& schema_;

@@ -280,27 +280,19 @@ struct Server::State {
     channel->start();
   }
 
-  static awaitable<void> accept_tcp(State* state, asio::ip::tcp::acceptor* acceptor,
-                                    bool requires_token) {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
-      if (ec) {
-        if (ec == asio::error::operation_aborted || state->stopping) co_return;
-        log(LogLevel::kWarning, "accept failed: " + ec.message());
-        continue;
-      }
-      boost::system::error_code endpoint_ec;
-      auto peer = socket.remote_endpoint(endpoint_ec);
-      socket.set_option(asio::ip::tcp::no_delay(true), endpoint_ec);
-      std::string actor =
-          "tcp:" + (endpoint_ec ? std::string("?")
-                                : peer.address().to_string() + ":" + std::to_string(peer.port()));
-      state->adopt(std::move(socket), "tcp", actor, requires_token);
-    }
+  // Names the peer for logs and the event log's actor, and tunes the socket.
+  static std::string describe_peer(asio::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    auto peer = socket.remote_endpoint(ec);
+    return "tcp:" +
+           (ec ? std::string("?") : peer.address().to_string() + ":" + std::to_string(peer.port()));
   }
+  static std::string describe_peer(asio::local::stream_protocol::socket&) { return "unix"; }
 
-  static awaitable<void> accept_unix(State* state,
-                                     asio::local::stream_protocol::acceptor* acceptor) {
+  template <typename Acceptor>
+  static awaitable<void> accept_loop(State* state, Acceptor* acceptor, std::string transport,
+                                     bool requires_token) {
     for (;;) {
       auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
       if (ec) {
@@ -308,7 +300,8 @@ struct Server::State {
         log(LogLevel::kWarning, "accept failed: " + ec.message());
         continue;
       }
-      state->adopt(std::move(socket), "unix", "unix", false);
+      std::string actor = describe_peer(socket);
+      state->adopt(std::move(socket), transport, actor, requires_token);
     }
   }
 
@@ -318,7 +311,7 @@ struct Server::State {
       auto& acceptor =
           unix_acceptors.emplace_back(io, asio::local::stream_protocol::endpoint(address.path));
       log(LogLevel::kInfo, "listening on " + address.text);
-      asio::co_spawn(io, accept_unix(this, &acceptor), asio::detached);
+      asio::co_spawn(io, accept_loop(this, &acceptor, "unix", false), asio::detached);
       return;
     }
     bool loopback = is_loopback_host(address.host);
@@ -336,8 +329,7 @@ struct Server::State {
     acceptor.listen();
     log(LogLevel::kInfo, "listening on tcp://" + endpoint.address().to_string() + ":" +
                              std::to_string(acceptor.local_endpoint().port()));
-    asio::co_spawn(io, accept_tcp(this, &acceptor, !loopback || !options.token.empty()),
-                   asio::detached);
+    asio::co_spawn(io, accept_loop(this, &acceptor, "tcp", !loopback), asio::detached);
   }
 
   void start_stdio() {
