@@ -107,6 +107,13 @@ void EngineWorker::process(std::vector<Job>& jobs) {
           continue;
         }
         Reply reply = dispatcher_.handle_line(frame.line, jobs[i].channel->session);
+        // On a full disk or an I/O error while spilling pages, SQLite rolls the whole
+        // transaction back by itself: what this batch did so far is gone, and later lines
+        // would run in autocommit mode, saved while their replies say nothing was.
+        if (!engine_.store().db().in_transaction())
+          throw sqlite::StorageError(SQLITE_IOERR,
+                                     "the database could not write (disk full or I/O error), "
+                                     "so SQLite rolled the transaction back");
         if (!reply.line.empty()) replies[i] += reply.line + "\n";
         close[i] = reply.close;
       }

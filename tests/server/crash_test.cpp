@@ -663,16 +663,27 @@ TEST(CrashTest, FullDiskGivesClearErrorsAndRecovers) {
     }
     ASSERT_GT(refused, 0u) << "the file size limit never stopped a write";
 
-    // A batch larger than SQLite's page cache spills to the WAL before COMMIT: the failure
-    // comes from inside the verb, not from the commit.
-    Batch giant;
-    auto reply = client.call(
-        "do", do_params("Experiment", "assign", unit_batch("giant", 8000, giant.units), id));
-    ASSERT_TRUE(reply) << "the server died on a spilling batch; see " << log_path;
-    EXPECT_TRUE(reply->contains("error")) << "8000 units fit in 512 KiB?";
-    giant.acknowledged = reply->contains("result");
-    batches.push_back(std::move(giant));
-    EXPECT_TRUE(is_clear_storage_error(*reply)) << json::serialize(*reply);
+    // A batch larger than SQLite's page cache (2 MiB) spills to the WAL before COMMIT, so the
+    // write fails inside the verb and SQLite rolls the whole transaction back by itself. The
+    // lines sent with it share its engine batch: they must not run in autocommit mode and be
+    // saved while their replies say nothing was (regression).
+    std::string burst;
+    std::vector<Batch> spilled(3);
+    for (std::size_t i = 0; i < spilled.size(); ++i)
+      burst += RpcClient::request_line(
+          static_cast<std::int64_t>(1000 + i), "do",
+          do_params("Experiment", "assign",
+                    unit_batch("spill" + std::to_string(i), i == 0 ? 10000 : 1, spilled[i].units),
+                    id));
+    ASSERT_TRUE(client.send(burst));
+    for (auto& batch : spilled) {
+      auto reply = client.receive();
+      ASSERT_TRUE(reply) << "the server died on a spilling batch; see " << log_path;
+      EXPECT_TRUE(is_clear_storage_error(*reply)) << json::serialize(*reply);
+      batch.acknowledged = reply->contains("result");
+      refused += !batch.acknowledged;
+      batches.push_back(std::move(batch));
+    }
     // A small write may still fit in the last pages; either way it is all or nothing.
     auto create = client.call("do", do_params("Experiment", "create", experiment_data("small")));
     ASSERT_TRUE(create);
