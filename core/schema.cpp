@@ -32,6 +32,20 @@ const char* to_string(FieldType type) noexcept {
   return "string";
 }
 
+std::optional<json::object> target_condition(std::string_view text) {
+  auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '{') return std::nullopt;
+  json::parse_options options;
+  options.max_depth = 32;
+  std::error_code ec;
+  auto condition = json::parse(text, ec, {}, options);
+  if (ec || !condition.is_object())
+    invalid("targetAudience",
+            "looks like a JSON condition but does not parse (" + ec.message() +
+                "); give a JSON object such as {\"country\": {\"$in\": [\"US\"]}}");
+  return std::move(condition.get_object());
+}
+
 namespace {
 
 std::string_view trim(std::string_view text) {
@@ -336,6 +350,11 @@ void validate_winner(const json::object& entity) {
   invalid("winner", "'" + std::string(winner->as_string()) + "' is not a variant key");
 }
 
+void validate_target_audience(const json::object& entity) {
+  const auto* audience = entity.if_contains("targetAudience");
+  if (audience && audience->is_string()) target_condition(audience->get_string());
+}
+
 // Seed 000's "add a variant": {name, weight, key?}; the key is derived from the name.
 void add_variant(const Noun&, json::object& entity, const json::object& data) {
   const auto* name = data.if_contains("name");
@@ -397,7 +416,7 @@ Noun experiment() {
                   "bandit mode: reweight every this many exposures (default 100); also on analyze"),
       1, 1e6));
   noun.slug_source = "name";
-  noun.validators = {validate_variants, validate_winner};
+  noun.validators = {validate_variants, validate_winner, validate_target_audience};
   add_crud(noun);
 
   Verb start = transition("start", "Started", {"Draft"}, "Started",

@@ -120,6 +120,11 @@ class Schema {
 /// Builds a verb with default hook names and event derived from its name.
 Verb make_verb(std::string name, VerbKind kind, std::string event, std::string description = {});
 
+/// Experiment.targetAudience is free text, or a GrowthBook condition when it holds a JSON object.
+/// Returns the condition, nullopt for free text; text that starts like an object but does not
+/// parse is kInvalidArgument, since it would otherwise silently turn targeting off.
+std::optional<boost::json::object> target_condition(std::string_view text);
+
 /// JSON description of a noun (fields, types, verbs, state machine) for resources and tool schemas.
 boost::json::object describe(const Noun& noun);
 

@@ -116,6 +116,7 @@ Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_
 }
 
 void Store::migrate() {
+  select_sql_.clear();
   for (const auto& noun : schema_.nouns()) {
     std::string table = quote_identifier(noun->table);
     db_.exec("CREATE TABLE IF NOT EXISTS " + table +
@@ -140,10 +141,15 @@ void Store::migrate() {
   }
 }
 
-std::string Store::select_sql(const Noun& noun) const {
-  std::string sql = "SELECT \"id\", \"version\", \"createdAt\", \"updatedAt\"";
-  for (const auto& field : noun.fields) sql += ", " + quote_identifier(field.name);
-  return sql + " FROM " + quote_identifier(noun.table);
+const std::string& Store::select_sql(const Noun& noun) {
+  // Built once per noun: the statement cache is keyed by this text, and get() is the hot path.
+  auto& sql = select_sql_[noun.name];
+  if (sql.empty()) {
+    sql = "SELECT \"id\", \"version\", \"createdAt\", \"updatedAt\"";
+    for (const auto& field : noun.fields) sql += ", " + quote_identifier(field.name);
+    sql += " FROM " + quote_identifier(noun.table);
+  }
+  return sql;
 }
 
 json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {

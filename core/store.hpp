@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/schema.hpp"
@@ -74,12 +75,13 @@ class Store {
 
  private:
   boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
-  std::string select_sql(const Noun& noun) const;
+  const std::string& select_sql(const Noun& noun);
   EventRecord read_event(sqlite::Statement& statement);
   std::vector<EventRecord> read_events(sqlite::Statement& statement);
 
   sqlite::Database db_;
   const Schema& schema_;
+  std::unordered_map<std::string, std::string> select_sql_;  ///< per noun; reset by migrate()
 };
 
 /// Renders an event as JSON for tools and hooks.

@@ -105,6 +105,12 @@ std::vector<std::pair<json::object, std::string>> items_of(const json::object& d
   return items;
 }
 
+/// What one assign call accumulates: new exposures per variant, written once at its end.
+struct Batch {
+  std::string at;
+  std::map<int, std::int64_t> fresh;
+};
+
 /// Assignment state derived from one version of an experiment, reused across calls.
 struct Plan {
   std::int64_t version = -1;
@@ -130,6 +136,7 @@ class ExperimentVerbs {
       status = "Running";
     }
     json::array results;
+    Batch batch{.at = now_iso8601()};
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "attributes"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -137,21 +144,22 @@ class ExperimentVerbs {
       if (attributes && !attributes->is_object())
         invalid(where + "attributes", "expected an object");
       results.push_back(assign_one(experiment, status, unit,
-                                   attributes ? attributes->get_object() : json::object{}));
+                                   attributes ? attributes->get_object() : json::object{}, batch));
     }
-    if (status == "Running" && experiment.contains("banditEnabled") &&
+    std::string id = text_field(experiment, "id");
+    std::int64_t fresh = 0;
+    for (const auto& [variant, count] : batch.fresh) {
+      store_.add_exposures(id, variant, count);
+      fresh += count;
+    }
+    if (fresh > 0 && experiment.contains("banditEnabled") &&
         experiment.at("banditEnabled") == true) {
-      auto exposed =
-          store_.exposures(text_field(experiment, "id"), plan_for(experiment).keys.size());
       std::int64_t total = 0;
-      for (auto n : exposed) total += n;
+      for (auto n : store_.exposures(id, plan_for(experiment).keys.size())) total += n;
       auto cadence = static_cast<std::int64_t>(
           number_field(experiment, "banditCadence", kDefaultBanditCadence));
-      std::int64_t before = total - static_cast<std::int64_t>(fresh_exposures_);
-      if (fresh_exposures_ > 0 && total / cadence != before / cadence)
-        reweight(noun, experiment, request.actor);
+      if (total / cadence != (total - fresh) / cadence) reweight(noun, experiment, request.actor);
     }
-    fresh_exposures_ = 0;
     if (request.data.contains("units")) return json::object{{"assignments", std::move(results)}};
     return results.front();
   }
@@ -165,6 +173,10 @@ class ExperimentVerbs {
                   "verb");
     std::string id = text_field(experiment, "id");
     auto items = items_of(request.data, "events");
+    // Kinds are looked up once per metric and statistics summed per variant, then written once
+    // per batch: per event only the unit's own row is read and written.
+    std::map<std::string, MetricKind, std::less<>> kinds;
+    std::map<std::pair<std::string, int>, MetricStats> deltas;
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "metric", "value", "covariate"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -176,14 +188,28 @@ class ExperimentVerbs {
         invalid(where + "unit", "'" + unit + "' was never assigned to " + id +
                                     " (assign it first; events of unassigned units are refused)");
       MetricKind kind = value ? MetricKind::kMean : MetricKind::kBinomial;
-      if (auto known = store_.metric_kind(id, metric); known && *known != kind)
+      auto known = kinds.find(metric);
+      if (known == kinds.end()) {
+        auto stored = store_.metric_kind(id, metric);
+        if (!stored) store_.declare_metric(id, metric, kind);
+        known = kinds.emplace(metric, stored.value_or(kind)).first;
+      }
+      if (known->second != kind)
         invalid(where + (value ? "value" : "metric"),
                 "metric '" + metric + "' " +
-                    (*known == MetricKind::kMean
+                    (known->second == MetricKind::kMean
                          ? "records values (a mean metric); give a value"
                          : "records conversions (a binomial metric); drop the value"));
-      store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
+      auto delta = store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
+      auto& total = deltas[{metric, exposure->variant_index}];
+      total.sum += delta.sum;
+      total.sum_squares += delta.sum_squares;
+      total.pre_sum += delta.pre_sum;
+      total.pre_sum_squares += delta.pre_sum_squares;
+      total.post_pre_sum_of_products += delta.post_pre_sum_of_products;
+      total.covariates += delta.covariates;
     }
+    for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
     return json::object{{"tracked", items.size()}};
   }
 
@@ -327,15 +353,7 @@ class ExperimentVerbs {
     plan.allocation = std::make_unique<assignment::Allocation>(
         seed.empty() ? id : seed, number_field(experiment, "trafficAllocation", 100) / 100.0,
         weights, static_cast<int>(number_field(experiment, "hashVersion", 2)));
-    // targetAudience is free text unless it holds a JSON condition object.
-    std::string audience = text_field(experiment, "targetAudience");
-    if (!audience.empty() && audience.front() == '{') {
-      json::parse_options options;
-      options.max_depth = 32;
-      std::error_code ec;
-      auto condition = json::parse(audience, ec, {}, options);
-      if (!ec && condition.is_object()) plan.condition = condition.get_object();
-    }
+    plan.condition = target_condition(text_field(experiment, "targetAudience"));
     plan.version = version;
     return plan;
   }
@@ -365,7 +383,7 @@ class ExperimentVerbs {
   }
 
   json::object assign_one(const json::object& experiment, const std::string& status,
-                          const std::string& unit, const json::object& attributes) {
+                          const std::string& unit, const json::object& attributes, Batch& batch) {
     auto refusal = [&](std::string reason) {
       return json::object{{"variant", nullptr},
                           {"variantIndex", nullptr},
@@ -403,8 +421,8 @@ class ExperimentVerbs {
     Exposure exposure{result.variant_index,
                       plan.keys[static_cast<std::size_t>(result.variant_index)],
                       result.bucket.value_or(0)};
-    store_.record_exposure(id, unit, exposure);
-    ++fresh_exposures_;
+    store_.record_exposure(id, unit, exposure, batch.at);
+    ++batch.fresh[exposure.variant_index];
     return json::object{{"variant", exposure.variant_key},
                         {"variantIndex", exposure.variant_index},
                         {"inExperiment", true},
@@ -470,7 +488,6 @@ class ExperimentVerbs {
   Engine& engine_;
   TrackingStore store_;
   std::map<std::string, Plan, std::less<>> plans_;
-  std::size_t fresh_exposures_ = 0;
 };
 
 Verb data_verb(std::string name, std::string event, std::string description,

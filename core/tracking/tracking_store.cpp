@@ -39,18 +39,22 @@ std::optional<Exposure> TrackingStore::exposure(std::string_view experiment,
 }
 
 void TrackingStore::record_exposure(std::string_view experiment, std::string_view unit,
-                                    const Exposure& exposure) {
+                                    const Exposure& exposure, const std::string& at) {
   auto insert = db_.prepare(
       "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at) VALUES (?, ?, ?, "
       "?, ?, ?)");
   insert.bind(1, experiment).bind(2, unit).bind(3, exposure.variant_index);
-  insert.bind(4, exposure.variant_key).bind(5, exposure.bucket).bind(6, now_iso8601());
+  insert.bind(4, exposure.variant_key).bind(5, exposure.bucket).bind(6, at);
   insert.run();
-  auto count = db_.prepare(
-      "INSERT INTO variant_exposures (experiment, variant, n) VALUES (?, ?, 1)"
-      " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + 1");
-  count.bind(1, experiment).bind(2, exposure.variant_index);
-  count.run();
+}
+
+void TrackingStore::add_exposures(std::string_view experiment, int variant_index,
+                                  std::int64_t count) {
+  auto statement = db_.prepare(
+      "INSERT INTO variant_exposures (experiment, variant, n) VALUES (?, ?, ?)"
+      " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n");
+  statement.bind(1, experiment).bind(2, variant_index).bind(3, count);
+  statement.run();
 }
 
 std::vector<std::int64_t> TrackingStore::exposures(std::string_view experiment,
@@ -74,17 +78,19 @@ std::optional<MetricKind> TrackingStore::metric_kind(std::string_view experiment
   return statement.column_text(0) == "binomial" ? MetricKind::kBinomial : MetricKind::kMean;
 }
 
-void TrackingStore::track(std::string_view experiment, std::string_view metric, MetricKind kind,
-                          std::string_view unit, int variant_index, std::optional<double> value,
-                          std::optional<double> covariate) {
-  {
-    auto declare = db_.prepare(
-        "INSERT INTO experiment_metric (experiment, metric, kind) VALUES (?, ?, ?)"
-        " ON CONFLICT DO NOTHING");
-    declare.bind(1, experiment).bind(2, metric);
-    declare.bind(3, kind == MetricKind::kBinomial ? "binomial" : "mean");
-    declare.run();
-  }
+void TrackingStore::declare_metric(std::string_view experiment, std::string_view metric,
+                                   MetricKind kind) {
+  auto declare = db_.prepare(
+      "INSERT INTO experiment_metric (experiment, metric, kind) VALUES (?, ?, ?)"
+      " ON CONFLICT DO NOTHING");
+  declare.bind(1, experiment).bind(2, metric);
+  declare.bind(3, kind == MetricKind::kBinomial ? "binomial" : "mean");
+  declare.run();
+}
+
+MetricStats TrackingStore::track(std::string_view experiment, std::string_view metric,
+                                 MetricKind kind, std::string_view unit, int variant_index,
+                                 std::optional<double> value, std::optional<double> covariate) {
   double old_value = 0;
   std::optional<double> old_covariate;
   {
@@ -100,21 +106,31 @@ void TrackingStore::track(std::string_view experiment, std::string_view metric, 
   // A unit converts at most once on a binomial metric; values accumulate on a mean metric.
   double new_value = kind == MetricKind::kBinomial ? 1.0 : old_value + value.value_or(0);
   std::optional<double> new_covariate = covariate ? covariate : old_covariate;
-  {
-    auto upsert = db_.prepare(
-        "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events)"
-        " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (experiment, metric, unit) DO UPDATE SET"
-        " value = excluded.value, covariate = excluded.covariate, events = events + 1");
-    upsert.bind(1, experiment).bind(2, metric).bind(3, unit).bind(4, variant_index);
-    upsert.bind(5, new_value);
-    if (new_covariate) {
-      upsert.bind(6, *new_covariate);
-    } else {
-      upsert.bind(6, nullptr);
-    }
-    upsert.run();
+  auto upsert = db_.prepare(
+      "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events)"
+      " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (experiment, metric, unit) DO UPDATE SET"
+      " value = excluded.value, covariate = excluded.covariate, events = events + 1");
+  upsert.bind(1, experiment).bind(2, metric).bind(3, unit).bind(4, variant_index);
+  upsert.bind(5, new_value);
+  if (new_covariate) {
+    upsert.bind(6, *new_covariate);
+  } else {
+    upsert.bind(6, nullptr);
   }
+  upsert.run();
   double x0 = old_covariate.value_or(0), x1 = new_covariate.value_or(0);
+  MetricStats delta;
+  delta.sum = new_value - old_value;
+  delta.sum_squares = new_value * new_value - old_value * old_value;
+  delta.pre_sum = x1 - x0;
+  delta.pre_sum_squares = x1 * x1 - x0 * x0;
+  delta.post_pre_sum_of_products = new_value * x1 - old_value * x0;
+  delta.covariates = (new_covariate && !old_covariate) ? 1 : 0;
+  return delta;
+}
+
+void TrackingStore::apply(std::string_view experiment, std::string_view metric, int variant_index,
+                          const MetricStats& delta) {
   auto update = db_.prepare(
       "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"
       " pre_sum_squares, post_pre_sum_of_products, covariates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -124,12 +140,9 @@ void TrackingStore::track(std::string_view experiment, std::string_view metric, 
       " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
       " covariates = covariates + excluded.covariates");
   update.bind(1, experiment).bind(2, metric).bind(3, variant_index);
-  update.bind(4, new_value - old_value);
-  update.bind(5, new_value * new_value - old_value * old_value);
-  update.bind(6, x1 - x0);
-  update.bind(7, x1 * x1 - x0 * x0);
-  update.bind(8, new_value * x1 - old_value * x0);
-  update.bind(9, (new_covariate && !old_covariate) ? 1 : 0);
+  update.bind(4, delta.sum).bind(5, delta.sum_squares).bind(6, delta.pre_sum);
+  update.bind(7, delta.pre_sum_squares).bind(8, delta.post_pre_sum_of_products);
+  update.bind(9, delta.covariates);
   update.run();
 }
 

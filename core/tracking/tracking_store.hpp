@@ -29,6 +29,7 @@ struct MetricStats {
   double pre_sum_squares = 0;
   double post_pre_sum_of_products = 0;
   bool has_covariate = false;
+  std::int64_t covariates = 0;  ///< units with a covariate (a count, so changes can be summed)
 };
 
 /// The tables behind assignment and tracking: exposures (sticky assignments), per-unit metric
@@ -40,17 +41,25 @@ class TrackingStore {
   explicit TrackingStore(sqlite::Database& db);
 
   std::optional<Exposure> exposure(std::string_view experiment, std::string_view unit);
-  void record_exposure(std::string_view experiment, std::string_view unit,
-                       const Exposure& exposure);
+  /// Records a unit's first exposure; the per-variant count is added by add_exposures, once per
+  /// batch rather than once per unit.
+  void record_exposure(std::string_view experiment, std::string_view unit, const Exposure& exposure,
+                       const std::string& at);
+  void add_exposures(std::string_view experiment, int variant_index, std::int64_t count);
   /// Exposed units per variant index (missing indexes are zero), sized to `variants`.
   std::vector<std::int64_t> exposures(std::string_view experiment, std::size_t variants);
 
   std::optional<MetricKind> metric_kind(std::string_view experiment, std::string_view metric);
-  /// Applies one event: a conversion (`value` absent) or a value added to the unit's sum, and
-  /// optionally the unit's pre-period covariate. Updates the sufficient statistics incrementally.
-  void track(std::string_view experiment, std::string_view metric, MetricKind kind,
-             std::string_view unit, int variant_index, std::optional<double> value,
-             std::optional<double> covariate);
+  void declare_metric(std::string_view experiment, std::string_view metric, MetricKind kind);
+  /// Applies one event to the unit's stored value: a conversion (`value` absent) or a value added
+  /// to the unit's sum, and optionally the unit's pre-period covariate. Returns the change to
+  /// the variant's sufficient statistics (`n` unused), for apply() once per batch.
+  MetricStats track(std::string_view experiment, std::string_view metric, MetricKind kind,
+                    std::string_view unit, int variant_index, std::optional<double> value,
+                    std::optional<double> covariate);
+  /// Adds accumulated changes to a variant's sufficient statistics.
+  void apply(std::string_view experiment, std::string_view metric, int variant_index,
+             const MetricStats& delta);
 
   /// The incremental statistics of a metric per variant (n from exposures).
   std::vector<MetricStats> stats(std::string_view experiment, std::string_view metric,

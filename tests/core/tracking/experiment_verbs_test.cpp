@@ -74,6 +74,15 @@ TEST_F(ExperimentVerbsTest, TargetingConditionExcludesNonMatchingUnits) {
             true);
 }
 
+TEST_F(ExperimentVerbsTest, MalformedTargetingConditionIsRefused) {
+  try {
+    create({{"targetAudience", R"({"country": {"$in": ["US"]})"}});
+    FAIL() << "a broken condition was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.field(), "targetAudience");
+  }
+}
+
 TEST_F(ExperimentVerbsTest, TrackRefusesUnassignedUnitsAndKindMismatches) {
   create();
   run("start");
