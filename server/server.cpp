@@ -224,13 +224,17 @@ struct Server::State {
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   std::list<asio::ip::tcp::acceptor> tcp_acceptors;
   std::list<asio::local::stream_protocol::acceptor> unix_acceptors;
-  std::mutex channels_mutex;
-  std::vector<std::weak_ptr<Channel>> channels;
-  std::vector<std::function<void()>> channel_shutdowns;
+  /// Socket connections to shut down on SIGTERM, and to count against kMaxConnections; used on
+  /// the io thread only. A weak_ptr pins its channel's make_shared allocation, so closed
+  /// connections are pruned on every accept (they leaked about 800 bytes each before).
+  struct OpenChannel {
+    std::weak_ptr<Channel> channel;
+    std::function<void()> shutdown;
+  };
+  std::vector<OpenChannel> open_channels;
   std::shared_ptr<StdioChannel> stdio;
   std::thread stdio_thread;
   std::atomic<bool> stopping{false};
-  std::atomic<std::size_t> connections{0};
 
   State(const ServeOptions& o, Engine& engine, Dispatcher& dispatcher, std::function<void()> reload)
       : options(o),
@@ -245,8 +249,8 @@ struct Server::State {
       boost::system::error_code ignored;
       for (auto& acceptor : tcp_acceptors) acceptor.close(ignored);
       for (auto& acceptor : unix_acceptors) acceptor.close(ignored);
-      for (auto& shutdown : channel_shutdowns) shutdown();
-      channel_shutdowns.clear();
+      for (auto& open : open_channels) open.shutdown();
+      open_channels.clear();
     });
   }
 
@@ -264,7 +268,8 @@ struct Server::State {
 
   template <typename Socket>
   void adopt(Socket socket, std::string transport, std::string actor, bool requires_token) {
-    if (stopping || connections >= kMaxConnections) {
+    std::erase_if(open_channels, [](const OpenChannel& open) { return open.channel.expired(); });
+    if (stopping || open_channels.size() >= kMaxConnections) {
       log(LogLevel::kWarning, "refusing connection " + actor + ": too many connections");
       return;
     }
@@ -274,9 +279,9 @@ struct Server::State {
     channel->session.transport = std::move(transport);
     channel->session.actor = std::move(actor);
     channel->session.requires_token = requires_token;
-    channel_shutdowns.push_back([weak = std::weak_ptr(channel)] {
-      if (auto c = weak.lock()) c->shutdown();
-    });
+    open_channels.push_back({channel, [weak = std::weak_ptr(channel)] {
+                               if (auto c = weak.lock()) c->shutdown();
+                             }});
     channel->start();
   }
 
