@@ -4,11 +4,12 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <boost/regex.hpp>
 
 #include "core/assignment/js_coercion.hpp"
 #include "core/assignment/utf16.hpp"
@@ -228,26 +229,29 @@ std::optional<bool> regex_test(const json::value& pattern, const json::value& su
 
   // Compiling dominates matching, and conditions repeat, so keep compiled patterns; a miss
   // on a full cache starts it afresh, which bounds its memory without bookkeeping.
-  thread_local std::unordered_map<std::string, std::optional<std::regex>> cache;
+  // Boost.Regex, not std::regex: libstdc++'s matcher backtracks without bound (`(a+)+$`, or
+  // `n*****` which it accepts although JavaScript rejects it, ran for minutes on a 2-byte
+  // subject) and recurses per character; Boost's throws error_complexity instead, a non-match.
+  thread_local std::unordered_map<std::string, std::optional<boost::regex>> cache;
   std::string key(pattern_text);
   key += insensitive ? "/i" : "/";
   auto found = cache.find(key);
   if (found == cache.end()) {
     if (cache.size() >= kRegexCacheCapacity) cache.clear();
-    std::optional<std::regex> compiled;
+    std::optional<boost::regex> compiled;
     try {
-      auto flags = std::regex::ECMAScript;
-      if (insensitive) flags |= std::regex::icase;
+      boost::regex::flag_type flags = boost::regex::ECMAScript;
+      if (insensitive) flags |= boost::regex::icase;
       compiled.emplace(pattern_text.begin(), pattern_text.end(), flags);
-    } catch (const std::regex_error&) {
+    } catch (const std::exception&) {
       // Left empty: an invalid pattern is cached as a non-match.
     }
     found = cache.emplace(std::move(key), std::move(compiled)).first;
   }
   if (!found->second) return std::nullopt;
   try {
-    return std::regex_search(subject_text.begin(), subject_text.end(), *found->second);
-  } catch (const std::regex_error&) {
+    return boost::regex_search(subject_text.begin(), subject_text.end(), *found->second);
+  } catch (const std::exception&) {
     return std::nullopt;  // error_complexity or error_stack while matching
   }
 }

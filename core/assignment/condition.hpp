@@ -12,7 +12,8 @@ namespace verdict::assignment {
 /// $all) do not match; it bounds the recursion on untrusted input.
 inline constexpr int kMaxConditionDepth = 64;
 /// Longer `$regex` patterns, and attributes longer than `kMaxRegexSubjectLength` bytes, do
-/// not match: std::regex backtracks recursively, so length bounds its stack use.
+/// not match; matching uses Boost.Regex, whose backtracking limit makes a runaway pattern a
+/// non-match too.
 inline constexpr std::size_t kMaxRegexPatternLength = 1024;
 inline constexpr std::size_t kMaxRegexSubjectLength = 4096;
 
