@@ -3,8 +3,10 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
+#include "core/checkpointer.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -56,6 +58,10 @@ int serve(const ServeOptions& options) {
   parse_log_level(options.log_level, level);
   set_log_level(level);
   Engine engine(options.db);
+  std::optional<Checkpointer> checkpointer;
+  if (options.db != ":memory:") {
+    checkpointer.emplace(options.db, std::chrono::milliseconds(250));
+  }
   plugins::HookOptions hook_options;
   hook_options.use_shipped = options.shipped_hooks;
   hook_options.dirs.assign(options.hook_dirs.begin(), options.hook_dirs.end());
