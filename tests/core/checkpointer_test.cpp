@@ -1,0 +1,36 @@
+#include "core/checkpointer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/sqlite.hpp"
+
+namespace verdict {
+namespace {
+
+TEST(CheckpointerTest, CopiesWalFramesIntoTheDatabaseFile) {
+  auto path = std::filesystem::temp_directory_path() /
+              ("verdict-checkpointer-" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  sqlite::Database db(path.string());
+  sqlite3_wal_autocheckpoint(db.handle(), 0);  // only the Checkpointer may move frames
+  db.exec("CREATE TABLE t (x TEXT)");
+  {
+    sqlite::Transaction transaction(db);
+    for (int i = 0; i < 2000; ++i)
+      db.prepare("INSERT INTO t VALUES (?)").bind(1, std::string(200, 'x')).run();
+    transaction.commit();
+  }
+  auto before = std::filesystem::file_size(path);
+  {
+    Checkpointer checkpointer(path.string(), std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GT(std::filesystem::file_size(path), before + 200 * 1000);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace verdict
