@@ -504,7 +504,7 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNothingIsHalfWritten) {
   std::string db_path = test_support::temp_path("crash", "kill.db");
   std::string socket_path = test_support::temp_path("crash", "kill.sock");
   std::string log_path = test_support::temp_path("crash", "kill.log");
-  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  test_support::TempFiles files({db_path, socket_path, log_path});
 
   Expectations expect;
   std::map<std::string, KnownExperiment> known;
@@ -610,7 +610,7 @@ TEST(CrashTest, FullDiskGivesClearErrorsAndRecovers) {
   std::string db_path = test_support::temp_path("crash", "full.db");
   std::string socket_path = test_support::temp_path("crash", "full.sock");
   std::string log_path = test_support::temp_path("crash", "full.log");
-  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  test_support::TempFiles files({db_path, socket_path, log_path});
 
   std::string id;
   {

@@ -169,7 +169,7 @@ TEST(LoadTest, SixtyFourClientsLoseNothingAndMemoryStaysFlat) {
   const int seconds = env_int("VERDICT_LOAD_SECONDS", 5);
   std::string db_path = test_support::temp_path("load", "load.db");
   std::string log_path = test_support::temp_path("load", "load.log");
-  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  test_support::TempFiles files({db_path, log_path});
 
   // The server reports no port for :0, so pick a free one and retry if someone takes it.
   std::unique_ptr<ServerProcess> server;
@@ -285,7 +285,7 @@ TEST(LoadTest, SixtyFourClientsLoseNothingAndMemoryStaysFlat) {
 TEST(LoadTest, ConnectionChurnKeepsMemoryFlat) {
   std::string socket_path = test_support::temp_path("load", "churn.sock");
   std::string db_path = test_support::temp_path("load", "churn.db");
-  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(db_path + suffix);
+  test_support::TempFiles files({db_path, socket_path});
   ServerProcess server({"serve", "--db", db_path, "--no-stdio", "--listen", "unix:" + socket_path,
                         "--log-level", "error"});
   auto churn = [&](int connections) {

@@ -211,6 +211,29 @@ inline std::string temp_path(const std::string& prefix, const std::string& name)
   return path.string();
 }
 
+/// Removes a database file with its WAL and shared-memory files.
+inline void remove_database(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+/// Removes its files (databases with their WAL) at the end of a test that passed; a failing
+/// test leaves them for inspection. Declare it before anything that holds them open.
+class TempFiles {
+ public:
+  explicit TempFiles(std::vector<std::string> paths) : paths_(std::move(paths)) {
+    for (const auto& path : paths_) remove_database(path);
+  }
+  TempFiles(const TempFiles&) = delete;
+  TempFiles& operator=(const TempFiles&) = delete;
+  ~TempFiles() {
+    if (::testing::Test::HasFailure()) return;
+    for (const auto& path : paths_) remove_database(path);
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
 /// Connects to a Unix socket, retrying while the server starts (or restarts after a crash and
 /// has not yet replaced the stale socket file).
 inline int connect_unix(const std::string& path, int attempts = 400) {
