@@ -1,7 +1,8 @@
 #pragma once
 
-// `verdict serve` as a child process, and the blocking socket helpers the process-level tests
-// (transport, crash, load) share. Header-only: each test binary includes it once per file.
+// `verdict serve` as a child process, the blocking socket helpers the process-level tests
+// (transport, crash, load) share, and direct reads of the database file once the server is
+// dead. Header-only.
 
 #include <fcntl.h>
 #include <netinet/in.h>
