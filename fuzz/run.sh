@@ -57,6 +57,6 @@ for target in "${targets[@]}"; do
     status=1
     continue
   fi
-  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+ +DONE' "$log" >&2 || true
+  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' "$log" >&2 || true
 done
 exit "$status"
