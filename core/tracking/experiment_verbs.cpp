@@ -113,7 +113,9 @@ struct Batch {
 
 /// Assignment state derived from one version of an experiment, reused across calls.
 struct Plan {
-  std::int64_t version = -1;
+  /// The version and update time it was built from. The version alone is not enough: a batch
+  /// that fails to commit rolls an experiment back, and a later change reuses its version.
+  std::string built_from;
   std::vector<std::string> keys;
   std::unique_ptr<assignment::Allocation> allocation;
   std::optional<json::object> condition;
@@ -339,9 +341,10 @@ class ExperimentVerbs {
  private:
   const Plan& plan_for(const json::object& experiment) {
     std::string id = text_field(experiment, "id");
-    auto version = experiment.at("version").to_number<std::int64_t>();
+    std::string built_from =
+        json::serialize(experiment.at("version")) + "@" + text_field(experiment, "updatedAt");
     Plan& plan = plans_[id];
-    if (plan.version == version) return plan;
+    if (plan.built_from == built_from) return plan;
     plan = Plan{};
     const auto* variants = experiment.if_contains("variants");
     if (!variants || !variants->is_array() || variants->get_array().size() < 2)
@@ -354,7 +357,7 @@ class ExperimentVerbs {
         seed.empty() ? id : seed, number_field(experiment, "trafficAllocation", 100) / 100.0,
         weights, static_cast<int>(number_field(experiment, "hashVersion", 2)));
     plan.condition = target_condition(text_field(experiment, "targetAudience"));
-    plan.version = version;
+    plan.built_from = std::move(built_from);
     return plan;
   }
 
