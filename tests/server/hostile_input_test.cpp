@@ -465,66 +465,24 @@ class LineChannel {
   std::string buffer_;
 };
 
-/// `verdict serve` with its stdio on pipes read line by line with timeouts (the shared
-/// support::ServerProcess reads stdout only to EOF). stderr goes to /dev/null.
+/// `verdict serve` over stdio, its replies read line by line with timeouts; stderr is dropped.
 class StdioServer {
  public:
-  explicit StdioServer(std::vector<std::string> args) {
-    int in[2], out[2];
-    EXPECT_EQ(pipe(in), 0);
-    EXPECT_EQ(pipe(out), 0);
-    args.insert(args.begin(), VERDICT_BINARY);
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      int null = open("/dev/null", O_WRONLY);
-      dup2(null, 2);
-      for (int fd : {in[0], in[1], out[0], out[1], null}) close(fd);
-      execv(VERDICT_BINARY, argv.data());
-      _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    stdin_ = in[1];
-    stdout_ = out[0];
-    channel_.emplace(stdin_, stdout_);
-  }
-  ~StdioServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    for (int fd : {stdin_, stdout_})
-      if (fd >= 0) close(fd);
-  }
-  StdioServer(const StdioServer&) = delete;
-  StdioServer& operator=(const StdioServer&) = delete;
+  explicit StdioServer(std::vector<std::string> args)
+      : process_(std::move(args), {.stderr_path = "/dev/null"}),
+        channel_(process_.stdin_fd(), process_.stdout_fd()) {}
 
-  LineChannel& channel() { return *channel_; }
-  bool running() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-  /// Closes stdin (EOF) and waits up to 10 s; the exit status, -signal, or -1000 on timeout.
+  LineChannel& channel() { return channel_; }
+  bool running() { return process_.running(); }
+  /// Closes stdin (EOF) and waits for the exit status (-signal when killed).
   int close_and_wait() {
-    close(stdin_);
-    stdin_ = -1;
-    for (int i = 0; i < 1000; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1000;
+    process_.close_stdin();
+    return process_.wait();
   }
 
  private:
-  pid_t pid_ = -1;
-  int stdin_ = -1, stdout_ = -1;
-  std::optional<LineChannel> channel_;
+  support::ServerProcess process_;
+  LineChannel channel_;
 };
 
 /// A TCP server started with support::ServerProcess on a free loopback port.

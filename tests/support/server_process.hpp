@@ -99,6 +99,9 @@ class ServerProcess {
   void write_stdin(const std::string& text) {
     ASSERT_EQ(write(stdin_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
   }
+  /// The pipe ends, for tests that read replies line by line.
+  int stdin_fd() const { return stdin_; }
+  int stdout_fd() const { return stdout_; }
   void close_stdin() {
     close(stdin_);
     stdin_ = -1;
