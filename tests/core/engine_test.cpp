@@ -282,7 +282,7 @@ TEST_F(EngineVerbTest, StartSetsStartAtOnlyWhenNotGiven) {
   EXPECT_FALSE(started.contains("endAt"));
 
   std::string planned = experiment({{"name", "y"}, {"startAt", "2026-03-01T00:00:00Z"}});
-  EXPECT_EQ(run("Experiment", "start", planned).at("startAt"), "2026-03-01T00:00:00Z");
+  EXPECT_EQ(run("Experiment", "start", planned).at("startAt"), "2026-03-01T00:00:00.000Z");
   std::string given = experiment({{"name", "z"}});
   EXPECT_EQ(run("Experiment", "start", given, {{"startAt", "2026-04-01T00:00:00Z"}}).at("startAt"),
             "2026-04-01T00:00:00.000Z");
