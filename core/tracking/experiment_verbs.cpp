@@ -227,6 +227,11 @@ class ExperimentVerbs {
     if (metrics.empty())
       invalid("primaryMetric", "set a primary metric (or metrics) before analyzing");
 
+    // A bandit moves traffic on purpose, so the configured split is no yardstick for sample
+    // ratio mismatch: the check is made against the observed shares (never a mismatch) and
+    // reported as not applicable.
+    const bool bandit =
+        experiment.contains("banditEnabled") && experiment.at("banditEnabled") == true;
     const json::object* previous = nullptr;
     if (const auto* results = experiment.if_contains("results"); results && results->is_object())
       if (const auto* mins = results->get_object().if_contains("runningMinP");
@@ -245,7 +250,7 @@ class ExperimentVerbs {
           kind == MetricKind::kBinomial ? stats::MetricType::kProportion : stats::MetricType::kMean;
       input.metric_name = metric;
       input.variant_names = plan.keys;
-      input.weights = configured_weights(experiment);
+      input.weights = bandit ? observed_shares(stats) : configured_weights(experiment);
       bool covariates = true;
       for (const auto& s : stats) covariates = covariates && s.has_covariate;
       json::array mins;
@@ -276,6 +281,7 @@ class ExperimentVerbs {
     }
 
     json::object view = summarize(plan, *primary, primary_stats, primary_binomial);
+    if (bandit) view["srm"].as_object()["applicable"] = false;
     json::object results{{"analyzedAt", now_iso8601()},
                          {"primaryMetric", metrics.front()},
                          {"summary", view},
@@ -295,9 +301,7 @@ class ExperimentVerbs {
       experiment["confidence"] = view.at("confidence");
     }
     engine_.persist(noun, experiment, "Analyzed", {}, request.actor);
-    if (experiment.contains("banditEnabled") && experiment.at("banditEnabled") == true &&
-        primary_binomial)
-      reweight(noun, experiment, request.actor);
+    if (bandit && primary_binomial) reweight(noun, experiment, request.actor);
     view["metrics"] = std::move(by_metric);
     return view;
   }
@@ -366,6 +370,12 @@ class ExperimentVerbs {
     for (double w : weights) total += w;
     for (double& w : weights) w = total > 0 ? w / total : 1.0 / static_cast<double>(weights.size());
     return weights;
+  }
+
+  static std::vector<double> observed_shares(const std::vector<MetricStats>& stats) {
+    std::vector<double> shares;
+    for (const auto& s : stats) shares.push_back(static_cast<double>(s.n));
+    return normalized(std::move(shares));
   }
 
   static std::vector<double> configured_weights(const json::object& experiment) {

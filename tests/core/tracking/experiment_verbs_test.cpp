@@ -169,7 +169,9 @@ TEST_F(ExperimentVerbsTest, BanditShiftsWeightTowardTheBetterArm) {
       events.push_back(json::object{{"unit", "u" + std::to_string(i)}, {"metric", "signup"}});
   }
   run("track", {{"events", events}});
-  run("analyze");
+  auto view = run("analyze").as_object();
+  EXPECT_EQ(view.at("srm").at("applicable"), false);
+  EXPECT_EQ(view.at("srm").at("mismatch"), false);
   auto variants = engine_.get("Experiment", id_).at("variants").as_array();
   EXPECT_GT(variants[1].at("banditWeight").to_number<double>(), 0.9);
   EXPECT_GE(variants[0].at("banditWeight").to_number<double>(), 0.0099);
