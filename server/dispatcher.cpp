@@ -232,8 +232,10 @@ bool Dispatcher::authenticate(const json::object& params, Session& session) cons
 void Dispatcher::resolve_era(Call& call, const Session& session, bool required) const {
   if (const auto* version = call.meta.if_contains(kProtocolVersionKey)) {
     if (!version->is_string() || version->get_string() != kCurrentVersion) {
-      std::string requested =
-          version->is_string() ? std::string(version->get_string()) : json::serialize(*version);
+      // Echoed back at most 100 bytes long: the client's input is not ours to repeat in full.
+      std::string requested = valid_utf8(
+          (version->is_string() ? std::string(version->get_string()) : json::serialize(*version))
+              .substr(0, 100));
       fail(kUnsupportedProtocolVersion,
            "unsupported protocol version " + requested.substr(0, 40) +
                " (this server speaks 2026-07-28 per request; 2024-11-05 to 2025-11-25 through "
