@@ -252,8 +252,9 @@ TEST(LoadTest, SixtyFourClientsLoseNothingAndMemoryStaysFlat) {
   ::testing::Test::RecordProperty("rss_after_kib", static_cast<int>(rss_after));
   EXPECT_GT(first_round, 0);
   ASSERT_GT(rss_before, 0);
-  if (kRssIsMeaningful)
+  if (kRssIsMeaningful) {
     EXPECT_LT(rss_after - rss_before, kRssBoundKib) << "memory grew between identical rounds";
+  }
 
   // The server's own view: statistics agree with a recomputation, and analyze counts every
   // conversion exactly once.
