@@ -27,6 +27,14 @@ bool has_state_machine(const Noun& noun) {
          std::any_of(noun.verbs.begin(), noun.verbs.end(), [](const Verb& v) { return v.to; });
 }
 
+// The verbs that move a noun's status, for messages that point the caller at them.
+std::vector<std::string> state_verbs(const Noun& noun) {
+  std::vector<std::string> names;
+  for (const auto& verb : noun.verbs)
+    if (verb.to) names.push_back(verb.name);
+  return names;
+}
+
 std::string status_of(const json::object& entity) {
   const auto* status = entity.if_contains("status");
   return status && status->is_string() ? std::string(status->get_string()) : std::string{};
@@ -112,13 +120,8 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
       if (key == "version") continue;
       if (is_meta_field(key)) invalid(std::string(key), "is set by Verdict and cannot be written");
       if (key == "status" && has_state_machine(noun) && verb.kind != VerbKind::kCreate)
-        invalid(
-            "status", "changes only through verbs (" + noun.name + " verbs: " + [&] {
-              std::vector<std::string> names;
-              for (const auto& v : noun.verbs)
-                if (v.to) names.push_back(v.name);
-              return join(names);
-            }() + ")");
+        invalid("status", "changes only through verbs (" + noun.name +
+                              " verbs: " + join(state_verbs(noun)) + ")");
       if (value.is_null()) {
         entity.erase(key);
       } else {
@@ -258,14 +261,7 @@ json::value Engine::execute(const VerbRequest& request) {
       default:
         store_->update(noun, entity, previous_version);
     }
-    EventRecord event;
-    event.type = noun.name + "." + verb->event;
-    event.noun = noun.name;
-    event.entity_id = entity.at("id").get_string();
-    event.verb = verb->name;
-    event.data = request.data;
-    event.actor = request.actor;
-    store_->append_event(event);
+    record(noun, entity, verb->event, verb->name, request.data, request.actor);
     transaction.commit();
   } catch (const sqlite::StorageError& error) {
     rethrow_storage(error);
@@ -307,10 +303,15 @@ void Engine::persist(const Noun& noun, json::object& entity, const std::string& 
   validate(noun, entity, nullptr);
   entity["version"] = previous_version + 1;
   store_->update(noun, entity, previous_version);
+  record(noun, entity, event, event, data, actor);
+}
+
+void Engine::record(const Noun& noun, const json::object& entity, const std::string& event,
+                    const std::string& verb, const json::object& data, const std::string& actor) {
   store_->append_event({.type = noun.name + "." + event,
                         .noun = noun.name,
                         .entity_id = std::string(entity.at("id").get_string()),
-                        .verb = event,
+                        .verb = verb,
                         .data = data,
                         .actor = actor});
 }
@@ -330,14 +331,8 @@ void Engine::run_after_hooks(const HookContext& context, const json::object& ent
                                 context.verb.name + ": " + failure.message);
     try {
       sqlite::Transaction transaction(store_->db());
-      EventRecord event;
-      event.type = context.noun.name + ".HookFailed";
-      event.noun = context.noun.name;
-      event.entity_id = entity.at("id").get_string();
-      event.verb = context.verb.name;
-      event.data = {{"hook", failure.hook}, {"error", failure.message}};
-      event.actor = context.request.actor;
-      store_->append_event(event);
+      record(context.noun, entity, "HookFailed", context.verb.name,
+             {{"hook", failure.hook}, {"error", failure.message}}, context.request.actor);
       transaction.commit();
     } catch (const std::exception& error) {
       log(LogLevel::kError, std::string("cannot record hook failure: ") + error.what());

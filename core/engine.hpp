@@ -103,6 +103,9 @@ class Engine {
   void check_transition(const Noun& noun, const Verb& verb, const boost::json::object& entity);
   void validate(const Noun& noun, boost::json::object& entity, const boost::json::object* current);
   void run_after_hooks(const HookContext& context, const boost::json::object& entity);
+  /// Appends `<Noun>.<event>` for `entity` to the event log.
+  void record(const Noun& noun, const boost::json::object& entity, const std::string& event,
+              const std::string& verb, const boost::json::object& data, const std::string& actor);
   boost::json::value execute_custom(const Noun& noun, const Verb& verb, const VerbRequest& request);
 
   Schema schema_;

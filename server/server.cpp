@@ -382,19 +382,7 @@ int Server::run() {
   state.wait_for_signal();
   state.worker.start();
   if (state.options.stdio) state.start_stdio();
-  // Keep the loop alive until shutdown even with no sockets.
-  auto guard = asio::make_work_guard(state.io);
-  asio::co_spawn(
-      state.io,
-      [](State* s, decltype(guard)* g) -> awaitable<void> {
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        while (!s->stopping) {
-          timer.expires_after(std::chrono::milliseconds(50));
-          co_await timer.async_wait(use_awaitable);
-        }
-        g->reset();
-      }(&state, &guard),
-      asio::detached);
+  // The pending signal wait keeps the loop running until begin_shutdown cancels it.
   state.io.run();
   // Every received line has been queued; answer them, then let pending socket writes finish.
   state.worker.stop();

@@ -202,14 +202,8 @@ class ExperimentVerbs {
                     (known->second == MetricKind::kMean
                          ? "records values (a mean metric); give a value"
                          : "records conversions (a binomial metric); drop the value"));
-      auto delta = store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
-      auto& total = deltas[{metric, exposure->variant_index}];
-      total.sum += delta.sum;
-      total.sum_squares += delta.sum_squares;
-      total.pre_sum += delta.pre_sum;
-      total.pre_sum_squares += delta.pre_sum_squares;
-      total.post_pre_sum_of_products += delta.post_pre_sum_of_products;
-      total.covariates += delta.covariates;
+      deltas[{metric, exposure->variant_index}] +=
+          store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
     }
     for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
     return json::object{{"tracked", items.size()}};

@@ -30,6 +30,17 @@ struct MetricStats {
   double post_pre_sum_of_products = 0;
   bool has_covariate = false;
   std::int64_t covariates = 0;  ///< units with a covariate (a count, so changes can be summed)
+
+  /// Adds a change from track(); `n` is not a sum of changes and stays as it is.
+  MetricStats& operator+=(const MetricStats& delta) {
+    sum += delta.sum;
+    sum_squares += delta.sum_squares;
+    pre_sum += delta.pre_sum;
+    pre_sum_squares += delta.pre_sum_squares;
+    post_pre_sum_of_products += delta.post_pre_sum_of_products;
+    covariates += delta.covariates;
+    return *this;
+  }
 };
 
 /// The tables behind assignment and tracking: exposures (sticky assignments), per-unit metric
