@@ -119,6 +119,9 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
     for (const auto& [key, value] : request.data) {
       if (key == "version") continue;
       if (is_meta_field(key)) invalid(std::string(key), "is set by Verdict and cannot be written");
+      if (const Field* field = noun.field(key);
+          field && !field->written_by.empty() && verb.kind == VerbKind::kUpdate)
+        invalid(std::string(key), "is written by " + field->written_by + " only, not by update");
       if (key == "status" && has_state_machine(noun) && verb.kind != VerbKind::kCreate)
         invalid("status", "changes only through verbs (" + noun.name +
                               " verbs: " + join(state_verbs(noun)) + ")");
@@ -270,6 +273,9 @@ json::value Engine::execute(const VerbRequest& request) {
   run_after_hooks(context, entity);
   if (verb->kind == VerbKind::kDelete)
     return json::object{{"id", entity.at("id")}, {"deleted", true}};
+  std::vector<std::string> warnings;
+  for (const auto& advise : noun.advisors) advise(entity, request.data, warnings);
+  if (!warnings.empty()) entity["warnings"] = json::value_from(warnings);
   return entity;
 }
 

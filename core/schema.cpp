@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "core/clock.hpp"
@@ -302,6 +303,87 @@ Field bounded(Field field, double min, double max) {
   return field;
 }
 
+Field written_by(Field field, std::string verbs) {
+  field.written_by = std::move(verbs);
+  return field;
+}
+
+// Without a winner, conclude adopts the latest analysis' suggestion. A winner the analysis does
+// not support, or no analysis at all, needs force: true and a reason, which the event log keeps
+// with the verb's data.
+void conclude_experiment(const Noun&, json::object& entity, const json::object& data) {
+  entity.erase("force");
+  entity.erase("reason");
+  const auto* force_value = data.if_contains("force");
+  if (force_value && !force_value->is_bool()) invalid("force", "must be true or false");
+  const bool force = force_value && force_value->get_bool();
+  const auto* reason = data.if_contains("reason");
+  if (reason && (!reason->is_string() || reason->get_string().empty()))
+    invalid("reason", "must be a non-empty string");
+  if (force && !reason)
+    invalid("reason", "is required with force: true; it is recorded in the event log");
+  if (!force && reason) invalid("reason", "is only taken with force: true");
+  if (const auto* confidence = data.if_contains("confidence");
+      confidence && confidence->is_number()) {
+    const double value = confidence->to_number<double>();
+    if (value > 0 && value < 1) {
+      char percent[32];
+      std::snprintf(percent, sizeof percent, "%g", value * 100);
+      invalid("confidence",
+              std::string("confidence is a percentage (0-100); did you mean ") + percent + "?");
+    }
+  }
+  if (!entity.contains("endAt") || entity.at("endAt").is_null()) entity["endAt"] = now_iso8601();
+  if (force) return;
+
+  const json::object* summary = nullptr;
+  if (const auto* results = entity.if_contains("results"); results && results->is_object())
+    if (const auto* view = results->get_object().if_contains("summary"); view && view->is_object())
+      summary = &view->get_object();
+  const std::string escape = "; or pass force: true with a reason to conclude anyway";
+  if (!summary)
+    invalid("winner", "there is no analysis to support a conclusion: run analyze first" + escape);
+  const auto* suggested = summary->if_contains("winner");
+  const auto* given = data.if_contains("winner");
+  if (!suggested || !suggested->is_string()) {
+    std::string text = "the latest analysis finds no significant winner";
+    if (const auto* recommendation = summary->if_contains("recommendation");
+        recommendation && recommendation->is_string())
+      text += " (" + std::string(recommendation->get_string()) + ")";
+    invalid("winner", text + escape);
+  }
+  if (given && !given->is_null() && *given != *suggested) {
+    invalid("winner",
+            "the latest analysis supports '" + std::string(suggested->get_string()) + "', not '" +
+                (given->is_string() ? std::string(given->get_string()) : "?") + "'" + escape);
+  }
+  const double supported = summary->at("confidence").to_number<double>();
+  if (const auto* confidence = data.if_contains("confidence");
+      confidence && confidence->is_number() && confidence->to_number<double>() > supported) {
+    char text[96];
+    std::snprintf(text, sizeof text, "the latest analysis supports at most %g", supported);
+    invalid("confidence", text + escape);
+  }
+  entity["winner"] = *suggested;
+  if (!data.contains("confidence")) entity["confidence"] = supported;
+}
+
+void advise_traffic_allocation(const json::object& entity, const json::object& data,
+                               std::vector<std::string>& warnings) {
+  if (!data.contains("trafficAllocation")) return;
+  const auto* value = entity.if_contains("trafficAllocation");
+  if (!value || !value->is_number()) return;
+  const double percent = value->to_number<double>();
+  if (percent > 0 && percent <= 1) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "trafficAllocation is a percentage (0-100): %g means %g%% of traffic; for "
+                  "%g%% pass %g",
+                  percent, percent, percent * 100, percent * 100);
+    warnings.emplace_back(text);
+  }
+}
+
 void validate_variants(const json::object& entity) {
   auto it = entity.find("variants");
   if (it == entity.end() || it->value().is_null()) return;
@@ -396,11 +478,18 @@ Noun experiment() {
       0, 100));
   add_fields(noun, {{"variants", "json", "list of {key, name, weight}"},
                     {"metrics", "string", "comma-separated metrics being tracked"},
-                    {"primaryMetric", "string", "the primary success metric"},
-                    {"results", "json", "statistical results per variant, set by analyze"},
-                    {"winner", "string", "key of the winning variant"}});
+                    {"primaryMetric", "string", "the primary success metric"}});
   noun.fields.push_back(
-      bounded(parse_field("confidence", "number", "statistical confidence (0-100)"), 0, 100));
+      written_by(parse_field("results", "json", "statistical results per variant, set by analyze"),
+                 "analyze"));
+  noun.fields.push_back(written_by(
+      parse_field("winner", "string",
+                  "key of the winning variant: the latest analysis' suggestion until conclude "
+                  "decides it"),
+      "analyze and conclude"));
+  noun.fields.push_back(written_by(
+      bounded(parse_field("confidence", "number", "statistical confidence (0-100)"), 0, 100),
+      "analyze and conclude"));
   noun.fields.push_back(
       bounded(parse_field("sampleSize", "number", "total participants"), 0, 1e15));
   noun.fields.push_back(
@@ -417,6 +506,7 @@ Noun experiment() {
       1, 1e6));
   noun.slug_source = "name";
   noun.validators = {validate_variants, validate_winner, validate_target_audience};
+  noun.advisors = {advise_traffic_allocation};
   add_crud(noun);
 
   Verb start = transition("start", "Started", {"Draft"}, "Started",
@@ -428,22 +518,37 @@ Noun experiment() {
   noun.verbs.push_back(
       transition("pause", "Paused", {"Started", "Running"}, "Paused", "pause temporarily"));
   noun.verbs.push_back(transition("resume", "Resumed", {"Paused"}, "Running", "resume a pause"));
-  Verb conclude = transition("conclude", "Concluded", {"Running"}, "Concluded",
-                             "declare results: optional winner (a variant key) and confidence",
-                             set_time_if_absent("endAt"));
-  conclude.params = {parse_field("winner", "string", "key of the winning variant"),
-                     bounded(parse_field("confidence", "number", "confidence, 0-100"), 0, 100)};
+  Verb conclude = transition(
+      "conclude", "Concluded", {"Running"}, "Concluded",
+      "declare results: the latest analysis' winner and confidence (analyze first); a winner it "
+      "does not support needs force: true and a reason",
+      conclude_experiment);
+  conclude.params = {
+      parse_field("winner", "string",
+                  "key of the winning variant; defaults to the latest analysis' suggestion"),
+      bounded(parse_field("confidence", "number",
+                          "confidence, a percentage 0-100; defaults to the analysis'"),
+              0, 100),
+      parse_field("force", "boolean", "conclude without the analysis' support (needs a reason)"),
+      parse_field("reason", "string", "why a forced conclusion is right; kept in the event log")};
   noun.verbs.push_back(std::move(conclude));
   noun.verbs.push_back(
       transition("complete", "Completed", {"Concluded"}, "Completed", "finalize with learnings"));
-  noun.verbs.push_back(transition("stop", "Stopped", {"Started", "Running", "Paused"}, "Stopped",
-                                  "halt permanently without a conclusion; sets endAt",
-                                  set_time_if_absent("endAt")));
+  noun.verbs.push_back(transition(
+      "stop", "Stopped", {"Started", "Running", "Paused"}, "Stopped",
+      "halt permanently without a conclusion; sets endAt and drops an analysis' suggested winner",
+      [](const Noun& noun, json::object& entity, const json::object& data) {
+        set_time_if_absent("endAt")(noun, entity, data);
+        // A stopped experiment has no winner: only conclude decides one.
+        entity.erase("winner");
+        entity.erase("confidence");
+      }));
   noun.verbs.push_back(transition("archive", "Archived", {"Concluded", "Completed", "Stopped"},
                                   "Archived", "keep as a historical record"));
   Verb add = make_verb("addVariant", VerbKind::kUpdate, "VariantAdded",
-                       "append a variant {name, weight, key?}");
-  add.from = {"Draft", "Started", "Running", "Paused"};
+                       "append a variant {name, weight, key?}; only before start, since a "
+                       "new arm mid-run breaks the split every analysis compares against");
+  add.from = {"Draft"};
   add.apply = add_variant;
   add.params = {parse_field("name", "string!", "variant name"),
                 bounded(parse_field("weight", "number", "traffic weight (default 50)"), 0, 100),

@@ -28,6 +28,8 @@ struct Field {
   std::optional<double> min;             ///< for kNumber
   std::optional<double> max;             ///< for kNumber
   std::string description;
+  /// Non-empty for a field only verbs write (e.g. "analyze and conclude"): `update` refuses it.
+  std::string written_by;
 };
 
 /// Parses the seed's field notation: `string`, `string!` (required), `string##` (unique and
@@ -73,6 +75,12 @@ std::string after_hook_name(std::string_view verb);
 /// Extra validation a noun needs beyond field types (e.g. the shape of Experiment.variants).
 using NounValidator = std::function<void(const boost::json::object& entity)>;
 
+/// Advice on a value that is valid but probably not what was meant (trafficAllocation 0.3 is
+/// 0.3%): appended to `warnings` of the verb's result. `data` is what the verb was given.
+using NounAdvisor =
+    std::function<void(const boost::json::object& entity, const boost::json::object& data,
+                       std::vector<std::string>& warnings)>;
+
 struct Noun {
   std::string name;       ///< `FeatureFlag`
   std::string id_prefix;  ///< `featureFlag`
@@ -81,6 +89,7 @@ struct Noun {
   std::vector<Field> fields;
   std::vector<Verb> verbs;
   std::vector<NounValidator> validators;
+  std::vector<NounAdvisor> advisors;
   std::string slug_source;  ///< when set, `slug` is derived from this field
 
   const Field* field(std::string_view name) const;

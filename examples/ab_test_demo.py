@@ -141,8 +141,8 @@ def report(view, enrolled, seconds):
     print(f"users enrolled       {enrolled:,} of {USERS:,} in {seconds:.1f} s")
     print(f"relative lift        {view['relativeLift']:+.1%} ({view['comparedVariant']} vs control)")
     print(f"p-value (fixed)      {view['pValue']:.2e}")
-    print(f"always-valid p       {view['alwaysValidPValue']:.2e} (mSPRT log-LR "
-          f"{view['msprtLogLR']:.1f})")
+    print(f"always-valid p       {view['alwaysValidPValueRunningMin']:.2e} (mSPRT log-LR "
+          f"{view['msprtLogLRCurrentLook']:.1f})")
     print(f"SRM check            p = {view['srm']['pValue']:.3f}"
           f"{' MISMATCH' if view['srm']['mismatch'] else ', ok'}")
     print(f"recommendation       {view['recommendation']}")
@@ -253,7 +253,7 @@ def main():
             view = client.do("Experiment", "analyze", experiment["id"])
             rates = {row["variant"]: row["rate"] for row in view["variants"]}
             print(f"{enrolled:>8,}{rates['control']:>10.2%}{rates['green']:>10.2%}"
-                  f"{view['relativeLift']:>+8.1%}{view['alwaysValidPValue']:>16.2e}  "
+                  f"{view['relativeLift']:>+8.1%}{view['alwaysValidPValueRunningMin']:>16.2e}  "
                   f"{'winner: ' + view['winner'] if 'winner' in view else 'keep going'}")
             if "winner" in view:
                 break

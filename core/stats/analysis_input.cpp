@@ -4,7 +4,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <numeric>
 
 namespace verdict::stats {
@@ -97,6 +100,67 @@ VariantData parse_variant(const json::object& object, std::size_t index, MetricT
   return variant;
 }
 
+// Units are counted in doubles; above 2^53 they are no longer exact whole numbers.
+constexpr double kMaxUnits = 9007199254740992.0;
+// Sums of squares accumulated in floating point may undershoot sum^2/n by rounding only.
+constexpr double kRoundingTolerance = 1e-9;
+
+std::string number_text(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  return buffer;
+}
+
+// sum^2 / n, refused when it overflows: the variance would be -infinity.
+double square_over_n(double sum, double n, const std::string& field) {
+  const double value = sum / n * sum;
+  if (!std::isfinite(value)) invalid(field, "is too large: its square overflows a double");
+  return value;
+}
+
+// sum_squares - sum^2/n, the centred sum of squares; negative beyond rounding is impossible.
+double centred_squares(double n, double sum, double sum_squares, const std::string& sum_field,
+                       const std::string& squares_field) {
+  const double square = square_over_n(sum, n, sum_field);
+  const double centred = sum_squares - square;
+  if (centred < -kRoundingTolerance * std::max(sum_squares, square)) {
+    invalid(squares_field, "must be at least " + sum_field + "^2 / n = " + number_text(square) +
+                               " (a sum of squares cannot be smaller), got " +
+                               number_text(sum_squares));
+  }
+  return std::max(0.0, centred);
+}
+
+void validate_sums(const VariantData& variant,
+                   const std::function<std::string(const char*)>& field) {
+  if (variant.n == 0) {
+    const bool empty = variant.sum == 0 && variant.sum_squares == 0 &&
+                       (!variant.covariate || (variant.covariate->pre_sum == 0 &&
+                                               variant.covariate->pre_sum_squares == 0 &&
+                                               variant.covariate->post_pre_sum_of_products == 0));
+    if (!empty) invalid(field("n"), "is 0, so every sum of this variant must be 0 too");
+    return;
+  }
+  const double post = centred_squares(variant.n, variant.sum, variant.sum_squares, field("sum"),
+                                      field("sum_squares"));
+  if (!variant.covariate) return;
+  const Covariate& covariate = *variant.covariate;
+  // The data's own sums of squares, whatever statistic gbstats later applies to them.
+  const double pre = centred_squares(variant.n, covariate.pre_sum, covariate.pre_sum_squares,
+                                     field("pre_sum"), field("pre_sum_squares"));
+  const double product_of_means = variant.sum / variant.n * covariate.pre_sum;
+  if (!std::isfinite(product_of_means))
+    invalid(field("pre_sum"), "is too large: sum * pre_sum / n overflows a double");
+  const double cross = covariate.post_pre_sum_of_products - product_of_means;
+  const double bound = std::sqrt(post) * std::sqrt(pre);
+  if (std::abs(cross) > bound * (1 + kRoundingTolerance) +
+                            kRoundingTolerance * std::abs(covariate.post_pre_sum_of_products)) {
+    invalid(field("post_pre_sum_of_products"),
+            "implies a correlation of " + number_text(bound > 0 ? cross / bound : cross) +
+                " between the metric and its covariate; a correlation lies in [-1, 1]");
+  }
+}
+
 }  // namespace
 
 bool AnalysisInput::has_covariate() const {
@@ -112,6 +176,7 @@ void validate(const AnalysisInput& input) {
     const auto field = [i](const char* key) { return index_field("variants", i, key); };
     require_non_negative(variant.n, field("n"));
     if (variant.n != std::floor(variant.n)) invalid(field("n"), "must be a whole number of units");
+    if (variant.n > kMaxUnits) invalid(field("n"), "must be at most 2^53 = 9007199254740992");
     if (input.metric_type == MetricType::kProportion) {
       require_non_negative(variant.sum, field("sum"));
       if (variant.sum > variant.n)
@@ -126,6 +191,7 @@ void validate(const AnalysisInput& input) {
       require_finite(variant.covariate->post_pre_sum_of_products,
                      field("post_pre_sum_of_products"));
     }
+    validate_sums(variant, field);
     if (variant.previous_min_sequential_p) {
       const double p = *variant.previous_min_sequential_p;
       if (!(p >= 0 && p <= 1)) invalid(field("previous_min_sequential_p"), "must be in [0, 1]");
@@ -161,9 +227,9 @@ void validate(const AnalysisInput& input) {
   if (!(input.prior.stddev > 0) || !std::isfinite(input.prior.stddev)) {
     invalid("prior.stddev", "must be a positive finite number");
   }
-  if (!(input.bandit_floor >= 0) || input.bandit_floor * input.variants.size() > 1) {
-    invalid("bandit_floor", "must be non-negative and at most 1 / number of variants");
-  }
+  // Floors that cannot all fit give the uniform split (gbstats), so only the range is checked.
+  if (!(input.bandit_floor >= 0 && input.bandit_floor <= 1))
+    invalid("bandit_floor", "must be between 0 and 1");
   require_non_negative(input.bandit_min_units, "bandit_min_units");
 }
 
@@ -211,6 +277,12 @@ AnalysisInput parse_analysis_input(const json::value& json) {
     input.prior.mean = number_or(prior_object, "mean", "prior.mean", input.prior.mean);
     input.prior.stddev = number_or(prior_object, "stddev", "prior.stddev", input.prior.stddev);
     input.prior.proper = bool_or(prior_object, "proper", "prior.proper", input.prior.proper);
+  }
+  const std::string prior_type = string_or(object, "prior_type", "prior_type", "relative");
+  if (prior_type == "absolute") {
+    input.prior.scale = PriorScale::kAbsolute;
+  } else if (prior_type != "relative") {
+    invalid("prior_type", "must be \"relative\" or \"absolute\"");
   }
   input.inverse = bool_or(object, "inverse", "inverse", input.inverse);
   input.metric_name = string_or(object, "metric_name", "metric_name", input.metric_name);

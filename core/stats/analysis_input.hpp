@@ -30,11 +30,16 @@ struct VariantData {
   std::optional<double> previous_min_sequential_p;
 };
 
-/// Gaussian prior on the effect (relative or absolute, like the effect itself).
+/// The scale a prior is stated on (gbstats' prior_type).
+enum class PriorScale { kRelative, kAbsolute };
+
+/// Gaussian prior on the effect. As in gbstats, it is stated on the relative lift by default
+/// and rescaled by the control mean for an absolute analysis (see `scaled_prior`).
 struct Prior {
   double mean = 0;
   double stddev = 0.3;
   bool proper = false;
+  PriorScale scale = PriorScale::kRelative;
 };
 
 /// Everything `analyze` needs. Index 0 of `variants` is the control.
@@ -51,6 +56,10 @@ struct AnalysisInput {
   /// Names the recommendation uses for the arms (e.g. variant keys); "control", "treatment"
   /// and "variant N" when absent.
   std::vector<std::string> variant_names;
+  /// Set when the experiment cannot be concluded any more (e.g. "The experiment is Stopped, so
+  /// it cannot be concluded"): the recommendation says so instead of "Safe to conclude" or
+  /// "Keep running".
+  std::string conclude_blocked;
   double bandit_floor = 0.01;     ///< minimum bandit weight per arm
   double bandit_min_units = 100;  ///< no reweighting until every arm has this many units
 

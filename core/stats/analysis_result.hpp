@@ -34,10 +34,28 @@ struct Comparison {
   std::size_t variant = 0;  ///< index of the treatment in the input
   EffectEstimate effect;
   LiftResult lift;
-  /// `p_value` already includes the caller's previous_min_sequential_p (running minimum).
+  /// This look alone (`log_lr`, `p_value`).
   SequentialResult sequential;
+  /// The always-valid p over every look: the running minimum of `sequential.p_value` and the
+  /// caller's previous_min_sequential_p.
+  double running_min_p = 1;
   BayesianResult bayesian;
   std::optional<CupedSummary> cuped;  ///< absent without covariate, or when it has no information
+};
+
+/// The one source of significance: the stored winner and confidence and the recommendation's
+/// text all come from it.
+struct Decision {
+  /// Running always-valid p per comparison, Holm-adjusted across treatments when there are
+  /// several (equal to `sequential.p_value` with one treatment).
+  std::vector<double> p_values;
+  /// Comparison whose arm looks best (honours `inverse`); nullopt when the control does.
+  std::optional<std::size_t> leader;
+  /// Variant index (0 = control) the evidence supports shipping, when it is significant and
+  /// the sample ratio matches: the leader when it beats the control, or the control when every
+  /// treatment is significantly worse.
+  std::optional<std::size_t> winner;
+  double confidence = 0;  ///< 100 (1 - adjusted p) of the winner's decisive comparison
 };
 
 struct AnalysisResult {
@@ -45,6 +63,7 @@ struct AnalysisResult {
   SrmResult srm;
   std::vector<Comparison> comparisons;
   std::optional<ThompsonSampler::Result> bandit;  ///< proportion metrics only
+  Decision decision;
   std::string recommendation;
 };
 

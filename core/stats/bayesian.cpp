@@ -17,6 +17,15 @@ double expected_positive_part(double mu, double sigma) {
 
 }  // namespace
 
+Prior scaled_prior(const Prior& prior, DifferenceType difference_type, double control_mean) {
+  if (difference_type != DifferenceType::kAbsolute || prior.scale != PriorScale::kRelative)
+    return prior;
+  Prior scaled = prior;
+  scaled.mean = prior.mean * std::abs(control_mean);
+  scaled.stddev = prior.stddev * std::abs(control_mean);
+  return scaled;
+}
+
 BayesianResult bayesian_test(const EffectEstimate& effect, const Prior& prior, double alpha,
                              bool inverse) {
   if (!effect.valid) return {};

@@ -17,7 +17,14 @@ struct BayesianResult {
   std::array<double, 2> risk{0, 0};
 };
 
-/// Flat prior: the posterior is N(estimate, se^2). Proper prior N(m, s^2): precision-weighted.
+/// The prior on the scale of the effect: a relative prior N(m, s^2) becomes
+/// N(m |c|, s^2 c^2) for an absolute difference, c the control's unadjusted mean (gbstats'
+/// EffectBayesianABTest with prior_type "relative"). Other combinations are used as given, as
+/// gbstats does (its reverse scaling is unreachable).
+Prior scaled_prior(const Prior& prior, DifferenceType difference_type, double control_mean);
+
+/// Flat prior: the posterior is N(estimate, se^2). Proper prior N(m, s^2) (already on the
+/// effect's scale): precision-weighted.
 /// An invalid effect gives gbstats' default (chance 0.5, zero interval and risk).
 BayesianResult bayesian_test(const EffectEstimate& effect, const Prior& prior, double alpha,
                              bool inverse);

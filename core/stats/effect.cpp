@@ -1,5 +1,6 @@
 #include "core/stats/effect.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace verdict::stats {
@@ -21,7 +22,8 @@ double variance_of(const Moments& m, MetricType type) {
     return p * (1 - p);
   }
   if (m.n <= 1) return 0;
-  return (m.sum_squares - m.sum * m.sum / m.n) / (m.n - 1);
+  // Validated input undershoots sum^2/n by rounding at most.
+  return std::max(0.0, (m.sum_squares - m.sum * m.sum / m.n) / (m.n - 1));
 }
 
 // Proportions use the population covariance and means the sample covariance, as gbstats does.
@@ -92,13 +94,19 @@ EffectEstimate estimate_effect(const ArmStatistic& a, const ArmStatistic& b,
                                DifferenceType difference_type) {
   EffectEstimate effect;
   effect.total_n = a.n + b.n;
-  const bool relative = difference_type == DifferenceType::kRelative;
-  if (a.variance <= 0 || b.variance <= 0) return effect;
-  if (relative && (a.mean == 0 || a.unadjusted_mean == 0)) return effect;
+  const auto invalid_effect = [&](const char* reason) {
+    return EffectEstimate{.error = reason, .total_n = effect.total_n};
+  };
+  if (a.variance <= 0 || b.variance <= 0) return invalid_effect(kZeroVariance);
+  // gbstats refuses a zero control mean for the absolute difference too.
+  if (a.mean == 0 || a.unadjusted_mean == 0) return invalid_effect(kZeroBaseline);
 
+  const bool relative = difference_type == DifferenceType::kRelative;
   double variance = 0;
   if (relative) {
     // gbstats' frequentist_variance_relative_cuped; with theta == 0 it is the plain delta method.
+    // The sign of the baseline cancels in the variance; the estimate divides by its magnitude so
+    // that an improvement of a negative metric is a positive lift.
     const double baseline = a.unadjusted_mean;
     const double ratio = b.unadjusted_mean / baseline;
     const double control_term = a.unadjusted_variance * ratio * ratio -
@@ -106,16 +114,18 @@ EffectEstimate estimate_effect(const ArmStatistic& a, const ArmStatistic& b,
                                 a.theta * a.theta * a.pre_variance;
     variance =
         b.variance / (b.n * baseline * baseline) + control_term / (a.n * baseline * baseline);
-    effect.estimate = (b.mean - a.mean) / baseline;
+    effect.estimate = (b.mean - a.mean) / std::abs(baseline);
   } else {
     variance = b.variance / b.n + a.variance / a.n;
     effect.estimate = b.mean - a.mean;
   }
-  if (!(variance > 0) || !std::isfinite(variance)) return EffectEstimate{.total_n = effect.total_n};
+  if (!(variance > 0) || !std::isfinite(variance)) return invalid_effect(kZeroVariance);
 
   const double va = a.variance / a.n;
   const double vb = b.variance / b.n;
   effect.welch_dof = (va + vb) * (va + vb) / (vb * vb / (b.n - 1) + va * va / (a.n - 1));
+  if (!std::isfinite(effect.welch_dof) || !(effect.welch_dof > 0))
+    return invalid_effect(kZeroVariance);
   effect.standard_error = std::sqrt(variance);
   effect.valid = true;
   return effect;

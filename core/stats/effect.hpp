@@ -3,6 +3,7 @@
 #include "core/stats/analysis_input.hpp"
 
 #include <optional>
+#include <string>
 
 namespace verdict::stats {
 
@@ -36,16 +37,25 @@ struct CupedAdjustment {
 std::optional<CupedAdjustment> cuped_adjustment(const VariantData& control,
                                                 const VariantData& treatment, MetricType type);
 
+/// Reasons a comparison has no estimate (gbstats' ZERO_NEGATIVE_VARIANCE and
+/// BASELINE_VARIATION_ZERO).
+inline constexpr const char* kZeroVariance =
+    "zero variance: an arm has fewer than two units or a metric that does not vary";
+inline constexpr const char* kZeroBaseline = "the control mean is 0, so there is no baseline";
+
 /// Point estimate and standard error of the treatment effect (gbstats' EffectMoments).
 struct EffectEstimate {
   bool valid = false;  ///< false: zero variance or zero baseline; every test reports its default
+  /// Why the comparison is not valid (gbstats' errorMessage), empty when valid.
+  std::string error;
   double estimate = 0;
   double standard_error = 0;
   double welch_dof = 0;
   double total_n = 0;  ///< units in the two arms, the N of the sequential test
 };
 
-/// Relative lift (delta method, denominator the unadjusted control mean) or absolute difference.
+/// Relative lift (delta method, denominator |unadjusted control mean|, as gbstats since PR #6658)
+/// or absolute difference. Like gbstats, a control mean of 0 invalidates both kinds.
 EffectEstimate estimate_effect(const ArmStatistic& control, const ArmStatistic& treatment,
                                DifferenceType difference_type);
 

@@ -22,7 +22,7 @@ FixedHorizonResult fixed_horizon_test(const EffectEstimate& effect, double alpha
 struct SequentialResult {
   double log_lr = 0;  ///< log of the mixture likelihood ratio (the e-value) at this look
   std::array<double, 2> ci{0, 0};
-  double p_value = 1;  ///< min(1, 1 / likelihood ratio), before any running minimum
+  double p_value = 1;  ///< min(1, 1 / likelihood ratio) at this look
 };
 
 /// gbstats' sequential rho for a two-sided test: the mixing scale that makes the confidence

@@ -1,7 +1,5 @@
 #include "core/stats/recommendation.hpp"
 
-#include "core/stats/multiple_testing.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -42,11 +40,31 @@ std::string format_units(double units) {
   return grouped;
 }
 
+// A probability as a percentage that never rounds to 100% or 0% unless it is exactly that.
+std::string format_probability(double p) {
+  if (p >= 1) return "100%";
+  if (p <= 0) return "0%";
+  if (p > 0.999) return ">99.9%";
+  if (p < 0.001) return "<0.1%";
+  const double percent = 100 * p;
+  return percent >= 99.5 || percent < 0.5 ? format("%.1f%%", percent) : format("%.0f%%", percent);
+}
+
 struct Context {
   const AnalysisInput& input;
   const AnalysisResult& result;
-  std::vector<double> decision_p;  ///< sequential p per comparison, Holm-adjusted if several
-  double decision_alpha;           ///< the alpha the leading arm's p must beat
+  const std::vector<double>& decision_p;  ///< result.decision.p_values
+  double decision_alpha;                  ///< the alpha the leading arm's p must beat
+
+  // What to do about a significant result; the experiment's state may rule out concluding.
+  std::string conclude(const std::string& qualifier) const {
+    if (!input.conclude_blocked.empty()) return ". " + input.conclude_blocked + ".";
+    return ". Safe to conclude" + qualifier + ".";
+  }
+
+  std::string keep_running() const {
+    return input.conclude_blocked.empty() ? "Keep running: " : input.conclude_blocked + ": ";
+  }
 
   std::string name(std::size_t variant) const {
     if (variant < input.variant_names.size() && !input.variant_names[variant].empty())
@@ -105,30 +123,6 @@ std::string srm_warning(const AnalysisInput& input, const AnalysisResult& result
          "); fix assignment or exposure logging before reading " + input.metric_name + ".";
 }
 
-// Index of the comparison whose arm looks best, or nullopt when the control does.
-std::optional<std::size_t> leading_comparison(const Context& context) {
-  const AnalysisResult& result = context.result;
-  if (result.bandit && !result.bandit->probability_best.empty()) {
-    const auto& best = result.bandit->probability_best;
-    const auto arm =
-        static_cast<std::size_t>(std::max_element(best.begin(), best.end()) - best.begin());
-    if (arm > 0 && result.comparisons[arm - 1].effect.valid) return arm - 1;
-    if (arm == 0) return std::nullopt;
-  }
-  std::optional<std::size_t> leader;
-  double best_gain = 0;
-  for (std::size_t i = 0; i < result.comparisons.size(); ++i) {
-    const Comparison& comparison = result.comparisons[i];
-    const double gain =
-        context.input.inverse ? -comparison.effect.estimate : comparison.effect.estimate;
-    if (comparison.effect.valid && gain > best_gain) {
-      best_gain = gain;
-      leader = i;
-    }
-  }
-  return leader;
-}
-
 std::string two_arm_verdict(const Context& context) {
   const Comparison& comparison = context.result.comparisons.front();
   const std::string& metric = context.input.metric_name;
@@ -137,12 +131,12 @@ std::string two_arm_verdict(const Context& context) {
     return capitalised(context.name(comparison.variant)) +
            (better ? " beats " : " is worse than ") + context.name(0) + " on " + metric + ": " +
            context.interval(comparison) + ", " + context.evidence(0) +
-           (better ? ". Safe to conclude." : ". Safe to conclude: do not ship it.");
+           context.conclude(better ? "" : ": do not ship it");
   }
-  return "Keep running: no significant difference on " + metric + " yet. " +
+  return context.keep_running() + "no significant difference on " + metric + " yet. " +
          capitalised(context.name(comparison.variant)) + " vs " + context.name(0) + ": " +
-         context.interval(comparison) + ", " + context.distance(0) +
-         format(". Chance to win %.0f%%.", 100 * comparison.bayesian.chance_to_win);
+         context.interval(comparison) + ", " + context.distance(0) + ". Chance to win " +
+         format_probability(comparison.bayesian.chance_to_win) + ".";
 }
 
 std::string multi_arm_verdict(const Context& context) {
@@ -157,24 +151,26 @@ std::string multi_arm_verdict(const Context& context) {
                 context.evidence(i) + "; safe to stop it.";
     }
   }
-  const std::optional<std::size_t> leader = leading_comparison(context);
+  const std::optional<std::size_t>& leader = result.decision.leader;
   if (!leader) {
-    return "Control is the best arm on " + metric + " so far; no treatment beats it." + losers +
-           (losers.empty() ? " Keep running." : "");
+    std::string text = capitalised(context.name(0)) + " is the best arm on " + metric +
+                       " so far; no treatment beats it." + losers;
+    if (result.decision.winner == 0u) return text + context.conclude(": keep " + context.name(0));
+    return text + (losers.empty() ? " " + context.keep_running() + "not significant yet." : "");
   }
   const Comparison& comparison = result.comparisons[*leader];
   const std::string arm = context.name(comparison.variant);
   if (context.decision_p[*leader] < context.input.alpha) {
     return capitalised(arm) + " is the best arm on " + metric + ": " +
-           context.interval(comparison) + " vs control, " + context.evidence(*leader) +
-           ". Safe to conclude." + losers;
+           context.interval(comparison) + " vs " + context.name(0) + ", " +
+           context.evidence(*leader) + context.conclude("") + losers;
   }
-  std::string text = "Keep running: no arm is significantly better than control on " + metric +
-                     " yet. The leading arm is " + arm + ": " + context.interval(comparison) +
-                     ", " + context.distance(*leader) + ".";
+  std::string text = context.keep_running() + "no arm is significantly better than " +
+                     context.name(0) + " on " + metric + " yet. The leading arm is " + arm + ": " +
+                     context.interval(comparison) + ", " + context.distance(*leader) + ".";
   if (result.bandit) {
-    text += format(" Probability it is the best arm: %.0f%%.",
-                   100 * result.bandit->probability_best[comparison.variant]);
+    text += " Probability it is the best arm: " +
+            format_probability(result.bandit->probability_best[comparison.variant]) + ".";
   }
   return text + losers;
 }
@@ -194,12 +190,8 @@ std::string recommend(const AnalysisInput& input, const AnalysisResult& result) 
            " to compare arms yet (an arm has no units, or the metric does not vary): keep "
            "running.";
   }
-  std::vector<double> sequential_p;
-  for (const Comparison& comparison : result.comparisons) {
-    sequential_p.push_back(comparison.sequential.p_value);
-  }
   const bool several = result.comparisons.size() > 1;
-  const Context context{input, result, several ? holm_adjust(sequential_p) : sequential_p,
+  const Context context{input, result, result.decision.p_values,
                         input.alpha / static_cast<double>(result.comparisons.size())};
   return several ? multi_arm_verdict(context) : two_arm_verdict(context);
 }

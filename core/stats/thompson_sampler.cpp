@@ -230,34 +230,13 @@ std::vector<double> probability_best(const std::vector<BetaPosterior>& posterior
 }
 
 std::vector<double> apply_weight_floor(const std::vector<double>& weights, double floor) {
-  const std::size_t size = weights.size();
-  std::vector<bool> pinned(size, false);
-  std::vector<double> result(size, floor);
-  // Pinning an arm at the floor shrinks the mass left for the others, which can push another
-  // arm below the floor; at most `size` rounds.
-  for (std::size_t round = 0; round <= size; ++round) {
-    double free_weight = 0;
-    std::size_t free_arms = 0;
-    for (std::size_t i = 0; i < size; ++i) {
-      if (!pinned[i]) {
-        free_weight += weights[i];
-        ++free_arms;
-      }
-    }
-    const double free_mass = 1 - floor * static_cast<double>(size - free_arms);
-    bool changed = false;
-    for (std::size_t i = 0; i < size; ++i) {
-      if (pinned[i]) continue;
-      result[i] = free_weight > 0 ? free_mass * weights[i] / free_weight
-                                  : free_mass / static_cast<double>(free_arms);
-      if (result[i] < floor) {
-        pinned[i] = true;
-        result[i] = floor;
-        changed = true;
-      }
-    }
-    if (!changed) break;
-  }
+  const auto size = static_cast<double>(weights.size());
+  const double total_floor = floor * size;
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  std::vector<double> result(weights.size(), 1 / size);
+  if (total_floor >= 1 || !(total > 0)) return result;
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    result[i] = floor + (1 - total_floor) * weights[i] / total;
   return result;
 }
 
@@ -279,7 +258,15 @@ ThompsonSampler::Result ThompsonSampler::update(
     result.posteriors.push_back(beta_posterior(arm));
   }
   if (arms.empty()) return result;
-  result.probability_best = probability_best(result.posteriors);
+  if (config_.inverse) {
+    // X ~ Beta(a, b) means 1 - X ~ Beta(b, a): the lowest rate is the best of the mirrored arms.
+    std::vector<BetaPosterior> mirrored;
+    for (const BetaPosterior& posterior : result.posteriors)
+      mirrored.push_back({posterior.beta, posterior.alpha});
+    result.probability_best = probability_best(mirrored);
+  } else {
+    result.probability_best = probability_best(result.posteriors);
+  }
 
   const bool enough_units = std::all_of(arms.begin(), arms.end(), [this](const ArmCounts& arm) {
     return arm.n >= config_.min_units;

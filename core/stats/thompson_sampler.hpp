@@ -29,8 +29,9 @@ double probability_b_beats_a(const BetaPosterior& a, const BetaPosterior& b);
 /// on the units. Throws verdict::Error unless every alpha and beta is finite and >= 1.
 std::vector<double> probability_best(const std::vector<BetaPosterior>& posteriors);
 
-/// Raises every weight to at least `floor` and scales the others down proportionally, so the
-/// result sums to 1. Requires floor * size <= 1.
+/// gbstats' additive floor: floor + (1 - k floor) w_i / sum(w) for k arms, so every arm keeps at
+/// least `floor` and the arms above it keep their posterior spacing. When k floor >= 1 the
+/// floors cannot all fit and the split is uniform, as in gbstats.
 std::vector<double> apply_weight_floor(const std::vector<double>& weights, double floor);
 
 /// Thompson-sampling bandit allocation for proportion metrics.
@@ -39,6 +40,7 @@ class ThompsonSampler {
   struct Config {
     double floor = 0.01;     ///< minimum weight per arm
     double min_units = 100;  ///< reweight only once every arm has this many units
+    bool inverse = false;    ///< lower rates are better: "best" is the lowest rate
   };
 
   struct Result {

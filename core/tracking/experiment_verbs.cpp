@@ -1,5 +1,6 @@
 #include "core/tracking/experiment_verbs.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -108,6 +109,7 @@ std::vector<std::pair<json::object, std::string>> items_of(const json::object& d
 /// What one assign call accumulates: new exposures per variant, written once at its end.
 struct Batch {
   std::string at;
+  TrackingStore::Sequence sequence;
   std::map<int, std::int64_t> fresh;
 };
 
@@ -138,7 +140,7 @@ class ExperimentVerbs {
       status = "Running";
     }
     json::array results;
-    Batch batch{.at = now_iso8601()};
+    Batch batch{.at = now_iso8601(), .sequence = store_.sequence(text_field(experiment, "id"))};
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "attributes"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -150,12 +152,12 @@ class ExperimentVerbs {
     }
     std::string id = text_field(experiment, "id");
     std::int64_t fresh = 0;
+    if (!batch.fresh.empty()) store_.set_sequence(id, batch.sequence);
     for (const auto& [variant, count] : batch.fresh) {
       store_.add_exposures(id, variant, count);
       fresh += count;
     }
-    if (fresh > 0 && experiment.contains("banditEnabled") &&
-        experiment.at("banditEnabled") == true) {
+    if (fresh > 0 && bandit_enabled(experiment)) {
       std::int64_t total = 0;
       for (auto n : store_.exposures(id, plan_for(experiment).keys.size())) total += n;
       auto cadence = static_cast<std::int64_t>(
@@ -166,7 +168,7 @@ class ExperimentVerbs {
     return results.front();
   }
 
-  json::value track(const Noun&, const VerbRequest& request, json::object& experiment) {
+  json::value track(const Noun& noun, const VerbRequest& request, json::object& experiment) {
     std::string status = text_field(experiment, "status");
     if (status != "Running" && status != "Paused")
       throw Error(ErrorCode::kInvalidTransition,
@@ -179,6 +181,8 @@ class ExperimentVerbs {
     // per batch: per event only the unit's own row is read and written.
     std::map<std::string, MetricKind, std::less<>> kinds;
     std::map<std::pair<std::string, int>, MetricStats> deltas;
+    TrackingStore::Sequence sequence = store_.sequence(id);
+    std::int64_t newest_tracked = 0;
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "metric", "value", "covariate"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -202,10 +206,18 @@ class ExperimentVerbs {
                     (known->second == MetricKind::kMean
                          ? "records values (a mean metric); give a value"
                          : "records conversions (a binomial metric); drop the value"));
+      newest_tracked = std::max(newest_tracked, exposure->sequence);
       deltas[{metric, exposure->variant_index}] +=
           store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
     }
     for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
+    if (newest_tracked > sequence.observed_through) {
+      sequence.observed_through = newest_tracked;
+      store_.set_sequence(id, sequence);
+    }
+    // The shown posterior follows the outcomes as they arrive; weights move at the cadence.
+    if (bandit_enabled(experiment) && kinds.contains(text_field(experiment, "primaryMetric")))
+      reweight(noun, experiment, request.actor, Reweight::kPosteriorOnly);
     return json::object{{"tracked", items.size()}};
   }
 
@@ -224,8 +236,7 @@ class ExperimentVerbs {
     // A bandit moves traffic on purpose, so the configured split is no yardstick for sample
     // ratio mismatch: the check is made against the observed shares (never a mismatch) and
     // reported as not applicable.
-    const bool bandit =
-        experiment.contains("banditEnabled") && experiment.at("banditEnabled") == true;
+    const bool bandit = bandit_enabled(experiment);
     const json::object* previous = nullptr;
     if (const auto* results = experiment.if_contains("results"); results && results->is_object())
       if (const auto* mins = results->get_object().if_contains("runningMinP");
@@ -243,7 +254,8 @@ class ExperimentVerbs {
       input.metric_type =
           kind == MetricKind::kBinomial ? stats::MetricType::kProportion : stats::MetricType::kMean;
       input.metric_name = metric;
-      input.variant_names = plan.keys;
+      input.variant_names = display_names(experiment);
+      input.conclude_blocked = conclude_blocked(text_field(experiment, "status"));
       input.weights = bandit ? observed_shares(stats) : configured_weights(experiment);
       bool covariates = true;
       for (const auto& s : stats) covariates = covariates && s.has_covariate;
@@ -263,8 +275,7 @@ class ExperimentVerbs {
         input.variants.push_back(variant);
       }
       auto result = stats::analyze(input);
-      for (const auto& comparison : result.comparisons)
-        mins.push_back(comparison.sequential.p_value);
+      for (const auto& comparison : result.comparisons) mins.push_back(comparison.running_min_p);
       running_min[metric] = std::move(mins);
       by_metric[metric] = stats::to_json(result);
       if (!primary) {
@@ -290,9 +301,16 @@ class ExperimentVerbs {
       for (const auto& s : primary_stats) conversions += s.sum;
       experiment["conversions"] = conversions;
     }
-    if (const auto* winner = view.if_contains("winner"); winner && winner->is_string()) {
-      experiment["winner"] = *winner;
-      experiment["confidence"] = view.at("confidence");
+    // Before a conclusion the stored winner is the latest analysis' suggestion, which conclude
+    // adopts; afterwards it is the decision that was made, and analyze leaves it alone.
+    if (suggests_winner(text_field(experiment, "status"))) {
+      if (const auto* winner = view.if_contains("winner")) {
+        experiment["winner"] = *winner;
+        experiment["confidence"] = view.at("confidence");
+      } else {
+        experiment.erase("winner");
+        experiment.erase("confidence");
+      }
     }
     engine_.persist(noun, experiment, "Analyzed", {}, request.actor);
     if (bandit && primary_binomial) reweight(noun, experiment, request.actor);
@@ -332,7 +350,12 @@ class ExperimentVerbs {
         {"total", store.count(noun, {})},
         {"running",
          store.count(noun, {{"status", json::object{{"$in", json::array{"Started", "Running"}}}}})},
-        {"winnersFound", store.count(noun, {{"winner", json::object{{"$exists", true}}}})},
+        // A winner counts once it is decided, not while an analysis of a running experiment
+        // merely suggests one.
+        {"winnersFound",
+         store.count(noun, {{"winner", json::object{{"$exists", true}}},
+                            {"status", json::object{{"$in", json::array{"Concluded", "Completed",
+                                                                        "Archived"}}}}})},
         {"concluded", store.count(noun, {{"status", "Concluded"}})}};
   }
 
@@ -357,6 +380,27 @@ class ExperimentVerbs {
     plan.condition = target_condition(text_field(experiment, "targetAudience"));
     plan.built_from = std::move(built_from);
     return plan;
+  }
+
+  static bool suggests_winner(const std::string& status) {
+    return status == "Started" || status == "Running" || status == "Paused";
+  }
+
+  static std::string conclude_blocked(const std::string& status) {
+    if (status == "Draft" || status == "Started" || status == "Running") return {};
+    if (status == "Paused") return "The experiment is Paused: resume it to conclude";
+    if (status == "Stopped") return "The experiment is Stopped, so it cannot be concluded";
+    return "The experiment is already " + status;
+  }
+
+  // Recommendations speak of variants by their names; the key stands in for a missing name.
+  static std::vector<std::string> display_names(const json::object& experiment) {
+    std::vector<std::string> names;
+    for (const auto& variant : experiment.at("variants").get_array()) {
+      std::string name = text_field(variant.get_object(), "name");
+      names.push_back(name.empty() ? text_field(variant.get_object(), "key") : name);
+    }
+    return names;
   }
 
   static std::vector<double> normalized(std::vector<double> weights) {
@@ -428,6 +472,7 @@ class ExperimentVerbs {
     Exposure exposure{result.variant_index,
                       plan.keys[static_cast<std::size_t>(result.variant_index)],
                       result.bucket.value_or(0)};
+    exposure.sequence = ++batch.sequence.assigned;
     store_.record_exposure(id, unit, exposure, batch.at);
     ++batch.fresh[exposure.variant_index];
     return json::object{{"variant", exposure.variant_key},
@@ -437,17 +482,29 @@ class ExperimentVerbs {
                         {"reason", assignment::to_string(result.reason)}};
   }
 
-  void reweight(const Noun& noun, json::object& experiment, const std::string& actor) {
+  enum class Reweight { kWeights, kPosteriorOnly };
+
+  static bool bandit_enabled(const json::object& experiment) {
+    const auto* enabled = experiment.if_contains("banditEnabled");
+    return enabled && *enabled == true;
+  }
+
+  // Thompson sampling over the units whose outcome could have been reported (assigned no later
+  // than the newest unit with a tracked event): a unit still waiting for its conversion is not
+  // a failure, so the arm that just received more traffic does not look worse.
+  void reweight(const Noun& noun, json::object& experiment, const std::string& actor,
+                Reweight mode = Reweight::kWeights) {
     std::string metric = text_field(experiment, "primaryMetric");
     if (metric.empty()) return;
     std::string id = text_field(experiment, "id");
     if (store_.metric_kind(id, metric).value_or(MetricKind::kBinomial) != MetricKind::kBinomial)
       return;
     const Plan& plan = plan_for(experiment);
-    auto stats = store_.stats(id, metric, plan.keys.size());
     std::vector<stats::ArmCounts> arms;
-    for (const auto& s : stats) arms.push_back({static_cast<double>(s.n), s.sum});
+    for (const auto& arm : store_.observed(id, metric, plan.keys.size()))
+      arms.push_back({static_cast<double>(arm.n), static_cast<double>(arm.conversions)});
     auto result = stats::ThompsonSampler().update(arms, configured_weights(experiment));
+    if (mode == Reweight::kPosteriorOnly) result.reweighted = false;
     auto& variants = experiment.at("variants").as_array();
     for (std::size_t i = 0; i < variants.size(); ++i) {
       auto& variant = variants[i].as_object();
@@ -455,6 +512,10 @@ class ExperimentVerbs {
       variant["beta"] = result.posteriors[i].beta;
       variant["probabilityBest"] = result.probability_best[i];
       if (result.reweighted) variant["banditWeight"] = result.weights[i];
+    }
+    if (mode == Reweight::kPosteriorOnly) {
+      engine_.persist(noun, experiment, "PosteriorUpdated", {}, actor);
+      return;
     }
     engine_.persist(
         noun, experiment, "Reweighted",
@@ -473,21 +534,28 @@ class ExperimentVerbs {
     json::object view{{"srm", {{"pValue", result.srm.p_value}, {"mismatch", result.srm.mismatch}}},
                       {"variants", std::move(table)},
                       {"recommendation", result.recommendation}};
-    // The headline comparison is the best treatment by the always-valid p-value.
-    const stats::Comparison* best = nullptr;
-    for (const auto& c : result.comparisons)
-      if (!best || c.sequential.p_value < best->sequential.p_value) best = &c;
-    if (best) {
-      view["comparedVariant"] = plan.keys[best->variant];
-      view["pValue"] = best->lift.p_value;
-      view["alwaysValidPValue"] = best->sequential.p_value;
-      view["msprtLogLR"] = best->sequential.log_lr;
-      view["relativeLift"] = best->lift.estimate;
-      double alpha = 0.05;
-      if (!result.srm.mismatch && best->sequential.p_value < alpha) {
-        view["winner"] = best->lift.estimate > 0 ? plan.keys[best->variant] : plan.keys[0];
-        view["confidence"] = std::round((1 - best->sequential.p_value) * 10000) / 100;
-      }
+    // The headline comparison is the decision's leader, else the treatment with the strongest
+    // evidence; winner, confidence and the recommendation all come from the same adjusted p.
+    const stats::Decision& decision = result.decision;
+    std::optional<std::size_t> headline = decision.leader;
+    for (std::size_t i = 0; !headline && i < result.comparisons.size(); ++i)
+      if (std::all_of(decision.p_values.begin(), decision.p_values.end(),
+                      [&](double p) { return decision.p_values[i] <= p; }))
+        headline = i;
+    if (headline) {
+      const stats::Comparison& best = result.comparisons[*headline];
+      view["comparedVariant"] = plan.keys[best.variant];
+      view["pValue"] = best.lift.p_value;
+      view["alwaysValidPValueCurrentLook"] = best.sequential.p_value;
+      view["msprtLogLRCurrentLook"] = best.sequential.log_lr;
+      view["alwaysValidPValueRunningMin"] = best.running_min_p;
+      view["alwaysValidPValueAdjusted"] = decision.p_values[*headline];
+      view["relativeLift"] = best.lift.estimate;
+    }
+    if (decision.winner) {
+      view["winner"] = plan.keys[*decision.winner];
+      // Two decimals, but never a certainty the evidence does not have.
+      view["confidence"] = std::min(std::round(decision.confidence * 100) / 100, 99.99);
     }
     return view;
   }

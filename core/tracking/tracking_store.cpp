@@ -25,26 +25,78 @@ TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
       sum REAL NOT NULL DEFAULT 0, sum_squares REAL NOT NULL DEFAULT 0,
       pre_sum REAL NOT NULL DEFAULT 0, pre_sum_squares REAL NOT NULL DEFAULT 0,
       post_pre_sum_of_products REAL NOT NULL DEFAULT 0, covariates INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (experiment, metric, variant)) WITHOUT ROWID;)");
+      PRIMARY KEY (experiment, metric, variant)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS exposure_sequence (
+      experiment TEXT PRIMARY KEY, assigned INTEGER NOT NULL DEFAULT 0,
+      observed_through INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;)");
+  // Exposures recorded before the sequence existed have 0: they count as observed.
+  auto columns = db_.prepare("SELECT name FROM pragma_table_info('exposure')");
+  bool has_sequence = false;
+  while (columns.step()) has_sequence |= columns.column_text(0) == "sequence";
+  if (!has_sequence) db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
+}
+
+TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
+  auto statement = db_.prepare(
+      "SELECT assigned, observed_through FROM exposure_sequence WHERE experiment = ?");
+  statement.bind(1, experiment);
+  if (!statement.step()) return {};
+  return {statement.column_int(0), statement.column_int(1)};
+}
+
+void TrackingStore::set_sequence(std::string_view experiment, const Sequence& sequence) {
+  auto statement = db_.prepare(
+      "INSERT INTO exposure_sequence (experiment, assigned, observed_through) VALUES (?, ?, ?)"
+      " ON CONFLICT (experiment) DO UPDATE SET assigned = excluded.assigned,"
+      " observed_through = excluded.observed_through");
+  statement.bind(1, experiment).bind(2, sequence.assigned).bind(3, sequence.observed_through);
+  statement.run();
+}
+
+std::vector<ObservedArm> TrackingStore::observed(std::string_view experiment,
+                                                 std::string_view metric, std::size_t variants) {
+  std::vector<ObservedArm> arms(variants);
+  const std::int64_t through = sequence(experiment).observed_through;
+  auto units = db_.prepare(
+      "SELECT variant, COUNT(*) FROM exposure WHERE experiment = ? AND sequence <= ?"
+      " GROUP BY variant");
+  units.bind(1, experiment).bind(2, through);
+  while (units.step()) {
+    auto index = static_cast<std::size_t>(units.column_int(0));
+    if (index < variants) arms[index].n = units.column_int(1);
+  }
+  auto conversions = db_.prepare(
+      "SELECT e.variant, COUNT(*) FROM unit_metric m JOIN exposure e"
+      " ON e.experiment = m.experiment AND e.unit = m.unit"
+      " WHERE m.experiment = ? AND m.metric = ? AND m.value > 0 AND e.sequence <= ?"
+      " GROUP BY e.variant");
+  conversions.bind(1, experiment).bind(2, metric).bind(3, through);
+  while (conversions.step()) {
+    auto index = static_cast<std::size_t>(conversions.column_int(0));
+    if (index < variants) arms[index].conversions = conversions.column_int(1);
+  }
+  return arms;
 }
 
 std::optional<Exposure> TrackingStore::exposure(std::string_view experiment,
                                                 std::string_view unit) {
   auto statement = db_.prepare(
-      "SELECT variant, variant_key, bucket FROM exposure WHERE experiment = ? AND unit = ?");
+      "SELECT variant, variant_key, bucket, sequence FROM exposure WHERE experiment = ? AND"
+      " unit = ?");
   statement.bind(1, experiment).bind(2, unit);
   if (!statement.step()) return std::nullopt;
   return Exposure{static_cast<int>(statement.column_int(0)), statement.column_text(1),
-                  statement.column_double(2)};
+                  statement.column_double(2), statement.column_int(3)};
 }
 
 void TrackingStore::record_exposure(std::string_view experiment, std::string_view unit,
                                     const Exposure& exposure, const std::string& at) {
   auto insert = db_.prepare(
-      "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at) VALUES (?, ?, ?, "
-      "?, ?, ?)");
+      "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at, sequence)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, experiment).bind(2, unit).bind(3, exposure.variant_index);
   insert.bind(4, exposure.variant_key).bind(5, exposure.bucket).bind(6, at);
+  insert.bind(7, exposure.sequence);
   insert.run();
 }
 

@@ -18,6 +18,7 @@ struct Exposure {
   int variant_index = 0;
   std::string variant_key;
   double bucket = 0;
+  std::int64_t sequence = 0;  ///< order of assignment within the experiment, from 1
 };
 
 /// Sufficient statistics of one metric in one variant; `n` is the variant's exposed units.
@@ -43,6 +44,12 @@ struct MetricStats {
   }
 };
 
+/// Units of one arm whose outcome could have been reported, and how many of them converted.
+struct ObservedArm {
+  std::int64_t n = 0;
+  std::int64_t conversions = 0;
+};
+
 /// The tables behind assignment and tracking: exposures (sticky assignments), per-unit metric
 /// values, and per-variant sufficient statistics kept up to date in the same transaction as
 /// each event, so analysis never scans raw events and the per-unit rows can rebuild them.
@@ -56,6 +63,21 @@ class TrackingStore {
   /// batch rather than once per unit.
   void record_exposure(std::string_view experiment, std::string_view unit, const Exposure& exposure,
                        const std::string& at);
+
+  /// How far assignment and outcome reporting have got: `assigned` is the last exposure's
+  /// sequence, `observed_through` the newest sequence of a unit with a tracked event.
+  /// Outcomes arrive roughly in assignment order, so units up to `observed_through` have had
+  /// their chance to convert and later ones may still be waiting.
+  struct Sequence {
+    std::int64_t assigned = 0;
+    std::int64_t observed_through = 0;
+  };
+  Sequence sequence(std::string_view experiment);
+  void set_sequence(std::string_view experiment, const Sequence& sequence);
+  /// Per variant, the units up to `observed_through` and their conversions on a binomial
+  /// metric: what a bandit may learn from without counting pending units as failures.
+  std::vector<ObservedArm> observed(std::string_view experiment, std::string_view metric,
+                                    std::size_t variants);
   void add_exposures(std::string_view experiment, int variant_index, std::int64_t count);
   /// Exposed units per variant index (missing indexes are zero), sized to `variants`.
   std::vector<std::int64_t> exposures(std::string_view experiment, std::size_t variants);

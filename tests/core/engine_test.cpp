@@ -18,6 +18,12 @@ namespace {
 
 namespace json = boost::json;
 
+// conclude needs an analysis, or force with a reason; these tests are about the state machine.
+json::object data_for(const std::string& verb) {
+  if (verb != "conclude") return {};
+  return {{"force", true}, {"reason", "state machine test without an analysis"}};
+}
+
 json::object create_experiment(Engine& engine, json::object data) {
   return engine.execute({.noun = "Experiment", .verb = "create", .data = std::move(data)})
       .as_object();
@@ -40,7 +46,8 @@ TEST(EngineTest, LifecycleFollowsTheStateMachineAndLogsEvents) {
   Engine engine(":memory:");
   auto id = std::string(create_experiment(engine, {{"name", "x"}}).at("id").as_string());
   auto run = [&](const char* verb) {
-    return engine.execute({.noun = "Experiment", .verb = verb, .id = id}).as_object();
+    return engine.execute({.noun = "Experiment", .verb = verb, .id = id, .data = data_for(verb)})
+        .as_object();
   };
   EXPECT_EQ(run("launch").at("status"), "Started");
   EXPECT_TRUE(engine.get("Experiment", id).contains("startAt"));
@@ -224,13 +231,13 @@ TEST_F(EngineVerbTest, EveryExperimentTransitionIsAllowedOrRefused) {
   for (const auto& [state, path] : paths) {
     for (const auto& [verb, rule] : machine) {
       std::string id = experiment();
-      for (const auto& step : path) run("Experiment", step, id);
+      for (const auto& step : path) run("Experiment", step, id, data_for(step));
       ASSERT_EQ(status("Experiment", id), state);
       const auto& [from, to] = rule;
       bool ok = std::find(from.begin(), from.end(), state) != from.end();
       if (ok) {
         ++allowed;
-        EXPECT_EQ(run("Experiment", verb, id).at("status"), json::value(to))
+        EXPECT_EQ(run("Experiment", verb, id, data_for(verb)).at("status"), json::value(to))
             << verb << " from " << state;
         EXPECT_EQ(status("Experiment", id), to);
         continue;
@@ -298,47 +305,63 @@ TEST_F(EngineVerbTest, ConcludeAndStopSetEndAt) {
   std::string concluded = experiment();
   for (const char* verb : {"start", "run"}) run("Experiment", verb, concluded);
   EXPECT_FALSE(engine_.get("Experiment", concluded).contains("endAt"));
-  EXPECT_TRUE(run("Experiment", "conclude", concluded).contains("endAt"));
+  const json::object forced{{"force", true}, {"reason", "no analysis in this test"}};
+  EXPECT_TRUE(run("Experiment", "conclude", concluded, forced).contains("endAt"));
   std::string stopped = experiment();
   run("Experiment", "start", stopped);
   EXPECT_TRUE(run("Experiment", "stop", stopped).contains("endAt"));
   std::string given = experiment();
   for (const char* verb : {"start", "run"}) run("Experiment", verb, given);
-  EXPECT_EQ(run("Experiment", "conclude", given, {{"endAt", "2026-05-01T00:00:00Z"}}).at("endAt"),
-            "2026-05-01T00:00:00.000Z");
+  json::object with_end = forced;
+  with_end["endAt"] = "2026-05-01T00:00:00Z";
+  EXPECT_EQ(run("Experiment", "conclude", given, with_end).at("endAt"), "2026-05-01T00:00:00.000Z");
 }
 
 TEST_F(EngineVerbTest, ConcludeRecordsWinnerAndConfidence) {
   std::string id = experiment(
       {{"name", "x"}, {"variants", json::array{{{"key", "control"}}, {{"key", "treatment"}}}}});
   for (const char* verb : {"start", "run"}) run("Experiment", verb, id);
+  // Without an analysis only a forced conclusion (with its reason) is possible.
+  const auto forced = [](json::object data) {
+    data["force"] = true;
+    data["reason"] = "decided by the product owner";
+    return data;
+  };
   auto before = snapshot("Experiment");
-  Error error = error_of([&] { run("Experiment", "conclude", id, {{"winner", "other"}}); });
+  Error error = error_of([&] { run("Experiment", "conclude", id, {{"winner", "treatment"}}); });
+  EXPECT_EQ(error.field(), "winner");
+  error = error_of([&] { run("Experiment", "conclude", id, forced({{"winner", "other"}})); });
   EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(error.field(), "winner");
   error = error_of([&] {
-    run("Experiment", "conclude", id, {{"winner", "treatment"}, {"confidence", 120}});
+    run("Experiment", "conclude", id, forced({{"winner", "treatment"}, {"confidence", 120}}));
   });
   EXPECT_EQ(error.field(), "confidence");
-  error = error_of([&] { run("Experiment", "conclude", id, {{"winner", 1}}); });
+  error = error_of([&] { run("Experiment", "conclude", id, forced({{"winner", 1}})); });
   EXPECT_EQ(error.field(), "winner");
+  error = error_of([&] {
+    run("Experiment", "conclude", id, {{"winner", "treatment"}, {"force", true}});
+  });
+  EXPECT_EQ(error.field(), "reason");
   expect_unchanged("Experiment", before);
   EXPECT_EQ(status("Experiment", id), "Running");
 
   auto concluded =
-      run("Experiment", "conclude", id, {{"winner", "treatment"}, {"confidence", 97.5}});
+      run("Experiment", "conclude", id, forced({{"winner", "treatment"}, {"confidence", 97.5}}));
   EXPECT_EQ(concluded.at("status"), "Concluded");
   EXPECT_EQ(concluded.at("winner"), "treatment");
   EXPECT_EQ(concluded.at("confidence"), 97.5);
   auto history = engine_.get("Experiment", id, true).at("history").as_array();
-  EXPECT_EQ(history.back().at("data"),
-            (json::object{{"winner", "treatment"}, {"confidence", 97.5}}));
+  EXPECT_EQ(history.back().at("data"), forced({{"winner", "treatment"}, {"confidence", 97.5}}));
 }
 
 TEST_F(EngineVerbTest, ConcludeWithAWinnerNeedsVariants) {
   std::string id = experiment();
   for (const char* verb : {"start", "run"}) run("Experiment", verb, id);
-  Error error = error_of([&] { run("Experiment", "conclude", id, {{"winner", "anything"}}); });
+  Error error = error_of([&] {
+    run("Experiment", "conclude", id,
+        {{"winner", "anything"}, {"force", true}, {"reason", "testing validation"}});
+  });
   EXPECT_EQ(error.field(), "winner");
   EXPECT_EQ(status("Experiment", id), "Running");
 }
@@ -383,7 +406,7 @@ TEST_F(EngineVerbTest, AddVariantRefusesBadInput) {
             "colour");
   expect_unchanged("Experiment", before);
   EXPECT_EQ(engine_.get("Experiment", id).at("variants").as_array().size(), 1u);
-  for (const char* verb : {"start", "run", "conclude"}) run("Experiment", verb, id);
+  for (const char* verb : {"start", "run", "conclude"}) run("Experiment", verb, id, data_for(verb));
   EXPECT_EQ(error_of([&] {
               run("Experiment", "addVariant", id, {{"name", "C"}});
             }).code(),
@@ -708,7 +731,7 @@ TEST_F(EngineHookTest, AfterHooksCanRunNestedVerbs) {
   };
   std::string id = experiment();
   for (const char* verb : {"start", "run"}) run("Experiment", verb, id);
-  auto concluded = run("Experiment", "conclude", id);
+  auto concluded = run("Experiment", "conclude", id, data_for("conclude"));
   EXPECT_EQ(concluded.at("status"), "Concluded");  // the verb's own result
   EXPECT_EQ(status("Experiment", id), "Completed");
   auto history = engine_.store().history(id);

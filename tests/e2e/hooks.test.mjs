@@ -57,6 +57,22 @@ async function runningWithFlag(client, name, flagKey) {
   return { experiment, flag };
 }
 
+/** Enrolls 4,000 users, green converting at 30% and control at 10%, and analyzes: conclude
+ * then has the analysis' support for green. */
+async function analyzedWithGreenWinning(client, id) {
+  const units = Array.from({ length: 4000 }, (_, i) => ({ unit: `buyer-${i}` }));
+  const { assignments } = await act(client, { type: 'Experiment', verb: 'assign', id, data: { units } });
+  const events = [];
+  assignments.forEach((assignment, i) => {
+    if (i % 10 < (assignment.variant === 'green' ? 3 : 1)) {
+      events.push({ unit: `buyer-${i}`, metric: 'purchase' });
+    }
+  });
+  await act(client, { type: 'Experiment', verb: 'track', id, data: { events } });
+  const view = await act(client, { type: 'Experiment', verb: 'analyze', id });
+  assert.equal(view.winner, 'green', JSON.stringify(view));
+}
+
 const client = new Client({ name: 'verdict-e2e-hooks', version: '1.0.0' });
 await client.connect(new StdioClientTransport(serverParams()));
 try {
@@ -96,7 +112,15 @@ try {
   assert.equal(announced[0].data.variants, 2);
   assert.equal(flag.status ?? 'Draft', 'Draft');
 
+  // conclude refuses a winner no analysis supports (a new user's "99%" after one unit).
+  await expectRejected(
+    client,
+    { type: 'Experiment', verb: 'conclude', id: experiment.id, data: { winner: 'green', confidence: 99 } },
+    /no analysis/,
+  );
+
   // concluded-rollout.lua: a winner at 97% rolls the flag out and records the outcome.
+  await analyzedWithGreenWinning(client, experiment.id);
   const concluded = await act(client, {
     type: 'Experiment',
     verb: 'conclude',
@@ -119,6 +143,7 @@ try {
 
   // Below 95% confidence the flag stays where it was, but the outcome is still recorded.
   const unsure = await runningWithFlag(client, 'Hero image', 'hero-image');
+  await analyzedWithGreenWinning(client, unsure.experiment.id);
   await act(client, {
     type: 'Experiment',
     verb: 'conclude',

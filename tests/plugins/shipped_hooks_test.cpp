@@ -53,6 +53,24 @@ class SeedFlowTest : public ::testing::Test {
     return "started";
   }
 
+  // Enrolls 4,000 units and converts warm's at 40% and control's at 10%, then analyzes: the
+  // analysis then supports warm, so conclude may name it.
+  void analyze_with_warm_winning(const std::string& id) {
+    json::array units, events;
+    for (int i = 0; i < 4000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+    auto assignments = execute("Experiment", "assign", id, {{"units", units}}).at("assignments");
+    for (int i = 0; i < 4000; ++i) {
+      const auto& assignment = assignments.at(static_cast<std::size_t>(i));
+      if (assignment.at("inExperiment") != true) continue;
+      if (i % 10 < (assignment.at("variant") == "warm" ? 4 : 1))
+        events.push_back(
+            json::object{{"unit", "u" + std::to_string(i)},
+                         {"metric", engine_.get("Experiment", id).at("primaryMetric")}});
+    }
+    execute("Experiment", "track", id, {{"events", events}});
+    ASSERT_EQ(execute("Experiment", "analyze", id).at("winner"), "warm");
+  }
+
   Engine engine_{":memory:"};
 };
 
@@ -109,6 +127,7 @@ TEST_F(SeedFlowTest, StartThenConcludeRollsOutRecordsAndNotifies) {
             (json::object{{"experiment", id}, {"variants", 2}, {"trafficAllocation", 30}}));
 
   execute("Experiment", "run", id);
+  analyze_with_warm_winning(id);
   execute("Experiment", "conclude", id, {{"winner", "warm"}, {"confidence", 97}});
   EXPECT_EQ(engine_.get("FeatureFlag", flag).at("status"), "RolledOut");
   EXPECT_EQ(engine_.get("FeatureFlag", flag).at("rolloutPercentage"), 100);
@@ -133,10 +152,30 @@ TEST_F(SeedFlowTest, LowConfidenceRecordsButDoesNotRollOut) {
   auto flag = create("FeatureFlag", {{"key", "unsure"}, {"name", "Unsure"}, {"experiment", id}});
   execute("Experiment", "start", id);
   execute("Experiment", "run", id);
+  analyze_with_warm_winning(id);
   execute("Experiment", "conclude", id, {{"winner", "warm"}, {"confidence", 80}});
   EXPECT_EQ(engine_.get("FeatureFlag", flag).at("status"), "Draft");
   EXPECT_EQ(engine_.find("Metric", {}).items.size(), 1u);
   EXPECT_EQ(engine_.find("Activity", {}).items.size(), 1u);
+}
+
+TEST_F(SeedFlowTest, ForcedConclusionIsRecordedButNotRolledOut) {
+  // A new user's mistake: conclude at "99%" after one unit and no analysis.
+  auto id = create("Experiment",
+                   {{"name", "Hasty"}, {"variants", variants(50, 50)}, {"primaryMetric", "m"}});
+  auto flag = create("FeatureFlag", {{"key", "hasty"}, {"name", "Hasty"}, {"experiment", id}});
+  execute("Experiment", "start", id);
+  execute("Experiment", "assign", id, {{"unit", "the-only-user"}});
+  EXPECT_THROW(execute("Experiment", "conclude", id, {{"winner", "warm"}, {"confidence", 99}}),
+               Error);
+  EXPECT_EQ(engine_.get("Experiment", id).at("status"), "Running");
+  execute("Experiment", "conclude", id,
+          {{"winner", "warm"},
+           {"confidence", 99},
+           {"force", true},
+           {"reason", "shipping for the launch event"}});
+  EXPECT_EQ(engine_.get("FeatureFlag", flag).at("status"), "Draft");
+  EXPECT_EQ(engine_.find("Metric", {}).items.size(), 1u);
 }
 
 }  // namespace

@@ -87,8 +87,15 @@ TEST(AnalysisTest, AdjustsPValuesAcrossTreatments) {
 TEST(AnalysisTest, SequentialPValueIsTheRunningMinimum) {
   const AnalysisResult result = run(R"({"metric_type": "proportion", "variants": [
       {"n": 10000, "sum": 1000}, {"n": 10100, "sum": 1120, "previous_min_sequential_p": 0.01}]})");
-  EXPECT_EQ(result.comparisons[0].sequential.p_value, 0.01);
+  // Both the current look and the running figure are reported, each under its own name.
+  EXPECT_EQ(result.comparisons[0].running_min_p, 0.01);
+  EXPECT_NEAR(result.comparisons[0].sequential.p_value, 0.3627457873915442, 1e-9);
   EXPECT_NEAR(result.comparisons[0].sequential.log_lr, -std::log(0.3627457873915442), 1e-9);
+  const json::object sequential =
+      to_json(result).at("comparisons").at(0).at("sequential").as_object();
+  EXPECT_EQ(sequential.at("p_value"), 0.01);
+  EXPECT_NEAR(sequential.at("p_value_current").as_double(), 0.3627457873915442, 1e-9);
+  EXPECT_NEAR(sequential.at("log_lr_current").as_double(), -std::log(0.3627457873915442), 1e-9);
   EXPECT_EQ(running_min_p(std::nullopt, 0.4), 0.4);
   EXPECT_EQ(running_min_p(0.3, 0.4), 0.3);
   EXPECT_EQ(running_min_p(0.5, 0.4), 0.4);
@@ -238,6 +245,167 @@ TEST(AnalysisTest, InverseMetricsWinWhenLower) {
       {"n": 11800, "sum": 56000.0, "sum_squares": 360000.0}]})");
   EXPECT_GT(result.comparisons[0].bayesian.chance_to_win, 0.99);
   EXPECT_THAT(result.recommendation, StartsWith("Treatment beats control on load time: -5.1%"));
+}
+
+TEST(AnalysisTest, NegativeControlMeanImprovementIsAPositiveLift) {
+  // Profit per user -2.04 -> -1.83 (gbstats-reference-2 case a1): an improvement.
+  const AnalysisResult result = run_sane(R"({"metric_name": "profit", "variants": [
+      {"n": 4000, "sum": -8166.45, "sum_squares": 51050.9297},
+      {"n": 4100, "sum": -7496.44, "sum_squares": 50385.0074}]})");
+  const Comparison& comparison = result.comparisons[0];
+  EXPECT_NEAR(comparison.lift.estimate, 0.10443338292648582, 1e-9);
+  EXPECT_GT(comparison.lift.ci[0], 0);
+  EXPECT_GT(comparison.sequential.ci[0], 0);
+  EXPECT_GT(comparison.bayesian.chance_to_win, 0.999);
+  EXPECT_THAT(result.recommendation, StartsWith("Treatment beats control on profit: +10.4%"));
+  EXPECT_THAT(result.recommendation, ::testing::Not(HasSubstr("worse")));
+  EXPECT_EQ(result.decision.winner, 1u);
+}
+
+TEST(AnalysisTest, NegativeControlMeanWithCupedIsAPositiveLift) {
+  // The treatment is less negative: post means -2.0 and -1.8 with a negative covariate.
+  const AnalysisResult result = run_sane(R"({"variants": [
+      {"n": 1000, "sum": -2000, "sum_squares": 5000, "pre_sum": -3000,
+       "pre_sum_squares": 10000, "post_pre_sum_of_products": 6800},
+      {"n": 1000, "sum": -1800, "sum_squares": 4300, "pre_sum": -3000,
+       "pre_sum_squares": 10000, "post_pre_sum_of_products": 6200}]})");
+  ASSERT_TRUE(result.comparisons[0].cuped.has_value());
+  EXPECT_GT(result.comparisons[0].lift.estimate, 0);
+  EXPECT_GT(result.comparisons[0].bayesian.chance_to_win, 0.5);
+}
+
+TEST(AnalysisTest, RelativePriorIsRescaledForAnAbsoluteDifference) {
+  // Prior N(0.05, 0.1^2) on the relative lift; control mean 2 makes it N(0.1, 0.2^2) absolute.
+  const char* input = R"({"difference_type": "absolute",
+      "prior": {"mean": 0.05, "stddev": 0.1, "proper": true}, "variants": [
+      {"n": 50, "sum": 100, "sum_squares": 400}, {"n": 50, "sum": 110, "sum_squares": 450}]})";
+  const AnalysisResult result = run_sane(input);
+  const Comparison& comparison = result.comparisons[0];
+  const double se2 = comparison.effect.standard_error * comparison.effect.standard_error;
+  const double precision = 1 / se2 + 1 / 0.04;
+  EXPECT_NEAR(comparison.bayesian.mean, (comparison.effect.estimate / se2 + 0.1 / 0.04) / precision,
+              1e-12);
+  EXPECT_NEAR(comparison.bayesian.stddev, std::sqrt(1 / precision), 1e-12);
+}
+
+TEST(AnalysisTest, InverseMetricsRankEveryArmByLowerIsBetter) {
+  // Bounce rate: variant 1 bounces most (worst), variant 2 least (best).
+  const AnalysisResult result = run_sane(R"({"metric_type": "proportion", "inverse": true,
+      "metric_name": "bounce rate", "variants": [
+      {"n": 20000, "sum": 4000}, {"n": 20000, "sum": 4600}, {"n": 20000, "sum": 3500}]})");
+  ASSERT_TRUE(result.bandit.has_value());
+  EXPECT_GT(result.bandit->probability_best[2], 0.99);
+  EXPECT_EQ(result.decision.leader, 1u);  // the comparison of variant 2
+  EXPECT_EQ(result.decision.winner, 2u);
+  EXPECT_THAT(result.recommendation, StartsWith("Variant 2 is the best arm on bounce rate"));
+  EXPECT_THAT(result.recommendation, HasSubstr("Variant 1 is significantly worse"));
+  EXPECT_THAT(result.recommendation, ::testing::Not(HasSubstr("Variant 1 is the best arm")));
+}
+
+TEST(AnalysisTest, WinnerAndRecommendationShareTheHolmAdjustedP) {
+  // The running always-valid p of variant 2 is 0.04 but Holm over two treatments doubles it.
+  const AnalysisResult result = run_sane(R"({"metric_type": "proportion", "variants": [
+      {"n": 10000, "sum": 1000}, {"n": 10000, "sum": 1000},
+      {"n": 10000, "sum": 1050, "previous_min_sequential_p": 0.04}]})");
+  const Comparison& comparison = result.comparisons[1];
+  ASSERT_LT(comparison.running_min_p, 0.05);
+  EXPECT_GT(result.decision.p_values[1], 0.05);
+  EXPECT_FALSE(result.decision.winner.has_value());
+  EXPECT_THAT(result.recommendation, StartsWith("Keep running"));
+  const json::object out = to_json(result);
+  EXPECT_TRUE(out.at("decision").at("winner").is_null());
+  EXPECT_EQ(out.at("comparisons").at(1).at("sequential").at("p_value_holm"),
+            result.decision.p_values[1]);
+}
+
+TEST(AnalysisTest, ProbabilitiesNeverRoundToCertainty) {
+  const AnalysisResult result = run_sane(R"({"metric_type": "proportion", "variants": [
+      {"n": 2000, "sum": 200}, {"n": 2000, "sum": 266}]})");
+  ASSERT_GT(result.comparisons[0].bayesian.chance_to_win, 0.995);
+  ASSERT_LT(result.comparisons[0].bayesian.chance_to_win, 0.9995);
+  EXPECT_THAT(result.recommendation, ::testing::Not(HasSubstr("100%")));
+  EXPECT_THAT(result.recommendation, ::testing::ContainsRegex("Chance to win 99\\.[5-9]%"));
+}
+
+TEST(AnalysisTest, RecommendationUsesTheArmNames) {
+  AnalysisInput input = parse_analysis_input(json::parse(R"({"metric_type": "proportion",
+      "variants": [{"n": 4000, "sum": 400}, {"n": 4000, "sum": 430}, {"n": 4000, "sum": 420}]})"));
+  input.variant_names = {"Blue button", "Green button", "Red button"};
+  const AnalysisResult result = analyze(input);
+  EXPECT_THAT(result.recommendation, HasSubstr("than Blue button"));
+  EXPECT_THAT(result.recommendation, HasSubstr("The leading arm is Green button"));
+}
+
+TEST(AnalysisTest, AStoppedExperimentIsNeverToldToConclude) {
+  AnalysisInput input = parse_analysis_input(json::parse(R"({"metric_type": "proportion",
+      "variants": [{"n": 10000, "sum": 1000}, {"n": 10000, "sum": 1300}]})"));
+  input.conclude_blocked = "The experiment is Stopped, so it cannot be concluded";
+  const AnalysisResult result = analyze(input);
+  EXPECT_THAT(result.recommendation, ::testing::Not(HasSubstr("Safe to conclude")));
+  EXPECT_THAT(result.recommendation, HasSubstr("Stopped, so it cannot be concluded"));
+}
+
+TEST(AnalysisTest, ImpossibleSumsAreRefusedNamingTheField) {
+  const auto field_of = [](const char* text) {
+    try {
+      run(text);
+    } catch (const Error& error) {
+      EXPECT_THAT(error.what(), HasSubstr(error.field())) << error.what();
+      return error.field();
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(field_of(R"({"variants": [{"n": 0, "sum": 5, "sum_squares": 25},
+      {"n": 10, "sum": 5, "sum_squares": 25}]})"),
+            "variants[0].n");
+  EXPECT_EQ(field_of(R"({"variants": [{"n": 10, "sum": 50, "sum_squares": 200},
+      {"n": 10, "sum": 5, "sum_squares": 25}]})"),
+            "variants[0].sum_squares");
+  EXPECT_EQ(field_of(R"({"variants": [{"n": 10, "sum": 1e200, "sum_squares": 1e300},
+      {"n": 10, "sum": 5, "sum_squares": 25}]})"),
+            "variants[0].sum");
+  EXPECT_EQ(field_of(R"({"variants": [{"n": 1e300, "sum": 1, "sum_squares": 1},
+      {"n": 10, "sum": 5, "sum_squares": 25}]})"),
+            "variants[0].n");
+  EXPECT_EQ(field_of(R"({"metric_type": "proportion", "variants": [{"n": 10, "sum": 11},
+      {"n": 10, "sum": 5}]})"),
+            "variants[0].sum");
+  // Post and pre each vary by 10 about their means, yet their cross product claims 50.
+  EXPECT_EQ(field_of(R"({"variants": [
+      {"n": 10, "sum": 10, "sum_squares": 20, "pre_sum": 10, "pre_sum_squares": 20,
+       "post_pre_sum_of_products": 60},
+      {"n": 10, "sum": 10, "sum_squares": 20, "pre_sum": 10, "pre_sum_squares": 20,
+       "post_pre_sum_of_products": 15}]})"),
+            "variants[0].post_pre_sum_of_products");
+  // Rounding in accumulated sums is not an error: sum_squares a hair under sum^2/n.
+  EXPECT_EQ(field_of(R"({"variants": [{"n": 3, "sum": 0.3, "sum_squares": 0.029999999999999999},
+      {"n": 10, "sum": 5, "sum_squares": 25}]})"),
+            "accepted");
+}
+
+TEST(AnalysisTest, ManyArmsOfAMeanMetricDoNotBlameTheBanditFloor) {
+  json::array variants;
+  for (int i = 0; i < 120; ++i)
+    variants.push_back(json::object{{"n", 100}, {"sum", 50 + i}, {"sum_squares", 400 + 10 * i}});
+  const AnalysisResult mean = analyze(parse_analysis_input(json::object{{"variants", variants}}));
+  EXPECT_EQ(mean.comparisons.size(), 119u);
+  expect_all_finite(to_json(mean));
+
+  json::array arms;
+  for (int i = 0; i < 120; ++i) arms.push_back(json::object{{"n", 200}, {"sum", 20 + i % 7}});
+  const AnalysisResult proportion = analyze(
+      parse_analysis_input(json::object{{"metric_type", "proportion"}, {"variants", arms}}));
+  // 120 floors of 1% do not fit: gbstats then splits uniformly.
+  for (double weight : proportion.bandit->weights) EXPECT_NEAR(weight, 1.0 / 120, 1e-15);
+}
+
+TEST(AnalysisTest, ExtremeButValidInputsStayFinite) {
+  run_sane(R"({"variants": [{"n": 9007199254740992, "sum": 1e20, "sum_squares": 1e30},
+      {"n": 9007199254740992, "sum": 2e20, "sum_squares": 2e30}]})");
+  run_sane(R"({"variants": [{"n": 2, "sum": 1e150, "sum_squares": 1e300},
+      {"n": 2, "sum": 1.1e150, "sum_squares": 1.2e300}]})");
+  run_sane(R"({"metric_type": "proportion", "variants": [{"n": 9007199254740992,
+      "sum": 1e15}, {"n": 9007199254740992, "sum": 1.0001e15}]})");
 }
 
 }  // namespace

@@ -60,16 +60,28 @@ TEST(ThompsonSamplerTest, SymmetricAndSingleArms) {
   for (double p : four) EXPECT_NEAR(p, 0.25, 1e-8);
 }
 
-TEST(ThompsonSamplerTest, FloorPinsSmallArmsAndKeepsTheSum) {
-  // Two arms pinned at 0.01 leave 0.98 for the first.
+TEST(ThompsonSamplerTest, FloorIsAdditiveLikeGbstats) {
+  // f + (1 - k f) p: every arm keeps f, the rest is shared in proportion to P(best).
   EXPECT_THAT(apply_weight_floor({0.995, 0.005, 0.0}, 0.01),
-              ElementsAre(DoubleNear(0.98, 1e-15), 0.01, 0.01));
-  EXPECT_THAT(apply_weight_floor({0.7, 0.3}, 0.01),
-              ElementsAre(DoubleNear(0.7, 1e-15), DoubleNear(0.3, 1e-15)));
-  // Pinning 0.0095 leaves 0.99 for the rest, which scales 0.0100 down to 0.009995: pinned next.
+              ElementsAre(DoubleNear(0.01 + 0.97 * 0.995, 1e-15),
+                          DoubleNear(0.01 + 0.97 * 0.005, 1e-15), DoubleNear(0.01, 1e-15)));
+  EXPECT_THAT(
+      apply_weight_floor({0.7, 0.3}, 0.01),
+      ElementsAre(DoubleNear(0.01 + 0.98 * 0.7, 1e-15), DoubleNear(0.01 + 0.98 * 0.3, 1e-15)));
   const std::vector<double> weights = apply_weight_floor({0.9805, 0.0100, 0.0095}, 0.01);
-  EXPECT_THAT(weights, ElementsAre(DoubleNear(0.98, 1e-12), 0.01, 0.01));
   EXPECT_NEAR(std::accumulate(weights.begin(), weights.end(), 0.0), 1, 1e-15);
+  // The order of the arms survives (clipping would tie the last two at the floor).
+  EXPECT_GT(weights[1], weights[2]);
+  // Floors that cannot all fit give the uniform split.
+  EXPECT_THAT(apply_weight_floor({0.9, 0.05, 0.05}, 0.4), ElementsAre(1.0 / 3, 1.0 / 3, 1.0 / 3));
+}
+
+TEST(ThompsonSamplerTest, InverseBestIsTheLowestRate) {
+  const ThompsonSampler sampler(ThompsonSampler::Config{.inverse = true});
+  const auto result = sampler.update({{5000, 500}, {5000, 650}, {5000, 400}}, {1, 1, 1});
+  EXPECT_GT(result.probability_best[2], 0.99);
+  EXPECT_LT(result.probability_best[1], 1e-6);
+  EXPECT_GT(result.weights[2], result.weights[0]);
 }
 
 TEST(ThompsonSamplerTest, KeepsConfiguredWeightsUntilEveryArmHasEnoughUnits) {
@@ -81,9 +93,11 @@ TEST(ThompsonSamplerTest, KeepsConfiguredWeightsUntilEveryArmHasEnoughUnits) {
 
   const auto later = sampler.update({{10000, 1000}, {10100, 1120}}, {0.5, 0.5});
   EXPECT_TRUE(later.reweighted);
-  // P(best) is 0.006 / 0.994; the 1% floor lifts the control to 0.01.
+  // P(best) is 0.006 / 0.994; the additive 1% floor gives 0.01 + 0.98 p.
   EXPECT_NEAR(later.probability_best[1], 0.9940210759752278, 1e-10);
-  EXPECT_THAT(later.weights, ElementsAre(0.01, DoubleNear(0.99, 1e-15)));
+  EXPECT_THAT(later.weights,
+              ElementsAre(DoubleNear(0.01 + 0.98 * later.probability_best[0], 1e-15),
+                          DoubleNear(0.01 + 0.98 * later.probability_best[1], 1e-15)));
   EXPECT_THAT(later.posteriors[0].alpha, 1001);
 }
 
@@ -93,7 +107,7 @@ TEST(ThompsonSamplerTest, ZeroAndAllConversionsAreFinite) {
   EXPECT_NEAR(none.probability_best[0], 0.5, 1e-12);
   const auto all = sampler.update({{1000, 1000}, {200, 200}, {1000, 0}}, {1, 1, 1});
   EXPECT_GT(all.probability_best[0], all.probability_best[1]);
-  EXPECT_DOUBLE_EQ(all.weights[2], 0.05);
+  EXPECT_NEAR(all.weights[2], 0.05, 1e-12);
 }
 
 TEST(ThompsonSamplerTest, RejectsMismatchedWeights) {

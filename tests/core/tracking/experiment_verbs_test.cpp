@@ -1,6 +1,11 @@
 #include "core/tracking/experiment_verbs.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
@@ -27,6 +32,31 @@ class ExperimentVerbsTest : public ::testing::Test {
     id_ = std::string(engine_.execute({.noun = "Experiment", .verb = "create", .data = data})
                           .at("id")
                           .as_string());
+  }
+
+  // Assigns `count` fresh units and converts green's at 30% and control's at 10%: enough for
+  // the always-valid test to find green significantly better.
+  void clear_winner(int count = 4000) {
+    json::array units, events;
+    for (int i = 0; i < count; ++i)
+      units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+    auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+    for (int i = 0; i < count; ++i) {
+      bool green = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
+      if (i % 100 < (green ? 30 : 10))
+        events.push_back(json::object{{"unit", "u" + std::to_string(i)}, {"metric", "signup"}});
+    }
+    run("track", {{"events", events}});
+  }
+
+  Error error_of(const std::string& verb, json::object data) {
+    try {
+      run(verb, std::move(data));
+    } catch (const Error& error) {
+      return error;
+    }
+    ADD_FAILURE() << verb << " was accepted";
+    return Error(ErrorCode::kInternal, "accepted");
   }
 
   Engine engine_{":memory:"};
@@ -153,7 +183,7 @@ TEST_F(ExperimentVerbsTest, AnalyzeFindsAClearWinner) {
   EXPECT_EQ(stored.at("winner"), "green");
   EXPECT_GT(stored.at("confidence").to_number<double>(), 95);
   EXPECT_EQ(stored.at("sampleSize"), 4000);
-  EXPECT_TRUE(view.at("recommendation").as_string().starts_with("Green beats control on signup"))
+  EXPECT_TRUE(view.at("recommendation").as_string().starts_with("Green beats Control on signup"))
       << view.at("recommendation").as_string();
 }
 
@@ -182,11 +212,227 @@ TEST_F(ExperimentVerbsTest, BanditShiftsWeightTowardTheBetterArm) {
 TEST_F(ExperimentVerbsTest, SummaryCountsRunningAndWinners) {
   create();
   run("start");
+  clear_winner();
+  run("analyze");
+  ASSERT_EQ(engine_.get("Experiment", id_).at("winner"), "green");
   create();
   auto summary = engine_.execute({.noun = "Experiment", .verb = "summary"}).as_object();
   EXPECT_EQ(summary.at("total"), 2);
   EXPECT_EQ(summary.at("running"), 1);
+  // An analysis leaning one way is not a winner found; a conclusion is.
   EXPECT_EQ(summary.at("winnersFound"), 0);
+}
+
+TEST_F(ExperimentVerbsTest, SummaryCountsConcludedWinners) {
+  create();
+  run("start");
+  clear_winner();
+  run("analyze");
+  run("conclude");
+  auto summary = engine_.execute({.noun = "Experiment", .verb = "summary"}).as_object();
+  EXPECT_EQ(summary.at("winnersFound"), 1);
+}
+
+TEST_F(ExperimentVerbsTest, ConcludeTakesTheLatestAnalysis) {
+  create();
+  run("start");
+  clear_winner();
+  auto view = run("analyze").as_object();
+  auto concluded = run("conclude").as_object();
+  EXPECT_EQ(concluded.at("status"), "Concluded");
+  EXPECT_EQ(concluded.at("winner"), "green");
+  EXPECT_EQ(concluded.at("confidence"), view.at("confidence"));
+  EXPECT_GT(concluded.at("confidence").to_number<double>(), 95);
+}
+
+TEST_F(ExperimentVerbsTest, ConcludeWithoutAnalysisNeedsForceAndAReason) {
+  create();
+  run("start");
+  run("assign", {{"unit", "only-one"}});
+  Error refused = error_of("conclude", {{"winner", "green"}, {"confidence", 99}});
+  EXPECT_EQ(refused.field(), "winner");
+  EXPECT_THAT(refused.what(), ::testing::HasSubstr("no analysis"));
+  EXPECT_EQ(engine_.get("Experiment", id_).at("status"), "Running");
+  EXPECT_EQ(error_of("conclude", {{"winner", "green"}, {"force", true}}).field(), "reason");
+
+  auto forced = run("conclude", {{"winner", "green"},
+                                 {"confidence", 99},
+                                 {"force", true},
+                                 {"reason", "the design team decided regardless of the data"}})
+                    .as_object();
+  EXPECT_EQ(forced.at("winner"), "green");
+  EXPECT_FALSE(forced.contains("force"));
+  EXPECT_FALSE(forced.contains("reason"));
+  bool recorded = false;
+  for (const auto& event : engine_.store().history(id_))
+    if (event.type == "Experiment.Concluded")
+      recorded = event.data.at("reason") == "the design team decided regardless of the data" &&
+                 event.data.at("force") == true;
+  EXPECT_TRUE(recorded);
+}
+
+TEST_F(ExperimentVerbsTest, ConcludeRefusesAWinnerTheAnalysisDoesNotSupport) {
+  create();
+  run("start");
+  clear_winner();
+  run("analyze");
+  Error refused = error_of("conclude", {{"winner", "control"}});
+  EXPECT_EQ(refused.field(), "winner");
+  EXPECT_THAT(refused.what(), ::testing::HasSubstr("supports 'green', not 'control'"));
+  EXPECT_EQ(error_of("conclude", {{"confidence", 100}}).field(), "confidence");
+
+  // No significant difference: nothing to conclude without force.
+  create();
+  run("start");
+  json::array units;
+  for (int i = 0; i < 200; ++i) units.push_back(json::object{{"unit", "n" + std::to_string(i)}});
+  run("assign", {{"units", units}});
+  run("track", {{"unit", "n1"}, {"metric", "signup"}});
+  run("analyze");
+  refused = error_of("conclude", {});
+  EXPECT_THAT(refused.what(), ::testing::HasSubstr("no significant winner"));
+}
+
+TEST_F(ExperimentVerbsTest, ConfidenceIsAPercentage) {
+  create();
+  run("start");
+  clear_winner();
+  run("analyze");
+  Error refused = error_of("conclude", {{"confidence", 0.99}});
+  EXPECT_EQ(refused.field(), "confidence");
+  EXPECT_STREQ(refused.what(), "confidence: confidence is a percentage (0-100); did you mean 99?");
+}
+
+TEST_F(ExperimentVerbsTest, FractionalTrafficAllocationIsAcceptedWithAWarning) {
+  create({{"trafficAllocation", 0.3}});
+  auto stored = engine_.get("Experiment", id_);
+  EXPECT_EQ(stored.at("trafficAllocation"), 0.3);
+  auto updated = run("update", {{"trafficAllocation", 0.5}}).as_object();
+  ASSERT_TRUE(updated.contains("warnings")) << json::serialize(updated);
+  EXPECT_THAT(std::string(updated.at("warnings").at(0).as_string()),
+              ::testing::HasSubstr("0.5 means 0.5% of traffic; for 50% pass 50"));
+  EXPECT_FALSE(run("update", {{"trafficAllocation", 50}}).as_object().contains("warnings"));
+}
+
+TEST_F(ExperimentVerbsTest, UpdateCannotWriteTheVerdict) {
+  create();
+  for (const char* field : {"winner", "confidence", "results"}) {
+    json::value value = std::string(field) == "confidence" ? json::value(99)
+                        : std::string(field) == "winner"   ? json::value("green")
+                                                           : json::value(json::object{});
+    Error refused = error_of("update", {{field, value}});
+    EXPECT_EQ(refused.field(), field);
+    EXPECT_THAT(refused.what(), ::testing::HasSubstr("not by update"));
+  }
+  EXPECT_FALSE(engine_.get("Experiment", id_).contains("winner"));
+}
+
+TEST_F(ExperimentVerbsTest, AddVariantIsRefusedOnceStarted) {
+  create();
+  run("addVariant", {{"name", "Blue"}});
+  run("start");
+  Error refused = error_of("addVariant", {{"name", "Red"}});
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidTransition);
+  EXPECT_EQ(engine_.get("Experiment", id_).at("variants").as_array().size(), 3u);
+}
+
+TEST_F(ExperimentVerbsTest, AStoppedExperimentIsNotToldToConclude) {
+  create();
+  run("start");
+  clear_winner();
+  run("analyze");
+  run("stop");
+  EXPECT_FALSE(engine_.get("Experiment", id_).contains("winner"));
+  auto view = run("analyze").as_object();
+  std::string text(view.at("recommendation").as_string());
+  EXPECT_EQ(text.find("Safe to conclude"), std::string::npos) << text;
+  EXPECT_NE(text.find("Stopped, so it cannot be concluded"), std::string::npos) << text;
+  EXPECT_FALSE(engine_.get("Experiment", id_).contains("winner"));
+}
+
+TEST_F(ExperimentVerbsTest, StoredWinnerFollowsTheHolmAdjustedDecision) {
+  create({{"variants", json::array{{{"key", "control"}, {"name", "Control"}, {"weight", 34}},
+                                   {{"key", "green"}, {"name", "Green"}, {"weight", 33}},
+                                   {{"key", "blue"}, {"name", "Blue"}, {"weight", 33}}}}});
+  run("start");
+  clear_winner(6000);
+  auto view = run("analyze").as_object();
+  ASSERT_TRUE(view.contains("winner")) << json::serialize(view);
+  EXPECT_LE(view.at("alwaysValidPValueRunningMin").to_number<double>(),
+            view.at("alwaysValidPValueAdjusted").to_number<double>());
+  EXPECT_NEAR(view.at("confidence").to_number<double>(),
+              100 * (1 - view.at("alwaysValidPValueAdjusted").to_number<double>()), 0.01);
+  EXPECT_TRUE(view.contains("alwaysValidPValueCurrentLook"));
+  EXPECT_TRUE(view.contains("msprtLogLRCurrentLook"));
+  EXPECT_FALSE(view.contains("msprtLogLR"));
+}
+
+TEST_F(ExperimentVerbsTest, BanditPosteriorIsCurrentAfterTracking) {
+  create({{"banditEnabled", true}});
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 300; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  run("assign", {{"units", units}});
+  for (int i = 0; i < 60; ++i)
+    events.push_back(json::object{{"unit", "u" + std::to_string(i)}, {"metric", "signup"}});
+  run("track", {{"events", events}});
+  double alphas = 0;
+  const json::object stored = engine_.get("Experiment", id_);
+  for (const auto& variant : stored.at("variants").as_array())
+    alphas += variant.at("alpha").to_number<double>();
+  EXPECT_EQ(alphas, 60 + 2);  // Beta(successes + 1, ...) per arm
+}
+
+// True rates 10% and 16%; each round assigns 500 new units, and their conversions arrive only
+// after the next round has been assigned (a delay of one round). Units whose outcome cannot
+// have arrived must not count as failures, or the arm that just got more traffic looks worse
+// and the weights swing back and forth.
+TEST_F(ExperimentVerbsTest, BanditLearnsFromDelayedConversions) {
+  create({{"banditEnabled", true}, {"seed", "delayed-conversions"}});  // a repeatable split
+  run("start");
+  constexpr int kRounds = 24;
+  constexpr int kUnitsPerRound = 500;
+  constexpr double kRates[] = {0.10, 0.16};
+  std::mt19937_64 random(20261201);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  json::array pending;  // conversions of the previous round, not reported yet
+  double bandit_regret = 0;
+  std::vector<double> better_share;
+  int unit = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    json::array units;
+    for (int i = 0; i < kUnitsPerRound; ++i)
+      units.push_back(json::object{{"unit", "u" + std::to_string(unit + i)}});
+    auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+    if (!pending.empty()) run("track", {{"events", pending}});
+    pending.clear();
+    int better = 0;
+    for (int i = 0; i < kUnitsPerRound; ++i) {
+      const auto arm = static_cast<std::size_t>(
+          assignments[static_cast<std::size_t>(i)].at("variantIndex").to_number<std::int64_t>());
+      better += arm == 1;
+      bandit_regret += kRates[1] - kRates[arm];
+      if (uniform(random) < kRates[arm])
+        pending.push_back(
+            json::object{{"unit", "u" + std::to_string(unit + i)}, {"metric", "signup"}});
+    }
+    unit += kUnitsPerRound;
+    better_share.push_back(static_cast<double>(better) / kUnitsPerRound);
+  }
+  const double fixed_split_regret = kUnitsPerRound * kRounds * (kRates[1] - kRates[0]) / 2;
+  std::string shares;
+  for (double share : better_share) shares += std::to_string(share).substr(0, 4) + " ";
+  std::printf("better arm's share per round: %s\nregret: bandit %.1f, fixed 50/50 split %.1f\n",
+              shares.c_str(), bandit_regret, fixed_split_regret);
+  // It climbs: once more than 90% of a round goes to the better arm, it stays high (counting
+  // pending units as failures made it fall back to 39% two rounds later).
+  const auto climbed = std::find_if(better_share.begin(), better_share.end(),
+                                    [](double share) { return share > 0.9; });
+  ASSERT_NE(climbed, better_share.end()) << shares;
+  EXPECT_LE(climbed - better_share.begin(), kRounds / 4) << shares;
+  for (auto round = climbed; round != better_share.end(); ++round)
+    EXPECT_GT(*round, 0.8) << "round " << (round - better_share.begin()) << ": " << shares;
+  EXPECT_LT(bandit_regret, 0.25 * fixed_split_regret) << shares;
 }
 
 }  // namespace
