@@ -25,6 +25,7 @@ constexpr std::size_t kMaxBatch = 10000;
 constexpr std::size_t kMaxUnitBytes = 256;
 constexpr std::size_t kMaxMetricBytes = 128;
 constexpr double kDefaultBanditCadence = 100;
+constexpr double kMaxTrackedMagnitude = 1e100;
 
 std::string text_field(const json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
@@ -78,6 +79,9 @@ std::optional<double> optional_number(const json::object& data, std::string_view
   if (!value->is_number()) invalid(where + std::string(key), "expected a number");
   double number = value->to_number<double>();
   if (!std::isfinite(number)) invalid(where + std::string(key), "must be finite");
+  // Sums of squares and products of many such values must stay finite for the statistics.
+  if (std::fabs(number) > kMaxTrackedMagnitude)
+    invalid(where + std::string(key), "must be between -1e100 and 1e100");
   return number;
 }
 

@@ -1,6 +1,7 @@
 #include "core/stats/analysis.hpp"
 
 #include "core/error.hpp"
+#include "tests/support/json_checks.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,20 +20,7 @@ AnalysisResult run(const char* text) {
   return analyze(parse_analysis_input(json::parse(text)));
 }
 
-// Every number in the wire output must be finite: NaN or infinity would not even serialise.
-void expect_all_finite(const json::value& value, const std::string& path = "$") {
-  if (value.is_double()) {
-    EXPECT_TRUE(std::isfinite(value.get_double())) << path;
-  } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.get_array().size(); ++i) {
-      expect_all_finite(value.get_array()[i], path + "[" + std::to_string(i) + "]");
-    }
-  } else if (value.is_object()) {
-    for (const auto& [key, child] : value.get_object()) {
-      expect_all_finite(child, path + "." + std::string(key));
-    }
-  }
-}
+using verdict::test_support::expect_all_finite;
 
 // Runs the analysis and checks the invariants every result must satisfy.
 AnalysisResult run_sane(const char* text) {

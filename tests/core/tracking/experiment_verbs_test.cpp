@@ -9,6 +9,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/json_checks.hpp"
 
 namespace verdict::tracking {
 namespace {
@@ -125,6 +126,20 @@ TEST_F(ExperimentVerbsTest, TrackRefusesUnassignedUnitsAndKindMismatches) {
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("binomial"), std::string::npos) << error.what();
   }
+}
+
+TEST_F(ExperimentVerbsTest, ValuesWhoseSquaresWouldOverflowAreRefused) {
+  create({{"primaryMetric", "revenue"}});
+  run("start");
+  run("assign", {{"unit", "u1"}});
+  EXPECT_EQ(error_of("track", {{"unit", "u1"}, {"metric", "revenue"}, {"value", 1e200}}).field(),
+            "value");
+  EXPECT_EQ(error_of("track",
+                     {{"unit", "u1"}, {"metric", "revenue"}, {"value", 1}, {"covariate", -1e160}})
+                .field(),
+            "covariate");
+  run("track", {{"unit", "u1"}, {"metric", "revenue"}, {"value", 1e100}});
+  verdict::test_support::expect_all_finite(run("analyze"));
 }
 
 TEST_F(ExperimentVerbsTest, BatchIsAllOrNothingAndNamesTheFailingItem) {
