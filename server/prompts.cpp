@@ -105,9 +105,12 @@ json::object analyze(verdict::Engine& engine, const json::object& arguments) {
   std::string text =
       "Analyze the experiment " + id +
       " (attached). Check that it has run long enough and that traffic is split as designed, "
-      "compare the variants on the primary metric, and recommend one of: keep running, conclude "
-      "with a winner (do {type: \"Experiment\", verb: \"conclude\", id: \"" +
-      id + "\", data: {winner, confidence}}), or stop it. Explain the evidence.";
+      "run the statistics (do {type: \"Experiment\", verb: \"analyze\", id: \"" +
+      id +
+      "\"}), compare the variants on the primary metric, and recommend one of: keep running, "
+      "conclude with the winner the analysis suggests (do {type: \"Experiment\", verb: "
+      "\"conclude\", id: \"" +
+      id + "\"} adopts it), or stop it. Explain the evidence.";
   json::object resource = read_resource(engine, entity_uri("Experiment", id)).at(0).get_object();
   return {{"description", "analyze experiment " + id},
           {"messages",
