@@ -374,7 +374,9 @@ void advise_traffic_allocation(const json::object& entity, const json::object& d
   const auto* value = entity.if_contains("trafficAllocation");
   if (!value || !value->is_number()) return;
   const double percent = value->to_number<double>();
-  if (percent > 0 && percent <= 1) {
+  if (percent == 0) {
+    warnings.emplace_back("trafficAllocation is a percentage (0-100): 0 lets no traffic in");
+  } else if (percent <= 1) {
     char text[160];
     std::snprintf(text, sizeof text,
                   "trafficAllocation is a percentage (0-100): %g means %g%% of traffic; for "

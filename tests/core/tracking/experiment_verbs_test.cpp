@@ -327,6 +327,8 @@ TEST_F(ExperimentVerbsTest, FractionalTrafficAllocationIsAcceptedWithAWarning) {
   EXPECT_THAT(std::string(updated.at("warnings").at(0).as_string()),
               ::testing::HasSubstr("0.5 means 0.5% of traffic; for 50% pass 50"));
   EXPECT_FALSE(run("update", {{"trafficAllocation", 50}}).as_object().contains("warnings"));
+  EXPECT_TRUE(run("update", {{"trafficAllocation", 0}}).as_object().contains("warnings"));
+  EXPECT_FALSE(run("update", {{"name", "renamed"}}).as_object().contains("warnings"));
 }
 
 TEST_F(ExperimentVerbsTest, UpdateCannotWriteTheVerdict) {
