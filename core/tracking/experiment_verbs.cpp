@@ -542,10 +542,10 @@ class ExperimentVerbs {
     // evidence; winner, confidence and the recommendation all come from the same adjusted p.
     const stats::Decision& decision = result.decision;
     std::optional<std::size_t> headline = decision.leader;
-    for (std::size_t i = 0; !headline && i < result.comparisons.size(); ++i)
-      if (std::all_of(decision.p_values.begin(), decision.p_values.end(),
-                      [&](double p) { return decision.p_values[i] <= p; }))
-        headline = i;
+    if (!headline && !decision.p_values.empty())
+      headline = static_cast<std::size_t>(
+          std::min_element(decision.p_values.begin(), decision.p_values.end()) -
+          decision.p_values.begin());
     if (headline) {
       const stats::Comparison& best = result.comparisons[*headline];
       view["comparedVariant"] = plan.keys[best.variant];
