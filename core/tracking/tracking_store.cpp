@@ -33,12 +33,13 @@ TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
   auto columns = db_.prepare("SELECT name FROM pragma_table_info('exposure')");
   bool has_sequence = false;
   while (columns.step()) has_sequence |= columns.column_text(0) == "sequence";
-  if (!has_sequence) db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
+  if (!has_sequence)
+    db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
 }
 
 TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
-  auto statement = db_.prepare(
-      "SELECT assigned, observed_through FROM exposure_sequence WHERE experiment = ?");
+  auto statement =
+      db_.prepare("SELECT assigned, observed_through FROM exposure_sequence WHERE experiment = ?");
   statement.bind(1, experiment);
   if (!statement.step()) return {};
   return {statement.column_int(0), statement.column_int(1)};

@@ -73,8 +73,7 @@ TEST(ToolsTest, SchemasAreGeneratedFromTheNounsAndVerbs) {
     EXPECT_NE(std::find(verbs.begin(), verbs.end(), json::value(verb)), verbs.end()) << verb;
   std::string description(tool(tools, "do").at("description").as_string());
   EXPECT_TRUE(mentions(description, "start (Draft -> Started; alias launch)"));
-  EXPECT_TRUE(mentions(description,
-                       "addVariant (in Draft; data {name!, weight, key})"))
+  EXPECT_TRUE(mentions(description, "addVariant (in Draft; data {name!, weight, key})"))
       << description;
   EXPECT_EQ(input.at("additionalProperties"), false);
 }
