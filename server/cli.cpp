@@ -221,6 +221,8 @@ Signals: SIGINT/SIGTERM finish in-flight requests and exit; SIGHUP reloads hooks
 
 Analyze sufficient statistics per variant (index 0 is the control) and print the result as JSON.
 FILE is a JSON object like the `input` objects of gbstats-reference.json; `-` reads stdin.
+Impossible sums (sum_squares below sum^2/n, n = 0 with a sum, a CUPED correlation beyond 1,
+overflowing numbers) are refused with the field named; the output never holds NaN or Infinity.
 )";
   if (topic == "hooks")
     return R"(Usage: verdict hooks check DIR...
