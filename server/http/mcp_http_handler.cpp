@@ -99,6 +99,7 @@ status current_era_status(const std::string& reply) {
     case kInvalidParams:
     case kHeaderMismatch:
     case kUnsupportedProtocolVersion:
+    case kMissingRequiredClientCapability:
       return status::bad_request;
     default:
       return status::ok;
@@ -219,6 +220,13 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
       co_return rpc_error(request, status::bad_request, message.id, kHeaderMismatch,
                           "Header mismatch: " + *mismatch);
     if (!message.is_request) co_return HttpResponse{status::accepted, request.version()};
+    // The handshake and session-era methods do not exist in 2026-07-28 (the stdio transport
+    // still answers them, since it serves both eras on one connection).
+    if (message.method == "initialize" || message.method == "ping" ||
+        message.method == "logging/setLevel")
+      co_return rpc_error(request, status::not_found, message.id, kMethodNotFound,
+                          "method not found: " + std::string(message.method) +
+                              " does not exist in protocol version 2026-07-28");
   } else if (!plain) {
     if (message.method == "initialize" && message.is_request) {
       std::tie(new_session_id, shared) = sessions_.create();
