@@ -214,7 +214,13 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
     ErrorContext context = is_plain_method(method) || method == "auth" ? ErrorContext::kPlain
                            : call.current_era                          ? ErrorContext::kMcpCurrent
                                                                        : ErrorContext::kMcpLegacy;
-    return {error_response(reply_id, to_rpc_error(error, context))};
+    RpcError rpc = to_rpc_error(error, context);
+    // A missing resource names its URI in the error data (MCP SEP-2164).
+    if (method == "resources/read" && rpc.data.is_object() &&
+        (error.code() == ErrorCode::kNotFound || error.field() == "uri"))
+      if (const auto* uri = params.if_contains("uri"); uri && uri->is_string())
+        rpc.data.get_object()["uri"] = *uri;
+    return {error_response(reply_id, rpc)};
   }
 }
 

@@ -40,7 +40,7 @@ for revision in 2025-11-25 2026-07-28; do
       >"$work/$revision.log" 2>&1; then
     status=1
   fi
-  sed -n '/=== SUMMARY ===/,$p' "$work/$revision.log" >&2
+  sed -n "/=== SUMMARY ===/,\$p" "$work/$revision.log" >&2
 done
 kill -0 "$server_pid" 2>/dev/null || { echo "verdict died during the suite" >&2; status=1; }
 exit $status
