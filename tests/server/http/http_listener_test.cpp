@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+
 #include <fstream>
 
 #include "tests/support/http_client.hpp"
@@ -210,6 +213,34 @@ TEST_F(HttpListenerTest, NonLoopbackListenerNeedsTheBearerToken) {
   ASSERT_TRUE(right);
   EXPECT_EQ(right->result_int(), 200u);
   std::remove(token_file.c_str());
+}
+
+TEST_F(HttpListenerTest, HttpsServesMcpWithTheGivenCertificate) {
+  std::string dir = std::string(VERDICT_SOURCE_DIR) + "/tests/server/http/tls/";
+  port_ = test_support::free_tcp_port();
+  db_ = test_support::temp_path("http_listener", "db");
+  server_.emplace(std::vector<std::string>{
+      "serve", "--db", ":memory:", "--no-stdio", "--log-level", "error", "--listen",
+      "https://127.0.0.1:" + std::to_string(port_), "--tls-cert", dir + "test_cert.pem",
+      "--tls-key", dir + "test_key.pem"});
+  HttpClient plain(port_);  // waits for the listener
+  ASSERT_TRUE(plain.connected());
+  boost::asio::ssl::context context(boost::asio::ssl::context::tls_client);
+  context.load_verify_file(dir + "test_cert.pem");
+  boost::beast::ssl_stream<boost::asio::ip::tcp::socket> stream(std::move(plain.socket()), context);
+  stream.set_verify_mode(boost::asio::ssl::verify_peer);
+  stream.handshake(boost::asio::ssl::stream_base::client);
+  beast_http::request<beast_http::string_body> request{verb::post, "/mcp", 11};
+  request.set(beast_http::field::host, "127.0.0.1");
+  request.set(beast_http::field::content_type, "application/json");
+  request.body() = kPing;
+  request.prepare_payload();
+  beast_http::write(stream, request);
+  boost::beast::flat_buffer buffer;
+  test_support::HttpResult response;
+  beast_http::read(stream, buffer, response);
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_NE(response.body().find(R"("id":1)"), std::string::npos) << response.body();
 }
 
 TEST_F(HttpListenerTest, NonLoopbackListenerWithoutATokenRefusesToStart) {
