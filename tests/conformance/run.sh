@@ -41,6 +41,10 @@ for revision in 2025-11-25 2026-07-28; do
     status=1
   fi
   sed -n "/=== SUMMARY ===/,\$p" "$work/$revision.log" >&2
+  # VERDICT_CONFORMANCE_LOGS=DIR keeps the full per-check logs.
+  if [[ -n "${VERDICT_CONFORMANCE_LOGS:-}" ]]; then
+    cp "$work/$revision.log" "$VERDICT_CONFORMANCE_LOGS/$revision.log"
+  fi
 done
 kill -0 "$server_pid" 2>/dev/null || { echo "verdict died during the suite" >&2; status=1; }
 exit $status
