@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -146,8 +147,9 @@ class HttpConnection : public ConnectionControl,
         : code == status::request_header_fields_too_large
             ? "request headers larger than " + std::to_string(options_.header_limit) + " bytes"
             : "malformed HTTP request: " + ec.message();
-    HttpResponse response = json_response(code, R"({"error":")" + message + R"(","status":)" +
-                                                    std::to_string(static_cast<int>(code)) + "}");
+    HttpResponse response =
+        json_response(code, boost::json::serialize(boost::json::object{
+                                {"error", message}, {"status", static_cast<int>(code)}}));
     response.keep_alive(false);
     response.prepare_payload();
     socket_layer().expires_after(options_.write_timeout);
