@@ -9,7 +9,8 @@ namespace verdict::server::http {
 namespace asio = boost::asio;
 
 HttpExchange::HttpExchange(asio::any_io_executor executor, std::shared_ptr<McpHttpSession> shared)
-    : done_timer_(std::move(executor), asio::steady_timer::time_point::max()),
+    : executor_(executor),
+      done_timer_(std::move(executor), asio::steady_timer::time_point::max()),
       shared_(std::move(shared)) {}
 
 void HttpExchange::send(std::string bytes) {
@@ -19,7 +20,7 @@ void HttpExchange::send(std::string bytes) {
 }
 
 void HttpExchange::answered(std::size_t) {
-  asio::post(done_timer_.get_executor(), [self = shared_from_this()] {
+  asio::post(executor_, [self = shared_from_this()] {
     self->done_ = true;
     self->done_timer_.cancel();
   });

@@ -41,6 +41,8 @@ class HttpExchange : public Channel, public std::enable_shared_from_this<HttpExc
   const std::vector<std::string>& notifications() const { return notifications_; }
 
  private:
+  // The engine thread posts to this copy, never touching the timer, which is the I/O thread's.
+  const boost::asio::any_io_executor executor_;
   boost::asio::steady_timer done_timer_;
   std::shared_ptr<McpHttpSession> shared_;
   // Written on the engine thread before answered() posts the wake-up; read on the I/O thread
