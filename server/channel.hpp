@@ -19,6 +19,9 @@ class Channel {
   virtual void close_after_send() = 0;
   /// Tells the reader that `lines` queued messages have been answered (flow control).
   virtual void answered(std::size_t lines) = 0;
+  /// The session the next line runs in; called on the engine thread just before each line.
+  /// HTTP requests of one legacy MCP session share a session that outlives each request.
+  virtual Session& session_for_next_line() { return session; }
 
   Session session;
 };

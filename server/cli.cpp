@@ -1,5 +1,6 @@
 #include "server/cli.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -108,6 +109,19 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
           parse_number<std::size_t>(arg, reader.value(), 1024, std::size_t{1} << 30);
     } else if (arg == "--idle-timeout") {
       options.idle_timeout_seconds = parse_number<unsigned>(arg, reader.value(), 1, 86400 * 7);
+    } else if (arg == "--tls-cert") {
+      options.tls_cert = reader.value();
+    } else if (arg == "--tls-key") {
+      options.tls_key = reader.value();
+    } else if (arg == "--allow-origin") {
+      std::string origin = reader.value();
+      if (origin != "*" && !origin.starts_with("http://") && !origin.starts_with("https://"))
+        usage_error("--allow-origin: expected http://HOST[:PORT], https://HOST[:PORT] or *, got '" +
+                    origin + "'");
+      options.allow_origins.push_back(std::move(origin));
+    } else if (arg == "--conformance") {
+      reader.no_value();
+      options.conformance = true;
     } else {
       usage_error("serve: unknown option '" + arg + "'");
     }
@@ -115,6 +129,13 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
   if (!token_given) {
     if (const char* env = std::getenv("VERDICT_TOKEN"); env && *env) options.token = env;
   }
+  bool https = std::any_of(options.listen.begin(), options.listen.end(), [](const auto& address) {
+    return address.kind == ListenAddress::Kind::kHttps;
+  });
+  if (https && (options.tls_cert.empty() || options.tls_key.empty()))
+    usage_error("--listen https://: needs --tls-cert FILE and --tls-key FILE");
+  if (!https && (!options.tls_cert.empty() || !options.tls_key.empty()))
+    usage_error("--tls-cert/--tls-key: only used by an https:// listener");
   if (!options.stdio && options.listen.empty())
     usage_error("--no-stdio: nothing left to serve; add --listen tcp://127.0.0.1:7878");
   return options;
@@ -133,12 +154,21 @@ ListenAddress parse_listen(const std::string& text) {
           "--listen: a unix socket path of 1-100 bytes is needed, e.g. unix:/tmp/verdict.sock");
     return address;
   }
-  if (!text.starts_with("tcp://"))
-    usage_error("--listen: expected tcp://HOST:PORT or unix:/PATH, got '" + text + "'");
-  std::string rest = text.substr(6);
+  std::string scheme = text.substr(0, text.find("://"));
+  if (scheme == "http") {
+    address.kind = ListenAddress::Kind::kHttp;
+  } else if (scheme == "https") {
+    address.kind = ListenAddress::Kind::kHttps;
+  } else if (scheme != "tcp") {
+    usage_error(
+        "--listen: expected tcp://HOST:PORT, http://HOST:PORT, https://HOST:PORT or unix:/PATH, "
+        "got '" +
+        text + "'");
+  }
+  std::string rest = text.substr(scheme.size() + 3);
   auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    usage_error("--listen: expected tcp://HOST:PORT, got '" + text + "'");
+    usage_error("--listen: expected " + scheme + "://HOST:PORT, got '" + text + "'");
   address.host = rest.substr(0, colon);
   if (address.host.size() > 2 && address.host.front() == '[' && address.host.back() == ']')
     address.host = address.host.substr(1, address.host.size() - 2);
@@ -202,10 +232,17 @@ Serve MCP (JSON-RPC 2.0, one message per line) on stdio and on the sockets given
 
 Options:
   --db PATH                SQLite database file (default: ./verdict.db)
-  --listen URL             also listen on tcp://HOST:PORT or unix:/PATH (repeatable);
-                           a non-loopback TCP address requires a token
+  --listen URL             also listen on tcp://HOST:PORT, unix:/PATH, or http://HOST:PORT
+                           and https://HOST:PORT (MCP Streamable HTTP at /mcp) (repeatable);
+                           a non-loopback TCP or HTTP address requires a token
+  --tls-cert FILE          PEM certificate chain for https:// listeners
+  --tls-key FILE           PEM private key for https:// listeners
+  --allow-origin ORIGIN    an Origin HTTP listeners accept besides their own (repeatable; *: any)
+  --conformance            add the MCP conformance suite's fixture tools, resources and prompts
+                           (testing only)
   --no-stdio               do not serve on stdin/stdout (daemon use)
-  --token-file FILE        token socket clients must present (or set VERDICT_TOKEN)
+  --token-file FILE        token socket clients must present, HTTP clients as
+                           Authorization: Bearer (or set VERDICT_TOKEN)
   --log-level LEVEL        debug, info, warning, error or off (default: info); logs go to stderr
   --hooks DIR              load Lua hook scripts from DIR after the shipped ones (repeatable)
   --no-shipped-hooks       do not load the hooks shipped in hooks/

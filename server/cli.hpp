@@ -7,10 +7,11 @@
 
 namespace verdict::server {
 
-/// A socket to listen on, parsed from `tcp://HOST:PORT` or `unix:/path`.
+/// A socket to listen on, parsed from `tcp://HOST:PORT`, `unix:/path`, `http://HOST:PORT` or
+/// `https://HOST:PORT`.
 struct ListenAddress {
-  enum class Kind { kTcp, kUnix } kind = Kind::kTcp;
-  std::string host;  ///< tcp only
+  enum class Kind { kTcp, kUnix, kHttp, kHttps } kind = Kind::kTcp;
+  std::string host;  ///< tcp, http and https
   unsigned short port = 0;
   std::string path;  ///< unix only
   std::string text;  ///< as given
@@ -30,6 +31,12 @@ struct ServeOptions {
   bool scripts = true;
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   unsigned idle_timeout_seconds = 300;
+  std::string tls_cert;  ///< PEM certificate chain for https:// listeners
+  std::string tls_key;   ///< PEM private key for https:// listeners
+  /// Origins HTTP listeners accept besides their own (DNS rebinding protection); "*": any.
+  std::vector<std::string> allow_origins;
+  /// Registers the fixtures the MCP conformance suite calls; never for normal serving.
+  bool conformance = false;
 };
 
 struct Command {

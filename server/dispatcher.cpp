@@ -84,9 +84,9 @@ bool is_plain_method(std::string_view method) {
 // unknown method is reported as such rather than as a missing protocol version.
 bool is_mcp_method(std::string_view method) {
   static constexpr std::string_view kMethods[] = {
-      "server/discover",          "tools/list",     "tools/call",   "resources/list",
-      "resources/templates/list", "resources/read", "prompts/list", "prompts/get",
-      "logging/setLevel"};
+      "server/discover",          "tools/list",         "tools/call",   "resources/list",
+      "resources/templates/list", "resources/read",     "prompts/list", "prompts/get",
+      "logging/setLevel",         "completion/complete"};
   return std::find(std::begin(kMethods), std::end(kMethods), method) != std::end(kMethods);
 }
 
@@ -214,7 +214,13 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
     ErrorContext context = is_plain_method(method) || method == "auth" ? ErrorContext::kPlain
                            : call.current_era                          ? ErrorContext::kMcpCurrent
                                                                        : ErrorContext::kMcpLegacy;
-    return {error_response(reply_id, to_rpc_error(error, context))};
+    RpcError rpc = to_rpc_error(error, context);
+    // A missing resource names its URI in the error data (MCP SEP-2164).
+    if (method == "resources/read" && rpc.data.is_object() &&
+        (error.code() == ErrorCode::kNotFound || error.field() == "uri"))
+      if (const auto* uri = params.if_contains("uri"); uri && uri->is_string())
+        rpc.data.get_object()["uri"] = *uri;
+    return {error_response(reply_id, rpc)};
   }
 }
 
@@ -299,28 +305,48 @@ json::object Dispatcher::route(Call& call, Session& session) {
   if (method == "tools/list") {
     call.ttl_ms = kStaticTtlMs;
     bool structured = call.current_era || has_structured_output(call.version);
-    return list_page(call, tools_.definitions(structured), "tools");
+    json::array tools = tools_.definitions(structured);
+    if (options_.conformance)
+      for (auto& tool : fixtures_.tools()) tools.push_back(std::move(tool));
+    return list_page(call, std::move(tools), "tools");
   }
   if (method == "tools/call") return call_tool(call, session);
   if (method == "resources/list") {
     call.ttl_ms = kStaticTtlMs;
-    return list_page(call, list_resources(engine_.schema()), "resources");
+    json::array resources = list_resources(engine_.schema());
+    if (options_.conformance)
+      for (auto& resource : fixtures_.resources()) resources.push_back(std::move(resource));
+    return list_page(call, std::move(resources), "resources");
   }
   if (method == "resources/templates/list") {
     call.ttl_ms = kStaticTtlMs;
-    return list_page(call, list_resource_templates(), "resourceTemplates");
+    json::array templates = list_resource_templates();
+    if (options_.conformance)
+      for (auto& entry : fixtures_.resource_templates()) templates.push_back(std::move(entry));
+    return list_page(call, std::move(templates), "resourceTemplates");
   }
   if (method == "resources/read") {
     std::string uri = string_param(call.params, "uri", true);
     bool schema = uri.starts_with("verdict://schema/");
     call.ttl_ms = schema ? kStaticTtlMs : 0;
     call.cache_scope = schema ? "public" : "private";
+    if (options_.conformance)
+      if (auto contents = fixtures_.read_resource(uri)) return {{"contents", std::move(*contents)}};
     return {{"contents", read_resource(engine_, uri)}};
   }
   if (method == "prompts/list") {
     call.ttl_ms = kStaticTtlMs;
-    return list_page(call, list_prompts(), "prompts");
+    json::array prompts = list_prompts();
+    if (options_.conformance)
+      for (auto& prompt : fixtures_.prompts()) prompts.push_back(std::move(prompt));
+    return list_page(call, std::move(prompts), "prompts");
   }
+  if (method == "prompts/get" && options_.conformance &&
+      fixtures_.has_prompt(string_param(call.params, "name", true)))
+    return fixtures_.get_prompt(string_param(call.params, "name", true),
+                                object_param(call.params, "arguments"));
+  if (method == "completion/complete" && options_.conformance)
+    return {{"completion", {{"values", json::array{}}, {"total", 0}, {"hasMore", false}}}};
   if (method == "prompts/get")
     return get_prompt(engine_, string_param(call.params, "name", true),
                       object_param(call.params, "arguments"));
@@ -341,15 +367,22 @@ json::object Dispatcher::initialize(const Call& call, Session& session) const {
   session.protocol_version = negotiate_legacy_version(requested);
   session.client_name = client_name(object_param(call.params, "clientInfo"));
   return {{"protocolVersion", session.protocol_version},
-          {"capabilities", server_capabilities()},
+          {"capabilities", capabilities()},
           {"serverInfo", server_info()},
           {"instructions", instructions()}};
 }
 
 json::object Dispatcher::discover() const {
   return {{"supportedVersions", {kCurrentVersion}},
-          {"capabilities", server_capabilities()},
+          {"capabilities", capabilities()},
           {"instructions", instructions()}};
+}
+
+json::object Dispatcher::capabilities() const {
+  json::object capabilities = server_capabilities();
+  // The suite's completion scenario needs the capability; Verdict has nothing to complete.
+  if (options_.conformance) capabilities["completions"] = json::object{};
+  return capabilities;
 }
 
 std::string Dispatcher::instructions() const {
@@ -391,6 +424,7 @@ ToolCaller Dispatcher::caller(const Call& call, const Session& session) const {
 
 json::object Dispatcher::call_tool(const Call& call, Session& session) {
   std::string name = string_param(call.params, "name", true);
+  if (options_.conformance && fixtures_.has_tool(name)) return call_fixture(call, session, name);
   if (!tools_.contains(name))
     fail(kInvalidParams, "unknown tool '" + name.substr(0, 100) + "' (tools: find, get, do)");
   const json::object& arguments = object_param(call.params, "arguments");
@@ -416,6 +450,27 @@ json::object Dispatcher::call_tool(const Call& call, Session& session) {
   }
   progress(1, name + " finished");
   return result;
+}
+
+json::object Dispatcher::call_fixture(const Call& call, Session& session, const std::string& name) {
+  if (auto capability = fixtures_.required_capability(name); capability && call.current_era) {
+    const auto* declared = call.meta.if_contains(kClientCapabilitiesKey);
+    if (!declared || !declared->is_object() || !declared->get_object().contains(*capability))
+      fail(kMissingRequiredClientCapability,
+           "tool " + name + " needs the client capability '" + *capability + "'",
+           json::object{{"requiredCapabilities", {{*capability, json::object{}}}}});
+  }
+  ConformanceFixtures::ToolContext context;
+  context.progress_token = call.meta.if_contains("progressToken");
+  context.log_level_set = !call.log_level.empty();
+  context.progress = [&](json::object params) {
+    if (session.notify)
+      session.notify(notification_line("notifications/progress", std::move(params)));
+  };
+  context.log = [&](std::string_view level, json::value data) {
+    log_to_client(call, session, level, std::move(data));
+  };
+  return fixtures_.call_tool(name, context);
 }
 
 void Dispatcher::log_to_client(const Call& call, Session& session, std::string_view level,

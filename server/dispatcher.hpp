@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "core/engine.hpp"
+#include "server/conformance_fixtures.hpp"
 #include "server/tools.hpp"
 
 namespace verdict::server {
@@ -44,6 +45,8 @@ struct DispatcherOptions {
   std::size_t max_depth = 64;   ///< JSON nesting limit
   std::size_t max_message_bytes = 4 * 1024 * 1024;
   std::size_t list_page_size = 100;  ///< items per page of tools/list, resources/list, ...
+  /// Adds the MCP conformance suite's fixtures (`verdict serve --conformance`); testing only.
+  bool conformance = false;
 };
 
 // ScriptRunner (the `do {script}` hook) is declared in server/tools.hpp.
@@ -75,6 +78,8 @@ class Dispatcher {
   boost::json::object initialize(const Call& call, Session& session) const;
   boost::json::object discover() const;
   boost::json::object call_tool(const Call& call, Session& session);
+  boost::json::object call_fixture(const Call& call, Session& session, const std::string& name);
+  boost::json::object capabilities() const;
   boost::json::object list_page(const Call& call, boost::json::array items,
                                 std::string_view key) const;
   void handle_notification(std::string_view method, const boost::json::object& params,
@@ -87,6 +92,7 @@ class Dispatcher {
   verdict::Engine& engine_;
   DispatcherOptions options_;
   Tools tools_;
+  ConformanceFixtures fixtures_;
 };
 
 }  // namespace verdict::server

@@ -106,7 +106,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
           replies[i] += Dispatcher::oversized_reply(max_message_bytes_) + "\n";
           continue;
         }
-        Reply reply = dispatcher_.handle_line(frame.line, jobs[i].channel->session);
+        Reply reply = dispatcher_.handle_line(frame.line, jobs[i].channel->session_for_next_line());
         // On a full disk or an I/O error while spilling pages, SQLite rolls the whole
         // transaction back by itself: what this batch did so far is gone, and later lines
         // would run in autocommit mode, saved while their replies say nothing was.

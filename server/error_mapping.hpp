@@ -26,6 +26,8 @@ inline constexpr int kLimitExceededCode = -32013;
 inline constexpr int kResourceNotFoundLegacy = -32002;
 /// MCP 2026-07-28: the request's protocol version is not supported; data lists the supported ones.
 inline constexpr int kUnsupportedProtocolVersion = -32022;
+/// MCP 2026-07-28: the request needs a client capability its `_meta` does not declare.
+inline constexpr int kMissingRequiredClientCapability = -32021;
 
 /// A failure on the wire: what a JSON-RPC `error` member carries.
 struct RpcError {

@@ -74,6 +74,7 @@ int serve(const ServeOptions& options) {
   dispatcher_options.token = options.token;
   dispatcher_options.scripts_enabled = options.scripts;
   dispatcher_options.max_message_bytes = options.max_message_bytes;
+  dispatcher_options.conformance = options.conformance;
   Dispatcher dispatcher(engine, dispatcher_options,
                         [](Engine& engine, const std::string& source, const std::string& actor) {
                           return plugins::run_script(engine, source, actor);

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "server/http/http_front_door.hpp"
 
 namespace verdict::server {
 
@@ -224,6 +225,7 @@ struct Server::State {
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   std::list<asio::ip::tcp::acceptor> tcp_acceptors;
   std::list<asio::local::stream_protocol::acceptor> unix_acceptors;
+  http::HttpFrontDoor http{io, worker, options};
   /// Socket connections to shut down on SIGTERM, and to count against kMaxConnections; used on
   /// the io thread only. A weak_ptr pins its channel's make_shared allocation, so closed
   /// connections are pruned on every accept (they leaked about 800 bytes each before).
@@ -249,6 +251,7 @@ struct Server::State {
       boost::system::error_code ignored;
       for (auto& acceptor : tcp_acceptors) acceptor.close(ignored);
       for (auto& acceptor : unix_acceptors) acceptor.close(ignored);
+      http.stop();
       for (auto& open : open_channels) open.shutdown();
       open_channels.clear();
     });
@@ -311,6 +314,8 @@ struct Server::State {
   }
 
   void listen(const ListenAddress& address) {
+    if (address.kind == ListenAddress::Kind::kHttp || address.kind == ListenAddress::Kind::kHttps)
+      return http.listen(address);
     if (address.kind == ListenAddress::Kind::kUnix) {
       ::unlink(address.path.c_str());
       auto& acceptor =

@@ -53,6 +53,31 @@ TEST(CliTest, BadInputNamesTheOption) {
   EXPECT_NE(error_of({"analyze"}).find("--input"), std::string::npos);
 }
 
+TEST(CliTest, HttpListenersAndTheirOptions) {
+  auto command = parse({"serve", "--listen", "http://127.0.0.1:8080", "--listen",
+                        "https://[::1]:8443", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                        "--allow-origin", "https://app.example.com", "--conformance"});
+  ASSERT_EQ(command.serve.listen.size(), 2u);
+  EXPECT_EQ(command.serve.listen[0].kind, ListenAddress::Kind::kHttp);
+  EXPECT_EQ(command.serve.listen[0].port, 8080);
+  EXPECT_EQ(command.serve.listen[1].kind, ListenAddress::Kind::kHttps);
+  EXPECT_EQ(command.serve.listen[1].host, "::1");
+  EXPECT_EQ(command.serve.tls_cert, "c.pem");
+  EXPECT_EQ(command.serve.allow_origins, std::vector<std::string>{"https://app.example.com"});
+  EXPECT_TRUE(command.serve.conformance);
+  EXPECT_FALSE(parse({"serve"}).serve.conformance) << "fixtures never by default";
+
+  EXPECT_EQ(error_of({"serve", "--listen", "https://127.0.0.1:1"}),
+            "--listen https://: needs --tls-cert FILE and --tls-key FILE");
+  EXPECT_EQ(error_of({"serve", "--listen", "http://127.0.0.1:1", "--tls-cert", "c.pem"}),
+            "--tls-cert/--tls-key: only used by an https:// listener");
+  EXPECT_EQ(error_of({"serve", "--allow-origin", "evil.example"}),
+            "--allow-origin: expected http://HOST[:PORT], https://HOST[:PORT] or *, got "
+            "'evil.example'");
+  EXPECT_NE(error_of({"serve", "--listen", "ftp://x:1"}).find("http://HOST:PORT"),
+            std::string::npos);
+}
+
 TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(parse({}).kind, Command::Kind::kHelp);
   EXPECT_EQ(parse({"--version"}).kind, Command::Kind::kVersion);

@@ -85,6 +85,47 @@ TEST(McpCurrentTest, EntityReadsArePrivateAndUncached) {
             -32602);
 }
 
+TEST(McpCurrentTest, MissingResourceErrorsNameTheUri) {
+  DispatcherHarness harness;
+  for (const char* uri : {"verdict://Experiment/experiment_00000000", "test://nowhere"}) {
+    json::object error =
+        harness.error("resources/read", DispatcherHarness::current({{"uri", uri}}));
+    EXPECT_EQ(error.at("code"), -32602) << uri;
+    EXPECT_EQ(error.at("data").at("uri"), uri) << "SEP-2164";
+  }
+}
+
+TEST(McpCurrentTest, ConformanceFixturesOnlyWhenAskedFor) {
+  auto tool_names = [](DispatcherHarness& harness) {
+    std::vector<std::string> names;
+    json::object listed = harness.result("tools/list", DispatcherHarness::current({}));
+    for (const auto& tool : listed.at("tools").as_array())
+      names.emplace_back(tool.at("name").as_string());
+    return names;
+  };
+  DispatcherHarness normal;
+  EXPECT_EQ(tool_names(normal), (std::vector<std::string>{"find", "get", "do"}));
+  EXPECT_FALSE(normal.result("server/discover", DispatcherHarness::current({}))
+                   .at("capabilities")
+                   .as_object()
+                   .contains("completions"));
+
+  DispatcherOptions options;
+  options.conformance = true;
+  DispatcherHarness fixtures(options);
+  auto names = tool_names(fixtures);
+  EXPECT_NE(std::find(names.begin(), names.end(), "test_simple_text"), names.end());
+  json::object missing =
+      fixtures.error("tools/call", DispatcherHarness::current({{"name", "test_missing_capability"},
+                                                               {"arguments", json::object{}}}));
+  EXPECT_EQ(missing.at("code"), -32021);
+  EXPECT_TRUE(missing.at("data").at("requiredCapabilities").as_object().contains("sampling"));
+  json::object text = fixtures.result(
+      "resources/read", DispatcherHarness::current({{"uri", "test://template/42/data"}}));
+  EXPECT_EQ(text.at("contents").at(0).at("text"),
+            R"({"id":"42","templateTest":true,"data":"Data for ID: 42"})");
+}
+
 TEST(McpCurrentTest, LogLevelInMetaOptsIntoMessages) {
   DispatcherHarness harness;
   harness.call_tool("find", {{"type", "Experiment"}});

@@ -1,0 +1,103 @@
+#include "server/http/access_guard.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "server/error_mapping.hpp"
+
+namespace verdict::server::http {
+
+namespace json = boost::json;
+using beast_http::field;
+using beast_http::status;
+
+namespace {
+
+// The host part of a Host header or an origin's authority: "[::1]:80" -> "[::1]", "a:1" -> "a".
+std::string_view strip_port(std::string_view authority) {
+  if (authority.starts_with('[')) {
+    auto end = authority.find(']');
+    return end == std::string_view::npos ? authority : authority.substr(0, end + 1);
+  }
+  return authority.substr(0, authority.find(':'));
+}
+
+HttpResponse refusal(const HttpRequest& request, status code, std::string message) {
+  json::object error{{"code", -32000}, {"message", valid_utf8(message)}};
+  return json_response(
+      code, json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", error}}),
+      request.version());
+}
+
+bool tokens_equal(std::string_view given, const std::string& expected) {
+  return given.size() == expected.size() && !expected.empty() &&
+         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
+AccessGuard::AccessGuard(std::string scheme, const std::string& host, unsigned short port,
+                         bool loopback, std::string token, bool token_required,
+                         std::vector<std::string> allow_origins)
+    : loopback_(loopback), token_(std::move(token)), token_required_(token_required) {
+  std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  hosts_ = {bracketed};
+  if (loopback) hosts_.insert(hosts_.end(), {"localhost", "127.0.0.1", "[::1]"});
+  for (const auto& name : hosts_)
+    origins_.push_back(scheme + "://" + name + ":" + std::to_string(port));
+  for (auto& origin : allow_origins) {
+    if (origin == "*") {
+      any_origin_ = true;
+      continue;
+    }
+    std::string_view authority = origin;
+    if (auto scheme_end = authority.find("://"); scheme_end != std::string_view::npos)
+      authority.remove_prefix(scheme_end + 3);
+    hosts_.emplace_back(strip_port(authority));
+    origins_.push_back(std::move(origin));
+  }
+}
+
+bool AccessGuard::host_allowed(std::string_view host) const {
+  std::string_view name = strip_port(host);
+  return std::any_of(hosts_.begin(), hosts_.end(),
+                     [&](const std::string& allowed) { return allowed == name; }) ||
+         name.starts_with("127.");
+}
+
+std::optional<HttpResponse> AccessGuard::check(const HttpRequest& request,
+                                               bool& authenticated) const {
+  authenticated = false;
+  if (auto origin = request.find(field::origin); origin != request.end() && !any_origin_) {
+    std::string_view value = origin->value();
+    if (std::find(origins_.begin(), origins_.end(), value) == origins_.end())
+      return refusal(request, status::forbidden,
+                     "Forbidden: origin '" + std::string(value.substr(0, 100)) +
+                         "' is not allowed (start the server with --allow-origin to allow it)");
+  }
+  if (auto host = request.find(field::host);
+      loopback_ && host != request.end() && !host_allowed(host->value()))
+    return refusal(request, status::forbidden,
+                   "Forbidden: host '" + std::string(host->value().substr(0, 100)) +
+                       "' is not a loopback name (DNS rebinding protection)");
+  if (token_.empty()) return std::nullopt;
+  std::string_view given;
+  bool sent = false;
+  if (auto auth = request.find(field::authorization); auth != request.end()) {
+    std::string_view value = auth->value();
+    sent = true;
+    if (value.size() > 7 && (value.starts_with("Bearer ") || value.starts_with("bearer ")))
+      given = value.substr(7);
+  }
+  authenticated = tokens_equal(given, token_);
+  if (authenticated || (!token_required_ && !sent)) return std::nullopt;
+  HttpResponse response = refusal(
+      request, status::unauthorized,
+      sent ? "Unauthorized: wrong token" : "Unauthorized: send Authorization: Bearer <token>");
+  response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
+  return response;
+}
+
+}  // namespace verdict::server::http

@@ -1,0 +1,183 @@
+#pragma once
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "server/http/access_guard.hpp"
+#include "server/http/http_listener.hpp"
+#include "server/http/router.hpp"
+
+namespace verdict::server::http {
+
+/// Lets the listener close an idle connection on shutdown without knowing its stream type.
+class ConnectionControl {
+ public:
+  virtual ~ConnectionControl() = default;
+  virtual void stop() = 0;
+};
+
+/// One HTTP/1.1 connection (plain `beast::tcp_stream` or TLS `beast::ssl_stream` over it) as one
+/// coroutine: requests are read, answered and written one after another, so pipelined requests
+/// are answered in order and at most one response is in flight. Every read and write has a
+/// deadline: the idle keep-alive timeout before a request's first byte, the header timeout to
+/// the end of its headers, the body timeout for its body, the write timeout for the response.
+template <typename Stream>
+class HttpConnection : public ConnectionControl,
+                       public std::enable_shared_from_this<HttpConnection<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
+
+  HttpConnection(Stream stream, const HttpListenerOptions& options, const AccessGuard& guard,
+                 std::shared_ptr<const Router> router, std::string peer,
+                 std::function<void()> on_close)
+      : stream_(std::move(stream)),
+        options_(options),
+        guard_(guard),
+        router_(std::move(router)),
+        peer_(std::move(peer)),
+        on_close_(std::move(on_close)) {}
+  ~HttpConnection() override {
+    if (on_close_) on_close_();
+  }
+
+  static boost::asio::awaitable<void> run(std::shared_ptr<HttpConnection> self) {
+    co_await self->serve();
+  }
+
+  void stop() override {
+    stopping_ = true;
+    // Only a connection waiting for its next request is cut; one being answered finishes.
+    if (idle_) boost::beast::get_lowest_layer(stream_).close();
+  }
+
+ private:
+  using status = boost::beast::http::status;
+
+  auto& socket_layer() { return boost::beast::get_lowest_layer(stream_); }
+
+  boost::asio::awaitable<void> serve() {
+    namespace asio = boost::asio;
+    namespace bhttp = boost::beast::http;
+    auto token = asio::as_tuple(asio::use_awaitable);
+    if constexpr (kTls) {
+      socket_layer().expires_after(options_.header_timeout);
+      auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, token);
+      if (ec) co_return;
+    }
+    bool first = true;
+    for (;;) {
+      if (buffer_.size() == 0) {
+        if (stopping_) break;
+        idle_ = true;
+        socket_layer().expires_after(first ? options_.header_timeout : options_.idle_timeout);
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), token);
+        idle_ = false;
+        if (ec) break;
+        buffer_.commit(n);
+      }
+      first = false;
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+      parser.body_limit(options_.body_limit);
+      socket_layer().expires_after(options_.header_timeout);
+      auto [header_ec, header_n] =
+          co_await bhttp::async_read_header(stream_, buffer_, parser, token);
+      if (header_ec) {
+        co_await refuse(header_ec);
+        break;
+      }
+      if (parser.get()[bhttp::field::expect] == "100-continue") {
+        bhttp::response<bhttp::empty_body> proceed{status::continue_, 11};
+        socket_layer().expires_after(options_.write_timeout);
+        auto [ec, n] = co_await bhttp::async_write(stream_, proceed, token);
+        if (ec) break;
+      }
+      if (!parser.is_done()) {
+        socket_layer().expires_after(options_.body_timeout);
+        auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, token);
+        if (ec) {
+          co_await refuse(ec);
+          break;
+        }
+      }
+      HttpRequest request = parser.release();
+      bool keep_alive = request.keep_alive();
+      RequestContext context{.peer = peer_};
+      HttpResponse response;
+      if (auto refusal = guard_.check(request, context.authenticated))
+        response = std::move(*refusal);
+      else
+        response = co_await router_->handle(std::move(request), std::move(context));
+      response.keep_alive(keep_alive && !stopping_);
+      response.prepare_payload();
+      socket_layer().expires_after(options_.write_timeout);
+      auto [write_ec, written] = co_await bhttp::async_write(stream_, response, token);
+      if (write_ec || !response.keep_alive()) break;
+    }
+    co_await close();
+  }
+
+  // A request that broke the limits or the syntax gets a status line when one is due, then
+  // the connection closes: the rest of its bytes cannot be framed.
+  boost::asio::awaitable<void> refuse(boost::system::error_code ec) {
+    namespace bhttp = boost::beast::http;
+    status code;
+    if (ec == bhttp::error::header_limit)
+      code = status::request_header_fields_too_large;
+    else if (ec == bhttp::error::body_limit)
+      code = status::payload_too_large;
+    else if (ec == boost::beast::error::timeout || ec == bhttp::error::end_of_stream ||
+             ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+             ec == boost::asio::error::operation_aborted || ec == bhttp::error::partial_message)
+      co_return;
+    else
+      code = status::bad_request;
+    std::string message =
+        code == status::payload_too_large
+            ? "request body larger than " + std::to_string(options_.body_limit) +
+                  " bytes (--max-message-bytes)"
+        : code == status::request_header_fields_too_large
+            ? "request headers larger than " + std::to_string(options_.header_limit) + " bytes"
+            : "malformed HTTP request: " + ec.message();
+    HttpResponse response =
+        json_response(code, boost::json::serialize(boost::json::object{
+                                {"error", message}, {"status", static_cast<int>(code)}}));
+    response.keep_alive(false);
+    response.prepare_payload();
+    socket_layer().expires_after(options_.write_timeout);
+    co_await bhttp::async_write(stream_, response,
+                                boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+
+  boost::asio::awaitable<void> close() {
+    boost::system::error_code ignored;
+    if constexpr (kTls) {
+      socket_layer().expires_after(std::chrono::seconds(2));
+      co_await stream_.async_shutdown(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    socket_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_layer().close();
+  }
+
+  static constexpr std::size_t kReadChunk = 16 * 1024;
+
+  Stream stream_;
+  const HttpListenerOptions& options_;
+  const AccessGuard& guard_;
+  std::shared_ptr<const Router> router_;
+  std::string peer_;
+  std::function<void()> on_close_;
+  boost::beast::flat_buffer buffer_;
+  bool idle_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace verdict::server::http

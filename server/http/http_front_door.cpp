@@ -1,0 +1,34 @@
+#include "server/http/http_front_door.hpp"
+
+namespace verdict::server::http {
+
+HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
+                             const ServeOptions& options)
+    : io_(io),
+      options_(options),
+      mcp_(worker,
+           McpHttpOptions{.session_expiry = std::chrono::seconds(options.idle_timeout_seconds)}),
+      router_(std::make_shared<Router>()) {
+  mcp_.register_routes(*router_, "/mcp");
+}
+
+void HttpFrontDoor::listen(const ListenAddress& address) {
+  HttpListenerOptions listener;
+  listener.host = address.host;
+  listener.port = address.port;
+  if (address.kind == ListenAddress::Kind::kHttps) {
+    listener.tls_cert = options_.tls_cert;
+    listener.tls_key = options_.tls_key;
+  }
+  listener.token = options_.token;
+  listener.allow_origins = options_.allow_origins;
+  listener.body_limit = options_.max_message_bytes;
+  listener.idle_timeout = std::chrono::seconds(options_.idle_timeout_seconds);
+  listeners_.emplace_back(io_, std::move(listener), router_).start();
+}
+
+void HttpFrontDoor::stop() {
+  for (auto& listener : listeners_) listener.stop();
+}
+
+}  // namespace verdict::server::http

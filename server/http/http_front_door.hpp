@@ -1,0 +1,35 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <list>
+#include <memory>
+
+#include "server/cli.hpp"
+#include "server/engine_worker.hpp"
+#include "server/http/http_listener.hpp"
+#include "server/http/mcp_http_handler.hpp"
+#include "server/http/router.hpp"
+
+namespace verdict::server::http {
+
+/// Everything `--listen http://` and `https://` set up: one router shared by every HTTP
+/// listener, with MCP at /mcp over the server's one engine worker. Use on the I/O thread.
+class HttpFrontDoor {
+ public:
+  HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker, const ServeOptions& options);
+
+  /// Binds and starts a listener for an http:// or https:// address; throws as HttpListener.
+  void listen(const ListenAddress& address);
+  /// Stops every listener (shutdown).
+  void stop();
+
+ private:
+  boost::asio::io_context& io_;
+  const ServeOptions& options_;
+  McpHttpHandler mcp_;
+  std::shared_ptr<Router> router_;
+  std::list<HttpListener> listeners_;
+};
+
+}  // namespace verdict::server::http

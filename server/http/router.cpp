@@ -1,0 +1,55 @@
+#include "server/http/router.hpp"
+
+#include <boost/json.hpp>
+
+#include "server/error_mapping.hpp"
+
+namespace verdict::server::http {
+
+namespace json = boost::json;
+
+HttpResponse json_response(beast_http::status status, std::string body, unsigned version) {
+  HttpResponse response{status, version};
+  response.set(beast_http::field::content_type, "application/json");
+  response.body() = std::move(body);
+  return response;
+}
+
+namespace {
+
+HttpResponse route_error(const HttpRequest& request, beast_http::status status,
+                         std::string message) {
+  return json_response(status,
+                       json::serialize(json::object{{"error", valid_utf8(message)},
+                                                    {"status", static_cast<int>(status)}}),
+                       request.version());
+}
+
+}  // namespace
+
+void Router::add(beast_http::verb method, std::string path, Handler handler) {
+  routes_[std::move(path)].push_back({method, std::move(handler)});
+}
+
+boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest request,
+                                                    RequestContext context) const {
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  auto it = routes_.find(path);
+  if (it == routes_.end())
+    co_return route_error(request, beast_http::status::not_found,
+                          "no such path: " + std::string(path.substr(0, 100)));
+  for (const auto& route : it->second)
+    if (route.method == request.method())
+      co_return co_await route.handler(std::move(request), std::move(context));
+  std::string allow;
+  for (const auto& route : it->second)
+    allow += (allow.empty() ? "" : ", ") + std::string(beast_http::to_string(route.method));
+  HttpResponse response = route_error(request, beast_http::status::method_not_allowed,
+                                      std::string(request.method_string()) + " is not allowed on " +
+                                          std::string(path) + " (allowed: " + allow + ")");
+  response.set(beast_http::field::allow, allow);
+  co_return response;
+}
+
+}  // namespace verdict::server::http

@@ -1,0 +1,85 @@
+#include "server/http/access_guard.hpp"
+
+#include <gtest/gtest.h>
+
+namespace verdict::server::http {
+namespace {
+
+using beast_http::field;
+using beast_http::status;
+
+HttpRequest request_with(std::initializer_list<std::pair<field, std::string>> headers) {
+  HttpRequest request{beast_http::verb::post, "/mcp", 11};
+  for (const auto& [name, value] : headers) request.set(name, value);
+  return request;
+}
+
+std::optional<status> refusal(const AccessGuard& guard, const HttpRequest& request,
+                              bool* authenticated = nullptr) {
+  bool ok = false;
+  auto response = guard.check(request, ok);
+  if (authenticated) *authenticated = ok;
+  if (!response) return std::nullopt;
+  return response->result();
+}
+
+TEST(AccessGuardTest, LoopbackListenerAcceptsItsOwnOriginsOnly) {
+  AccessGuard guard("http", "127.0.0.1", 8080, true, "", false, {});
+  EXPECT_EQ(refusal(guard, request_with({{field::host, "127.0.0.1:8080"}})), std::nullopt);
+  for (const char* origin : {"http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"})
+    EXPECT_EQ(refusal(guard, request_with({{field::origin, origin}})), std::nullopt) << origin;
+  for (const char* origin :
+       {"http://evil.example", "http://localhost:8081", "https://localhost:8080", "null"})
+    EXPECT_EQ(refusal(guard, request_with({{field::origin, origin}})), status::forbidden) << origin;
+}
+
+TEST(AccessGuardTest, LoopbackListenerRefusesForeignHostNames) {
+  AccessGuard guard("http", "127.0.0.1", 8080, true, "", false, {"https://app.example.com"});
+  EXPECT_EQ(refusal(guard, request_with({{field::host, "evil.example:8080"}})), status::forbidden);
+  EXPECT_EQ(refusal(guard, request_with({{field::host, "localhost:8080"}})), std::nullopt);
+  EXPECT_EQ(refusal(guard, request_with({{field::host, "[::1]:8080"}})), std::nullopt);
+  EXPECT_EQ(refusal(guard, request_with({{field::host, "app.example.com"},
+                                         {field::origin, "https://app.example.com"}})),
+            std::nullopt);
+}
+
+TEST(AccessGuardTest, WildcardAllowsAnyOrigin) {
+  AccessGuard guard("http", "127.0.0.1", 8080, true, "", false, {"*"});
+  EXPECT_EQ(refusal(guard, request_with({{field::origin, "http://anything.example"}})),
+            std::nullopt);
+}
+
+TEST(AccessGuardTest, RequiredTokenIsABearerHeader) {
+  AccessGuard guard("https", "0.0.0.0", 8443, false, "s3cret-token-0123", true, {});
+  HttpRequest none = request_with({});
+  bool ok = false;
+  auto response = guard.check(none, ok);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::unauthorized);
+  EXPECT_EQ((*response)[field::www_authenticate], "Bearer realm=\"verdict\"");
+  EXPECT_EQ(refusal(guard, request_with({{field::authorization, "Bearer s3cret-token-0124"}})),
+            status::unauthorized);
+  EXPECT_EQ(refusal(guard, request_with({{field::authorization, "Basic s3cret-token-0123"}})),
+            status::unauthorized);
+  EXPECT_EQ(refusal(guard, request_with({{field::authorization, "Bearer s3cret-token-0123"}}), &ok),
+            std::nullopt);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(refusal(guard, request_with({{field::host, "verdict.example.com"}})),
+            status::unauthorized)
+      << "a non-loopback listener does not check Host, only the token";
+}
+
+TEST(AccessGuardTest, OptionalTokenOnLoopbackAuthenticatesWhenRight) {
+  AccessGuard guard("http", "127.0.0.1", 8080, true, "s3cret-token-0123", false, {});
+  bool ok = true;
+  EXPECT_EQ(refusal(guard, request_with({}), &ok), std::nullopt);
+  EXPECT_FALSE(ok);
+  EXPECT_EQ(refusal(guard, request_with({{field::authorization, "Bearer s3cret-token-0123"}}), &ok),
+            std::nullopt);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(refusal(guard, request_with({{field::authorization, "Bearer wrong"}})),
+            status::unauthorized);
+}
+
+}  // namespace
+}  // namespace verdict::server::http

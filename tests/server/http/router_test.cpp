@@ -1,0 +1,63 @@
+#include "server/http/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+namespace verdict::server::http {
+namespace {
+
+namespace asio = boost::asio;
+using beast_http::verb;
+
+HttpResponse run(const Router& router, verb method, std::string target) {
+  asio::io_context io;
+  HttpResponse response;
+  HttpRequest request{method, target, 11};
+  asio::co_spawn(io, router.handle(std::move(request), RequestContext{.peer = "test"}),
+                 [&](std::exception_ptr error, HttpResponse result) {
+                   if (error) std::rethrow_exception(error);
+                   response = std::move(result);
+                 });
+  io.run();
+  return response;
+}
+
+asio::awaitable<HttpResponse> echo_path(HttpRequest request, RequestContext context) {
+  co_return json_response(beast_http::status::ok,
+                          boost::json::serialize(boost::json::object{
+                              {"target", std::string(request.target())}, {"peer", context.peer}}));
+}
+
+TEST(RouterTest, RoutesByMethodAndPathIgnoringTheQuery) {
+  Router router;
+  router.add(verb::get, "/a", echo_path);
+  auto response = run(router, verb::get, "/a?x=1");
+  EXPECT_EQ(response.result(), beast_http::status::ok);
+  EXPECT_EQ(response.body(), R"({"target":"/a?x=1","peer":"test"})");
+}
+
+TEST(RouterTest, UnknownPathIs404WithAJsonBody) {
+  Router router;
+  router.add(verb::get, "/a", echo_path);
+  auto response = run(router, verb::get, "/b");
+  EXPECT_EQ(response.result(), beast_http::status::not_found);
+  EXPECT_EQ(response[beast_http::field::content_type], "application/json");
+  auto body = boost::json::parse(response.body()).as_object();
+  EXPECT_EQ(body.at("status"), 404);
+  EXPECT_EQ(body.at("error"), "no such path: /b");
+}
+
+TEST(RouterTest, KnownPathWithAnotherMethodIs405ListingTheAllowedOnes) {
+  Router router;
+  router.add(verb::post, "/mcp", echo_path);
+  router.add(verb::delete_, "/mcp", echo_path);
+  auto response = run(router, verb::get, "/mcp");
+  EXPECT_EQ(response.result(), beast_http::status::method_not_allowed);
+  EXPECT_EQ(response[beast_http::field::allow], "POST, DELETE");
+}
+
+}  // namespace
+}  // namespace verdict::server::http
