@@ -180,9 +180,10 @@ std::vector<HostileCase> catalogue() {
       R"({"jsonrpc":"2.0","method":"do","params":{"type":"Organization","verb":"create","data":{"name":"x"}}})",
       Expect::kNoReply, 0, "");
   c.rows().back().writes = true;
-  c.add("notification that fails",
-        R"({"jsonrpc":"2.0","method":"do","params":{"type":"Organization","verb":"create","data":{"name":7}}})",
-        Expect::kNoReply, 0, "");
+  c.add(
+      "notification that fails",
+      R"({"jsonrpc":"2.0","method":"do","params":{"type":"Organization","verb":"create","data":{"name":7}}})",
+      Expect::kNoReply, 0, "");
   c.add("stray response", R"({"jsonrpc":"2.0","id":99,"result":{}})", Expect::kNoReply, 0, "");
   c.add("cancel with an object id",
         R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":{}}})",
