@@ -11,7 +11,8 @@ TEST(JsonStyleTest, NumbersAreWrittenAsJavaScriptWritesThem) {
   EXPECT_EQ(to_json_text(0.1), "0.1");
   EXPECT_EQ(to_json_text(98.39), "98.39");
   EXPECT_EQ(to_json_text(-2.5), "-2.5");
-  EXPECT_EQ(to_json_text(1e-7), "0.0000001");
+  EXPECT_EQ(to_json_text(1e-6), "0.000001");
+  EXPECT_EQ(to_json_text(1e-7), "1e-7");
   EXPECT_EQ(to_json_text(1.5e-8), "1.5e-8");
   EXPECT_EQ(to_json_text(1e21), "1e+21");
   EXPECT_EQ(to_json_text(123456.0), "123456");
