@@ -11,8 +11,8 @@ namespace verdict {
 boost::json::value camel_case_keys(const boost::json::value& value);
 
 /// JSON text with numbers written as JavaScript (and so every JSON client) prints them: `0.1`,
-/// `98.39`, `0.000001`, `1e-7`, rather than Boost.JSON's `1E-1`. Integers and strings as Boost.JSON writes
-/// them.
+/// `98.39`, `0.000001`, `1e-7`, rather than Boost.JSON's `1E-1`. Integers and strings as Boost.JSON
+/// writes them.
 std::string to_json_text(const boost::json::value& value);
 
 }  // namespace verdict
