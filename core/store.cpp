@@ -229,15 +229,24 @@ std::optional<std::string> Store::find_unique(const Noun& noun, const Field& fie
 }
 
 void Store::resolve_operand(const Field& field, json::value& operand, const std::string& where) {
+  if (!operand.is_string()) return;
+  std::string_view text = operand.get_string();
+  if (field.target == "*") {
+    // Any noun: an id names its noun; otherwise the first noun with that slug or key.
+    if (schema_.noun_for_id(text)) return;
+    for (const auto& noun : schema_.nouns())
+      if (const Field* lookup = noun->lookup_field())
+        if (auto id = find_unique(*noun, *lookup, text)) return (void)(operand = *id);
+    invalid(where, "no entity with id, slug or key '" + std::string(text.substr(0, 100)) + "'");
+  }
   const Noun* target = schema_.find(field.target);
-  if (!operand.is_string() || !target || operand.get_string().starts_with(target->id_prefix + "_"))
-    return;
+  if (!target || text.starts_with(target->id_prefix + "_")) return;
   const Field* lookup = target->lookup_field();
   std::optional<std::string> id;
-  if (lookup) id = find_unique(*target, *lookup, operand.get_string());
+  if (lookup) id = find_unique(*target, *lookup, text);
   if (!id)
     invalid(where, "no " + target->name + " with id" + (lookup ? " or " + lookup->name : "") +
-                       " '" + std::string(operand.get_string().subview().substr(0, 100)) + "'");
+                       " '" + std::string(text.substr(0, 100)) + "'");
   operand = *id;
 }
 

@@ -86,6 +86,17 @@ TEST_F(TrackingEventsTest, AssignmentsAreEventsWithUnitVariantAndTime) {
   EXPECT_EQ(events({{"type", "experiment.assigned"}, {"timestamp", {{"$lt", before}}}}).size(), 0u);
   EXPECT_EQ(events({{"type", "experiment.assigned"}, {"subject", "experiment_other123"}}).size(),
             0u);
+  // The subject may be given as the experiment's slug, as a new user writes it.
+  EXPECT_EQ(events({{"type", "experiment.assigned"}, {"subject", "signup-button"}}).size(), 40u);
+  try {
+    events({{"subject", "signup-buton"}});
+    ADD_FAILURE() << "a subject naming nothing was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.field(), "filter.subject");
+    EXPECT_NE(std::string(error.what()).find("no entity with id, slug or key 'signup-buton'"),
+              std::string::npos)
+        << error.what();
+  }
   // get finds one by id, like any Event.
   EXPECT_EQ(engine_.get("Event", assigned[0].at("id").as_string()).at("unit"),
             assigned[0].at("unit"));
