@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "core/slug.hpp"
 #include "core/tracking/experiment_verbs.hpp"
+#include "core/tracking/tracking_events.hpp"
 #include "core/validator.hpp"
 
 namespace verdict {
@@ -52,6 +53,7 @@ std::string status_of(const json::object& entity) {
 
 Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
   tracking::add_experiment_verbs(*this);
+  tracking::add_tracking_events(*store_);
 }
 
 Engine::Engine(const std::string& path, Schema schema)
@@ -68,10 +70,11 @@ json::object Engine::load(const Noun& noun, std::string_view id_or_slug) {
   if (id_or_slug.empty()) invalid("id", "required for this verb");
   auto entity = store_->get(noun, id_or_slug);
   if (!entity)
-    throw Error(
-        ErrorCode::kNotFound,
-        "id: no " + noun.name + " with id or slug '" + std::string(id_or_slug.substr(0, 100)) + "'",
-        "id");
+    throw Error(ErrorCode::kNotFound,
+                "id: no " + noun.name + " with id" +
+                    (noun.lookup_field() ? " or " + noun.lookup_field()->name : std::string()) +
+                    " '" + std::string(id_or_slug.substr(0, 100)) + "'",
+                "id");
   return std::move(*entity);
 }
 
@@ -154,6 +157,7 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
 }
 
 void Engine::validate(const Noun& noun, json::object& entity, const json::object* current) {
+  for (const auto& normalize : noun.normalizers) normalize(entity);
   // Slugs are derived from the slug source and made unique with a numeric suffix.
   if (!noun.slug_source.empty() && noun.field("slug")) {
     const auto* slug = entity.if_contains("slug");
@@ -228,6 +232,9 @@ json::value Engine::execute(const VerbRequest& request) {
                   "version");
   }
   if (current) check_transition(noun, *verb, *current);
+  if (current && store_->is_derived(noun, current->at("id").get_string()))
+    invalid("id", noun.name + " " + std::string(current->at("id").get_string()) +
+                      " is recorded by assign or track and cannot be changed");
 
   json::object entity = verb->kind == VerbKind::kDelete
                             ? *current
@@ -298,6 +305,7 @@ json::value Engine::execute_custom(const Noun& noun, const Verb& verb, const Ver
   } catch (const sqlite::StorageError& error) {
     rethrow_storage(error);
   }
+  if (verb.batch_items) context.items = [&] { return verb.batch_items(request.data, result); };
   if (current) run_after_hooks(context, *current);
   return result;
 }

@@ -31,6 +31,9 @@ struct HookContext {
   const Noun& noun;
   const Verb& verb;
   const VerbRequest& request;
+  /// The items a batch verb handled (assign's assignments, track's events), built on demand so
+  /// that a verb without after hooks never pays for them; empty for other verbs.
+  std::function<boost::json::array()> items;
 };
 
 /// A failed after hook: the verb stands, the failure is logged and recorded as an event.

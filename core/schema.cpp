@@ -188,6 +188,12 @@ const Verb* Noun::verb(std::string_view name) const {
   return nullptr;
 }
 
+const Field* Noun::lookup_field() const {
+  if (const Field* slug = field("slug")) return slug;
+  const Field* key = field("key");
+  return key && key->unique && key->type == FieldType::kString ? key : nullptr;
+}
+
 std::string Noun::initial_status() const {
   const Field* status = field("status");
   return status ? status->enum_values.front() : std::string{};
@@ -409,7 +415,7 @@ void validate_variants(const json::object& entity) {
     }
     const auto* key = variant.if_contains("key");
     if (!key || !key->is_string() || key->get_string().empty())
-      invalid(where + ".key", "must be a non-empty string");
+      invalid(where + ".key", "must be a non-empty string (or give a name to derive it from)");
     if (!keys.insert(std::string(key->get_string())).second)
       invalid(where + ".key", "duplicate key '" + std::string(key->get_string()) + "'");
     if (const auto* name = variant.if_contains("name"); name && !name->is_string())
@@ -437,6 +443,18 @@ void validate_winner(const json::object& entity) {
 void validate_target_audience(const json::object& entity) {
   const auto* audience = entity.if_contains("targetAudience");
   if (audience && audience->is_string()) target_condition(audience->get_string());
+}
+
+// Seed 000 writes variants as {name, weight}: the key is derived from the name as addVariant does.
+void derive_variant_keys(json::object& entity) {
+  auto* variants = entity.if_contains("variants");
+  if (!variants || !variants->is_array()) return;
+  for (auto& variant : variants->get_array()) {
+    if (!variant.is_object() || variant.get_object().contains("key")) continue;
+    const auto* name = variant.get_object().if_contains("name");
+    if (name && name->is_string() && !slugify(name->get_string()).empty())
+      variant.get_object()["key"] = slugify(name->get_string());
+  }
 }
 
 // Seed 000's "add a variant": {name, weight, key?}; the key is derived from the name.
@@ -509,6 +527,7 @@ Noun experiment() {
   noun.slug_source = "name";
   noun.validators = {validate_variants, validate_winner, validate_target_audience};
   noun.advisors = {advise_traffic_allocation};
+  noun.normalizers = {derive_variant_keys};
   add_crud(noun);
 
   Verb start = transition("start", "Started", {"Draft"}, "Started",
@@ -624,7 +643,9 @@ Schema Schema::builtin() {
                       {{"type", "string!#", "event type, e.g. experiment.started"},
                        {"data", "json", "payload"},
                        {"subject", "-> *", "the entity the event is about (any noun)"},
-                       {"timestamp", "datetime", "when it happened; defaults to now"}});
+                       {"timestamp", "datetime", "when it happened; defaults to now"},
+                       {"unit", "string", "the unit (user, session) of an experiment event"},
+                       {"variant", "string", "the variant key of an experiment event"}});
   event.verbs.front().apply = set_time_if_absent("timestamp");
   schema.add_noun(std::move(event));
   schema.add_noun(simple(

@@ -65,6 +65,10 @@ struct Verb {
   std::vector<Field> params;  ///< documented arguments beyond the noun's own fields
   std::string before_hook;    ///< `starting`
   std::string after_hook;     ///< `started`
+  /// For batch verbs (assign, track): the batch's items, given to the after hooks once per call.
+  std::function<boost::json::array(const boost::json::object& data,
+                                   const boost::json::value& result)>
+      batch_items;
 };
 
 /// Derives the before-hook name (`starting`, `rollingOut`, `addingVariant`) and after-hook
@@ -74,6 +78,8 @@ std::string after_hook_name(std::string_view verb);
 
 /// Extra validation a noun needs beyond field types (e.g. the shape of Experiment.variants).
 using NounValidator = std::function<void(const boost::json::object& entity)>;
+/// Fills in what a noun derives from other fields before validation (variant keys from names).
+using NounNormalizer = std::function<void(boost::json::object& entity)>;
 
 /// Advice on a value that is valid but probably not what was meant (trafficAllocation 0.3 is
 /// 0.3%): appended to `warnings` of the verb's result. `data` is what the verb was given.
@@ -90,12 +96,16 @@ struct Noun {
   std::vector<Verb> verbs;
   std::vector<NounValidator> validators;
   std::vector<NounAdvisor> advisors;
+  std::vector<NounNormalizer> normalizers;
   std::string slug_source;  ///< when set, `slug` is derived from this field
 
   const Field* field(std::string_view name) const;
   /// Resolves a verb by name or alias.
   const Verb* verb(std::string_view name) const;
   bool has_status() const { return field("status") != nullptr; }
+  /// The field accepted wherever an id is (get, do, relation filters): `slug`, or else a unique
+  /// `key` (FeatureFlag); null when the noun is found by id only.
+  const Field* lookup_field() const;
   /// The status a new entity starts in: the first value of the status enum.
   std::string initial_status() const;
 };

@@ -141,13 +141,34 @@ void Store::migrate() {
   }
 }
 
+void Store::add_row_source(const std::string& noun, RowSource source) {
+  sources_[noun].push_back(std::move(source));
+  select_sql_.clear();
+}
+
+bool Store::is_derived(const Noun& noun, std::string_view id) {
+  return sources_.contains(noun.name) && !exists(noun, id);
+}
+
+std::string Store::from_sql(const Noun& noun) {
+  auto sources = sources_.find(noun.name);
+  if (sources == sources_.end()) return quote_identifier(noun.table);
+  std::string columns = "\"id\", \"version\", \"createdAt\", \"updatedAt\"";
+  for (const auto& field : noun.fields) columns += ", " + quote_identifier(field.name);
+  // UNION ALL in a FROM subquery: SQLite pushes the caller's WHERE into every branch, so each
+  // source is searched with its own indexes.
+  std::string sql = "(SELECT " + columns + " FROM " + quote_identifier(noun.table);
+  for (const auto& source : sources->second) sql += " UNION ALL " + source(noun);
+  return sql + ") AS " + quote_identifier(noun.table);
+}
+
 const std::string& Store::select_sql(const Noun& noun) {
   // Built once per noun: the statement cache is keyed by this text, and get() is the hot path.
   auto& sql = select_sql_[noun.name];
   if (sql.empty()) {
     sql = "SELECT \"id\", \"version\", \"createdAt\", \"updatedAt\"";
     for (const auto& field : noun.fields) sql += ", " + quote_identifier(field.name);
-    sql += " FROM " + quote_identifier(noun.table);
+    sql += " FROM " + from_sql(noun);
   }
   return sql;
 }
@@ -181,11 +202,13 @@ json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {
 
 std::optional<json::object> Store::get(const Noun& noun, std::string_view id_or_slug) {
   std::string sql = select_sql(noun) + " WHERE \"id\" = ?";
-  bool by_slug = noun.field("slug") != nullptr;
-  if (by_slug) sql += " OR \"slug\" = ?";
+  const Field* lookup = noun.lookup_field();
+  if (lookup) sql += " OR " + quote_identifier(lookup->name) + " = ?";
+  // No ORDER BY to prefer the id over an equal key: a sort costs a temporary b-tree on the hot
+  // path, and slugs cannot look like ids (no `_`).
   auto statement = db_.prepare(sql + " LIMIT 1");
   statement.bind(1, id_or_slug);
-  if (by_slug) statement.bind(2, id_or_slug);
+  if (lookup) statement.bind(2, id_or_slug);
   if (!statement.step()) return std::nullopt;
   return read_row(noun, statement);
 }
@@ -206,9 +229,62 @@ std::optional<std::string> Store::find_unique(const Noun& noun, const Field& fie
   return statement.column_text(0);
 }
 
+void Store::resolve_operand(const Field& field, json::value& operand, const std::string& where) {
+  if (!operand.is_string()) return;
+  std::string_view text = operand.get_string();
+  if (field.target == "*") {
+    // Any noun: an id names its noun; otherwise the first noun with that slug or key.
+    if (schema_.noun_for_id(text)) return;
+    for (const auto& noun : schema_.nouns())
+      if (const Field* lookup = noun->lookup_field())
+        if (auto id = find_unique(*noun, *lookup, text)) return (void)(operand = *id);
+    invalid(where, "no entity with id, slug or key '" + std::string(text.substr(0, 100)) + "'");
+  }
+  const Noun* target = schema_.find(field.target);
+  if (!target || text.starts_with(target->id_prefix + "_")) return;
+  const Field* lookup = target->lookup_field();
+  std::optional<std::string> id;
+  if (lookup) id = find_unique(*target, *lookup, text);
+  if (!id)
+    invalid(where, "no " + target->name + " with id" + (lookup ? " or " + lookup->name : "") +
+                       " '" + std::string(text.substr(0, 100)) + "'");
+  operand = *id;
+}
+
+json::object Store::resolve_relations(const Noun& noun, const json::object& filter, int depth) {
+  // Deeper filters are refused by compile_filter; there is nothing to resolve in them.
+  if (depth > 16) return filter;
+  json::object resolved = filter;
+  for (auto& [key, value] : resolved) {
+    if (key == "$and" || key == "$or" || key == "$nor") {
+      if (!value.is_array()) continue;
+      for (auto& sub : value.get_array())
+        if (sub.is_object()) sub = resolve_relations(noun, sub.get_object(), depth + 1);
+      continue;
+    }
+    const Field* field = noun.field(key);
+    if (!field || field->type != FieldType::kRelation) continue;
+    std::string where = "filter." + std::string(key);
+    if (!value.is_object()) {
+      resolve_operand(*field, value, where);
+      continue;
+    }
+    for (auto& [op, operand] : value.get_object()) {
+      if (op == "$in" || op == "$nin") {
+        if (!operand.is_array()) continue;
+        for (auto& item : operand.get_array())
+          resolve_operand(*field, item, where + "." + std::string(op));
+      } else if (op == "$eq" || op == "$ne") {
+        resolve_operand(*field, operand, where + "." + std::string(op));
+      }
+    }
+  }
+  return resolved;
+}
+
 FindResult Store::find(const Noun& noun, const FindQuery& query) {
   if (query.limit < 1 || query.limit > kMaxLimit) invalid("limit", "must be between 1 and 1000");
-  SqlCondition where = compile_filter(noun, query.filter);
+  SqlCondition where = compile_filter(noun, resolve_relations(noun, query.filter));
   std::string order = compile_sort(noun, query.sort);
   std::size_t fingerprint =
       std::hash<std::string>{}(noun.name + "|" + json::serialize(query.filter) + "|" + order);
@@ -241,9 +317,8 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
 }
 
 std::int64_t Store::count(const Noun& noun, const json::object& filter) {
-  SqlCondition where = compile_filter(noun, filter);
-  auto statement =
-      db_.prepare("SELECT COUNT(*) FROM " + quote_identifier(noun.table) + " WHERE " + where.sql);
+  SqlCondition where = compile_filter(noun, resolve_relations(noun, filter));
+  auto statement = db_.prepare("SELECT COUNT(*) FROM " + from_sql(noun) + " WHERE " + where.sql);
   int index = 1;
   for (const auto& param : where.params) bind_value(statement, index++, param);
   statement.step();

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ struct EventRecord {
   std::string at;
 };
 
+/// A SELECT of rows kept in another module's tables, shown as entities of a noun: its columns
+/// are `id, version, createdAt, updatedAt` and then the noun's fields in declaration order.
+using RowSource = std::function<std::string(const Noun& noun)>;
+
 /// The SQLite store: one typed table per noun generated from the schema, and the event log.
 /// Not thread-safe; the engine's single executor owns it.
 class Store {
@@ -70,18 +75,31 @@ class Store {
   std::vector<EventRecord> history(std::string_view entity_id, std::int64_t limit = 100);
   std::vector<EventRecord> events_since(std::int64_t sequence, std::int64_t limit = 100);
 
+  /// Adds rows that find, get and count show as entities of `noun` (read-only: they are not in
+  /// its table). The tracking tables appear as Events this way, with no second write.
+  void add_row_source(const std::string& noun, RowSource source);
+  /// Whether the entity `id` (one that get found) is a row of a source, not of the noun's table.
+  bool is_derived(const Noun& noun, std::string_view id);
+
   sqlite::Database& db() { return db_; }
   const Schema& schema() const { return schema_; }
 
  private:
   boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
+  /// The filter with every relation operand given as a slug or key replaced by the target's id.
+  boost::json::object resolve_relations(const Noun& noun, const boost::json::object& filter,
+                                        int depth = 0);
+  void resolve_operand(const Field& field, boost::json::value& operand, const std::string& where);
   const std::string& select_sql(const Noun& noun);
+  /// The noun's table, or the union of it with its row sources.
+  std::string from_sql(const Noun& noun);
   EventRecord read_event(sqlite::Statement& statement);
   std::vector<EventRecord> read_events(sqlite::Statement& statement);
 
   sqlite::Database db_;
   const Schema& schema_;
   std::unordered_map<std::string, std::string> select_sql_;  ///< per noun; reset by migrate()
+  std::unordered_map<std::string, std::vector<RowSource>> sources_;
 };
 
 /// Renders an event as JSON for tools and hooks.

@@ -210,6 +210,8 @@ std::vector<HookFailure> HookSet::after(const HookContext& context, const json::
   std::vector<HookFailure> failures;
   auto found = hooks_.find(context.noun.name + "." + context.verb.name);
   if (found == hooks_.end()) return failures;
+  std::optional<json::value> items;
+  if (context.items && !found->second.after.empty()) items = context.items();
   for (const Hook& hook : found->second.after) {
     CallFrame frame{&engine, context.request.depth, "hook:" + hook.script, hook.script};
     try {
@@ -217,7 +219,8 @@ std::vector<HookFailure> HookSet::after(const HookContext& context, const json::
         lua_rawgeti(L, LUA_REGISTRYINDEX, hook.function);
         push_object(L, entity);
         lua_rawgeti(L, LUA_REGISTRYINDEX, context_);
-        lua_call(L, 2, 0);
+        if (items) push_json(L, *items);
+        lua_call(L, items ? 3 : 2, 0);
       });
     } catch (const std::exception& error) {
       failures.push_back({hook.location, error.what()});

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libssl-dev
-          googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3)
+          googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 dpkg-dev)
 # Tests also need Node.js for the official MCP clients, and clang for the fuzzers.
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(nodejs npm clang libclang-rt-14-dev)

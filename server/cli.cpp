@@ -1,7 +1,10 @@
 #include "server/cli.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -26,14 +29,30 @@ Number parse_number(const std::string& option, const std::string& text, Number m
   return value;
 }
 
+std::string checked_token(std::string token, const std::string& source) {
+  if (token.size() < kMinTokenChars)
+    usage_error(source + ": the token must be at least " + std::to_string(kMinTokenChars) +
+                " characters, got " + std::to_string(token.size()) +
+                " (make one with: openssl rand -hex 32)");
+  return token;
+}
+
 std::string read_token_file(const std::string& path) {
+  // As ssh does with private keys: a secret others can read is refused, not used.
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) usage_error("--token-file: cannot read " + path);
+  if (status.st_mode & (S_IRWXG | S_IRWXO)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
+    usage_error("--token-file: " + path + " is accessible by group or others (mode " + mode +
+                "); run chmod 600 " + path);
+  }
   std::ifstream file(path);
   if (!file) usage_error("--token-file: cannot read " + path);
   std::string token;
   std::getline(file, token);
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (token.size() < 16) usage_error("--token-file: the token must be at least 16 characters");
-  return token;
+  return checked_token(std::move(token), "--token-file");
 }
 
 // Walks the arguments of one subcommand, handing out `--name value` and `--name=value`.
@@ -98,6 +117,9 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
       if (!known) usage_error("--log-level: expected debug, info, warning, error or off");
     } else if (arg == "--hooks") {
       options.hook_dirs.push_back(reader.value());
+    } else if (arg == "--hooks-dir") {
+      options.shipped_hooks_dir = reader.value();
+      if (options.shipped_hooks_dir.empty()) usage_error("--hooks-dir: needs a directory");
     } else if (arg == "--no-shipped-hooks") {
       reader.no_value();
       options.shipped_hooks = false;
@@ -127,7 +149,8 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
     }
   }
   if (!token_given) {
-    if (const char* env = std::getenv("VERDICT_TOKEN"); env && *env) options.token = env;
+    if (const char* env = std::getenv("VERDICT_TOKEN"); env && *env)
+      options.token = checked_token(env, "VERDICT_TOKEN");
   }
   bool https = std::any_of(options.listen.begin(), options.listen.end(), [](const auto& address) {
     return address.kind == ListenAddress::Kind::kHttps;
@@ -209,6 +232,22 @@ Command parse_command_line(const std::vector<std::string>& args) {
     if (command.input.empty()) usage_error("analyze: --input FILE (or - for stdin) is required");
     return command;
   }
+  if (first == "check") {
+    // `--help` anywhere wins; otherwise --db is the only option.
+    for (std::size_t i = 2; i < args.size(); ++i)
+      if (args[i] == "--help" || args[i] == "-h") {
+        command.help_topic = "check";
+        return command;
+      }
+    command.kind = Command::Kind::kCheck;
+    while (reader.next()) {
+      if (reader.current() != "--db")
+        usage_error("check: unknown option '" + reader.current() + "'");
+      command.input = reader.value();
+    }
+    if (command.input.empty()) usage_error("check: --db FILE is required");
+    return command;
+  }
   if (first == "hooks") {
     if (args.size() < 3 || args[2] == "--help" || args[2] == "-h") {
       command.help_topic = "hooks";
@@ -242,10 +281,14 @@ Options:
                            (testing only)
   --no-stdio               do not serve on stdin/stdout (daemon use)
   --token-file FILE        token socket clients must present, HTTP clients as
-                           Authorization: Bearer (or set VERDICT_TOKEN)
+                           Authorization: Bearer (or set VERDICT_TOKEN); at least
+                           16 characters; the file must not be accessible by group or others
+                           (chmod 600)
   --log-level LEVEL        debug, info, warning, error or off (default: info); logs go to stderr
   --hooks DIR              load Lua hook scripts from DIR after the shipped ones (repeatable)
-  --no-shipped-hooks       do not load the hooks shipped in hooks/
+  --hooks-dir DIR          where the shipped hooks are (default: PREFIX/share/verdict/hooks
+                           beside the binary, PREFIX/bin/verdict)
+  --no-shipped-hooks       do not load the shipped hooks
   --no-scripts             refuse do {script} everywhere
   --max-message-bytes N    largest accepted message (default: 4194304)
   --idle-timeout SECONDS   close idle socket connections (default: 300)
@@ -261,6 +304,13 @@ FILE is a JSON object like the `input` objects of gbstats-reference.json; `-` re
 Impossible sums (sum_squares below sum^2/n, n = 0 with a sum, a CUPED correlation beyond 1,
 overflowing numbers) are refused with the field named; the output never holds NaN or Infinity.
 )";
+  if (topic == "check")
+    return R"(Usage: verdict check --db FILE
+
+Run SQLite's full integrity check (PRAGMA integrity_check) on a Verdict database, print "ok" or
+the problems found, and exit with status 1 if there are any. `verdict serve` runs the quicker
+PRAGMA quick_check at every start and refuses a damaged file.
+)";
   if (topic == "hooks")
     return R"(Usage: verdict hooks check DIR...
 
@@ -275,6 +325,7 @@ Commands:
   serve           serve MCP over stdio and sockets (see: verdict serve --help)
   analyze         analyze experiment statistics from a JSON file
   hooks check     validate Lua hook scripts without serving
+  check           check a database file's integrity (verdict check --db FILE)
 
 Options:
   -h, --help      show this help (or: verdict help COMMAND)

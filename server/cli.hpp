@@ -27,6 +27,7 @@ struct ServeOptions {
   std::string token;  ///< from --token-file or VERDICT_TOKEN
   std::string log_level = "info";
   std::vector<std::string> hook_dirs;
+  std::string shipped_hooks_dir;  ///< --hooks-dir; empty: beside the binary (install_paths.hpp)
   bool shipped_hooks = true;
   bool scripts = true;
   std::size_t max_message_bytes = 4 * 1024 * 1024;
@@ -40,12 +41,15 @@ struct ServeOptions {
 };
 
 struct Command {
-  enum class Kind { kHelp, kVersion, kServe, kAnalyze, kHooksCheck } kind = Kind::kHelp;
+  enum class Kind { kHelp, kVersion, kServe, kAnalyze, kHooksCheck, kCheck } kind = Kind::kHelp;
   std::string help_topic;  ///< for kHelp: "" or a subcommand
   ServeOptions serve;
-  std::string input;              ///< analyze: a file or "-"
+  std::string input;              ///< analyze: a file or "-"; check: the database
   std::vector<std::string> dirs;  ///< hooks check
 };
+
+/// Tokens shorter than this are refused wherever they come from (--token-file, VERDICT_TOKEN).
+inline constexpr std::size_t kMinTokenChars = 16;
 
 /// Parses argv. Throws verdict::Error(kInvalidArgument) with a message meant for the user;
 /// the caller prints it with the usage hint and exits with status 2.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/json_style.hpp"
 #include "core/log.hpp"
 #include "server/error_mapping.hpp"
 #include "server/mcp_protocol.hpp"
@@ -31,8 +32,7 @@ struct RpcFailure {
 }
 
 std::string response(const json::value& id, json::object result) {
-  return json::serialize(
-      json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+  return to_json_text(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
 }
 
 std::string error_response(const json::value& id, const RpcError& error) {
@@ -187,7 +187,11 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
         true};
 
   if (!id) {
-    handle_notification(method, params, session);
+    if (method == "do" || method == "tools/call") {
+      run_notification(method, params, session);
+    } else {
+      handle_notification(method, params, session);
+    }
     return {};
   }
   if (session.cancelled.erase(json::serialize(*id))) return {};
@@ -481,6 +485,30 @@ void Dispatcher::log_to_client(const Call& call, Session& session, std::string_v
   session.notify(
       notification_line("notifications/message",
                         {{"level", level}, {"logger", "verdict"}, {"data", std::move(data)}}));
+}
+
+void Dispatcher::run_notification(std::string_view method, const json::object& params,
+                                  Session& session) {
+  // JSON-RPC 2.0 sends no reply to a notification, but a fire-and-forget `do` (an application's
+  // track) must still run; its failure can only go to the log.
+  static const json::object kNoMeta;
+  const auto* meta = params.if_contains("_meta");
+  Call call{.method = method,
+            .params = params,
+            .meta = meta && meta->is_object() ? meta->get_object() : kNoMeta};
+  std::string failure;
+  try {
+    json::object result = route(call, session);
+    if (const auto* is_error = result.if_contains("isError"); is_error && *is_error == true)
+      failure = json::serialize(result.at("content"));
+  } catch (const RpcFailure& error) {
+    failure = error.error.message;
+  } catch (const Error& error) {
+    failure = error.what();
+  }
+  if (!failure.empty())
+    log(LogLevel::kWarning,
+        "notification " + std::string(method) + " failed (no reply is sent): " + failure);
 }
 
 void Dispatcher::handle_notification(std::string_view method, const json::object& params,

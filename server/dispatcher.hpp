@@ -82,6 +82,9 @@ class Dispatcher {
   boost::json::object capabilities() const;
   boost::json::object list_page(const Call& call, boost::json::array items,
                                 std::string_view key) const;
+  /// Executes a `do` or `tools/call` sent without an id; failures are logged, never answered.
+  void run_notification(std::string_view method, const boost::json::object& params,
+                        Session& session);
   void handle_notification(std::string_view method, const boost::json::object& params,
                            Session& session) const;
   ToolCaller caller(const Call& call, const Session& session) const;

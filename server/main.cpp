@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -9,6 +10,8 @@
 #include "core/checkpointer.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/integrity.hpp"
+#include "core/json_style.hpp"
 #include "core/log.hpp"
 #include "core/stats/analysis.hpp"
 #include "plugins/check_hooks.hpp"
@@ -16,6 +19,7 @@
 #include "plugins/run_script.hpp"
 #include "server/cli.hpp"
 #include "server/dispatcher.hpp"
+#include "server/install_paths.hpp"
 #include "server/server.hpp"
 #include "verdict/version.hpp"
 
@@ -49,7 +53,8 @@ int analyze(const std::string& input) {
     return kExitFailure;
   }
   auto result = stats::analyze(stats::parse_analysis_input(document));
-  std::cout << json::serialize(stats::to_json(result)) << "\n";
+  // The server's naming and number format, so output and stored results read the same.
+  std::cout << to_json_text(camel_case_keys(stats::to_json(result))) << "\n";
   return 0;
 }
 
@@ -57,19 +62,44 @@ int serve(const ServeOptions& options) {
   LogLevel level = LogLevel::kInfo;
   parse_log_level(options.log_level, level);
   set_log_level(level);
+  // A damaged file would answer some requests and fail others, or lose writes: refuse it whole.
+  if (auto problems = check_integrity(options.db, IntegrityCheck::kQuick); !problems.empty()) {
+    std::cerr << "verdict: " << options.db
+              << " is damaged (PRAGMA quick_check: " << problems.front()
+              << (problems.size() > 1 ? ", ..." : "") << "); not serving it.\nTo recover, "
+              << recovery_advice(options.db) << ".\n";
+    return kExitFailure;
+  }
+  plugins::HookOptions hook_options;
+  hook_options.use_shipped = options.shipped_hooks;
+  if (!options.shipped_hooks_dir.empty()) {
+    hook_options.shipped_dir = options.shipped_hooks_dir;
+  } else if (auto shipped = shipped_hooks_dir()) {
+    hook_options.shipped_dir = *shipped;
+  } else if (options.shipped_hooks) {
+    std::cerr << "verdict: the shipped hooks are not installed beside this binary "
+                 "(PREFIX/share/verdict/hooks); pass --hooks-dir DIR or --no-shipped-hooks\n";
+    return kExitFailure;
+  }
+  if (options.shipped_hooks && !std::filesystem::is_directory(hook_options.shipped_dir)) {
+    std::cerr << "verdict: --hooks-dir: " << hook_options.shipped_dir.string()
+              << " is not a directory\n";
+    return kExitUsage;
+  }
   Engine engine(options.db);
   std::optional<Checkpointer> checkpointer;
   if (options.db != ":memory:") {
     checkpointer.emplace(options.db, std::chrono::milliseconds(250));
   }
-  plugins::HookOptions hook_options;
-  hook_options.use_shipped = options.shipped_hooks;
   hook_options.dirs.assign(options.hook_dirs.begin(), options.hook_dirs.end());
   auto hooks = std::make_shared<plugins::LuaHookRunner>(engine, hook_options);
   engine.set_hooks(hooks);
-  log(LogLevel::kInfo, "verdict " + std::string(kVersion) + " serving " + options.db + " with " +
-                           std::to_string(hooks->hook_count()) + " hooks from " +
-                           std::to_string(hooks->scripts().size()) + " scripts");
+  log(LogLevel::kInfo,
+      "verdict " + std::string(kVersion) + " serving " + options.db + " with " +
+          std::to_string(hooks->hook_count()) + " hooks from " +
+          std::to_string(hooks->scripts().size()) + " scripts" +
+          (options.shipped_hooks ? " (shipped hooks: " + hook_options.shipped_dir.string() + ")"
+                                 : std::string()));
   DispatcherOptions dispatcher_options;
   dispatcher_options.token = options.token;
   dispatcher_options.scripts_enabled = options.scripts;
@@ -90,6 +120,22 @@ int serve(const ServeOptions& options) {
     }
   });
   return server.run();
+}
+
+int check_database(const std::string& path) {
+  if (path != ":memory:" && !std::filesystem::exists(path)) {
+    std::cerr << "verdict check: " << path << " does not exist\n";
+    return kExitFailure;
+  }
+  auto problems = check_integrity(path, IntegrityCheck::kFull);
+  if (problems.empty()) {
+    std::cout << "ok\n";
+    return 0;
+  }
+  for (const auto& problem : problems) std::cout << problem << "\n";
+  std::cerr << "verdict check: " << path << " is damaged. To recover, " << recovery_advice(path)
+            << ".\n";
+  return kExitFailure;
 }
 
 int check_hooks(const std::vector<std::string>& dirs) {
@@ -121,6 +167,8 @@ int run(const std::vector<std::string>& args) {
       return serve(command.serve);
     case Command::Kind::kHooksCheck:
       return check_hooks(command.dirs);
+    case Command::Kind::kCheck:
+      return check_database(command.input);
   }
   return kExitFailure;
 }

@@ -74,20 +74,34 @@ json::object user_text(std::string text) {
 json::object design(const json::object& arguments) {
   std::string hypothesis = argument(arguments, "hypothesis");
   std::string metric = argument(arguments, "metric");
+  // Every call is complete JSON, as the tool takes it: an agent that copies one and fills in the
+  // "<...>" placeholders makes a call that succeeds (tests/server/prompts_test.cpp runs them).
+  std::string metric_json = metric.empty() ? "\"<primary metric, e.g. signup_rate>\""
+                                           : json::serialize(json::string(metric));
+  const std::string id = "\"id\": \"<id returned by create>\"";
   std::string text =
       "Design a Verdict experiment to test this hypothesis:\n\n" + hypothesis +
-      "\n\nUse the Verdict tools:\n"
-      "1. find {type: \"Experiment\", filter: {\"hypothesis\": {\"$regex\": \"...\"}}} to check "
-      "that no similar experiment exists.\n"
-      "2. do {type: \"Experiment\", verb: \"create\", data: {name, hypothesis, type: \"ABTest\", "
-      "primaryMetric" +
-      (metric.empty() ? std::string{} : ": \"" + metric + "\"") +
-      ", trafficAllocation}} with a short descriptive name.\n"
-      "3. do {verb: \"addVariant\", id, data: {name: \"Control\", weight: 50}} and once more for "
-      "the treatment; weights should add up to 100.\n"
+      "\n\nUse the Verdict tools in this order, replacing each \"<...>\" with your value:\n"
+      "1. Check that no similar experiment exists:\n"
+      "   find {\"type\": \"Experiment\", \"filter\": {\"hypothesis\": {\"$regex\": \"<a key "
+      "word of the hypothesis>\"}}}\n"
+      "2. Create it with a short descriptive name:\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"create\", \"data\": {\"name\": \"<short "
+      "name>\", \"hypothesis\": " +
+      json::serialize(json::string(hypothesis)) +
+      ", \"type\": \"ABTest\", \"primaryMetric\": " + metric_json +
+      ", \"trafficAllocation\": 100}}\n"
+      "3. Add the control and the treatment (weights add up to 100):\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"addVariant\", " +
+      id +
+      ", \"data\": {\"name\": \"Control\", \"weight\": 50}}\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"addVariant\", " +
+      id +
+      ", \"data\": {\"name\": \"<treatment name>\", \"weight\": 50}}\n"
       "4. Read verdict://schema/Experiment if a field is unclear, then summarize the design "
-      "(metric, minimum detectable effect, expected duration) and ask before you start it with "
-      "do {verb: \"start\"}.";
+      "(metric, minimum detectable effect, expected duration) and ask before you start it:\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"start\", " +
+      id + "}";
   return {{"description", "design an experiment for: " + hypothesis},
           {"messages", {user_text(std::move(text))}}};
 }
@@ -102,15 +116,24 @@ json::object analyze(verdict::Engine& engine, const json::object& arguments) {
     invalid("arguments.experiment", "no Experiment with that id or slug");
   }
   std::string id(experiment.at("id").get_string());
+  std::string quoted = json::serialize(json::string(id));
   std::string text =
       "Analyze the experiment " + id +
-      " (attached). Check that it has run long enough and that traffic is split as designed, "
-      "run the statistics (do {type: \"Experiment\", verb: \"analyze\", id: \"" +
-      id +
-      "\"}), compare the variants on the primary metric, and recommend one of: keep running, "
-      "conclude with the winner the analysis suggests (do {type: \"Experiment\", verb: "
-      "\"conclude\", id: \"" +
-      id + "\"} adopts it), or stop it. Explain the evidence.";
+      " (attached). Run the statistics:\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"analyze\", \"id\": " +
+      quoted +
+      "}\n"
+      "Check that it has run long enough and that traffic is split as designed (srm), compare the "
+      "variants on the primary metric, and recommend one of: keep running, conclude "
+      "with the winner the analysis suggests (conclude without data adopts it):\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"conclude\", \"id\": " +
+      quoted +
+      "}\n"
+      "or stop it without a conclusion:\n"
+      "   do {\"type\": \"Experiment\", \"verb\": \"stop\", \"id\": " +
+      quoted +
+      "}\n"
+      "Explain the evidence.";
   json::object resource = read_resource(engine, entity_uri("Experiment", id)).at(0).get_object();
   return {{"description", "analyze experiment " + id},
           {"messages",

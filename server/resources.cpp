@@ -1,6 +1,7 @@
 #include "server/resources.hpp"
 
 #include "core/error.hpp"
+#include "core/json_style.hpp"
 
 namespace verdict::server {
 
@@ -13,7 +14,7 @@ constexpr std::string_view kSchemaPrefix = "schema/";
 constexpr std::string_view kJson = "application/json";
 
 json::object text_contents(std::string_view uri, const json::value& value) {
-  return {{"uri", uri}, {"mimeType", kJson}, {"text", json::serialize(value)}};
+  return {{"uri", uri}, {"mimeType", kJson}, {"text", to_json_text(value)}};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json_style.hpp"
 #include "server/error_mapping.hpp"
 #include "server/mcp_arguments.hpp"
 
@@ -163,8 +164,9 @@ json::object do_tool(const Schema& schema, bool scripts_enabled) {
       describe_verbs(schema);
   if (scripts_enabled) {
     properties["script"] = string_property(
-        "Lua source to run instead of one verb (alone, without the other arguments); "
-        "verdict.find/get/do are available inside");
+        "Lua source to run instead of one verb (alone, without the other arguments), in one "
+        "transaction; ctx.<Type>.find{filter}, ctx.<Type>.get(id), ctx.<Type>.<verb>(id, data) "
+        "are available inside, e.g. return #ctx.Experiment.find{status = 'Running'}");
     description += "\nAlternatively pass only {script} to run several verbs in one Lua script.";
   }
   return {{"name", "do"},
@@ -287,7 +289,7 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
 }
 
 json::object tool_result(const json::value& value, bool structured) {
-  json::object result{{"content", {{{"type", "text"}, {"text", json::serialize(value)}}}}};
+  json::object result{{"content", {{{"type", "text"}, {"text", to_json_text(value)}}}}};
   if (structured)
     result["structuredContent"] = value.is_object() ? value : json::object{{"result", value}};
   return result;

@@ -11,6 +11,7 @@
 #include "core/clock.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/json_style.hpp"
 #include "core/stats/analysis.hpp"
 #include "core/stats/thompson_sampler.hpp"
 #include "core/tracking/tracking_store.hpp"
@@ -187,6 +188,7 @@ class ExperimentVerbs {
     std::map<std::pair<std::string, int>, MetricStats> deltas;
     TrackingStore::Sequence sequence = store_.sequence(id);
     std::int64_t newest_tracked = 0;
+    const std::string at = now_iso8601();
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "metric", "value", "covariate"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -212,7 +214,7 @@ class ExperimentVerbs {
                          : "records conversions (a binomial metric); drop the value"));
       newest_tracked = std::max(newest_tracked, exposure->sequence);
       deltas[{metric, exposure->variant_index}] +=
-          store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate);
+          store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate, at);
     }
     for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
     if (newest_tracked > sequence.observed_through) {
@@ -281,7 +283,7 @@ class ExperimentVerbs {
       auto result = stats::analyze(input);
       for (const auto& comparison : result.comparisons) mins.push_back(comparison.running_min_p);
       running_min[metric] = std::move(mins);
-      by_metric[metric] = stats::to_json(result);
+      by_metric[metric] = camel_case_keys(stats::to_json(result));
       if (!primary) {
         primary = std::move(result);
         primary_stats = std::move(stats);
@@ -569,12 +571,36 @@ class ExperimentVerbs {
   std::map<std::string, Plan, std::less<>> plans_;
 };
 
+// The items after hooks of a batch verb receive: the single form is a batch of one.
+json::array batch_of(const json::object& data, std::string_view list) {
+  if (const auto* batch = data.if_contains(list)) return batch->get_array();
+  json::object item = data;
+  item.erase("version");
+  return json::array{std::move(item)};
+}
+
+// assign's items: each unit with the assignment it got.
+json::array assigned_items(const json::object& data, const json::value& result) {
+  json::array items = batch_of(data, "units");
+  const auto* assignments = result.get_object().if_contains("assignments");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    json::object item{{"unit", items[i].at("unit")}};
+    for (const auto& [key, value] :
+         assignments ? assignments->get_array()[i].get_object() : result.get_object())
+      item[key] = value;
+    items[i] = std::move(item);
+  }
+  return items;
+}
+
 Verb data_verb(std::string name, std::string event, std::string description,
-               std::vector<std::string> from, std::vector<Field> params) {
+               std::vector<std::string> from, std::vector<Field> params,
+               decltype(Verb::batch_items) batch_items = {}) {
   Verb verb =
       make_verb(std::move(name), VerbKind::kCustom, std::move(event), std::move(description));
   verb.from = std::move(from);
   verb.params = std::move(params);
+  verb.batch_items = std::move(batch_items);
   return verb;
 }
 
@@ -596,7 +622,8 @@ void add_experiment_verbs(Engine& engine) {
                 {},
                 {parse_field("unit", "string", "the unit id, e.g. a user id"),
                  parse_field("attributes", "json", "targeting attributes"),
-                 parse_field("units", "json", "batch: a list of {unit, attributes?}")}),
+                 parse_field("units", "json", "batch: a list of {unit, attributes?}")},
+                assigned_items),
       with_entity(&ExperimentVerbs::assign));
   engine.add_custom_verb(
       "Experiment",
@@ -609,7 +636,8 @@ void add_experiment_verbs(Engine& engine) {
            parse_field("metric", "string", "metric name"),
            parse_field("value", "number", "value to add (mean metrics); absent: a conversion"),
            parse_field("covariate", "number", "the unit's pre-period value (CUPED)"),
-           parse_field("events", "json", "batch: a list of {unit, metric, value?, covariate?}")}),
+           parse_field("events", "json", "batch: a list of {unit, metric, value?, covariate?}")},
+          [](const json::object& data, const json::value&) { return batch_of(data, "events"); }),
       with_entity(&ExperimentVerbs::track));
   engine.add_custom_verb(
       "Experiment",

@@ -18,7 +18,7 @@ TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
       PRIMARY KEY (experiment, metric)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS unit_metric (
       experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
-      value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL,
+      value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL, at TEXT,
       PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS metric_stats (
       experiment TEXT NOT NULL, metric TEXT NOT NULL, variant INTEGER NOT NULL,
@@ -35,6 +35,9 @@ TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
   while (columns.step()) has_sequence |= columns.column_text(0) == "sequence";
   if (!has_sequence)
     db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
+  // Files from before conversions were Events have no time of first conversion.
+  auto at_column = db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'at'");
+  if (!at_column.step()) db_.exec("ALTER TABLE unit_metric ADD COLUMN at TEXT");
 }
 
 TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
@@ -143,7 +146,8 @@ void TrackingStore::declare_metric(std::string_view experiment, std::string_view
 
 MetricStats TrackingStore::track(std::string_view experiment, std::string_view metric,
                                  MetricKind kind, std::string_view unit, int variant_index,
-                                 std::optional<double> value, std::optional<double> covariate) {
+                                 std::optional<double> value, std::optional<double> covariate,
+                                 std::string_view at) {
   double old_value = 0;
   std::optional<double> old_covariate;
   {
@@ -159,9 +163,10 @@ MetricStats TrackingStore::track(std::string_view experiment, std::string_view m
   // A unit converts at most once on a binomial metric; values accumulate on a mean metric.
   double new_value = kind == MetricKind::kBinomial ? 1.0 : old_value + value.value_or(0);
   std::optional<double> new_covariate = covariate ? covariate : old_covariate;
+  // `at` keeps the first event's time: the moment the unit converted.
   auto upsert = db_.prepare(
-      "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events)"
-      " VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (experiment, metric, unit) DO UPDATE SET"
+      "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events, at)"
+      " VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (experiment, metric, unit) DO UPDATE SET"
       " value = excluded.value, covariate = excluded.covariate, events = events + 1");
   upsert.bind(1, experiment).bind(2, metric).bind(3, unit).bind(4, variant_index);
   upsert.bind(5, new_value);
@@ -170,6 +175,7 @@ MetricStats TrackingStore::track(std::string_view experiment, std::string_view m
   } else {
     upsert.bind(6, nullptr);
   }
+  upsert.bind(7, at);
   upsert.run();
   double x0 = old_covariate.value_or(0), x1 = new_covariate.value_or(0);
   MetricStats delta;

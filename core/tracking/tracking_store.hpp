@@ -84,12 +84,12 @@ class TrackingStore {
 
   std::optional<MetricKind> metric_kind(std::string_view experiment, std::string_view metric);
   void declare_metric(std::string_view experiment, std::string_view metric, MetricKind kind);
-  /// Applies one event to the unit's stored value: a conversion (`value` absent) or a value added
-  /// to the unit's sum, and optionally the unit's pre-period covariate. Returns the change to
-  /// the variant's sufficient statistics (`n` unused), for apply() once per batch.
+  /// Applies one event (at time `at`) to the unit's stored value: a conversion (`value` absent) or
+  /// a value added to the unit's sum, and optionally the unit's pre-period covariate. Returns the
+  /// change to the variant's sufficient statistics (`n` unused), for apply() once per batch.
   MetricStats track(std::string_view experiment, std::string_view metric, MetricKind kind,
                     std::string_view unit, int variant_index, std::optional<double> value,
-                    std::optional<double> covariate);
+                    std::optional<double> covariate, std::string_view at);
   /// Adds accumulated changes to a variant's sufficient statistics.
   void apply(std::string_view experiment, std::string_view metric, int variant_index,
              const MetricStats& delta);

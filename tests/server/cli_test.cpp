@@ -1,6 +1,11 @@
 #include "server/cli.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "core/error.hpp"
 
@@ -86,6 +91,65 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(help.help_topic, "serve");
   EXPECT_NE(usage("serve").find("--listen"), std::string::npos);
   EXPECT_EQ(parse({"hooks", "check", "dir"}).dirs, std::vector<std::string>{"dir"});
+}
+
+// A token file written the way the test writes it; removed at the end of the test.
+class TokenFile {
+ public:
+  TokenFile(const std::string& token, std::filesystem::perms perms)
+      : path_(std::filesystem::temp_directory_path() /
+              ("verdict-token-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))) {
+    std::ofstream(path_) << token << "\n";
+    std::filesystem::permissions(path_, perms);
+  }
+  ~TokenFile() { std::filesystem::remove(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path path_;
+};
+
+constexpr auto kOwnerOnly =
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+
+TEST(CliTest, TokenFileMustBeLongAndPrivate) {
+  TokenFile good("0123456789abcdef", kOwnerOnly);
+  EXPECT_EQ(parse({"serve", "--token-file", good.path()}).serve.token, "0123456789abcdef");
+  TokenFile short_token("0123456789abcde", kOwnerOnly);
+  EXPECT_NE(error_of({"serve", "--token-file", short_token.path()})
+                .find("--token-file: the token must be at least 16 characters, got 15"),
+            std::string::npos);
+  // Regression: a token file anyone could read was accepted; ssh refuses such keys.
+  for (auto open : {std::filesystem::perms::group_read, std::filesystem::perms::others_read}) {
+    TokenFile readable("0123456789abcdef", kOwnerOnly | open);
+    std::string error = error_of({"serve", "--token-file", readable.path()});
+    EXPECT_NE(error.find("accessible by group or others"), std::string::npos) << error;
+    EXPECT_NE(error.find("chmod 600 " + readable.path()), std::string::npos) << error;
+  }
+}
+
+// Regression: VERDICT_TOKEN accepted a 1-character token that --token-file refused.
+TEST(CliTest, EnvironmentTokenFollowsTheSameRule) {
+  ::setenv("VERDICT_TOKEN", "x", 1);
+  std::string error = error_of({"serve"});
+  ::setenv("VERDICT_TOKEN", "0123456789abcdef0", 1);
+  std::string token = parse({"serve"}).serve.token;
+  ::unsetenv("VERDICT_TOKEN");
+  EXPECT_NE(error.find("VERDICT_TOKEN: the token must be at least 16 characters, got 1"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(token, "0123456789abcdef0");
+}
+
+TEST(CliTest, CheckAndHooksDir) {
+  auto check = parse({"check", "--db", "x.db"});
+  EXPECT_EQ(check.kind, Command::Kind::kCheck);
+  EXPECT_EQ(check.input, "x.db");
+  EXPECT_NE(error_of({"check"}).find("--db FILE is required"), std::string::npos);
+  auto serve = parse({"serve", "--hooks-dir", "/opt/hooks", "--hooks", "mine"});
+  EXPECT_EQ(serve.serve.shipped_hooks_dir, "/opt/hooks");
+  EXPECT_EQ(serve.serve.hook_dirs, std::vector<std::string>{"mine"});
 }
 
 TEST(CliTest, LoopbackDetection) {

@@ -1,5 +1,6 @@
 #include "server/dispatcher.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/server/dispatcher_harness.hpp"
@@ -92,10 +93,42 @@ TEST(DispatcherTest, NotificationsAndClientResponsesGetNoReply) {
   DispatcherHarness harness;
   EXPECT_TRUE(harness.send(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").is_null());
   EXPECT_TRUE(harness.send(R"({"jsonrpc":"2.0","method":"no/such/thing"})").is_null());
+  EXPECT_TRUE(harness.send(R"({"jsonrpc":"2.0","id":9,"result":{}})").is_null());
+}
+
+// Regression: a `do` sent as a notification (fire-and-forget tracking) was dropped unexecuted.
+TEST(DispatcherTest, DoNotificationsRunWithoutAReply) {
+  DispatcherHarness harness;
+  EXPECT_TRUE(
+      harness
+          .send(
+              R"({"jsonrpc":"2.0","method":"do","params":{"type":"Organization","verb":"create","data":{"name":"Acme"}}})")
+          .is_null());
+  EXPECT_TRUE(
+      harness
+          .send(
+              R"({"jsonrpc":"2.0","method":"tools/call","params":{"name":"do","arguments":{"type":"Organization","verb":"create","data":{"name":"Beta"}},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}})")
+          .is_null());
+  EXPECT_EQ(harness.engine.find("Organization", {}).items.size(), 2u);
+  EXPECT_TRUE(harness.notifications.empty());
+}
+
+TEST(DispatcherTest, FailedDoNotificationsAreLogged) {
+  DispatcherHarness harness;
+  ::testing::internal::CaptureStderr();
   EXPECT_TRUE(
       harness.send(R"({"jsonrpc":"2.0","method":"do","params":{"type":"Nope"}})").is_null());
-  EXPECT_TRUE(harness.send(R"({"jsonrpc":"2.0","id":9,"result":{}})").is_null());
-  EXPECT_EQ(harness.engine.find("Experiment", {}).items.size(), 0u);
+  EXPECT_TRUE(
+      harness
+          .send(
+              R"({"jsonrpc":"2.0","method":"tools/call","params":{"name":"do","arguments":{"type":"Organization","verb":"create","data":{}},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}})")
+          .is_null());
+  std::string logged = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(logged, ::testing::HasSubstr("notification do failed"));
+  EXPECT_THAT(logged, ::testing::HasSubstr("Nope"));
+  EXPECT_THAT(logged, ::testing::HasSubstr("notification tools/call failed"));
+  EXPECT_THAT(logged, ::testing::HasSubstr("name: is required"));
+  EXPECT_EQ(harness.engine.find("Organization", {}).items.size(), 0u);
 }
 
 TEST(DispatcherTest, CancelledRequestsThatHaveNotStartedGetNoResponse) {

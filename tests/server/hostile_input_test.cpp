@@ -174,9 +174,15 @@ std::vector<HostileCase> catalogue() {
           "params: must be an object");
   c.add("notification for an unknown method", R"({"jsonrpc":"2.0","method":"frobnicate"})",
         Expect::kNoReply, 0, "");
+  // A `do` notification runs (fire-and-forget tracking) but is never answered.
   c.add(
-      "notification that would write",
+      "notification that writes",
       R"({"jsonrpc":"2.0","method":"do","params":{"type":"Organization","verb":"create","data":{"name":"x"}}})",
+      Expect::kNoReply, 0, "");
+  c.rows().back().writes = true;
+  c.add(
+      "notification that fails",
+      R"({"jsonrpc":"2.0","method":"do","params":{"type":"Organization","verb":"create","data":{"name":7}}})",
       Expect::kNoReply, 0, "");
   c.add("stray response", R"({"jsonrpc":"2.0","id":99,"result":{}})", Expect::kNoReply, 0, "");
   c.add("cancel with an object id",
@@ -311,7 +317,7 @@ std::vector<HostileCase> catalogue() {
   c.tool("get: id with NUL", "get", R"({"type":"Experiment","id":"a\u0000b"})", kNotFound,
          "no Experiment");
   c.tool("get: deleted entity", "get", R"({"type":"Contact","id":"@DELETED@"})", kNotFound,
-         "no Contact with id or slug '@DELETED@'");
+         "no Contact with id '@DELETED@'");
   c.tool("get: include secrets", "get",
          R"({"type":"Experiment","id":"hostile-draft","include":["secrets"]})", kParams,
          "include[0]: unknown value 'secrets'");

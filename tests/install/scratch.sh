@@ -1,0 +1,5 @@
+# Sourced by the install tests: a scratch directory removed at exit, and fail().
+set -euo pipefail
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
