@@ -10,6 +10,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "tests/support/ci.hpp"
+
 namespace verdict::stats {
 namespace {
 
@@ -94,6 +96,8 @@ void check_bandit(const AnalysisResult& result, const json::object& extras) {
 
 TEST(ReferenceTest, MatchesGbstatsOnEveryCase) {
   if (!std::filesystem::exists(kReferencePath)) {
+    if (test_support::in_ci())
+      FAIL() << "CI=true and the gbstats reference data is missing: " << kReferencePath;
     GTEST_SKIP() << "shared reference data not found at " << kReferencePath
                  << "; check out ../shared next to the repository to run the gbstats comparison";
   }

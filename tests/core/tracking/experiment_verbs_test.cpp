@@ -4,9 +4,12 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::tracking {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 
@@ -87,7 +90,11 @@ TEST_F(ExperimentVerbsTest, TrackRefusesUnassignedUnitsAndKindMismatches) {
   create();
   run("start");
   run("assign", {{"unit", "u1"}});
-  EXPECT_THROW(run("track", {{"unit", "ghost"}, {"metric", "signup"}}), Error);
+  EXPECT_THAT(
+      [&] {
+        run("track", {{"unit", "ghost"}, {"metric", "signup"}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "unit"));
   run("track", {{"unit", "u1"}, {"metric", "signup"}});
   try {
     run("track", {{"unit", "u1"}, {"metric", "signup"}, {"value", 3}});
