@@ -84,7 +84,7 @@ TEST(EngineTest, InvalidInputChangesNothing) {
       [&] {
         create_experiment(engine, {{"name", "x"}, {"owner", "contact_missing1"}});
       },
-      ThrowsError(ErrorCode::kNotFound, "owner"));
+      ThrowsError(ErrorCode::kInvalidArgument, "owner"));
   EXPECT_EQ(engine.find("Experiment", {}).items.size(), 0u);
   EXPECT_TRUE(engine.store().events_since(0).empty());
 }

@@ -59,7 +59,7 @@ TEST_F(FilterTest, NullEqualityIsIsNull) {
       [&] {
         compile_filter(experiment_, {{"confidence", {{"$gt", nullptr}}}});
       },
-      ThrowsError(ErrorCode::kInvalidArgument, "confidence"));
+      ThrowsError(ErrorCode::kInvalidArgument, "filter.confidence.$gt"));
 }
 
 TEST_F(FilterTest, UnknownFieldIsNamed) {
