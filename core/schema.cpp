@@ -125,6 +125,10 @@ std::string inflect(std::string_view verb, bool past) {
 std::string before_hook_name(std::string_view verb) {
   return inflect(verb, false);
 }
+bool runs_hooks(const Verb& verb) {
+  return verb.kind != VerbKind::kCustom || verb.needs_entity;
+}
+
 std::string after_hook_name(std::string_view verb) {
   return inflect(verb, true);
 }
@@ -584,7 +588,7 @@ json::object describe(const Noun& noun) {
     if (!verb.from.empty()) v["from"] = json::value_from(verb.from);
     if (verb.to) v["to"] = *verb.to;
     if (!verb.aliases.empty()) v["aliases"] = json::value_from(verb.aliases);
-    v["hooks"] = json::array{verb.before_hook, verb.after_hook};
+    if (runs_hooks(verb)) v["hooks"] = json::array{verb.before_hook, verb.after_hook};
     if (!verb.description.empty()) v["description"] = verb.description;
     if (!verb.params.empty()) {
       json::object params;

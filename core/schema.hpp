@@ -68,6 +68,9 @@ struct Verb {
 /// Derives the before-hook name (`starting`, `rollingOut`, `addingVariant`) and after-hook
 /// name (`started`, `rolledOut`, `addedVariant`) from a camelCase verb name.
 std::string before_hook_name(std::string_view verb);
+/// False for a collection verb implemented in C++ (summary): it works on no single entity, so
+/// its hook names exist only to refuse them with a clear message.
+bool runs_hooks(const Verb& verb);
 std::string after_hook_name(std::string_view verb);
 
 /// Extra validation a noun needs beyond field types (e.g. the shape of Experiment.variants).

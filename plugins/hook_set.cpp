@@ -74,8 +74,7 @@ void HookSet::open_api(lua_State* L) {
 std::vector<HookSet::HookNames> HookSet::hook_names(const Noun& noun) const {
   std::vector<HookNames> names;
   for (const auto& verb : noun.verbs)
-    names.push_back({verb.name, verb.before_hook, verb.after_hook,
-                     verb.kind != VerbKind::kCustom || verb.needs_entity});
+    names.push_back({verb.name, verb.before_hook, verb.after_hook, runs_hooks(verb)});
   for (const auto& verb : verbs_)
     if (verb.noun == noun.name && !noun.verb(verb.name))
       names.push_back({verb.name, before_hook_name(verb.name), after_hook_name(verb.name)});

@@ -89,7 +89,7 @@ class HookSet {
     std::string verb;
     std::string before;
     std::string after;
-    bool runs = true;  ///< false for a collection verb implemented in C++ (summary): no entity
+    bool runs = true;  ///< see runs_hooks()
   };
 
   void open_api(lua_State* L);

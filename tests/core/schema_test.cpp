@@ -282,5 +282,18 @@ TEST(SchemaTest, DescribeListsFieldsVerbsAndHooks) {
   EXPECT_EQ(start.at("hooks"), (boost::json::array{"starting", "started"}));
 }
 
+// A collection verb in C++ (summary) runs no hooks, so none are advertised.
+TEST(SchemaTest, DescribeListsNoHooksForCollectionVerbsInCpp) {
+  Schema schema = Schema::builtin();
+  Verb summary = make_verb("summary", VerbKind::kCustom, "Summarized");
+  summary.needs_entity = false;
+  schema.add_verb("Experiment", summary);
+  Verb analyze = make_verb("analyze", VerbKind::kCustom, "Analyzed");
+  schema.add_verb("Experiment", analyze);
+  auto verbs = describe(schema.noun("Experiment")).at("verbs");
+  EXPECT_FALSE(verbs.at("summary").as_object().contains("hooks"));
+  EXPECT_EQ(verbs.at("analyze").at("hooks"), (boost::json::array{"analyzing", "analyzed"}));
+}
+
 }  // namespace
 }  // namespace verdict
