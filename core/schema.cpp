@@ -267,7 +267,7 @@ bool check_new_field(const Noun& noun, const Field& field,
       throw Error(ErrorCode::kInvalidArgument,
                   noun.name + "." + field.name + ": '" + reserved +
                       "' is reserved (Verdict sets id, version, createdAt and updatedAt itself, "
-                      "and adds history)",
+                      "adds history, and SQLite keeps rowid)",
                   field.name);
   std::vector<const Field*> fields = declared;
   for (const auto& existing : noun.fields) fields.push_back(&existing);
