@@ -41,6 +41,17 @@ std::string status_of(const json::object& entity) {
   return status && status->is_string() ? std::string(status->get_string()) : std::string{};
 }
 
+// A hook may change fields, not identity or state: those stay as the pipeline set them.
+void keep_identity(const json::object& entity, json::object& modified) {
+  for (const char* kept : {"id", "version", "createdAt", "updatedAt", "status"}) {
+    if (const auto* value = entity.if_contains(kept)) {
+      modified[kept] = *value;
+    } else {
+      modified.erase(kept);
+    }
+  }
+}
+
 // Unique-constraint failures that slip past the explicit checks (a race with another writer)
 // still reach the caller as a conflict rather than an internal error.
 [[noreturn]] void rethrow_storage(const sqlite::StorageError& error) {
@@ -244,14 +255,7 @@ json::value Engine::execute(const VerbRequest& request) {
   HookContext context{noun, *verb, request};
   if (hooks_) {
     if (auto modified = hooks_->before(context, entity)) {
-      // A hook may change fields, not identity or state: those stay as the pipeline set them.
-      for (const char* kept : {"id", "version", "createdAt", "updatedAt", "status"}) {
-        if (const auto* value = entity.if_contains(kept)) {
-          (*modified)[kept] = *value;
-        } else {
-          modified->erase(kept);
-        }
-      }
+      keep_identity(entity, *modified);
       entity = std::move(*modified);
       if (verb->kind != VerbKind::kDelete) validate(noun, entity, current ? &*current : nullptr);
     }
@@ -296,17 +300,30 @@ json::value Engine::execute_custom(const Noun& noun, const Verb& verb, const Ver
     check_transition(noun, verb, *current);
   }
   HookContext context{noun, verb, request};
-  if (hooks_ && current) hooks_->before(context, *current);
+  // A before hook's changes are validated and written first, as an update, so the handler works
+  // on what is stored (it caches plans by version) and the change is never silently dropped.
+  std::optional<json::object> modified;
+  if (hooks_ && current) modified = hooks_->before(context, *current);
+  if (modified) {
+    keep_identity(*current, *modified);
+    if (*modified == *current) {
+      modified.reset();
+    } else {
+      validate(noun, *modified, &*current);
+    }
+  }
+  json::object* entity = modified ? &*modified : current ? &*current : nullptr;
   json::value result;
   try {
     sqlite::Transaction transaction(store_->db());
-    result = handler->second(*this, noun, request, current ? &*current : nullptr);
+    if (modified) persist(noun, *modified, "Updated", {}, request.actor);
+    result = handler->second(*this, noun, request, entity);
     transaction.commit();
   } catch (const sqlite::StorageError& error) {
     rethrow_storage(error);
   }
   if (verb.batch_items) context.items = [&] { return verb.batch_items(request.data, result); };
-  if (current) run_after_hooks(context, *current);
+  if (entity) run_after_hooks(context, *entity);
   return result;
 }
 

@@ -57,6 +57,11 @@ class HookRunner {
   /// request depth + 1). Failures are returned, not thrown: they never undo the verb.
   virtual std::vector<HookFailure> after(const HookContext& context,
                                          const boost::json::object& entity, Engine& engine) = 0;
+
+  /// Called by Engine::idle(), when no verb runs and no transaction is open: the one safe point
+  /// to change the schema (verbs and fields a reload declares), which running verbs hold
+  /// references into.
+  virtual void idle() {}
 };
 
 /// A verb implemented in C++ rather than by the generic pipeline (assign, track, analyze, ...).
@@ -86,6 +91,11 @@ class Engine {
   FindResult find(std::string_view noun, const FindQuery& query);
 
   void set_hooks(std::shared_ptr<HookRunner> hooks) { hooks_ = std::move(hooks); }
+  /// Call between batches, with no verb running and no transaction open (the engine thread's
+  /// loop does): lets the hooks do deferred work such as a reload.
+  void idle() {
+    if (hooks_) hooks_->idle();
+  }
   const std::shared_ptr<HookRunner>& hooks() const { return hooks_; }
 
   /// Declares a verb with a C++ implementation on a noun (kind kCustom).

@@ -3,6 +3,7 @@
 #include <boost/regex.hpp>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "core/validator.hpp"
 
 namespace verdict {
@@ -107,7 +108,7 @@ struct Compiler {
       if (op == "$ne") return "(" + column + " IS NULL OR " + column + " <> " + bind(operand) + ")";
       return column + " " + std::string(sql) + " " + bind(operand);
     }
-    invalid(where, "unknown operator " + std::string(op).substr(0, 40) +
+    invalid(where, "unknown operator " + std::string(clip_utf8(op, 40)) +
                        " (supported: $eq $ne $gt $gte $lt $lte $in $nin $exists $regex)");
   }
 
@@ -145,7 +146,7 @@ struct Compiler {
         // matching, as MongoDB does, instead of letting NOT NULL drop the row.
         part = (key == "$nor" ? "NOT COALESCE((" + part + "), 0)" : "(" + part + ")");
       } else if (key.starts_with("$")) {
-        invalid("filter." + std::string(key).substr(0, 40),
+        invalid("filter." + std::string(clip_utf8(key, 40)),
                 "unknown top-level operator (supported: $and, $or, $nor)");
       } else {
         part = field_condition(key, value);

@@ -126,6 +126,10 @@ std::string inflect(std::string_view verb, bool past) {
 std::string before_hook_name(std::string_view verb) {
   return inflect(verb, false);
 }
+bool runs_hooks(const Verb& verb) {
+  return verb.kind != VerbKind::kCustom || verb.needs_entity;
+}
+
 std::string after_hook_name(std::string_view verb) {
   return inflect(verb, true);
 }
@@ -256,20 +260,46 @@ void Schema::add_verb(std::string_view noun_name, Verb verb) {
   noun.verbs.push_back(std::move(verb));
 }
 
-void Schema::add_field(std::string_view noun_name, Field field) {
+bool check_new_field(const Noun& noun, const Field& field,
+                     const std::vector<const Field*>& declared) {
   // Field names become column names: the same rule as parse_field, for fields built by hand.
   if (!is_identifier(field.name))
     invalid("field", "field names are identifiers of up to 64 characters");
-  auto& noun = const_cast<Noun&>(this->noun(noun_name));
-  if (const Field* existing = noun.field(field.name)) {
+  auto same_name = [&](std::string_view other) {
+    return std::equal(field.name.begin(), field.name.end(), other.begin(), other.end(),
+                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+  };
+  for (const char* reserved : {"id", "version", "createdAt", "updatedAt", "history", "rowid"})
+    if (same_name(reserved))
+      throw Error(ErrorCode::kInvalidArgument,
+                  noun.name + "." + field.name + ": '" + reserved +
+                      "' is reserved (Verdict sets id, version, createdAt and updatedAt itself, "
+                      "adds history, and SQLite keeps rowid)",
+                  field.name);
+  std::vector<const Field*> fields = declared;
+  for (const auto& existing : noun.fields) fields.push_back(&existing);
+  for (const Field* existing : fields) {
+    if (!same_name(existing->name)) continue;
+    if (existing->name != field.name)
+      throw Error(ErrorCode::kConflict,
+                  noun.name + "." + field.name + " differs only in case from the field " +
+                      existing->name + " (column names ignore case)",
+                  field.name);
     if (existing->type != field.type)
       throw Error(ErrorCode::kConflict,
                   noun.name + "." + field.name + " already exists as " + to_string(existing->type),
                   field.name);
-    return;
+    return true;
   }
-  if (noun.verb(field.name))
-    throw Error(ErrorCode::kConflict, noun.name + "." + field.name + " is a verb", field.name);
+  for (const auto& verb : noun.verbs)
+    if (same_name(verb.name))
+      throw Error(ErrorCode::kConflict, noun.name + "." + field.name + " is a verb", field.name);
+  return false;
+}
+
+void Schema::add_field(std::string_view noun_name, Field field) {
+  auto& noun = const_cast<Noun&>(this->noun(noun_name));
+  if (check_new_field(noun, field)) return;
   noun.fields.push_back(std::move(field));
 }
 
@@ -686,7 +716,7 @@ json::object describe(const Noun& noun) {
     if (!verb.from.empty()) v["from"] = json::value_from(verb.from);
     if (verb.to) v["to"] = *verb.to;
     if (!verb.aliases.empty()) v["aliases"] = json::value_from(verb.aliases);
-    v["hooks"] = json::array{verb.before_hook, verb.after_hook};
+    if (runs_hooks(verb)) v["hooks"] = json::array{verb.before_hook, verb.after_hook};
     if (!verb.description.empty()) v["description"] = verb.description;
     if (!verb.params.empty()) {
       json::object params;

@@ -74,6 +74,9 @@ struct Verb {
 /// Derives the before-hook name (`starting`, `rollingOut`, `addingVariant`) and after-hook
 /// name (`started`, `rolledOut`, `addedVariant`) from a camelCase verb name.
 std::string before_hook_name(std::string_view verb);
+/// False for a collection verb implemented in C++ (summary): it works on no single entity, so
+/// its hook names exist only to refuse them with a clear message.
+bool runs_hooks(const Verb& verb);
 std::string after_hook_name(std::string_view verb);
 
 /// Extra validation a noun needs beyond field types (e.g. the shape of Experiment.variants).
@@ -128,13 +131,22 @@ class Schema {
   Noun& add_noun(Noun noun);
   /// Adds a verb to a noun; throws if a verb of that name already exists.
   void add_verb(std::string_view noun, Verb verb);
-  /// Adds a field to a noun; throws if the field exists with another type.
+  /// Adds a field to a noun; throws what check_new_field() throws. A field that exists with the
+  /// same type is left as it is.
   void add_field(std::string_view noun, Field field);
 
  private:
   // unique_ptr keeps Noun addresses stable while plugins add nouns.
   std::vector<std::unique_ptr<Noun>> nouns_;
 };
+
+/// Refuses a field `noun` cannot take: a name Verdict sets or adds itself (id, version,
+/// createdAt, updatedAt, history, rowid), a name that differs only in case from an existing field
+/// (SQLite column names ignore case), a verb's name, or an existing name with another type; throws
+/// Error naming the field. `declared` are fields added to the noun but not yet in the schema.
+/// Returns true when the field already exists with the same type.
+bool check_new_field(const Noun& noun, const Field& field,
+                     const std::vector<const Field*>& declared = {});
 
 /// Builds a verb with default hook names and event derived from its name.
 Verb make_verb(std::string name, VerbKind kind, std::string event, std::string description = {});

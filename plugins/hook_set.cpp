@@ -74,7 +74,7 @@ void HookSet::open_api(lua_State* L) {
 std::vector<HookSet::HookNames> HookSet::hook_names(const Noun& noun) const {
   std::vector<HookNames> names;
   for (const auto& verb : noun.verbs)
-    names.push_back({verb.name, verb.before_hook, verb.after_hook});
+    names.push_back({verb.name, verb.before_hook, verb.after_hook, runs_hooks(verb)});
   for (const auto& verb : verbs_)
     if (verb.noun == noun.name && !noun.verb(verb.name))
       names.push_back({verb.name, before_hook_name(verb.name), after_hook_name(verb.name)});
@@ -93,6 +93,10 @@ int HookSet::api_index(lua_State* L) {
   for (const auto& names : set.hook_names(noun)) {
     for (int phase : {0, 1}) {
       if (key != (phase == 0 ? names.before : names.after)) continue;
+      if (!names.runs)
+        throw Error(ErrorCode::kInvalidArgument, noun.name + "." + key + ": " + names.verb +
+                                                     " works on no single " + noun.name +
+                                                     ", so it runs no hooks");
       lua_pushstring(L, noun.name.c_str());
       lua_pushstring(L, names.verb.c_str());
       lua_pushinteger(L, phase);
@@ -150,12 +154,10 @@ int HookSet::declare_field(lua_State* L) {
   set.require_loading("fields are declared");
   const Noun& noun = set.schema_.noun(upvalue_string(L, 1));
   Field field = parse_field(luaL_checkstring(L, 1), luaL_checkstring(L, 2));
-  const Field* existing = noun.field(field.name);
-  for (const auto& declared : set.fields_)
-    if (declared.noun == noun.name && declared.field.name == field.name) existing = &declared.field;
-  if ((existing && existing->type != field.type) || noun.verb(field.name))
-    throw Error(ErrorCode::kConflict, noun.name + "." + field.name + " already exists as " +
-                                          (existing ? to_string(existing->type) : "a verb"));
+  std::vector<const Field*> declared;
+  for (const auto& earlier : set.fields_)
+    if (earlier.noun == noun.name) declared.push_back(&earlier.field);
+  check_new_field(noun, field, declared);
   set.fields_.push_back({noun.name, std::move(field)});
   return 0;
 }

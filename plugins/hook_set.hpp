@@ -64,9 +64,8 @@ class HookSet {
   const std::vector<PluginField>& fields() const { return fields_; }
   const std::vector<std::string>& scripts() const { return scripts_; }
   std::size_t hook_count() const { return hook_count_; }
-  /// See LuaSandbox::exhausted(): the set should be rebuilt once no call is running.
+  /// See LuaSandbox::exhausted(): the set should be rebuilt between batches.
   bool exhausted() const { return sandbox_.exhausted(); }
-  bool busy() const { return sandbox_.busy(); }
 
  private:
   struct Hook {
@@ -90,6 +89,7 @@ class HookSet {
     std::string verb;
     std::string before;
     std::string after;
+    bool runs = true;  ///< see runs_hooks()
   };
 
   void open_api(lua_State* L);

@@ -68,8 +68,15 @@ void LuaHookRunner::reload() {
 }
 
 void LuaHookRunner::recover(const HookSet& set) {
-  if (!set.exhausted() || set.busy() || slot_->current.get() != &set) return;
-  log(LogLevel::kWarning, "hooks: a stopped script left the Lua state full; reloading the hooks");
+  if (!set.exhausted() || reload_pending_ || slot_->current.get() != &set) return;
+  log(LogLevel::kWarning,
+      "hooks: a stopped script left the Lua state full; reloading the hooks after this batch");
+  reload_pending_ = true;
+}
+
+void LuaHookRunner::idle() {
+  if (!reload_pending_) return;
+  reload_pending_ = false;
   try {
     reload();
   } catch (const std::exception& error) {

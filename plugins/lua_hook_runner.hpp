@@ -43,10 +43,15 @@ class LuaHookRunner final : public HookRunner {
                                             const boost::json::object& entity) override;
   std::vector<HookFailure> after(const HookContext& context, const boost::json::object& entity,
                                  Engine& engine) override;
+  /// Runs the reload a stopped script asked for (see recover()), if any.
+  void idle() override;
 
   /// Loads the directories again into a fresh Lua state and swaps it in whole (SIGHUP). When a
-  /// script fails to load, the running set stays and the error is thrown.
+  /// script fails to load, the running set stays and the error is thrown. Call it between
+  /// verbs (from the engine's executor, like idle()): it may add verbs and fields to the schema.
   void reload();
+  /// True when a stopped script left the Lua state full and idle() will rebuild it.
+  bool reload_pending() const { return reload_pending_; }
 
   /// The loaded scripts in load order, e.g. `hooks/starting-validation.lua`.
   std::vector<std::string> scripts() const;
@@ -57,12 +62,14 @@ class LuaHookRunner final : public HookRunner {
 
   std::shared_ptr<HookSet> build() const;
   void install(const HookSet& set);
-  /// Rebuilds a set whose state a stopped script left full, once nothing runs in it.
+  /// Asks idle() to rebuild a set whose state a stopped script left full. Never reloads in place:
+  /// the verb that ran the hook still holds references into the schema a reload may change.
   void recover(const HookSet& set);
 
   Engine& engine_;
   HookOptions options_;
   std::shared_ptr<Slot> slot_;
+  bool reload_pending_ = false;
 };
 
 }  // namespace verdict::plugins

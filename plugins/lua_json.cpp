@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace verdict::plugins {
 
@@ -95,9 +96,40 @@ bool is_sequence(lua_State* L, int index, lua_Integer length) {
   return count == length;
 }
 
-json::value to_value(lua_State* L, int index, int depth);
+// Where a value sits in the table being converted, kept on the C++ stack and spelt out only
+// for an error: `variants[2].key`.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view key;     ///< a member name, or empty for an array position
+  lua_Integer element = 0;  ///< the position (1-based in Lua, 0-based in the name) when no key
+};
 
-json::object table_to_object(lua_State* L, int index, int depth) {
+std::string spell(const Path* path) {
+  if (!path) return {};
+  std::string out = spell(path->parent);
+  if (!path->key.empty()) return out + (out.empty() ? "" : ".") + std::string(path->key);
+  return out + "[" + std::to_string(path->element - 1) + "]";
+}
+
+// Strings from JSON are UTF-8 by construction; strings from Lua are bytes and get the same check.
+std::string_view checked_text(lua_State* L, int index, const Path* path, const char* what) {
+  std::size_t size = 0;
+  const char* data = lua_tolstring(L, index, &size);
+  std::string_view text(data, size);
+  if (std::size_t valid = valid_utf8_prefix(text); valid != text.size()) {
+    std::string field = spell(path);
+    throw Error(ErrorCode::kInvalidArgument,
+                (field.empty() ? std::string() : field + ": ") + what +
+                    " is not valid UTF-8 (byte " + std::to_string(valid + 1) +
+                    "); strings must be UTF-8, as in JSON",
+                field);
+  }
+  return text;
+}
+
+json::value to_value(lua_State* L, int index, int depth, const Path* path);
+
+json::object table_to_object(lua_State* L, int index, int depth, const Path* path) {
   json::object object;
   lua_pushnil(L);
   while (lua_next(L, index)) {
@@ -108,15 +140,15 @@ json::object table_to_object(lua_State* L, int index, int depth) {
                   "table keys must be strings to convert to JSON (found a " + type +
                       " key; arrays need keys 1..n)");
     }
-    std::size_t size = 0;
-    const char* key = lua_tolstring(L, -2, &size);
-    object[std::string_view(key, size)] = to_value(L, lua_gettop(L), depth + 1);
+    std::string_view key = checked_text(L, -2, path, "a key");
+    Path member{path, key.empty() ? std::string_view("\"\"") : key};
+    object[key] = to_value(L, lua_gettop(L), depth + 1, &member);
     lua_pop(L, 1);
   }
   return object;
 }
 
-json::value table_to_json(lua_State* L, int index, int depth) {
+json::value table_to_json(lua_State* L, int index, int depth, const Path* path) {
   if (depth > kMaxJsonDepth) too_deep();
   luaL_checkstack(L, 4, "converting to JSON");
   auto length = static_cast<lua_Integer>(lua_rawlen(L, index));
@@ -126,16 +158,17 @@ json::value table_to_json(lua_State* L, int index, int depth) {
     array.reserve(static_cast<std::size_t>(length));
     for (lua_Integer i = 1; i <= length; ++i) {
       lua_rawgeti(L, index, i);
-      array.push_back(to_value(L, lua_gettop(L), depth + 1));
+      Path element{path, {}, i};
+      array.push_back(to_value(L, lua_gettop(L), depth + 1, &element));
       lua_pop(L, 1);
     }
     return array;
   }
   if (marked) throw Error(ErrorCode::kInvalidArgument, "an array may only have the keys 1..n");
-  return table_to_object(L, index, depth);
+  return table_to_object(L, index, depth, path);
 }
 
-json::value to_value(lua_State* L, int index, int depth) {
+json::value to_value(lua_State* L, int index, int depth, const Path* path) {
   switch (lua_type(L, index)) {
     case LUA_TNIL:
       return nullptr;
@@ -148,13 +181,10 @@ json::value to_value(lua_State* L, int index, int depth) {
         throw Error(ErrorCode::kInvalidArgument, "JSON cannot hold NaN or infinite numbers");
       return number;
     }
-    case LUA_TSTRING: {
-      std::size_t size = 0;
-      const char* text = lua_tolstring(L, index, &size);
-      return json::string(text, size);
-    }
+    case LUA_TSTRING:
+      return json::string(checked_text(L, index, path, "the string"));
     case LUA_TTABLE:
-      return table_to_json(L, lua_absindex(L, index), depth);
+      return table_to_json(L, lua_absindex(L, index), depth, path);
     case LUA_TLIGHTUSERDATA:
       if (lua_touserdata(L, index) == &kNullSentinel) return nullptr;
       [[fallthrough]];
@@ -193,7 +223,7 @@ void push_null(lua_State* L) {
 }
 
 json::value to_json(lua_State* L, int index) {
-  return to_value(L, lua_absindex(L, index), 0);
+  return to_value(L, lua_absindex(L, index), 0, nullptr);
 }
 
 json::object to_object(lua_State* L, int index, const char* what) {

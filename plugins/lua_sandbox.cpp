@@ -9,7 +9,9 @@
 #include <cstring>
 
 #include "core/log.hpp"
+#include "core/utf8.hpp"
 #include "plugins/lua_json.hpp"
+#include "plugins/lua_patterns.hpp"
 
 namespace verdict::plugins {
 
@@ -40,18 +42,20 @@ std::string describe_error(lua_State* L, int index) {
   return std::string("error raised with a ") + luaL_typename(L, index) + " value, not a message";
 }
 
-int table_next(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+// The iterator of a read-only view walks the table behind it (its upvalue) and ignores the state
+// argument, so the script never holds the real table: `local _, real = pairs(string)` gets the
+// view, whose writes are refused.
+int view_next(lua_State* L) {
   lua_settop(L, 2);
-  if (lua_next(L, 1)) return 2;
+  if (lua_next(L, lua_upvalueindex(1))) return 2;
   lua_pushnil(L);
   return 1;
 }
 
-// `pairs(view)` walks the table behind a read-only view.
 int view_pairs(lua_State* L) {
-  lua_pushcfunction(L, &table_next);
   lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushcclosure(L, &view_next, 1);
+  lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
 }
@@ -107,6 +111,8 @@ int print(lua_State* L) {
 int load_text(lua_State* L) {
   std::size_t size = 0;
   const char* chunk = luaL_checklstring(L, 1, &size);
+  // The parser is C too: a byte of source costs about what an instruction does.
+  LuaSandbox::from(L).charge(L, static_cast<std::int64_t>(size));
   const char* name = luaL_optstring(L, 2, "=(load)");
   if (std::strcmp(luaL_optstring(L, 3, "t"), "t") != 0) {
     lua_pushnil(L);
@@ -121,6 +127,62 @@ int load_text(lua_State* L) {
   lua_pushvalue(L, lua_isnoneornil(L, 4) ? lua_upvalueindex(1) : 4);
   if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
   return 1;
+}
+
+// Calls the function in upvalue 1 with the arguments, returning all its results: the stock
+// function behind a wrapper that bounds it.
+int call_stock(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// Lua calls a message handler without hooks when the error was raised by a hook, which is how a
+// spent budget stops a script: a handler that loops would then run for ever. So the script's
+// handler runs only for its own errors; a stop passes through untouched.
+int bounded_message_handler(lua_State* L) {
+  if (LuaSandbox::from(L).stopped()) return 1;
+  return call_stock(L);
+}
+
+// xpcall(f, handler, ...) with the handler wrapped as above.
+int bounded_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, &bounded_message_handler, 1);
+  lua_replace(L, 2);
+  return call_stock(L);
+}
+
+// Long loops in C that the count hook cannot see and memory does not bound are charged to the
+// budget, or cut short, before the stock function runs.
+// string.rep('', 1e15) allocates nothing and copies nothing, 10^15 times.
+int bounded_rep(lua_State* L) {
+  std::size_t length = 0, separator = 0;
+  luaL_checklstring(L, 1, &length);
+  luaL_checkinteger(L, 2);
+  luaL_optlstring(L, 3, "", &separator);
+  if (length + separator == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  return call_stock(L);
+}
+
+// table.move({}, 1, 1e14, 2) moves 10^14 nils.
+int bounded_move(lua_State* L) {
+  lua_Integer first = luaL_checkinteger(L, 2);
+  lua_Integer last = luaL_checkinteger(L, 3);
+  if (last >= first && (first > 0 || last < LUA_MAXINTEGER + first))
+    LuaSandbox::from(L).charge(L, last - first + 1);
+  return call_stock(L);
+}
+
+void wrap_stock(lua_State* L, const char* name, lua_CFunction wrapper) {
+  lua_getfield(L, -1, name);
+  lua_pushcclosure(L, wrapper, 1);
+  lua_setfield(L, -2, name);
 }
 
 int mark_array(lua_State* L) {
@@ -181,6 +243,9 @@ void LuaSandbox::open_libraries(lua_State* L) {
   copy_fields(L, stock, base,
               {"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal",
                "rawget", "rawlen", "select", "tonumber", "tostring", "type", "xpcall", "_VERSION"});
+  lua_getfield(L, stock, "xpcall");
+  lua_pushcclosure(L, &bounded_xpcall, 1);
+  lua_setfield(L, base, "xpcall");
   for (auto [name, function] : {std::pair{"setmetatable", &set_metatable},
                                 {"collectgarbage", &collect_garbage},
                                 {"print", &print},
@@ -195,6 +260,8 @@ void LuaSandbox::open_libraries(lua_State* L) {
   // Removed from the library itself: `("").dump` reaches it through the string metatable.
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
+  open_bounded_patterns(L);
+  wrap_stock(L, "rep", &bounded_rep);
   make_read_only(L);
   lua_setfield(L, base, "string");
   lua_pushliteral(L, "");
@@ -202,9 +269,12 @@ void LuaSandbox::open_libraries(lua_State* L) {
   lua_pushboolean(L, false);
   lua_setfield(L, -2, "__metatable");
   lua_pop(L, 2);
-  for (auto [name, open] : {std::pair{LUA_TABLIBNAME, &luaopen_table},
-                            {LUA_MATHLIBNAME, &luaopen_math},
-                            {LUA_UTF8LIBNAME, &luaopen_utf8}}) {
+  luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 0);
+  wrap_stock(L, "move", &bounded_move);
+  make_read_only(L);
+  lua_setfield(L, base, LUA_TABLIBNAME);
+  for (auto [name, open] :
+       {std::pair{LUA_MATHLIBNAME, &luaopen_math}, {LUA_UTF8LIBNAME, &luaopen_utf8}}) {
     open_read_only(L, name, open);
     lua_setfield(L, base, name);
   }
@@ -316,20 +386,23 @@ void LuaSandbox::fail(int status, const CallFrame& frame, ErrorCode script_error
   lua_State* L = state_.get();
   std::string message = describe_error(L, -1);
   lua_pop(L, 1);
-  if (!killed_.empty()) throw Error(ErrorCode::kLimitExceeded, killed_);
+  // Scripts raise bytes; messages reach clients and the event log (HookFailed), so as UTF-8.
+  if (!killed_.empty()) throw Error(ErrorCode::kLimitExceeded, valid_utf8(killed_));
   if (status == LUA_ERRMEM)
     throw Error(ErrorCode::kLimitExceeded,
                 "memory limit of " + std::to_string(limits_.memory_bytes) + " bytes exceeded" +
                     (frame.script.empty() ? "" : " (" + frame.script + ")"));
   ErrorCode code = script_error;
+  std::string field;
   if (pending_ && message == pending_message_) {
     try {
       std::rethrow_exception(pending_);
     } catch (const Error& error) {
       code = error.code();
+      field = error.field();
     }
   }
-  throw Error(code, relocate(message));
+  throw Error(code, relocate(valid_utf8(message)), std::move(field));
 }
 
 void LuaSandbox::start_budget() {
@@ -357,24 +430,48 @@ void LuaSandbox::kill(std::string reason) {
   lua_sethook(state_.get(), &count_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
 }
 
+std::string LuaSandbox::spend(std::int64_t work) {
+  instructions_ += work;
+  if (interrupted_.load(std::memory_order_relaxed)) return "stopped: the server is shutting down";
+  if (instructions_ >= limits_.instructions)
+    return "instruction limit of " + std::to_string(limits_.instructions) + " exceeded";
+  if (std::chrono::steady_clock::now() >= deadline_)
+    return "time limit of " + std::to_string(limits_.milliseconds) + " ms exceeded";
+  return {};
+}
+
 void LuaSandbox::count_hook(lua_State* L, lua_Debug* debug) {
   auto& self = from(L);
   if (self.level_ == 0) return;
   if (self.killed_.empty()) {
-    self.instructions_ += std::min<std::int64_t>(self.limits_.instructions, kCheckInterval);
-    std::string reason;
-    if (self.instructions_ >= self.limits_.instructions) {
-      reason = "instruction limit of " + std::to_string(self.limits_.instructions) + " exceeded";
-    } else if (std::chrono::steady_clock::now() >= self.deadline_) {
-      reason = "time limit of " + std::to_string(self.limits_.milliseconds) + " ms exceeded";
-    } else {
-      return;
-    }
+    std::string reason =
+        self.spend(std::min<std::int64_t>(self.limits_.instructions, kCheckInterval));
+    if (reason.empty()) return;
     lua_getinfo(L, "Sl", debug);
     self.kill(reason + " (" + debug->short_src + ":" + std::to_string(debug->currentline) + ")");
   }
   lua_pushstring(L, self.killed_.c_str());
   lua_error(L);
+}
+
+void LuaSandbox::charge(lua_State* L, std::int64_t work) {
+  if (level_ == 0) return;
+  if (killed_.empty()) {
+    std::string reason = spend(work);
+    if (reason.empty()) return;
+    // The script line that called the C function: "t.lua:3: " becomes "(t.lua:3)".
+    luaL_where(L, 1);
+    std::string where = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    if (where.size() > 2) reason += " (" + where.substr(0, where.size() - 2) + ")";
+    kill(std::move(reason));
+  }
+  lua_pushstring(L, killed_.c_str());
+  lua_error(L);
+}
+
+void LuaSandbox::interrupt_all(bool on) {
+  interrupted_.store(on, std::memory_order_relaxed);
 }
 
 void* LuaSandbox::allocate(void* user, void* block, std::size_t old_size, std::size_t new_size) {

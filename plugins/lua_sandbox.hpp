@@ -2,6 +2,7 @@
 
 #include <lua.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -66,8 +67,19 @@ class LuaSandbox {
   /// True when a call was stopped and the state still holds most of its memory cap after a full
   /// collection (a script kept what it allocated): the owner should build a fresh state.
   bool exhausted() const { return exhausted_; }
-  /// True while a call is running (a hook nested inside a ctx call, for example).
-  bool busy() const { return level_ > 0; }
+  /// True once the running call was stopped (budget, memory, shutdown): it may not go on.
+  bool stopped() const { return !killed_.empty(); }
+
+  /// Charges `work` steps of a long C function (pattern matching) to the running call's
+  /// instruction budget, which the count hook cannot see. When the budget or the time is spent,
+  /// stops the call as the hook would and raises the error; call it where a Lua error may be
+  /// raised (no C++ catch block active).
+  void charge(lua_State* L, std::int64_t work);
+
+  /// Stops every running and later call of every sandbox in the process at its next budget
+  /// check, with kLimitExceeded "stopped: the server is shutting down" (SIGTERM); `false` lifts
+  /// it. Thread-safe.
+  static void interrupt_all(bool on = true);
 
   /// Replaces the table on top of the stack with a read-only view of it (writes raise an error,
   /// the metatable is hidden). `index`, when given, resolves keys the table lacks: it is called as
@@ -101,6 +113,8 @@ class LuaSandbox {
   static void* allocate(void* user, void* block, std::size_t old_size, std::size_t new_size);
   static void count_hook(lua_State* L, lua_Debug* debug);
   static int run_body(lua_State* L);
+  /// Adds `work` to the budget; returns why the call must stop, or empty.
+  std::string spend(std::int64_t work);
 
   void open_libraries(lua_State* L);
   void start_budget();
@@ -123,6 +137,7 @@ class LuaSandbox {
   std::exception_ptr pending_;
   std::string pending_message_;
   bool exhausted_ = false;
+  static inline std::atomic<bool> interrupted_{false};
 };
 
 }  // namespace verdict::plugins

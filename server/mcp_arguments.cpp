@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 
 namespace verdict::server {
 
@@ -75,7 +76,7 @@ void check_arguments(const json::object& input_schema, const json::object& argum
       std::string allowed;
       for (const auto& entry : declared)
         allowed += (allowed.empty() ? "" : ", ") + std::string(entry.key());
-      invalid(std::string(name.substr(0, 100)), "unknown argument (allowed: " + allowed + ")");
+      invalid(std::string(clip_utf8(name, 100)), "unknown argument (allowed: " + allowed + ")");
     }
     check_value(property->get_object(), value, std::string(name));
   }

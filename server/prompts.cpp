@@ -1,6 +1,7 @@
 #include "server/prompts.hpp"
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "server/resources.hpp"
 
 namespace verdict::server {
@@ -59,7 +60,7 @@ void check(const PromptSpec& prompt, const json::object& arguments) {
     auto it = std::find_if(prompt.arguments.begin(), prompt.arguments.end(),
                            [&](const PromptArgument& a) { return a.name == key; });
     if (it == prompt.arguments.end())
-      invalid("arguments." + std::string(key.substr(0, 100)), "unknown argument");
+      invalid("arguments." + std::string(clip_utf8(key, 100)), "unknown argument");
     if (!value.is_string()) invalid("arguments." + std::string(key), "expected a string");
   }
   for (const auto& declared : prompt.arguments)

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "plugins/lua_sandbox.hpp"
 #include "server/http/http_front_door.hpp"
 
 namespace verdict::server {
@@ -265,6 +266,9 @@ struct Server::State {
         if (reload_hooks) worker.post(reload_hooks);
         return wait_for_signal();
       }
+      // Queued requests are still answered, but a running or queued script is stopped at its
+      // next budget check, so a misbehaving one cannot hold the shutdown up.
+      plugins::LuaSandbox::interrupt_all();
       begin_shutdown(signal == SIGINT ? "SIGINT" : "SIGTERM");
     });
   }

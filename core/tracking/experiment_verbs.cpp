@@ -25,6 +25,9 @@ namespace {
 constexpr std::size_t kMaxBatch = 10000;
 constexpr std::size_t kMaxUnitBytes = 256;
 constexpr std::size_t kMaxMetricBytes = 128;
+// Distinct metrics per experiment: each costs analyze and checkStats a pass, and thousands of
+// them (one per tracked event, by mistake) would stall the engine thread.
+constexpr std::int64_t kMaxMetrics = 200;
 constexpr double kDefaultBanditCadence = 100;
 constexpr double kMaxTrackedMagnitude = 1e100;
 
@@ -203,6 +206,11 @@ class ExperimentVerbs {
       auto known = kinds.find(metric);
       if (known == kinds.end()) {
         auto stored = store_.metric_kind(id, metric);
+        if (!stored && store_.metric_count(id) >= kMaxMetrics)
+          invalid(where + "metric", "'" + metric + "' would be metric number " +
+                                        std::to_string(kMaxMetrics + 1) + " of " + id +
+                                        "; an experiment tracks at most " +
+                                        std::to_string(kMaxMetrics) + " distinct metrics");
         if (!stored) store_.declare_metric(id, metric, kind);
         known = kinds.emplace(metric, stored.value_or(kind)).first;
       }
@@ -329,9 +337,16 @@ class ExperimentVerbs {
     std::size_t variants = plan_for(experiment).keys.size();
     json::object metrics;
     bool consistent = true;
+    auto all_incremental = store_.all_stats(id, variants);
+    auto all_recomputed = store_.recompute(id, variants);
+    const std::vector<MetricStats> none(variants);
+    auto of = [&](const auto& by_metric, const std::string& metric) -> const auto& {
+      auto found = by_metric.find(metric);
+      return found == by_metric.end() ? none : found->second;
+    };
     for (const auto& metric : store_.metrics(id)) {
-      auto incremental = store_.stats(id, metric, variants);
-      auto recomputed = store_.recompute(id, metric, variants);
+      const auto& incremental = of(all_incremental, metric);
+      const auto& recomputed = of(all_recomputed, metric);
       bool same = true;
       for (std::size_t i = 0; i < variants; ++i) {
         auto close = [](double a, double b) {

@@ -213,18 +213,35 @@ std::vector<MetricStats> with_exposures(std::vector<MetricStats> stats,
   return stats;
 }
 
+// Reads rows of (variant, sum, sum_squares, pre_sum, pre_sum_squares, post_pre_sum_of_products,
+// covariates) starting at column `first`.
+void read_row(sqlite::Statement& statement, int first, std::vector<MetricStats>& stats) {
+  auto index = static_cast<std::size_t>(statement.column_int(first));
+  if (index >= stats.size()) return;
+  auto& s = stats[index];
+  s.sum = statement.column_double(first + 1);
+  s.sum_squares = statement.column_double(first + 2);
+  s.pre_sum = statement.column_double(first + 3);
+  s.pre_sum_squares = statement.column_double(first + 4);
+  s.post_pre_sum_of_products = statement.column_double(first + 5);
+  s.has_covariate = statement.column_int(first + 6) > 0;
+}
+
 void read_stats(sqlite::Statement& statement, std::vector<MetricStats>& stats) {
+  while (statement.step()) read_row(statement, 0, stats);
+}
+
+// Rows that start with the metric's name, grouped by metric, each sized to `variants`.
+std::map<std::string, std::vector<MetricStats>> read_by_metric(
+    sqlite::Statement& statement, std::size_t variants, const std::vector<std::int64_t>& counts) {
+  std::map<std::string, std::vector<MetricStats>> by_metric;
   while (statement.step()) {
-    auto index = static_cast<std::size_t>(statement.column_int(0));
-    if (index >= stats.size()) continue;
-    auto& s = stats[index];
-    s.sum = statement.column_double(1);
-    s.sum_squares = statement.column_double(2);
-    s.pre_sum = statement.column_double(3);
-    s.pre_sum_squares = statement.column_double(4);
-    s.post_pre_sum_of_products = statement.column_double(5);
-    s.has_covariate = statement.column_int(6) > 0;
+    auto entry =
+        by_metric.try_emplace(statement.column_text(0), std::vector<MetricStats>(variants)).first;
+    read_row(statement, 1, entry->second);
   }
+  for (auto& [metric, stats] : by_metric) stats = with_exposures(std::move(stats), counts);
+  return by_metric;
 }
 
 }  // namespace
@@ -240,15 +257,17 @@ std::vector<MetricStats> TrackingStore::stats(std::string_view experiment, std::
   return with_exposures(std::move(stats), exposures(experiment, variants));
 }
 
-std::vector<MetricStats> TrackingStore::recompute(std::string_view experiment,
-                                                  std::string_view metric, std::size_t variants) {
-  std::vector<MetricStats> stats(variants);
+std::map<std::string, std::vector<MetricStats>> TrackingStore::all_stats(
+    std::string_view experiment, std::size_t variants) {
   auto statement = db_.prepare(
-      "SELECT variant, SUM(value), SUM(value * value), SUM(IFNULL(covariate, 0)),"
-      " SUM(IFNULL(covariate, 0) * IFNULL(covariate, 0)), SUM(value * IFNULL(covariate, 0)),"
-      " COUNT(covariate) FROM unit_metric WHERE experiment = ? AND metric = ? GROUP BY variant");
-  statement.bind(1, experiment).bind(2, metric);
-  read_stats(statement, stats);
+      "SELECT metric, variant, sum, sum_squares, pre_sum, pre_sum_squares,"
+      " post_pre_sum_of_products, covariates FROM metric_stats WHERE experiment = ?");
+  statement.bind(1, experiment);
+  return read_by_metric(statement, variants, exposures(experiment, variants));
+}
+
+std::map<std::string, std::vector<MetricStats>> TrackingStore::recompute(
+    std::string_view experiment, std::size_t variants) {
   std::vector<std::int64_t> counts(variants, 0);
   auto exposed =
       db_.prepare("SELECT variant, COUNT(*) FROM exposure WHERE experiment = ? GROUP BY variant");
@@ -257,7 +276,12 @@ std::vector<MetricStats> TrackingStore::recompute(std::string_view experiment,
     auto index = static_cast<std::size_t>(exposed.column_int(0));
     if (index < variants) counts[index] = exposed.column_int(1);
   }
-  return with_exposures(std::move(stats), counts);
+  auto statement = db_.prepare(
+      "SELECT metric, variant, SUM(value), SUM(value * value), SUM(IFNULL(covariate, 0)),"
+      " SUM(IFNULL(covariate, 0) * IFNULL(covariate, 0)), SUM(value * IFNULL(covariate, 0)),"
+      " COUNT(covariate) FROM unit_metric WHERE experiment = ? GROUP BY metric, variant");
+  statement.bind(1, experiment);
+  return read_by_metric(statement, variants, counts);
 }
 
 std::vector<std::string> TrackingStore::metrics(std::string_view experiment) {
@@ -267,6 +291,13 @@ std::vector<std::string> TrackingStore::metrics(std::string_view experiment) {
   statement.bind(1, experiment);
   while (statement.step()) names.push_back(statement.column_text(0));
   return names;
+}
+
+std::int64_t TrackingStore::metric_count(std::string_view experiment) {
+  auto statement = db_.prepare("SELECT COUNT(*) FROM experiment_metric WHERE experiment = ?");
+  statement.bind(1, experiment);
+  statement.step();
+  return statement.column_int(0);
 }
 
 }  // namespace verdict::tracking

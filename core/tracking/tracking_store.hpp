@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,10 +98,14 @@ class TrackingStore {
   /// The incremental statistics of a metric per variant (n from exposures).
   std::vector<MetricStats> stats(std::string_view experiment, std::string_view metric,
                                  std::size_t variants);
-  /// The same statistics recomputed from the stored per-unit values.
-  std::vector<MetricStats> recompute(std::string_view experiment, std::string_view metric,
-                                     std::size_t variants);
+  /// The incremental statistics of every metric, and the same recomputed from the stored per-unit
+  /// values, keyed by metric: one pass over the experiment's rows, not one per metric.
+  std::map<std::string, std::vector<MetricStats>> all_stats(std::string_view experiment,
+                                                            std::size_t variants);
+  std::map<std::string, std::vector<MetricStats>> recompute(std::string_view experiment,
+                                                            std::size_t variants);
   std::vector<std::string> metrics(std::string_view experiment);
+  std::int64_t metric_count(std::string_view experiment);
 
  private:
   sqlite::Database& db_;

@@ -12,9 +12,12 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/sqlite.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 
@@ -69,10 +72,26 @@ TEST(EngineTest, LifecycleFollowsTheStateMachineAndLogsEvents) {
 
 TEST(EngineTest, InvalidInputChangesNothing) {
   Engine engine(":memory:");
-  EXPECT_THROW(create_experiment(engine, {{"name", "x"}, {"trafficAllocation", 150}}), Error);
-  EXPECT_THROW(create_experiment(engine, {{"name", "x"}, {"bogus", 1}}), Error);
-  EXPECT_THROW(create_experiment(engine, {{"hypothesis", "no name"}}), Error);
-  EXPECT_THROW(create_experiment(engine, {{"name", "x"}, {"owner", "contact_missing1"}}), Error);
+  EXPECT_THAT(
+      [&] {
+        create_experiment(engine, {{"name", "x"}, {"trafficAllocation", 150}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "trafficAllocation"));
+  EXPECT_THAT(
+      [&] {
+        create_experiment(engine, {{"name", "x"}, {"bogus", 1}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "bogus"));
+  EXPECT_THAT(
+      [&] {
+        create_experiment(engine, {{"hypothesis", "no name"}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "name"));
+  EXPECT_THAT(
+      [&] {
+        create_experiment(engine, {{"name", "x"}, {"owner", "contact_missing1"}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "owner"));
   EXPECT_EQ(engine.find("Experiment", {}).items.size(), 0u);
   EXPECT_TRUE(engine.store().events_since(0).empty());
 }
@@ -662,7 +681,11 @@ TEST_F(EngineHookTest, RunsValidateBeforePersistAfterInOrder) {
 }
 
 TEST_F(EngineHookTest, InvalidInputNeverReachesHooks) {
-  EXPECT_THROW(experiment({{"name", "x"}, {"trafficAllocation", 500}}), Error);
+  EXPECT_THAT(
+      [&] {
+        experiment({{"name", "x"}, {"trafficAllocation", 500}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "trafficAllocation"));
   EXPECT_TRUE(hooks_->calls.empty());
 }
 

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 
@@ -52,7 +55,11 @@ TEST_F(FilterTest, EqualityShorthandIsEq) {
 TEST_F(FilterTest, NullEqualityIsIsNull) {
   EXPECT_NE(compile_filter(experiment_, {{"winner", nullptr}}).sql.find("IS NULL"),
             std::string::npos);
-  EXPECT_THROW(compile_filter(experiment_, {{"confidence", {{"$gt", nullptr}}}}), Error);
+  EXPECT_THAT(
+      [&] {
+        compile_filter(experiment_, {{"confidence", {{"$gt", nullptr}}}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "filter.confidence.$gt"));
 }
 
 TEST_F(FilterTest, UnknownFieldIsNamed) {
@@ -123,8 +130,16 @@ TEST_F(FilterTest, SortEndsWithIdAndChecksFields) {
   } catch (const Error& error) {
     EXPECT_EQ(error.field(), "sort.colour");
   }
-  EXPECT_THROW(compile_sort(experiment_, {{"name", "up"}}), Error);
-  EXPECT_THROW(compile_sort(experiment_, {{"name", 2}}), Error);
+  EXPECT_THAT(
+      [&] {
+        compile_sort(experiment_, {{"name", "up"}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "sort.name"));
+  EXPECT_THAT(
+      [&] {
+        compile_sort(experiment_, {{"name", 2}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument, "sort.name"));
 }
 
 TEST_F(FilterTest, QuoteIdentifierEscapesQuotes) {

@@ -5,9 +5,12 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict {
 namespace {
+
+using test_support::ThrowsError;
 
 std::set<std::string> field_names(const Noun& noun) {
   std::set<std::string> names;
@@ -71,9 +74,11 @@ TEST(SchemaTest, RejectsUnknownTypesAndBadNames) {
     EXPECT_EQ(error.field(), "weight");
     EXPECT_NE(std::string(error.what()).find("float"), std::string::npos);
   }
-  EXPECT_THROW(parse_field("1abc", "string"), Error);
-  EXPECT_THROW(parse_field("a\"b", "string"), Error);
-  EXPECT_THROW(parse_field("", "string"), Error);
+  EXPECT_THAT([&] { parse_field("1abc", "string"); },
+              ThrowsError(ErrorCode::kInvalidArgument, "1abc"));
+  EXPECT_THAT([&] { parse_field("a\"b", "string"); },
+              ThrowsError(ErrorCode::kInvalidArgument, "a\"b"));
+  EXPECT_THAT([&] { parse_field("", "string"); }, ThrowsError(ErrorCode::kInvalidArgument, ""));
 }
 
 TEST(SchemaTest, DerivesHookNames) {
@@ -214,21 +219,43 @@ TEST(SchemaTest, AddFieldAndVerbAtRunTime) {
     EXPECT_EQ(error.code(), ErrorCode::kConflict);
     EXPECT_EQ(error.field(), "team");
   }
-  EXPECT_THROW(schema.add_field("Experiment", parse_field("start", "string")), Error);
+  EXPECT_THAT([&] { schema.add_field("Experiment", parse_field("start", "string")); },
+              ThrowsError(ErrorCode::kConflict, "start"));
   schema.add_verb("Experiment", make_verb("ship", VerbKind::kTransition, "Shipped"));
   EXPECT_NE(schema.noun("Experiment").verb("ship"), nullptr);
-  EXPECT_THROW(schema.add_verb("Experiment", make_verb("ship", VerbKind::kTransition, "Shipped")),
-               Error);
-  EXPECT_THROW(schema.add_verb("Experiment", make_verb("name", VerbKind::kTransition, "Named")),
-               Error);
+  EXPECT_THAT(
+      [&] { schema.add_verb("Experiment", make_verb("ship", VerbKind::kTransition, "Shipped")); },
+      ThrowsError(ErrorCode::kConflict));
+  EXPECT_THAT(
+      [&] { schema.add_verb("Experiment", make_verb("name", VerbKind::kTransition, "Named")); },
+      ThrowsError(ErrorCode::kConflict));
 }
 
 TEST(SchemaTest, AddFieldRefusesNamesThatAreNotIdentifiers) {
   Schema schema = Schema::builtin();
   Field field;
   field.name = "x\" TEXT); DROP TABLE experiment; --";
-  EXPECT_THROW(schema.add_field("Experiment", field), Error);
+  EXPECT_THAT([&] { schema.add_field("Experiment", field); },
+              ThrowsError(ErrorCode::kInvalidArgument, "field"));
   EXPECT_EQ(schema.noun("Experiment").field(field.name), nullptr);
+}
+
+// Issue 12: a field named `id` (or any name Verdict sets itself) crashed the engine on the next
+// verb; a name differing only in case from a column made the table migration fail.
+TEST(SchemaTest, AddFieldRefusesReservedNamesAndCaseClashes) {
+  Schema schema = Schema::builtin();
+  for (const char* name :
+       {"id", "version", "createdAt", "updatedAt", "history", "rowid", "Id", "UPDATEDAT"}) {
+    EXPECT_THAT([&] { schema.add_field("Experiment", parse_field(name, "number")); },
+                ThrowsError(ErrorCode::kInvalidArgument, name));
+  }
+  EXPECT_THAT([&] { schema.add_field("Experiment", parse_field("Name", "string")); },
+              ThrowsError(ErrorCode::kConflict, "Name"));
+  EXPECT_THAT([&] { schema.add_field("Experiment", parse_field("Start", "string")); },
+              ThrowsError(ErrorCode::kConflict, "Start"));
+  schema.add_field("Experiment", parse_field("name", "string!"));
+  EXPECT_EQ(schema.noun("Experiment").fields.size(),
+            Schema::builtin().noun("Experiment").fields.size());
 }
 
 TEST(SchemaTest, AddNounDerivesPrefixAndTable) {
@@ -240,7 +267,7 @@ TEST(SchemaTest, AddNounDerivesPrefixAndTable) {
   EXPECT_EQ(added.table, "billing_account");
   Noun again;
   again.name = "BillingAccount";
-  EXPECT_THROW(schema.add_noun(std::move(again)), Error);
+  EXPECT_THAT([&] { schema.add_noun(std::move(again)); }, ThrowsError(ErrorCode::kConflict));
 }
 
 TEST(SchemaTest, DescribeListsFieldsVerbsAndHooks) {
@@ -253,6 +280,19 @@ TEST(SchemaTest, DescribeListsFieldsVerbsAndHooks) {
   EXPECT_EQ(start.at("event"), "Experiment.Started");
   EXPECT_EQ(start.at("to"), "Started");
   EXPECT_EQ(start.at("hooks"), (boost::json::array{"starting", "started"}));
+}
+
+// A collection verb in C++ (summary) runs no hooks, so none are advertised.
+TEST(SchemaTest, DescribeListsNoHooksForCollectionVerbsInCpp) {
+  Schema schema = Schema::builtin();
+  Verb summary = make_verb("summary", VerbKind::kCustom, "Summarized");
+  summary.needs_entity = false;
+  schema.add_verb("Experiment", summary);
+  Verb analyze = make_verb("analyze", VerbKind::kCustom, "Analyzed");
+  schema.add_verb("Experiment", analyze);
+  auto verbs = describe(schema.noun("Experiment")).at("verbs");
+  EXPECT_FALSE(verbs.at("summary").as_object().contains("hooks"));
+  EXPECT_EQ(verbs.at("analyze").at("hooks"), (boost::json::array{"analyzing", "analyzed"}));
 }
 
 }  // namespace

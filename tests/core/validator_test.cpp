@@ -5,9 +5,12 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 
@@ -91,8 +94,10 @@ TEST_F(ValidatorTest, RejectsOutOfRangeNumbers) {
 
 TEST_F(ValidatorTest, RejectsNonFiniteNumbers) {
   Field field = parse_field("value", "number");
-  EXPECT_THROW(validate_value(field, json::value(INFINITY), "value"), Error);
-  EXPECT_THROW(validate_value(field, json::value(NAN), "value"), Error);
+  EXPECT_THAT([&] { validate_value(field, json::value(INFINITY), "value"); },
+              ThrowsError(ErrorCode::kInvalidArgument, "value"));
+  EXPECT_THAT([&] { validate_value(field, json::value(NAN), "value"); },
+              ThrowsError(ErrorCode::kInvalidArgument, "value"));
 }
 
 TEST_F(ValidatorTest, RejectsBadVariants) {

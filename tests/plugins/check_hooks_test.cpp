@@ -33,6 +33,19 @@ TEST(CheckHooksTest, ReportsEveryBrokenFileWithItsLine) {
                           HasSubstr("instruction limit")));
 }
 
+// Issue 12: `verdict hooks check` passed `Experiment.field('id', 'number')`, which then crashed
+// the server on the next update.
+TEST(CheckHooksTest, ReportsReservedFieldNames) {
+  HookDir dir;
+  dir.write("a.lua", "Experiment.field('id', 'number')");
+  dir.write("b.lua", "FeatureFlag.field('updatedAt', 'string')");
+  dir.write("c.lua", "Experiment.summarized(function() end)");
+  EXPECT_THAT(check_hooks({dir.path()}),
+              ElementsAre(HasSubstr("ops/a.lua: Experiment.id: 'id' is reserved"),
+                          HasSubstr("ops/b.lua: FeatureFlag.updatedAt: 'updatedAt' is reserved"),
+                          HasSubstr("summary works on no single Experiment")));
+}
+
 TEST(CheckHooksTest, ReportsAMissingDirectory) {
   EXPECT_THAT(check_hooks({"/nonexistent/hooks"}),
               ElementsAre(HasSubstr("'/nonexistent/hooks' does not exist")));

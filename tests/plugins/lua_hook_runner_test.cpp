@@ -5,9 +5,12 @@
 
 #include "core/error.hpp"
 #include "hook_dir.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::plugins {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
@@ -209,7 +212,7 @@ TEST_F(LuaHookRunnerTest, ReloadSwapsTheWholeSetOrKeepsTheOld) {
 
   dir_.write("a.lua", "Experiment.starting(function(e) error('second') end)");
   dir_.write("b.lua", "this is not lua");
-  EXPECT_THROW(runner->reload(), Error);
+  EXPECT_THAT([&] { runner->reload(); }, ThrowsError(ErrorCode::kInvalidArgument));
   EXPECT_THAT(failure("start", id).what(), HasSubstr("first")) << "a failed reload changes nothing";
 
   dir_.write("b.lua", "Experiment.pausing(function(e) error('no pause') end)");
@@ -248,13 +251,15 @@ Experiment.extended(function(e, ctx) ctx.Event.create{type = 'extended', subject
 }
 
 TEST_F(LuaHookRunnerTest, PluginDeclarationsCannotClash) {
-  for (const char* source :
-       {"Experiment.verb('start', 'Started', function(e) return e end)",
-        "Experiment.verb('name', 'Named', function(e) return e end)",
-        "Experiment.verb('bad name', 'X', function(e) return e end)",
-        "Experiment.field('name', 'number')", "Experiment.field('budget', 'money')"}) {
+  for (auto [source, code] :
+       {std::pair{"Experiment.verb('start', 'Started', function(e) return e end)",
+                  ErrorCode::kConflict},
+        {"Experiment.verb('name', 'Named', function(e) return e end)", ErrorCode::kConflict},
+        {"Experiment.verb('bad name', 'X', function(e) return e end)", ErrorCode::kInvalidArgument},
+        {"Experiment.field('name', 'number')", ErrorCode::kConflict},
+        {"Experiment.field('budget', 'money')", ErrorCode::kInvalidArgument}}) {
     dir_.write("clash.lua", source);
-    EXPECT_THROW(start_runner(), Error) << source;
+    EXPECT_THAT([&] { start_runner(); }, ThrowsError(code)) << source;
   }
 }
 
@@ -277,11 +282,113 @@ Experiment.updating(function(e)
   end
   hoard[#hoard + 1] = e.tags
 end))");
-  start_runner({.memory_bytes = 8 * 1024 * 1024});
+  auto runner = start_runner({.memory_bytes = 8 * 1024 * 1024});
   auto id = create_experiment();
+  // A plugin that appears meanwhile: the rebuild declares its verb and field.
+  dir_.write("more.lua", R"(
+Experiment.field('budget', 'number')
+Experiment.verb('extend', 'Extended', function(e) return e end))");
   EXPECT_EQ(failure("update", id, {{"tags", "bomb"}}).code(), ErrorCode::kLimitExceeded);
+  // Issue 12: the rebuild ran inside before(), and the verbs it added could reallocate the noun's
+  // verb list under the running verb. It now waits for the engine to be idle.
+  EXPECT_TRUE(runner->reload_pending());
+  EXPECT_EQ(engine_.schema().noun("Experiment").verb("extend"), nullptr);
+  engine_.idle();
+  EXPECT_FALSE(runner->reload_pending());
+  EXPECT_NE(engine_.schema().noun("Experiment").verb("extend"), nullptr);
   // Without a rebuild the hoard would still fill the state and this would fail for memory.
   EXPECT_EQ(execute("Experiment", "update", id, {{"tags", "fine"}}).at("tags"), "fine");
+}
+
+// Issue 12: `Experiment.field('id', 'number')` loaded, and the next update crashed the server.
+TEST_F(LuaHookRunnerTest, ReservedAndCaseClashingFieldNamesAreRefusedAtLoad) {
+  for (const char* name : {"id", "version", "createdAt", "updatedAt", "history", "rowid", "ID",
+                           "createdat", "Version"}) {
+    dir_.write("meta.lua", std::string("Experiment.field('") + name + "', 'number')");
+    try {
+      start_runner();
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument) << name;
+      EXPECT_THAT(error.what(),
+                  HasSubstr("cannot load ops/meta.lua: Experiment." + std::string(name) + ": '"))
+          << name;
+      EXPECT_THAT(error.what(), HasSubstr("is reserved")) << name;
+    }
+  }
+  dir_.write("meta.lua", "Experiment.field('Name', 'string')");
+  EXPECT_THAT([&] { start_runner(); }, ::testing::ThrowsMessage<Error>(
+                                           HasSubstr("differs only in case from the field name")));
+  dir_.write("meta.lua",
+             "Experiment.field('budget', 'number') Experiment.field('Budget', 'number')");
+  EXPECT_THAT(
+      [&] { start_runner(); },
+      ::testing::ThrowsMessage<Error>(HasSubstr("differs only in case from the field budget")));
+  EXPECT_EQ(execute("Experiment", "update", create_experiment(), {{"tags", "x"}}).at("tags"), "x");
+}
+
+// Issue 12: `pairs(Experiment)` handed out the real API table, through which one script dropped
+// another's hooks; through `pairs(string)` it changed string.format for every script.
+TEST_F(LuaHookRunnerTest, PairsCannotReachTheSharedTables) {
+  dir_.write("a.lua", "Experiment.starting(function(e) error(string.format('gate %d', 1)) end)");
+  dir_.write("b.lua", R"(
+local _, api = pairs(Experiment)
+local _, strings = pairs(string)
+print(pcall(function() api.starting = function() end end))
+print(pcall(function() strings.format = function() return 'hacked' end end)))");
+  start_runner();
+  EXPECT_THAT(failure("start", create_experiment()).what(), HasSubstr("gate 1"));
+  dir_.write("b.lua", "local _, api = pairs(Experiment) api.starting = function() end");
+  EXPECT_THAT([&] { start_runner(); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("cannot assign 'starting'")));
+}
+
+// Issue 12: hooks of summary loaded and never ran; a before hook's changes on assign, track and
+// analyze were dropped.
+TEST_F(LuaHookRunnerTest, HooksOfCppVerbsRunOrAreRefused) {
+  for (const char* hook : {"summarizing", "summarized"}) {
+    dir_.write("summary.lua", std::string("Experiment.") + hook + "(function() end)");
+    try {
+      start_runner();
+      ADD_FAILURE() << hook << " was accepted";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+      EXPECT_THAT(error.what(), HasSubstr(std::string("Experiment.") + hook +
+                                          ": summary works on no single Experiment, so it "
+                                          "runs no hooks"));
+    }
+  }
+  dir_.write("summary.lua", R"(
+Experiment.assigning(function(e)
+  if e.tags == 'closed' then error('assignments are closed') end
+  if e.tags == 'wide' then e.trafficAllocation = 500 return e end
+  e.description = 'assigned by ' .. (e.owner or 'nobody') return e
+end)
+Experiment.assigned(function(e, ctx) ctx.Event.create{type = 'seen', data = {d = e.description}} end))");
+  start_runner();
+  auto id =
+      create_experiment({{"name", "Tone"}, {"variants", json::parse(R"([{"key": "a", "weight": 50},
+                                                            {"key": "b", "weight": 50}])")}});
+  execute("Experiment", "start", id);
+  auto assigned = engine_.execute(
+      {.noun = "Experiment", .verb = "assign", .id = id, .data = {{"unit", "u1"}}, .actor = "t"});
+  EXPECT_EQ(assigned.at("inExperiment"), true);
+  auto stored = engine_.get("Experiment", id);
+  EXPECT_EQ(stored.at("description"), "assigned by nobody");
+  EXPECT_EQ(stored.at("status"), "Running");
+  auto events = engine_.find("Event", {.filter = {{"type", "seen"}}}).items;
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at("data").at("d"), "assigned by nobody");
+  EXPECT_THAT(event_types(id), ::testing::Contains("Experiment.Updated"));
+
+  execute("Experiment", "update", id, {{"tags", "wide"}});
+  auto history = event_types(id).size();
+  Error invalid = failure("assign", id, {{"unit", "u2"}});
+  EXPECT_EQ(invalid.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(invalid.field(), "trafficAllocation");
+  execute("Experiment", "update", id, {{"tags", "closed"}});
+  EXPECT_THAT(failure("assign", id, {{"unit", "u2"}}).what(), HasSubstr("assignments are closed"));
+  EXPECT_EQ(event_types(id).size(), history + 1) << "refused assignments write nothing";
 }
 
 TEST_F(LuaHookRunnerTest, ReplacesAndDisablesShippedHooksByName) {

@@ -4,9 +4,12 @@
 
 #include "core/error.hpp"
 #include "plugins/lua_sandbox.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::plugins {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 
@@ -63,7 +66,7 @@ TEST(LuaJsonTest, SequencesBecomeArraysAndOtherTablesObjects) {
 TEST(LuaJsonTest, RefusesWhatJsonCannotHold) {
   for (const char* source : {"return {f = print}", "return {0/0}", "return {1, 2, x = 3}",
                              "return {[5] = 1}", "return {[true] = 1}"}) {
-    EXPECT_THROW(eval(source), Error) << source;
+    EXPECT_THAT([&] { eval(source); }, ThrowsError(ErrorCode::kInvalidArgument)) << source;
   }
 }
 
@@ -76,7 +79,7 @@ TEST(LuaJsonTest, BoundsDepthBothWays) {
   }
   json::value deep = json::array();
   for (int i = 0; i < 100; ++i) deep = json::array{deep};
-  EXPECT_THROW(round_trip(deep), Error);
+  EXPECT_THAT([&] { round_trip(deep); }, ThrowsError(ErrorCode::kLimitExceeded));
 }
 
 }  // namespace

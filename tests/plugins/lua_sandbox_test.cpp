@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "plugins/lua_json.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::plugins {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
@@ -88,7 +91,7 @@ TEST(LuaSandboxTest, RefusesFinalizers) {
 TEST(LuaSandboxTest, SharedTablesAreReadOnly) {
   for (const char* source : {"string.upper = nil", "math.pi = 3", "os.time = nil",
                              "setmetatable(string, nil)", "getmetatable('').__index = {}"}) {
-    EXPECT_THROW(run(source), Error) << source;
+    EXPECT_THAT([&] { run(source); }, ThrowsError(ErrorCode::kInvalidArgument)) << source;
   }
   EXPECT_EQ(run("return getmetatable('')"), false);
   EXPECT_EQ(run("local n = 0 for k in pairs(math) do n = n + 1 end return n > 10"), true);
@@ -165,19 +168,116 @@ TEST(LuaSandboxTest, StopsMemoryBombs) {
 
 TEST(LuaSandboxTest, SurvivesDeepRecursion) {
   LuaSandbox sandbox(Limits{.memory_bytes = 16 * 1024 * 1024});
-  EXPECT_THROW(run(sandbox, "local function f(n) return f(n + 1) + 1 end return f(1)"), Error);
-  EXPECT_THROW(run(sandbox, "local function f() return select(2, pcall(f)) end error(f())"), Error);
-  EXPECT_THROW(run(sandbox,
-                   "local t = setmetatable({}, {}) getmetatable(t).__index = "
-                   "function(s, k) return s[k] end return t.x"),
-               Error);
+  for (const char* source : {"local function f(n) return f(n + 1) + 1 end return f(1)",
+                             "local function f() return select(2, pcall(f)) end error(f())",
+                             "local t = setmetatable({}, {}) getmetatable(t).__index = "
+                             "function(s, k) return s[k] end return t.x"}) {
+    Error error = failure(sandbox, source);
+    EXPECT_THAT(error.what(), ::testing::AnyOf(HasSubstr("stack overflow"),
+                                               HasSubstr("memory limit of 16777216 bytes")))
+        << source;
+  }
   EXPECT_EQ(run(sandbox, "return 'still fine'"), "still fine");
 }
 
 TEST(LuaSandboxTest, StateIsUsableAfterAKill) {
   LuaSandbox sandbox(Limits{.instructions = 10'000});
-  EXPECT_THROW(run(sandbox, "while true do end"), Error);
+  EXPECT_THAT([&] { run(sandbox, "while true do end"); }, ThrowsError(ErrorCode::kLimitExceeded));
   EXPECT_EQ(run(sandbox, "local n = 0 for i = 1, 100 do n = n + i end return n"), 5050);
+}
+
+// Issue 12: Lua runs a message handler without hooks when a hook raised the error, so a handler
+// that loops hung the server for ever (SIGTERM ignored).
+TEST(LuaSandboxTest, MessageHandlersCannotEscapeTheLimits) {
+  for (const char* source : {
+           "xpcall(function() while true do end end, function() while true do end end)",
+           "xpcall(function() error('x') end, function() while true do end end)",
+           "xpcall(function() while true do end end, function()\n"
+           "  xpcall(function() while true do end end, function() while true do end end)\n"
+           "  while true do end\n"
+           "end)",
+           "xpcall(function() while true do end end, function(m) return m end) while true do end",
+           "xpcall(function()\n"
+           "  local t <close> = setmetatable({}, {__close = function() while true do end end})\n"
+           "  while true do end\n"
+           "end, function() while true do end end)",
+       }) {
+    Error by_count = failure(source, {.instructions = 100'000, .milliseconds = 600'000});
+    EXPECT_EQ(by_count.code(), ErrorCode::kLimitExceeded) << source;
+    EXPECT_THAT(by_count.what(), HasSubstr("instruction limit of 100000 exceeded")) << source;
+    Error by_time = failure(source, {.instructions = 1'000'000'000'000, .milliseconds = 20});
+    EXPECT_THAT(by_time.what(), HasSubstr("time limit of 20 ms exceeded")) << source;
+  }
+}
+
+TEST(LuaSandboxTest, XpcallStillHandlesTheScriptsOwnErrors) {
+  EXPECT_EQ(run("local ok, m = xpcall(function() error('boom') end, function(m) return 'handled: ' "
+                ".. m end) return {ok, m}"),
+            json::parse(R"([false, "handled: t.lua:1: boom"])"));
+  EXPECT_EQ(run("return {xpcall(function(a, b) return a + b, a * b end, print, 3, 4)}"),
+            json::parse("[true, 7, 12]"));
+  EXPECT_EQ(failure("xpcall(print, 'not a function')").code(), ErrorCode::kInvalidArgument);
+}
+
+// Issue 12: `local _, real = pairs(string)` returned the real table, and writes through it changed
+// `string.format` for every other script.
+TEST(LuaSandboxTest, PairsNeverHandsOutTheRealTable) {
+  LuaSandbox sandbox(Limits{});
+  Error error = failure(sandbox, "local _, real = pairs(string) real.format = function() end");
+  EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(error.what(), HasSubstr("cannot assign 'format'"));
+  EXPECT_EQ(run(sandbox, "local f, view = pairs(string) return rawequal(view, string)"), true);
+  EXPECT_EQ(run(sandbox, "return string.format('%d', 7)"), "7");
+  EXPECT_EQ(run(sandbox,
+                "local n, seen = 0, false for k, v in pairs(string) do n = n + 1 "
+                "seen = seen or (k == 'format' and v == string.format) end return n > 10 and seen"),
+            true);
+  EXPECT_EQ(run(sandbox, "return next(string)"), nullptr);
+}
+
+// Loops in C that neither the count hook nor the memory cap would stop.
+TEST(LuaSandboxTest, LongCLoopsAreBounded) {
+  EXPECT_EQ(run("return string.rep('', 1e15) .. string.rep('', 1e15, '')"), "");
+  EXPECT_EQ(run("return string.rep('ab', 3, ',')"), "ab,ab,ab");
+  Limits limits{.instructions = 1'000'000, .milliseconds = 600'000};
+  for (const char* source : {"table.move({}, 1, 1e14, 2)", "table.move({}, -1e14, 1e14, 1, {})",
+                             "load(string.rep(' ', 2e6))"}) {
+    Error error = failure(source, limits);
+    EXPECT_EQ(error.code(), ErrorCode::kLimitExceeded) << source;
+    EXPECT_THAT(error.what(), HasSubstr("instruction limit of 1000000 exceeded (t.lua:1)"))
+        << source;
+  }
+  EXPECT_EQ(run("local t = table.move({1, 2, 3}, 1, 3, 2) return t"), json::parse("[1, 1, 2, 3]"));
+  EXPECT_EQ(run("return load('return 1 + 1')()"), 2);
+}
+
+// SIGTERM sets it: a running script stops at its next check, wherever it loops.
+TEST(LuaSandboxTest, InterruptStopsEveryScript) {
+  LuaSandbox sandbox(Limits{.instructions = 1'000'000'000'000, .milliseconds = 600'000});
+  LuaSandbox::interrupt_all();
+  Error looping = failure(sandbox, "xpcall(function() while true do end end, function() end)");
+  Error matching = failure(sandbox, "return string.rep('=', 400):match('^(.-)=(.-)=(.-)=(.-);$')");
+  LuaSandbox::interrupt_all(false);
+  for (const Error& error : {looping, matching}) {
+    EXPECT_EQ(error.code(), ErrorCode::kLimitExceeded);
+    EXPECT_THAT(error.what(), HasSubstr("stopped: the server is shutting down (t.lua:1)"));
+  }
+  EXPECT_EQ(run(sandbox, "return 'runs again'"), "runs again");
+}
+
+// Issue 12: strings leave Lua as JSON; bytes that are not UTF-8 are refused, naming the field.
+TEST(LuaSandboxTest, StringsLeavingLuaMustBeUtf8) {
+  Error result = failure("return '\\255\\254'");
+  EXPECT_EQ(result.code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(result.what(), HasSubstr("the string is not valid UTF-8 (byte 1)"));
+  Error nested = failure("return {name = 'ok', variants = {{key = 'a'}, {key = 'b\\192'}}}");
+  EXPECT_EQ(nested.field(), "variants[1].key");
+  EXPECT_THAT(nested.what(), HasSubstr("variants[1].key: the string is not valid UTF-8 (byte 2)"));
+  Error key = failure("return {['k\\255'] = 1}");
+  EXPECT_THAT(key.what(), HasSubstr("a key is not valid UTF-8 (byte 2)"));
+  EXPECT_EQ(run("return 'caf\\195\\169 \\240\\159\\152\\128'"), "caf\u00e9 \U0001F600");
+  // An error message with such bytes still reaches clients as UTF-8.
+  EXPECT_STREQ(failure("error('bad \\255 byte', 0)").what(), "bad \uFFFD byte");
 }
 
 }  // namespace

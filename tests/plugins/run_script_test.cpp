@@ -92,5 +92,15 @@ TEST_F(RunScriptTest, SameSandboxAndLimits) {
   EXPECT_THAT(failure("return {f = print}").what(), HasSubstr("cannot convert a function"));
 }
 
+// Issue 12: a name with bytes that are not UTF-8 was stored, and every later find returned it.
+TEST_F(RunScriptTest, StringsFromLuaMustBeUtf8) {
+  Error create = failure("ctx.Experiment.create{name = 'bad\\255name'}");
+  EXPECT_EQ(create.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(create.field(), "name");
+  EXPECT_THAT(create.what(), HasSubstr("name: the string is not valid UTF-8 (byte 4)"));
+  EXPECT_EQ(failure("return '\\255\\254'").code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(untouched());
+}
+
 }  // namespace
 }  // namespace verdict::plugins

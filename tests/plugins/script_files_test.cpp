@@ -4,9 +4,12 @@
 
 #include "core/error.hpp"
 #include "hook_dir.hpp"
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::plugins {
 namespace {
+
+using test_support::ThrowsError;
 
 using testing::HookDir;
 
@@ -24,7 +27,8 @@ TEST(ScriptFilesTest, OrdersByDirectoryThenNameAndReplacesByName) {
   auto files = find_scripts({shipped.path(), ops.path()});
   EXPECT_EQ(names(files), (std::vector<std::string>{"hooks/a.lua", "ops/b.lua", "ops/z.lua"}));
   EXPECT_EQ(files[1].path, ops.path() / "b.lua");
-  EXPECT_THROW(find_scripts({shipped.path() / "missing"}), Error);
+  EXPECT_THAT([&] { find_scripts({shipped.path() / "missing"}); },
+              ThrowsError(ErrorCode::kNotFound));
 }
 
 }  // namespace

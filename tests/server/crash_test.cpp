@@ -54,6 +54,8 @@ struct Expectations {
   std::map<std::string, Outcome> starts;   // by id (one start per experiment at most succeeds)
   std::vector<Batch> assignments;
   std::vector<TrackBatch> track_batches;
+  // Batch metrics sent per experiment: an experiment takes at most 200 distinct metrics.
+  std::map<std::string, int> batch_metrics;
   // Single `revenue` events of value 1 per (experiment, unit): acknowledged and sent counts.
   std::map<std::pair<std::string, std::string>, std::pair<int, int>> revenue;
 };
@@ -134,6 +136,14 @@ class Driver {
 
   std::string fresh(const std::string& prefix) {
     return prefix + std::to_string(round_) + "-" + std::to_string(++sequence_);
+  }
+
+  // Experiments below the limit of distinct metrics (`revenue` and a margin included).
+  std::vector<KnownExperiment*> with_room_for_a_metric(const std::vector<KnownExperiment*>& all) {
+    std::vector<KnownExperiment*> out;
+    for (auto* experiment : all)
+      if (expect_.batch_metrics[experiment->id] < 190) out.push_back(experiment);
+    return out;
   }
 
   Pending next_request() {
@@ -220,8 +230,9 @@ class Driver {
       p.params = do_params("Experiment", "track",
                            {{"unit", unit}, {"metric", "revenue"}, {"value", 1}}, target->id);
       ++expect_.revenue[{target->id, unit}].second;
-    } else if (!trackable.empty()) {
-      auto* target = pick(trackable);
+    } else if (auto roomy = with_room_for_a_metric(trackable); !roomy.empty()) {
+      auto* target = pick(roomy);
+      ++expect_.batch_metrics[target->id];
       p.kind = Kind::kTrackBatch;
       p.key = target->id;
       std::string metric = "batch_" + std::to_string(round_) + "_" + std::to_string(++sequence_);

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -803,6 +804,183 @@ TEST(HostileInputTest, TcpClientVanishingMidLineLeavesTheServerUp) {
   EXPECT_TRUE(call(connection.channel(), ping_line("still-up")).contains("result"));
   EXPECT_EQ(database_digest(db), before);
   std::printf("[hostile] tcp: 20 connections closed mid-line\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12, scripts (plugins/): each reproduction against the real server, over stdio (the local
+// operator; sockets would need the token for `do {script}`).
+
+constexpr int kLimitExceeded = -32013;
+
+/// A hooks directory holding one script, removed at the end of the test.
+class ScriptDir {
+ public:
+  ScriptDir(const std::string& name, const std::string& file, const std::string& source)
+      : path_(temp_path(name)) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+    std::ofstream(path_ + "/" + file) << source;
+  }
+  ~ScriptDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+json::object error_of(const json::object& reply) {
+  const auto* error = reply.if_contains("error");
+  EXPECT_TRUE(error) << json::serialize(reply);
+  return error ? error->as_object() : json::object{};
+}
+
+/// User plus system CPU time of a process, from /proc/PID/stat.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string do_script(std::string_view source) {
+  return request("do", json::serialize(json::object{{"script", source}}));
+}
+
+// Before: the message handler ran without the count hook and the server hung for ever, SIGTERM
+// ignored; the same in an operator hook was triggered by any client's update.
+TEST(HostileScriptTest, AMessageHandlerThatLoopsIsStopped) {
+  const std::string loop =
+      "xpcall(function() while true do end end, function() while true do end end)";
+  ScriptDir hooks("xpcall-hooks", "loop.lua", "Experiment.updating(function(e) " + loop + " end)");
+  support::ServerProcess process(
+      {"serve", "--db", ":memory:", "--hooks", hooks.path(), "--log-level", "error"},
+      {.stderr_path = "/dev/null"});
+  LineChannel channel(process.stdin_fd(), process.stdout_fd());
+  json::object script = error_of(call(channel, do_script(loop)));
+  EXPECT_EQ(script.at("code"), kLimitExceeded) << json::serialize(script);
+  EXPECT_NE(std::string(script.at("message").as_string()).find("limit of"), std::string::npos);
+  json::object created = call(
+      channel, request("do", R"({"type":"Experiment","verb":"create","data":{"name":"Loop"}})"));
+  std::string id(created.at("result").at("id").as_string());
+  json::object update =
+      error_of(call(channel, request("do", R"({"type":"Experiment","verb":"update","id":")" + id +
+                                               R"(","data":{"description":"go"}})")));
+  EXPECT_EQ(update.at("code"), kLimitExceeded) << json::serialize(update);
+  EXPECT_TRUE(call(channel, ping_line("alive")).contains("result"));
+  process.signal(SIGTERM);
+  EXPECT_EQ(process.wait(), 0);
+}
+
+// SIGTERM stops a running or queued script at its next budget check: 200 queued scripts of
+// 10 million instructions each took their full budget one after another before (10-15 s).
+TEST(HostileScriptTest, SigtermShutsDownPromptlyWhileScriptsMisbehave) {
+  support::ServerProcess process({"serve", "--db", ":memory:", "--log-level", "error"},
+                                 {.stderr_path = "/dev/null"});
+  LineChannel channel(process.stdin_fd(), process.stdout_fd());
+  ASSERT_TRUE(call(channel, ping_line("up")).contains("result"));
+  std::string lines;
+  for (int i = 0; i < 200; ++i)
+    lines += do_script(
+                 "xpcall(function() while true do end end, function() while true do end "
+                 "end)") +
+             "\n";
+  ASSERT_TRUE(channel.write_all(lines));
+  // The replies of a batch come after its commit, so the engine's CPU time shows that the
+  // scripts are running: 0.5 s of it is a few scripts done and most still queued.
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (cpu_seconds(process.pid()) < 0.5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_GE(cpu_seconds(process.pid()), 0.5) << "the scripts did not start";
+  auto start = std::chrono::steady_clock::now();
+  process.signal(SIGTERM);
+  int status = process.wait();
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(status, 0);
+  EXPECT_LT(seconds, 5.0) << "SIGTERM took " << seconds << " s";
+  std::printf("[hostile] SIGTERM with runaway scripts running and queued: exited in %.2f s\n",
+              seconds);
+  int answered = 0, interrupted = 0;
+  while (auto line = channel.read_line(5s)) {
+    json::object reply = json::parse(*line).as_object();
+    EXPECT_EQ(reply.at("error").at("code"), kLimitExceeded) << *line;
+    std::string message(reply.at("error").at("message").as_string());
+    interrupted += message.find("stopped: the server is shutting down") != std::string::npos;
+    ++answered;
+  }
+  EXPECT_EQ(answered, 200) << "every received request is answered";
+  EXPECT_GT(interrupted, 100);
+  std::printf("[hostile] %d scripts answered, %d of them stopped by the shutdown\n", answered,
+              interrupted);
+}
+
+// Before: a 450-byte description stalled the server 24 s under a 1 s limit, as the pattern
+// matcher backtracked in C where the count hook never looked.
+TEST(HostileScriptTest, PatternMatchingInAHookIsBounded) {
+  ScriptDir hooks("match-hooks", "match.lua",
+                  "Experiment.updating(function(e)\n"
+                  "  if e.description then e.description:match('^(.-)=(.-)=(.-)=(.-);$') end\n"
+                  "end)");
+  support::ServerProcess process(
+      {"serve", "--db", ":memory:", "--hooks", hooks.path(), "--log-level", "error"},
+      {.stderr_path = "/dev/null"});
+  LineChannel channel(process.stdin_fd(), process.stdout_fd());
+  json::object created = call(
+      channel, request("do", R"({"type":"Experiment","verb":"create","data":{"name":"Match"}})"));
+  std::string id(created.at("result").at("id").as_string());
+  json::object update =
+      error_of(call(channel, request("do", R"({"type":"Experiment","verb":"update","id":")" + id +
+                                               R"(","data":{"description":")" +
+                                               std::string(450, '=') + R"("}})")));
+  EXPECT_EQ(update.at("code"), kLimitExceeded);
+  // The matcher's steps count as instructions; before, only the clock stopped it, afterwards.
+  EXPECT_NE(std::string(update.at("message").as_string())
+                .find("instruction limit of 10000000 exceeded (verdict-hostile-"),
+            std::string::npos)
+      << json::serialize(update);
+  EXPECT_TRUE(call(channel, ping_line("alive")).contains("result"));
+}
+
+// Before: `hooks check` passed the script and the next update died with SIGSEGV.
+TEST(HostileScriptTest, AMetaFieldNameIsRefusedByHooksCheckAndServe) {
+  ScriptDir hooks("meta-hooks", "id.lua", "Experiment.field('id', 'number')");
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"hooks", "check", hooks.path()},
+        std::vector<std::string>{"serve", "--db", ":memory:", "--hooks", hooks.path()}}) {
+    support::ServerProcess process(args);
+    process.close_stdin();
+    std::string errors = process.read_all_stderr();
+    EXPECT_EQ(process.wait(), 1) << args[0];
+    EXPECT_NE(errors.find("Experiment.id: 'id' is reserved"), std::string::npos) << errors;
+  }
+}
+
+// Before: the bytes FF FE left in a reply, a stored name returned them to every later find, and
+// error.data.field was cut in the middle of a character.
+TEST(HostileScriptTest, StringsFromScriptsAndFieldNamesStayUtf8) {
+  support::ServerProcess process({"serve", "--db", ":memory:", "--log-level", "error"},
+                                 {.stderr_path = "/dev/null"});
+  LineChannel channel(process.stdin_fd(), process.stdout_fd());
+  // call() parses every reply strictly: invalid UTF-8 in one would fail it.
+  json::object result = error_of(call(channel, do_script("return '\\255\\254'")));
+  EXPECT_EQ(result.at("code"), kParams);
+  EXPECT_NE(std::string(result.at("message").as_string()).find("not valid UTF-8"),
+            std::string::npos);
+  json::object create =
+      error_of(call(channel, do_script("return ctx.Experiment.create{name = 'bad\\255name'}")));
+  EXPECT_EQ(create.at("code"), kParams);
+  EXPECT_EQ(create.at("data").at("field"), "name");
+  json::object found = call(channel, request("find", R"({"type":"Experiment"})"));
+  EXPECT_TRUE(found.at("result").at("items").as_array().empty()) << json::serialize(found);
+  // "$" and 38 letters, then a two-byte character across the 40-byte cut.
+  std::string key = "$" + std::string(38, 'a') + "\xC3\xA9zz";
+  json::object filter = error_of(
+      call(channel, request("find", json::serialize(json::object{{"type", "Experiment"},
+                                                                 {"filter", {{key, 1}}}}))));
+  EXPECT_EQ(filter.at("data").at("field"), json::value("filter.$" + std::string(38, 'a')));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
+#include "tests/support/ci.hpp"
 
 namespace verdict::assignment {
 namespace {
@@ -102,6 +103,8 @@ class Conformance : public testing::TestWithParam<ConformanceCase> {
  protected:
   void SetUp() override {
     if (GetParam().data.empty()) {
+      if (test_support::in_ci())
+        FAIL() << "CI=true and the GrowthBook cases are missing: " << kCasesPath;
       GTEST_SKIP() << "shared folder missing: " << kCasesPath << " not found";
     }
   }

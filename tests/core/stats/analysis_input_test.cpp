@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::stats {
 namespace {
+
+using test_support::ThrowsError;
 
 // Parses `text` and returns the message of the verdict::Error it must raise.
 std::string error_of(const char* text, const std::string& expected_field) {
@@ -107,7 +110,8 @@ TEST(AnalysisInputTest, ValidateRejectsNonFiniteValuesBuiltByHand) {
   }
   input.variants[1].sum = 1;
   input.variants[0].sum_squares = std::numeric_limits<double>::infinity();
-  EXPECT_THROW(validate(input), Error);
+  EXPECT_THAT([&] { validate(input); },
+              ThrowsError(ErrorCode::kInvalidArgument, "variants[0].sum_squares"));
 }
 
 }  // namespace

@@ -8,9 +8,12 @@
 #include <boost/json.hpp>
 
 #include <cmath>
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::stats {
 namespace {
+
+using test_support::ThrowsError;
 
 namespace json = boost::json;
 using ::testing::HasSubstr;
@@ -149,7 +152,7 @@ TEST(AnalysisTest, MismatchedWeightsAndBadNumbersAreErrors) {
   AnalysisInput input = parse_analysis_input(json::parse(R"({"metric_type": "proportion",
       "variants": [{"n": 10, "sum": 1}, {"n": 10, "sum": 2}]})"));
   input.weights = {1, 1, 1};
-  EXPECT_THROW(analyze(input), Error);
+  EXPECT_THAT([&] { analyze(input); }, ThrowsError(ErrorCode::kInvalidArgument));
   input.weights = {1, 1};
   input.variants[1].n = -1;
   try {

@@ -13,6 +13,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "tests/support/ci.hpp"
+
 namespace verdict::stats {
 namespace {
 
@@ -25,12 +27,6 @@ constexpr double kMonteCarloTolerance = 0.005;
 
 std::filesystem::path reference_path(const char* name) {
   return std::filesystem::path(VERDICT_SHARED_DIR) / "stats-vectors" / name;
-}
-
-// CI checks out ../shared, so a missing file there is a broken checkout, not a reason to skip.
-bool running_in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
 }
 
 double number(const json::value& value) {
@@ -121,7 +117,8 @@ void check_bandit(const AnalysisResult& result, const json::object& extras) {
 void check_file(const char* name, std::size_t minimum_cases) {
   const std::filesystem::path path = reference_path(name);
   if (!std::filesystem::exists(path)) {
-    if (running_in_ci()) FAIL() << "shared reference data missing at " << path << " under CI=true";
+    if (test_support::in_ci())
+      FAIL() << "shared reference data missing at " << path << " under CI=true";
     GTEST_SKIP() << "shared reference data not found at " << path
                  << "; check out ../shared next to the repository to run the gbstats comparison";
   }

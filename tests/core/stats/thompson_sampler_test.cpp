@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include "tests/support/error_matchers.hpp"
 
 namespace verdict::stats {
 namespace {
+
+using test_support::ThrowsError;
 
 using ::testing::DoubleNear;
 using ::testing::ElementsAre;
@@ -48,9 +51,21 @@ TEST(ThompsonSamplerTest, QuadratureResolvesArmsOfVeryDifferentWidth) {
 
 TEST(ThompsonSamplerTest, RejectsImpossibleCounts) {
   const ThompsonSampler sampler;
-  EXPECT_THROW(sampler.update({{10, 11}, {10, 1}}, {1, 1}), Error);
-  EXPECT_THROW(sampler.update({{-1, 0}, {10, 1}}, {1, 1}), Error);
-  EXPECT_THROW(probability_best({{0.5, 1}, {1, 1}}), Error);
+  EXPECT_THAT(
+      [&] {
+        sampler.update({{10, 11}, {10, 1}}, {1, 1});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(
+      [&] {
+        sampler.update({{-1, 0}, {10, 1}}, {1, 1});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument));
+  EXPECT_THAT(
+      [&] {
+        probability_best({{0.5, 1}, {1, 1}});
+      },
+      ThrowsError(ErrorCode::kInvalidArgument));
 }
 
 TEST(ThompsonSamplerTest, SymmetricAndSingleArms) {
