@@ -44,7 +44,7 @@ std::string status_of(const json::object& entity) {
 // still reach the caller as a conflict rather than an internal error.
 [[noreturn]] void rethrow_storage(const sqlite::StorageError& error) {
   if (error.code() == SQLITE_CONSTRAINT_UNIQUE || error.code() == SQLITE_CONSTRAINT_PRIMARYKEY)
-    throw Error(ErrorCode::kConflict, std::string("conflict: ") + error.what());
+    throw Error(ErrorCode::kConflict, "conflict: " + error.reason());
   throw;
 }
 

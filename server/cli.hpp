@@ -1,9 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "server/limits.hpp"
 
 namespace verdict::server {
 
@@ -28,8 +31,9 @@ struct ServeOptions {
   std::vector<std::string> hook_dirs;
   bool shipped_hooks = true;
   bool scripts = true;
-  std::size_t max_message_bytes = 4 * 1024 * 1024;
-  unsigned idle_timeout_seconds = 300;
+  ConnectionLimits limits;  ///< --max-message-bytes, --idle-timeout, --max-connections, ...
+  /// Longest a single SQL statement may run before it is interrupted (--query-timeout).
+  std::chrono::milliseconds query_timeout{std::chrono::seconds(2)};
 };
 
 struct Command {

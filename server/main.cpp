@@ -58,6 +58,7 @@ int serve(const ServeOptions& options) {
   parse_log_level(options.log_level, level);
   set_log_level(level);
   Engine engine(options.db);
+  engine.store().db().set_query_timeout(options.query_timeout);
   std::optional<Checkpointer> checkpointer;
   if (options.db != ":memory:") {
     checkpointer.emplace(options.db, std::chrono::milliseconds(250));
@@ -73,7 +74,7 @@ int serve(const ServeOptions& options) {
   DispatcherOptions dispatcher_options;
   dispatcher_options.token = options.token;
   dispatcher_options.scripts_enabled = options.scripts;
-  dispatcher_options.max_message_bytes = options.max_message_bytes;
+  dispatcher_options.max_message_bytes = options.limits.max_message_bytes;
   Dispatcher dispatcher(engine, dispatcher_options,
                         [](Engine& engine, const std::string& source, const std::string& actor) {
                           return plugins::run_script(engine, source, actor);
