@@ -35,6 +35,9 @@ struct ConnectionLimits {
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
   /// After accept(2) fails (out of descriptors), wait this long before accepting again.
   std::chrono::milliseconds accept_backoff{std::chrono::milliseconds(100)};
+  /// After SIGTERM, connections still open this long (a client that does not read its
+  /// replies) are closed, so the server always exits.
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(5)};
   /// Repeated warnings (accept failures, refused connections) are logged once per interval.
   std::chrono::milliseconds warning_interval{std::chrono::seconds(10)};
 };

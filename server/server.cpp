@@ -103,8 +103,10 @@ class Connection : public Channel {
  public:
   /// Stops reading and closes once every received request is answered.
   virtual void shutdown() = 0;
-  /// Closes at once, to make room for a new connection.
-  virtual void evict() = 0;
+  /// Closes at once (to make room for a new connection, or at the end of the shutdown grace),
+  /// saying why in the (throttled) log.
+  virtual void close(const std::string& why) = 0;
+  virtual bool is_closed() const = 0;
   /// When an idle connection last did something, or nullopt while it is busy (a request
   /// queued, a line started, replies unsent). Connections that never completed a request sort
   /// first: they are the cheapest to lose.
@@ -152,6 +154,7 @@ class SocketChannel : public Connection,
   }
 
   std::size_t unsent_bytes() const override { return closed_ ? 0 : unsent_.load(); }
+  bool is_closed() const override { return closed_; }
 
   void close_after_send() override {
     asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
@@ -188,9 +191,8 @@ class SocketChannel : public Connection,
     }
   }
 
-  void evict() override {
-    shared_.closures.warn(session.actor + ": closed to make room for a new connection",
-                          LogLevel::kInfo);
+  void close(const std::string& why) override {
+    shared_.closures.warn(session.actor + ": closed " + why, LogLevel::kInfo);
     close_now();
   }
 
@@ -438,14 +440,40 @@ struct Server::State {
     asio::post(io, [this] {
       signals.cancel();
       boost::system::error_code ignored;
+      std::vector<std::weak_ptr<Connection>> closing;
       for (auto& listener : listeners) {
         if (listener.tcp) listener.tcp->close(ignored);
         if (listener.unix_socket) listener.unix_socket->close(ignored);
         for (auto& weak : listener.open)
           if (auto connection = weak.lock()) connection->shutdown();
+        closing.insert(closing.end(), listener.open.begin(), listener.open.end());
         listener.open.clear();
       }
+      asio::co_spawn(io, close_stragglers(this, std::move(closing)),
+                     log_if_failed(LogLevel::kError, "closing connections at shutdown failed"));
     });
+  }
+
+  // A client that does not read its replies would keep its connection, and so the loop and the
+  // process, alive for ever: what is still open after the grace period is closed.
+  static awaitable<void> close_stragglers(State* state,
+                                          std::vector<std::weak_ptr<Connection>> closing) {
+    auto deadline = Clock::now() + state->options.limits.shutdown_grace;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      std::erase_if(closing, [](const auto& weak) {
+        auto connection = weak.lock();
+        return !connection || connection->is_closed();
+      });
+      if (closing.empty()) co_return;
+      if (Clock::now() >= deadline) {
+        for (const auto& weak : closing)
+          if (auto connection = weak.lock()) connection->close("at the end of the shutdown grace");
+        co_return;
+      }
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    }
   }
 
   void wait_for_signal() {
@@ -490,7 +518,7 @@ struct Server::State {
                          std::to_string(listener.quota) + " connections, all busy");
       return;
     }
-    if (*slot) (*slot)->evict();
+    if (*slot) (*slot)->close("to make room for a new connection");
     auto channel =
         std::make_shared<SocketChannel<Socket>>(std::move(socket), shared, requires_token);
     channel->session.transport = std::move(transport);

@@ -187,6 +187,29 @@ TEST(BudgetTest, UnreadRepliesStopAtTheOutputBudget) {
   EXPECT_EQ(served.process().wait(), 0);
 }
 
+// Parked requests and unwritten replies used to keep the connection, and with it the event
+// loop, alive: SIGTERM waited for a client that never reads. Whatever is still open after the
+// shutdown grace (5 s) is closed.
+TEST(BudgetTest, SigtermEndsEvenWhenAClientDoesNotRead) {
+  Served served("sigterm", {});
+  RpcClient setup(served.connect());
+  ASSERT_TRUE(setup.connected());
+  create_experiments(setup, 200, 8000);
+  int stuck_fd = served.connect();
+  ASSERT_GE(stuck_fd, 0);
+  std::string pipeline;
+  for (int i = 0; i < 50; ++i)
+    pipeline += find_line(i + 1, {{"type", "Experiment"}, {"limit", 1000}});
+  ASSERT_TRUE(::send(stuck_fd, pipeline.data(), pipeline.size(), MSG_NOSIGNAL) > 0);
+  ASSERT_TRUE(ping(served.connect()));
+  served.process().signal(SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (served.process().running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(served.process().running()) << "SIGTERM did not end the server";
+  ::close(stuck_fd);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Item 13: one `$regex` over long values took 3.5 s and stalled every client. Every query now
 // has a time budget that ends it with a clear error. Also makes the engine busy for item 9.
