@@ -124,27 +124,37 @@ void EngineWorker::process(std::vector<Job>& jobs) {
   std::vector<std::size_t> done(jobs.size(), 0);  // frames run, or skipped after a close
   bool committed = false;
   std::string failure;
-  // A channel with parked lines keeps its order: everything newer waits behind them.
-  for (auto& job : jobs) {
+  // Replies of this batch per channel, which count against its budget with its unsent bytes.
+  std::unordered_map<const Channel*, std::size_t> batch_output;
+  // A channel with parked lines keeps its order: everything newer waits behind them, whether
+  // they were parked before this batch or by an earlier job of it.
+  auto park_behind = [this](Job& job) {
     auto parked = parked_.find(job.channel.get());
-    if (parked == parked_.end()) continue;
+    if (parked == parked_.end()) return false;
     auto& frames = parked->second.frames;
     std::move(job.frames.begin(), job.frames.end(), std::back_inserter(frames));
     job.frames.clear();
-  }
+    return true;
+  };
+  std::size_t reached = 0;  // jobs the loop below has started (all of them unless it threw)
   try {
     sqlite::Transaction transaction(engine_.store().db());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
+      reached = i + 1;
+      if (park_behind(jobs[i])) continue;
       auto& channel = *jobs[i].channel;
+      std::size_t& output = batch_output[&channel];
       for (const auto& frame : jobs[i].frames) {
         if (close[i]) {
           ++done[i];
           continue;
         }
-        if (channel.unsent_bytes() + replies[i].size() > limits_.output_bytes_per_connection) break;
+        if (channel.unsent_bytes() + output > limits_.output_bytes_per_connection) break;
         ++done[i];
         if (frame.oversized) {
-          replies[i] += Dispatcher::oversized_reply(limits_.max_message_bytes) + "\n";
+          std::string line = Dispatcher::oversized_reply(limits_.max_message_bytes) + "\n";
+          output += line.size();
+          replies[i] += line;
           continue;
         }
         Reply reply = dispatcher_.handle_line(frame.line, channel.session);
@@ -155,7 +165,10 @@ void EngineWorker::process(std::vector<Job>& jobs) {
           throw sqlite::StorageError(SQLITE_IOERR,
                                      "the database could not write (disk full or I/O error), "
                                      "so SQLite rolled the transaction back");
-        if (!reply.line.empty()) replies[i] += reply.line + "\n";
+        if (!reply.line.empty()) {
+          output += reply.line.size() + 1;
+          replies[i] += reply.line + "\n";
+        }
         close[i] = reply.close;
       }
       if (done[i] < jobs[i].frames.size()) {
@@ -170,6 +183,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
     committed = true;
   } catch (const std::exception& error) {
     failure = error.what();
+    for (std::size_t i = reached; i < jobs.size(); ++i) park_behind(jobs[i]);
   }
   RpcError storage_error;
   if (!committed)

@@ -12,6 +12,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -52,7 +53,7 @@ class Served {
       : socket_path_(test_support::temp_path("budget", name + ".sock")),
         db_path_(test_support::temp_path("budget", name + ".db")),
         log_path_(test_support::temp_path("budget", name + ".log")),
-        files_({db_path_, log_path_}) {
+        files_({db_path_, log_path_, socket_path_}) {
     std::vector<std::string> args{"serve",       "--db",     db_path_,
                                   "--no-stdio",  "--listen", "unix:" + socket_path_,
                                   "--log-level", "info"};
@@ -79,21 +80,34 @@ std::string find_line(std::int64_t id, const json::object& params) {
   return RpcClient::request_line(id, "find", params);
 }
 
-/// Creates `count` experiments whose description is `description_bytes` long, pipelined.
-void create_experiments(RpcClient& client, int count, std::size_t description_bytes,
-                        char fill = 'd') {
-  std::string batch;
-  for (int i = 0; i < count; ++i)
-    batch +=
-        RpcClient::request_line(i + 1, "do",
-                                do_params("Experiment", "create",
-                                          {{"name", "bulk " + std::to_string(i)},
-                                           {"description", std::string(description_bytes, fill)}}));
-  ASSERT_TRUE(client.send(batch));
-  for (int i = 0; i < count; ++i) {
-    auto reply = client.receive();
-    ASSERT_TRUE(reply && reply->contains("result")) << (reply ? json::serialize(*reply) : "");
+/// Creates `count` experiments whose description is `description_bytes` long, pipelined in
+/// windows of 20: a client that wrote every request before reading any reply could stall once
+/// its unread replies reach the output budget, as the server then stops reading it.
+void create_experiments(RpcClient& client, int count, std::size_t description_bytes) {
+  constexpr int kWindow = 20;
+  for (int first = 0; first < count; first += kWindow) {
+    int window = std::min(kWindow, count - first);
+    std::string batch;
+    for (int i = first; i < first + window; ++i)
+      batch += RpcClient::request_line(
+          i + 1, "do",
+          do_params("Experiment", "create",
+                    {{"name", "bulk " + std::to_string(i)},
+                     {"description", std::string(description_bytes, 'd')}}));
+    ASSERT_TRUE(client.send(batch));
+    for (int i = 0; i < window; ++i) {
+      auto reply = client.receive();
+      ASSERT_TRUE(reply && reply->contains("result")) << (reply ? json::serialize(*reply) : "");
+    }
   }
+}
+
+/// A `$regex` whose matching cost grows with the cube of the value: over 300 values of 3,000
+/// bytes it runs for seconds, which keeps the engine busy or trips the query budget.
+json::object slow_regex_find() {
+  return {{"type", "Experiment"},
+          {"filter", {{"description", {{"$regex", "d*d*x"}}}}},
+          {"limit", 1000}};
 }
 
 bool ping(int fd) {
@@ -187,6 +201,36 @@ TEST(BudgetTest, UnreadRepliesStopAtTheOutputBudget) {
   EXPECT_EQ(served.process().wait(), 0);
 }
 
+// Lines a client sends in two writes while the engine is busy reach it as two jobs of one
+// batch. When the first job parked, the second ran ahead of the parked lines and, when it
+// parked too, replaced them: their replies never came (found while writing these tests).
+TEST(BudgetTest, ParkedRequestsKeepTheirOrderAcrossWrites) {
+  Served served("order", {"--query-timeout", "1000"});
+  RpcClient busy(served.connect());
+  ASSERT_TRUE(busy.connected());
+  create_experiments(busy, 300, 3000);  // finds below answer about 1 MB each
+  int fd = served.connect();
+  ASSERT_GE(fd, 0);
+  timeval patience{15, 0};  // a lost reply fails the test instead of hanging it
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience), 0);
+  RpcClient client(fd);
+  ASSERT_TRUE(busy.send(find_line(1, slow_regex_find())));  // the engine is busy for 1 s
+  std::this_thread::sleep_for(100ms);
+  for (int write = 0; write < 2; ++write) {
+    std::string lines;
+    for (int i = 1; i <= 3; ++i)
+      lines += find_line(write * 3 + i, {{"type", "Experiment"}, {"limit", 1000}});
+    ASSERT_TRUE(client.send(lines));
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(busy.receive());
+  for (int id = 1; id <= 6; ++id) {
+    auto reply = client.receive();
+    ASSERT_TRUE(reply) << "no reply " << id;
+    EXPECT_EQ(reply->at("id"), id);
+  }
+}
+
 // Parked requests and unwritten replies used to keep the connection, and with it the event
 // loop, alive: SIGTERM waited for a client that never reads. Whatever is still open after the
 // shutdown grace (5 s) is closed.
@@ -213,12 +257,6 @@ TEST(BudgetTest, SigtermEndsEvenWhenAClientDoesNotRead) {
 // ---------------------------------------------------------------------------------------------
 // Item 13: one `$regex` over long values took 3.5 s and stalled every client. Every query now
 // has a time budget that ends it with a clear error. Also makes the engine busy for item 9.
-
-json::object slow_regex_find() {
-  return {{"type", "Experiment"},
-          {"filter", {{"description", {{"$regex", "d*d*x"}}}}},
-          {"limit", 1000}};
-}
 
 TEST(BudgetTest, ARunawayQueryStopsAtTheQueryBudget) {
   Served served("regex", {"--query-timeout", "300"});
