@@ -1,6 +1,7 @@
 // Load generator for a running `verdict serve --listen tcp://...`: pipelined or rate-limited
 // JSON-RPC requests over one or more TCP connections, reporting throughput and latency
-// percentiles. Used for the README's server figures and by the load test.
+// percentiles. Used for the README's server figures. With --rate, latency is measured from each
+// request's scheduled time (corrected for coordinated omission); without, from its send time.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -105,12 +106,19 @@ void run_connection(const Options& options, const std::string& experiment, int i
   while (Clock::now() < end || !sent.empty()) {
     std::string batch;
     while (Clock::now() < end && static_cast<int>(sent.size()) < options.window) {
+      auto stamp = Clock::now();
       if (per_connection_rate > 0) {
-        double due = static_cast<double>(issued) / per_connection_rate;
-        if (std::chrono::duration<double>(Clock::now() - start).count() < due) break;
+        auto due =
+            start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                        static_cast<double>(issued) / per_connection_rate));
+        if (stamp < due) break;
+        // Latency runs from when the request was due, not from when this loop got round to
+        // sending it: a stalled server (or a full window) delays every request behind the
+        // stall, and stamping the send time would hide that queueing (coordinated omission).
+        stamp = due;
       }
       batch += request_line(options.method, next_id++, experiment);
-      sent.push_back(Clock::now());
+      sent.push_back(stamp);
       ++issued;
     }
     if (!batch.empty() &&
@@ -219,10 +227,12 @@ int main(int argc, char** argv) {
                               static_cast<std::size_t>(p * static_cast<double>(all.size())))];
   };
   std::printf(
-      "{\"method\":\"%s\",\"connections\":%d,\"window\":%d,\"rate\":%.0f,\"requests\":%zu,"
+      "{\"method\":\"%s\",\"connections\":%d,\"window\":%d,\"rate\":%.0f,\"latency_from\":\"%s\","
+      "\"requests\":%zu,"
       "\"errors\":%llu,\"per_second\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}\n",
-      options.method.c_str(), options.connections, options.window, options.rate, all.size(),
-      static_cast<unsigned long long>(errors), static_cast<double>(all.size()) / elapsed,
-      percentile(0.5), percentile(0.99), all.empty() ? 0.0 : all.back());
+      options.method.c_str(), options.connections, options.window, options.rate,
+      options.rate > 0 ? "scheduled" : "sent", all.size(), static_cast<unsigned long long>(errors),
+      static_cast<double>(all.size()) / elapsed, percentile(0.5), percentile(0.99),
+      all.empty() ? 0.0 : all.back());
   return errors == 0 ? 0 : 1;
 }

@@ -56,7 +56,7 @@ void keep_identity(const json::object& entity, json::object& modified) {
 // still reach the caller as a conflict rather than an internal error.
 [[noreturn]] void rethrow_storage(const sqlite::StorageError& error) {
   if (error.code() == SQLITE_CONSTRAINT_UNIQUE || error.code() == SQLITE_CONSTRAINT_PRIMARYKEY)
-    throw Error(ErrorCode::kConflict, std::string("conflict: ") + error.what());
+    throw Error(ErrorCode::kConflict, "conflict: " + error.reason());
   throw;
 }
 

@@ -73,12 +73,14 @@ struct Compiler {
       const auto& list = operand.get_array();
       if (list.size() > kMaxListSize) invalid(where, "lists are limited to 1000 values");
       if (list.empty()) return op == "$in" ? "0" : "1";
-      std::string sql = column + (op == "$in" ? " IN (" : " NOT IN (");
-      for (std::size_t i = 0; i < list.size(); ++i) {
+      for (std::size_t i = 0; i < list.size(); ++i)
         check_operand(field, list[i], where + "[" + std::to_string(i) + "]");
-        sql += (i ? ", " : "") + bind(list[i]);
-      }
-      return op == "$nin" ? "(" + column + " IS NULL OR " + sql + "))" : sql + ")";
+      // One JSON array parameter, so every list length shares one SQL text (and one cached
+      // statement); json_each yields the values with the types one bound parameter would have.
+      std::string sql = column + (op == "$in" ? " IN " : " NOT IN ") +
+                        "(SELECT value FROM json_each(" + bind(json::value(json::serialize(list))) +
+                        "))";
+      return op == "$nin" ? "(" + column + " IS NULL OR " + sql + ")" : sql;
     }
     if (op == "$regex") {
       if (!operand.is_string()) invalid(where, "$regex takes a pattern string");

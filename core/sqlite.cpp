@@ -4,12 +4,23 @@
 
 #include <memory>
 
+#include "core/error.hpp"
+
 namespace verdict::sqlite {
+
+namespace {
+
+// How many virtual-machine instructions run between two looks at the query deadline.
+constexpr int kProgressInterval = 1000;
+
+}  // namespace
 
 Statement::~Statement() {
   if (statement_ != nullptr) {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
+    --*borrowers_;
+    if (started_) db_->end_query();
   }
 }
 
@@ -37,9 +48,15 @@ Statement& Statement::bind(int index, std::string_view value) {
 }
 
 bool Statement::step() {
+  if (!started_) {
+    started_ = true;
+    db_->begin_query();
+  }
   int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_INTERRUPT && db_->interrupted_)
+    throw Error(ErrorCode::kLimitExceeded, db_->budget_message("query"));
   db_->fail(rc, sqlite3_sql(statement_));
 }
 
@@ -78,6 +95,10 @@ namespace {
 // overflows the stack on values of a few thousand bytes, while Boost's is non-recursive and
 // throws once a match exceeds its complexity bounds.
 void regexp_function(sqlite3_context* context, int, sqlite3_value** argv) {
+  // One match may take milliseconds, and the progress handler does not run inside it: the
+  // query's budget is checked per row here too, so many costly rows cannot add up.
+  if (const auto* db = static_cast<const Database*>(sqlite3_user_data(context)); db->over_budget())
+    return sqlite3_result_error(context, db->budget_message("$regex").c_str(), -1);
   auto* pattern = static_cast<boost::regex*>(sqlite3_get_auxdata(context, 0));
   std::unique_ptr<boost::regex> compiled;
   if (pattern == nullptr) {
@@ -121,8 +142,9 @@ Database::Database(const std::string& path) {
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, 5000);
-  sqlite3_create_function_v2(db_, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+  sqlite3_create_function_v2(db_, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, this,
                              regexp_function, nullptr, nullptr, nullptr);
+  sqlite3_progress_handler(db_, kProgressInterval, &Database::on_progress, this);
   // WAL with synchronous=NORMAL: a committed transaction survives a process crash, which is
   // the durability Verdict promises; FULL would add an fsync per commit for power loss.
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
@@ -134,15 +156,56 @@ Database::~Database() {
 }
 
 Statement Database::prepare(std::string_view sql) {
-  auto it = cache_.find(std::string(sql));
-  if (it == cache_.end()) {
-    sqlite3_stmt* statement = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
-    if (rc != SQLITE_OK) fail(rc, sql);
-    it = cache_.emplace(std::string(sql), statement).first;
+  std::string key(sql);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
+    return Statement(it->second.statement.get(), *this, it->second.borrowers);
   }
-  return Statement(it->second.get(), *this);
+  sqlite3_stmt* statement = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+  if (rc != SQLITE_OK) fail(rc, sql);
+  // The least recently used statement that nobody is stepping goes; a borrowed one stays even
+  // if the cache runs over for a while (nesting is a few levels deep at most).
+  for (auto old = recency_.end(); cache_.size() >= kCachedStatements && old != recency_.begin();) {
+    --old;
+    auto victim = cache_.find(*old);
+    if (victim->second.borrowers > 0) continue;
+    cache_.erase(victim);
+    old = recency_.erase(old);
+  }
+  recency_.push_front(key);
+  it = cache_.emplace(std::move(key), Cached{{statement, {}}, recency_.begin(), 0}).first;
+  return Statement(statement, *this, it->second.borrowers);
+}
+
+void Database::begin_query() {
+  if (running_queries_++ > 0) return;
+  interrupted_ = false;
+  deadline_ = std::chrono::steady_clock::now() + query_timeout_;
+}
+
+void Database::end_query() {
+  --running_queries_;
+}
+
+bool Database::over_budget() const {
+  return query_timeout_.count() > 0 && running_queries_ > 0 &&
+         std::chrono::steady_clock::now() > deadline_;
+}
+
+std::string Database::budget_message(std::string_view what) const {
+  return std::string(what) + ": stopped after " + std::to_string(query_timeout_.count()) +
+         " ms, the longest a query may run (--query-timeout); narrow the filter or lower the "
+         "limit";
+}
+
+int Database::on_progress(void* database) {
+  auto* self = static_cast<Database*>(database);
+  if (!self->over_budget()) return 0;
+  self->interrupted_ = true;
+  return 1;
 }
 
 void Database::exec(const std::string& sql) {
@@ -151,15 +214,13 @@ void Database::exec(const std::string& sql) {
   if (rc != SQLITE_OK) {
     std::string text = message ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    throw StorageError(rc, text + " (in: " + sql.substr(0, 200) + ")");
+    throw StorageError(rc, text, sql);
   }
 }
 
 void Database::fail(int code, std::string_view context) const {
   int extended = sqlite3_extended_errcode(db_);
-  throw StorageError(
-      extended != SQLITE_OK ? extended : code,
-      std::string(sqlite3_errmsg(db_)) + " (in: " + std::string(context.substr(0, 200)) + ")");
+  throw StorageError(extended != SQLITE_OK ? extended : code, sqlite3_errmsg(db_), context);
 }
 
 // Savepoints nest LIFO, so one fixed name always addresses the innermost one, and the three

@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -13,27 +15,40 @@
 
 namespace verdict::sqlite {
 
-/// A storage failure, carrying SQLite's extended result code.
+/// A storage failure, carrying SQLite's extended result code. what() names the statement for
+/// the log; reason() is SQLite's message alone, the most a client may be shown.
 class StorageError : public std::runtime_error {
  public:
-  StorageError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  StorageError(int code, const std::string& reason, std::string_view sql = {})
+      : std::runtime_error(sql.empty() ? reason
+                                       : reason + " (in: " + std::string(sql.substr(0, 200)) + ")"),
+        code_(code),
+        reason_(reason) {}
   int code() const noexcept { return code_; }
+  const std::string& reason() const noexcept { return reason_; }
 
  private:
   int code_;
+  std::string reason_;
 };
 
 class Database;
 
 /// A prepared statement borrowed from the database's cache; it is reset when this handle dies,
-/// so a cached statement never stays mid-step.
+/// so a cached statement never stays mid-step, and the cache never finalizes it while borrowed.
 class Statement {
  public:
-  Statement(sqlite3_stmt* statement, Database& database) : statement_(statement), db_(&database) {}
+  Statement(sqlite3_stmt* statement, Database& database, int& borrowers)
+      : statement_(statement), db_(&database), borrowers_(&borrowers) {
+    ++borrowers;
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   Statement(Statement&& other) noexcept
-      : statement_(std::exchange(other.statement_, nullptr)), db_(other.db_) {}
+      : statement_(std::exchange(other.statement_, nullptr)),
+        db_(other.db_),
+        borrowers_(other.borrowers_),
+        started_(std::exchange(other.started_, false)) {}
   ~Statement();
 
   Statement& bind(int index, std::nullptr_t);
@@ -62,6 +77,8 @@ class Statement {
  private:
   sqlite3_stmt* statement_;
   Database* db_;
+  int* borrowers_;
+  bool started_ = false;  ///< its query budget is running
 };
 
 /// One SQLite connection with a cache of prepared statements. Not thread-safe: one owner thread.
@@ -73,8 +90,21 @@ class Database {
   Database& operator=(const Database&) = delete;
   ~Database();
 
-  /// Returns the cached prepared statement for `sql`, preparing it on first use.
+  /// Returns the cached prepared statement for `sql`, preparing it on first use. The cache
+  /// keeps the kCachedStatements most recently used (filters make SQL texts without end).
   Statement prepare(std::string_view sql);
+  static constexpr std::size_t kCachedStatements = 256;
+  std::size_t cached_statements() const { return cache_.size(); }
+
+  /// Longest a query may run, from its first step until it is reset (nested queries share the
+  /// outermost one's budget); zero means no limit. A query past it stops with
+  /// ErrorCode::kLimitExceeded, so one filter cannot stall every client.
+  void set_query_timeout(std::chrono::milliseconds timeout) { query_timeout_ = timeout; }
+  /// The message of a query stopped by its budget, for every place that stops one.
+  std::string budget_message(std::string_view what) const;
+  /// Whether the running query's budget is spent; SQL functions that do long work per call
+  /// (REGEXP) check it per row.
+  bool over_budget() const;
   /// Runs one or more statements that take no parameters.
   void exec(const std::string& sql);
 
@@ -84,11 +114,26 @@ class Database {
   [[noreturn]] void fail(int code, std::string_view context) const;
 
  private:
+  friend class Statement;
   struct StatementDeleter {
     void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
   };
+  struct Cached {
+    std::unique_ptr<sqlite3_stmt, StatementDeleter> statement;
+    std::list<std::string>::iterator recency;
+    int borrowers = 0;
+  };
+  void begin_query();
+  void end_query();
+  static int on_progress(void* database);
+
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StatementDeleter>> cache_;
+  std::unordered_map<std::string, Cached> cache_;
+  std::list<std::string> recency_;  ///< SQL texts, most recently used first
+  std::chrono::milliseconds query_timeout_{0};
+  std::chrono::steady_clock::time_point deadline_;
+  int running_queries_ = 0;
+  bool interrupted_ = false;  ///< the progress handler stopped the running query
 };
 
 /// A write transaction: `BEGIN IMMEDIATE` at the outermost level, a SAVEPOINT when nested, so a

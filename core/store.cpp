@@ -309,8 +309,8 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
   } catch (const sqlite::StorageError& error) {
     // The REGEXP function gives up on matches beyond its complexity bounds: a bound the
     // caller's pattern hit, not a storage failure.
-    if (std::string_view(error.what()).starts_with("$regex"))
-      throw Error(ErrorCode::kLimitExceeded, std::string("filter: ") + error.what(), "filter");
+    if (error.reason().starts_with("$regex"))
+      throw Error(ErrorCode::kLimitExceeded, "filter: " + error.reason(), "filter");
     throw;
   }
   return result;

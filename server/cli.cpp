@@ -127,10 +127,11 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
       reader.no_value();
       options.scripts = false;
     } else if (arg == "--max-message-bytes") {
-      options.max_message_bytes =
+      options.limits.max_message_bytes =
           parse_number<std::size_t>(arg, reader.value(), 1024, std::size_t{1} << 30);
     } else if (arg == "--idle-timeout") {
-      options.idle_timeout_seconds = parse_number<unsigned>(arg, reader.value(), 1, 86400 * 7);
+      options.limits.idle_timeout =
+          std::chrono::seconds(parse_number<unsigned>(arg, reader.value(), 1, 86400 * 7));
     } else if (arg == "--tls-cert") {
       options.tls_cert = reader.value();
     } else if (arg == "--tls-key") {
@@ -144,6 +145,17 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
     } else if (arg == "--conformance") {
       reader.no_value();
       options.conformance = true;
+    } else if (arg == "--auth-timeout") {
+      options.limits.auth_timeout =
+          std::chrono::seconds(parse_number<unsigned>(arg, reader.value(), 1, 3600));
+    } else if (arg == "--line-timeout") {
+      options.limits.line_timeout =
+          std::chrono::seconds(parse_number<unsigned>(arg, reader.value(), 1, 3600));
+    } else if (arg == "--max-connections") {
+      options.limits.max_connections = parse_number<std::size_t>(arg, reader.value(), 1, 1'000'000);
+    } else if (arg == "--query-timeout") {
+      options.query_timeout =
+          std::chrono::milliseconds(parse_number<unsigned>(arg, reader.value(), 1, 3'600'000));
     } else {
       usage_error("serve: unknown option '" + arg + "'");
     }
@@ -159,6 +171,9 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
     usage_error("--listen https://: needs --tls-cert FILE and --tls-key FILE");
   if (!https && (!options.tls_cert.empty() || !options.tls_key.empty()))
     usage_error("--tls-cert/--tls-key: only used by an https:// listener");
+  // A maximal line and one read's worth of the next must fit in the connection's input budget.
+  options.limits.input_bytes_per_connection =
+      std::max(options.limits.input_bytes_per_connection, 2 * options.limits.max_message_bytes);
   if (!options.stdio && options.listen.empty())
     usage_error("--no-stdio: nothing left to serve; add --listen tcp://127.0.0.1:7878");
   return options;
@@ -291,7 +306,12 @@ Options:
   --no-shipped-hooks       do not load the shipped hooks
   --no-scripts             refuse do {script} everywhere
   --max-message-bytes N    largest accepted message (default: 4194304)
-  --idle-timeout SECONDS   close idle socket connections (default: 300)
+  --idle-timeout SECONDS   close socket connections with no request for this long (default: 300)
+  --auth-timeout SECONDS   close a connection that owes the token and has not sent it (default: 10)
+  --line-timeout SECONDS   close a connection whose started line does not end in time (default: 30)
+  --max-connections N      open socket connections, shared equally by the listeners (default:
+                           1024, lowered to fit the open-file limit)
+  --query-timeout MS       interrupt a query that runs longer (default: 2000)
   -h, --help               show this help
 
 Signals: SIGINT/SIGTERM finish in-flight requests and exit; SIGHUP reloads hooks.

@@ -1,9 +1,12 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "server/limits.hpp"
 
 namespace verdict::server {
 
@@ -30,14 +33,15 @@ struct ServeOptions {
   std::string shipped_hooks_dir;  ///< --hooks-dir; empty: beside the binary (install_paths.hpp)
   bool shipped_hooks = true;
   bool scripts = true;
-  std::size_t max_message_bytes = 4 * 1024 * 1024;
-  unsigned idle_timeout_seconds = 300;
   std::string tls_cert;  ///< PEM certificate chain for https:// listeners
   std::string tls_key;   ///< PEM private key for https:// listeners
   /// Origins HTTP listeners accept besides their own (DNS rebinding protection); "*": any.
   std::vector<std::string> allow_origins;
   /// Registers the fixtures the MCP conformance suite calls; never for normal serving.
   bool conformance = false;
+  ConnectionLimits limits;  ///< --max-message-bytes, --idle-timeout, --max-connections, ...
+  /// Longest a single SQL statement may run before it is interrupted (--query-timeout).
+  std::chrono::milliseconds query_timeout{std::chrono::seconds(2)};
 };
 
 struct Command {

@@ -35,10 +35,6 @@ std::string response(const json::value& id, json::object result) {
   return to_json_text(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
 }
 
-std::string error_response(const json::value& id, const RpcError& error) {
-  return json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", to_json(error)}});
-}
-
 bool valid_id(const json::value& id) {
   return id.is_string() || id.is_int64() || id.is_uint64();
 }
@@ -145,11 +141,11 @@ Reply Dispatcher::handle_line(std::string_view line, Session& session) {
   try {
     return handle_request(message.get_object(), session);
   } catch (const std::exception& error) {
-    // handle_request answers every expected failure itself; this is a bug or a storage fault.
-    log(LogLevel::kError, std::string("dispatcher: ") + error.what());
+    // handle_request answers every expected failure itself; this is a bug or a storage fault,
+    // whose text (SQL, paths) is for the log only.
     const auto* id = message.get_object().if_contains("id");
     return {error_response(id && valid_id(*id) ? *id : json::value(nullptr),
-                           {kInternalError, std::string("internal error: ") + error.what()})};
+                           internal_error("internal error", error.what()))};
   }
 }
 

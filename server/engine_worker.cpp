@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/sqlite.hpp"
+#include "server/error_mapping.hpp"
 
 namespace verdict::server {
 
@@ -13,8 +14,8 @@ namespace {
 
 constexpr std::size_t kMaxLinesPerBatch = 4096;
 
-// The id of a request whose reply must become an error after a failed commit.
-std::string error_reply_for(const std::string& line, const std::string& message) {
+// The reply to a request whose batch failed to commit; empty for notifications.
+std::string error_reply_for(const std::string& line, const RpcError& error) {
   json::parse_options options;
   options.max_depth = 64;
   std::error_code ec;
@@ -22,15 +23,19 @@ std::string error_reply_for(const std::string& line, const std::string& message)
   if (ec || !request.is_object()) return {};
   const auto* id = request.get_object().if_contains("id");
   if (!id || id->is_null()) return {};
-  json::object reply{
-      {"jsonrpc", "2.0"}, {"id", *id}, {"error", {{"code", -32603}, {"message", message}}}};
-  return json::serialize(reply) + "\n";
+  return error_response(*id, error) + "\n";
+}
+
+std::size_t bytes_of(const std::vector<LineFramer::Frame>& frames) {
+  std::size_t bytes = 0;
+  for (const auto& frame : frames) bytes += frame.line.size();
+  return bytes;
 }
 
 }  // namespace
 
-EngineWorker::EngineWorker(Engine& engine, Dispatcher& dispatcher, std::size_t max_message_bytes)
-    : engine_(engine), dispatcher_(dispatcher), max_message_bytes_(max_message_bytes) {}
+EngineWorker::EngineWorker(Engine& engine, Dispatcher& dispatcher, const ConnectionLimits& limits)
+    : engine_(engine), dispatcher_(dispatcher), limits_(limits) {}
 
 EngineWorker::~EngineWorker() {
   stop();
@@ -44,6 +49,14 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
   {
     std::lock_guard lock(mutex_);
     jobs_.push_back({std::move(channel), std::move(frames)});
+  }
+  wake_.notify_one();
+}
+
+void EngineWorker::resume(std::shared_ptr<Channel> channel) {
+  {
+    std::lock_guard lock(mutex_);
+    resumed_.push_back(std::move(channel));
   }
   wake_.notify_one();
 }
@@ -69,17 +82,21 @@ void EngineWorker::run() {
   for (;;) {
     std::vector<Job> jobs;
     std::deque<std::function<void()>> tasks;
+    std::vector<std::shared_ptr<Channel>> resumed;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty() || !tasks_.empty(); });
+      wake_.wait(lock, [this] {
+        return stopping_ || !jobs_.empty() || !tasks_.empty() || !resumed_.empty();
+      });
       tasks.swap(tasks_);
+      resumed.swap(resumed_);
       std::size_t lines = 0;
       while (!jobs_.empty() && lines < kMaxLinesPerBatch) {
         lines += jobs_.front().frames.size();
         jobs.push_back(std::move(jobs_.front()));
         jobs_.pop_front();
       }
-      if (jobs.empty() && tasks.empty() && stopping_) return;
+      if (jobs.empty() && tasks.empty() && resumed.empty() && stopping_) return;
     }
     for (auto& task : tasks) {
       try {
@@ -88,7 +105,16 @@ void EngineWorker::run() {
         log(LogLevel::kError, std::string("engine task failed: ") + error.what());
       }
     }
-    if (!jobs.empty()) process(jobs);
+    // Parked lines are older than anything the same channel queued since: they go first.
+    std::vector<Job> batch;
+    for (const auto& channel : resumed) {
+      auto parked = parked_.find(channel.get());
+      if (parked == parked_.end()) continue;
+      batch.push_back(std::move(parked->second));
+      parked_.erase(parked);
+    }
+    for (auto& job : jobs) batch.push_back(std::move(job));
+    if (!batch.empty()) process(batch);
     engine_.idle();
   }
 }
@@ -96,18 +122,43 @@ void EngineWorker::run() {
 void EngineWorker::process(std::vector<Job>& jobs) {
   std::vector<std::string> replies(jobs.size());
   std::vector<bool> close(jobs.size(), false);
+  std::vector<std::size_t> done(jobs.size(), 0);  // frames run, or skipped after a close
   bool committed = false;
   std::string failure;
+  // Replies of this batch per channel, which count against its budget with its unsent bytes.
+  std::unordered_map<const Channel*, std::size_t> batch_output;
+  // A channel with parked lines keeps its order: everything newer waits behind them, whether
+  // they were parked before this batch or by an earlier job of it.
+  auto park_behind = [this](Job& job) {
+    auto parked = parked_.find(job.channel.get());
+    if (parked == parked_.end()) return false;
+    auto& frames = parked->second.frames;
+    std::move(job.frames.begin(), job.frames.end(), std::back_inserter(frames));
+    job.frames.clear();
+    return true;
+  };
+  std::size_t reached = 0;  // jobs the loop below has started (all of them unless it threw)
   try {
     sqlite::Transaction transaction(engine_.store().db());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
+      reached = i + 1;
+      if (park_behind(jobs[i])) continue;
+      auto& channel = *jobs[i].channel;
+      std::size_t& output = batch_output[&channel];
       for (const auto& frame : jobs[i].frames) {
-        if (close[i]) break;
-        if (frame.oversized) {
-          replies[i] += Dispatcher::oversized_reply(max_message_bytes_) + "\n";
+        if (close[i]) {
+          ++done[i];
           continue;
         }
-        Reply reply = dispatcher_.handle_line(frame.line, jobs[i].channel->session_for_next_line());
+        if (channel.unsent_bytes() + output > limits_.output_bytes_per_connection) break;
+        ++done[i];
+        if (frame.oversized) {
+          std::string line = Dispatcher::oversized_reply(limits_.max_message_bytes) + "\n";
+          output += line.size();
+          replies[i] += line;
+          continue;
+        }
+        Reply reply = dispatcher_.handle_line(frame.line, channel.session_for_next_line());
         // On a full disk or an I/O error while spilling pages, SQLite rolls the whole
         // transaction back by itself: what this batch did so far is gone, and later lines
         // would run in autocommit mode, saved while their replies say nothing was.
@@ -115,26 +166,52 @@ void EngineWorker::process(std::vector<Job>& jobs) {
           throw sqlite::StorageError(SQLITE_IOERR,
                                      "the database could not write (disk full or I/O error), "
                                      "so SQLite rolled the transaction back");
-        if (!reply.line.empty()) replies[i] += reply.line + "\n";
+        if (!reply.line.empty()) {
+          output += reply.line.size() + 1;
+          replies[i] += reply.line + "\n";
+        }
         close[i] = reply.close;
+      }
+      if (done[i] < jobs[i].frames.size()) {
+        auto& frames = jobs[i].frames;
+        parked_[&channel] = {jobs[i].channel, std::vector<LineFramer::Frame>(
+                                                  std::make_move_iterator(frames.begin() + done[i]),
+                                                  std::make_move_iterator(frames.end()))};
+        frames.resize(done[i]);
       }
     }
     transaction.commit();
     committed = true;
   } catch (const std::exception& error) {
-    failure = std::string("storage failure, nothing in this request was saved: ") + error.what();
-    log(LogLevel::kError, failure);
+    failure = error.what();
+    for (std::size_t i = reached; i < jobs.size(); ++i) park_behind(jobs[i]);
   }
+  RpcError storage_error;
+  if (!committed)
+    storage_error = internal_error("storage failure, nothing in this request was saved", failure);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     auto& channel = *jobs[i].channel;
+    if (jobs[i].frames.empty()) continue;  // parked behind earlier lines
     if (!committed) {
+      // Every line of the batch that was not parked fails, run or not: nothing was saved.
+      done[i] = jobs[i].frames.size();
       replies[i].clear();
       for (const auto& frame : jobs[i].frames)
-        if (!frame.oversized) replies[i] += error_reply_for(frame.line, failure);
+        if (!frame.oversized) replies[i] += error_reply_for(frame.line, storage_error);
     }
     if (!replies[i].empty()) channel.send(std::move(replies[i]));
     if (close[i]) channel.close_after_send();
-    channel.answered(jobs[i].frames.size());
+    channel.answered({.lines = done[i],
+                      .bytes = bytes_of(jobs[i].frames),
+                      .authenticated = channel.session.authenticated});
+  }
+  // Parked only now that this batch's replies count as unsent: if the client has read them in
+  // the meantime, no transport event will come, so resume here.
+  for (auto& [channel, job] : parked_) {
+    if (job.channel->exchange_parked(true)) continue;
+    if (job.channel->unsent_bytes() <= limits_.output_bytes_per_connection &&
+        job.channel->exchange_parked(false))
+      resume(job.channel);
   }
 }
 

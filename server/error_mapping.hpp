@@ -52,4 +52,13 @@ RpcError to_rpc_error(const verdict::Error& error, ErrorContext context = ErrorC
 /// The JSON-RPC `error` member for `error`. The message goes through valid_utf8() (core/utf8.hpp).
 boost::json::object to_json(const RpcError& error);
 
+/// The serialized JSON-RPC error response (no newline) for request `id` (null when unknown).
+std::string error_response(const boost::json::value& id, const RpcError& error);
+
+/// A failure whose details are not the client's business (a bug, a storage fault, SQL text):
+/// logs `detail` under a fresh incident id and returns a -32603 whose message is `summary`
+/// and the id, and whose data is `{code: "internal", incident}`, so a report can be matched
+/// with the log.
+RpcError internal_error(std::string_view summary, std::string_view detail);
+
 }  // namespace verdict::server

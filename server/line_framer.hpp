@@ -23,6 +23,9 @@ class LineFramer {
   void feed(std::string_view bytes, std::vector<Frame>& out);
   /// The bytes of an unfinished line, e.g. to report at EOF.
   bool has_partial() const { return !partial_.empty() || discarding_; }
+  /// Memory held for the unfinished line (input budget): its capacity, which growth by
+  /// doubling may make up to twice its length.
+  std::size_t partial_bytes() const { return partial_.capacity(); }
 
  private:
   std::size_t max_line_bytes_;

@@ -87,6 +87,7 @@ int serve(const ServeOptions& options) {
     return kExitUsage;
   }
   Engine engine(options.db);
+  engine.store().db().set_query_timeout(options.query_timeout);
   std::optional<Checkpointer> checkpointer;
   if (options.db != ":memory:") {
     checkpointer.emplace(options.db, std::chrono::milliseconds(250));
@@ -103,7 +104,7 @@ int serve(const ServeOptions& options) {
   DispatcherOptions dispatcher_options;
   dispatcher_options.token = options.token;
   dispatcher_options.scripts_enabled = options.scripts;
-  dispatcher_options.max_message_bytes = options.max_message_bytes;
+  dispatcher_options.max_message_bytes = options.limits.max_message_bytes;
   dispatcher_options.conformance = options.conformance;
   Dispatcher dispatcher(engine, dispatcher_options,
                         [](Engine& engine, const std::string& source, const std::string& actor) {

@@ -1,15 +1,19 @@
 #include "server/server.hpp"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <cerrno>
 #include <csignal>
 #include <list>
 #include <mutex>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -21,13 +25,70 @@ namespace verdict::server {
 namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Flow control: a client that pipelines more than this many unanswered lines waits.
 constexpr std::size_t kMaxUnansweredLines = 8192;
-constexpr std::size_t kMaxConnections = 1024;
+// How often a reader blocked on the shared input budget looks again; local events (answers,
+// drained output) wake it at once.
+constexpr auto kBudgetPoll = std::chrono::milliseconds(100);
+// A write buffer that held a large reply is released rather than kept for the next one, so an
+// idle connection does not pin the peak of its output.
+constexpr std::size_t kKeptBufferBytes = 64 * 1024;
+
+/// A warning that may repeat fast (a flood): logged at most once per interval, with the count
+/// of those held back. io thread only.
+class Throttled {
+ public:
+  explicit Throttled(std::chrono::milliseconds interval) : interval_(interval) {}
+  void warn(const std::string& message, LogLevel level = LogLevel::kWarning) {
+    auto now = Clock::now();
+    if (now < next_) {
+      ++held_back_;
+      return;
+    }
+    next_ = now + interval_;
+    log(level, held_back_ == 0 ? message
+                               : message + " (" + std::to_string(held_back_) +
+                                     " more like it since the last report)");
+    held_back_ = 0;
+  }
+
+ private:
+  std::chrono::milliseconds interval_;
+  Clock::time_point next_{};
+  std::size_t held_back_ = 0;
+};
+
+/// What every socket connection shares: the limits, the input bytes held over all of them, and
+/// the throttled notices of deadline closures. Outlives every connection (Server::State).
+struct Shared {
+  const ConnectionLimits& limits;
+  EngineWorker& worker;
+  std::atomic<std::size_t> input_bytes{0};
+  Throttled closures;
+};
+
+/// The completion handler of a coroutine that must never end silently: logs what ended it.
+auto log_if_failed(LogLevel level, std::string what) {
+  return [level, what = std::move(what)](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log(level, what + ": " + e.what());
+    }
+  };
+}
+
+std::size_t bytes_of(const std::vector<LineFramer::Frame>& frames) {
+  std::size_t bytes = 0;
+  for (const auto& frame : frames) bytes += frame.line.size();
+  return bytes;
+}
 
 }  // namespace
 
@@ -38,18 +99,36 @@ bool is_loopback_host(const std::string& host) {
   return !ec && address.is_loopback();
 }
 
-/// A socket connection: one reader coroutine, and writes queued on the connection's strand so
-/// that only one write is ever in flight.
-template <typename Socket>
-class SocketChannel : public Channel, public std::enable_shared_from_this<SocketChannel<Socket>> {
+/// A socket connection as its listener sees it, to shut down on SIGTERM and to choose one to
+/// close when the listener is full. io thread only.
+class Connection : public Channel {
  public:
-  SocketChannel(Socket socket, EngineWorker& worker, std::size_t max_message_bytes,
-                std::chrono::seconds idle_timeout)
+  /// Stops reading and closes once every received request is answered.
+  virtual void shutdown() = 0;
+  /// Closes at once (to make room for a new connection, or at the end of the shutdown grace),
+  /// saying why in the (throttled) log.
+  virtual void close(const std::string& why) = 0;
+  virtual bool is_closed() const = 0;
+  /// When an idle connection last did something, or nullopt while it is busy (a request
+  /// queued, a line started, replies unsent). Connections that never completed a request sort
+  /// first: they are the cheapest to lose.
+  virtual std::optional<std::pair<bool, Clock::time_point>> idle_since() const = 0;
+};
+
+/// A socket connection: one reader coroutine and one watchdog, and writes queued so that only
+/// one is ever in flight. Everything but send(), answered(), close_after_send() and
+/// unsent_bytes() runs on the io thread; those four post to it or read atomics.
+template <typename Socket>
+class SocketChannel : public Connection,
+                      public std::enable_shared_from_this<SocketChannel<Socket>> {
+ public:
+  SocketChannel(Socket socket, Shared& shared, bool requires_token)
       : socket_(std::move(socket)),
-        worker_(worker),
-        framer_(max_message_bytes),
-        idle_timeout_(idle_timeout),
-        idle_timer_(socket_.get_executor()),
+        shared_(shared),
+        limits_(shared.limits),
+        framer_(limits_.max_message_bytes),
+        requires_token_(requires_token),
+        watchdog_timer_(socket_.get_executor()),
         flow_timer_(socket_.get_executor()) {}
 
   void start() {
@@ -57,24 +136,27 @@ class SocketChannel : public Channel, public std::enable_shared_from_this<Socket
     session.notify = [weak = std::weak_ptr<SocketChannel>(self)](std::string line) {
       if (auto channel = weak.lock()) channel->send(std::move(line) + "\n");
     };
-    asio::co_spawn(socket_.get_executor(), read_loop(self), [](std::exception_ptr error) {
-      if (!error) return;
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        log(LogLevel::kWarning, std::string("connection ended: ") + e.what());
-      }
-    });
-    asio::co_spawn(socket_.get_executor(), idle_watchdog(self), asio::detached);
+    asio::co_spawn(socket_.get_executor(), read_loop(self),
+                   log_if_failed(LogLevel::kWarning, "connection ended"));
+    asio::co_spawn(socket_.get_executor(), watchdog(self),
+                   log_if_failed(LogLevel::kError, "connection watchdog failed"));
   }
 
   void send(std::string bytes) override {
+    unsent_ += bytes.size();
     asio::post(socket_.get_executor(),
                [self = this->shared_from_this(), bytes = std::move(bytes)]() mutable {
+                 if (self->closed_) {
+                   self->unsent_ -= bytes.size();
+                   return;
+                 }
                  self->pending_ += bytes;
                  self->flush();
                });
   }
+
+  std::size_t unsent_bytes() const override { return closed_ ? 0 : unsent_.load(); }
+  bool is_closed() const override { return closed_; }
 
   void close_after_send() override {
     asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
@@ -83,64 +165,129 @@ class SocketChannel : public Channel, public std::enable_shared_from_this<Socket
     });
   }
 
-  void answered(std::size_t lines) override {
-    asio::post(socket_.get_executor(), [self = this->shared_from_this(), lines] {
-      self->unanswered_ -= lines;
+  void answered(const Answered& outcome) override {
+    asio::post(socket_.get_executor(), [self = this->shared_from_this(), outcome] {
+      self->unanswered_ -= outcome.lines;
+      self->queued_bytes_ -= outcome.bytes;
+      self->authenticated_ = outcome.authenticated;
+      if (outcome.lines > 0) {
+        self->last_activity_ = Clock::now();
+        self->ever_answered_ = true;
+      }
+      self->update_held();
       self->flow_timer_.cancel();
-      if (self->eof_ && self->unanswered_ == 0) self->close_after_send();
-    });
-  }
-
-  void shutdown() {
-    asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
-      self->eof_ = true;
-      boost::system::error_code ignored;
-      self->socket_.shutdown(Socket::shutdown_receive, ignored);
-      if (self->unanswered_ == 0) {
+      if (self->eof_ && self->unanswered_ == 0) {
         self->closing_ = true;
         self->flush();
       }
     });
   }
 
+  void shutdown() override {
+    eof_ = true;
+    boost::system::error_code ignored;
+    socket_.shutdown(Socket::shutdown_receive, ignored);
+    if (unanswered_ == 0) {
+      closing_ = true;
+      flush();
+    }
+  }
+
+  void close(const std::string& why) override {
+    shared_.closures.warn(session.actor + ": closed " + why, LogLevel::kInfo);
+    close_now();
+  }
+
+  std::optional<std::pair<bool, Clock::time_point>> idle_since() const override {
+    if (closed_ || unanswered_ > 0 || line_open_ || unsent_ > 0) return std::nullopt;
+    return std::pair{ever_answered_, last_activity_};
+  }
+
  private:
+  // The reader stops while the client owes reading its replies or holds too much input; the
+  // shared budget only binds above a floor, so small requests keep flowing during a flood.
+  bool must_wait() const {
+    return unanswered_ > kMaxUnansweredLines || unsent_ > limits_.output_bytes_per_connection ||
+           held_ >= limits_.input_bytes_per_connection ||
+           (held_ >= limits_.input_floor_bytes &&
+            shared_.input_bytes.load() > limits_.input_bytes_total);
+  }
+
   static awaitable<void> read_loop(std::shared_ptr<SocketChannel> self) {
     std::string buffer(kReadChunk, '\0');
     std::vector<LineFramer::Frame> frames;
     for (;;) {
+      while (!self->closed_ && self->must_wait()) {
+        self->flow_timer_.expires_after(kBudgetPoll);
+        co_await self->flow_timer_.async_wait(asio::as_tuple(use_awaitable));
+      }
+      if (self->closed_) break;
       auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(buffer),
                                                             asio::as_tuple(use_awaitable));
       if (ec) break;
-      self->last_activity_ = std::chrono::steady_clock::now();
+      auto now = Clock::now();
       self->framer_.feed(std::string_view(buffer.data(), n), frames);
-      if (frames.empty()) continue;
-      self->unanswered_ += frames.size();
-      self->worker_.submit(self, std::move(frames));
-      frames.clear();
-      while (self->unanswered_ > kMaxUnansweredLines) {
-        self->flow_timer_.expires_after(std::chrono::seconds(1));
-        co_await self->flow_timer_.async_wait(asio::as_tuple(use_awaitable));
+      // The line deadline runs from the first byte of the line still unfinished, so trickling
+      // bytes cannot keep a connection (and its memory) forever.
+      if (!frames.empty() || !self->framer_.has_partial()) self->line_open_ = false;
+      if (self->framer_.has_partial() && !self->line_open_) {
+        self->line_open_ = true;
+        self->line_started_ = now;
       }
+      if (!frames.empty()) {
+        self->last_activity_ = now;
+        self->unanswered_ += frames.size();
+        self->queued_bytes_ += bytes_of(frames);
+        self->shared_.worker.submit(self, std::move(frames));
+        frames.clear();
+      }
+      self->update_held();
     }
     self->eof_ = true;
+    self->line_open_ = false;
+    self->framer_ = LineFramer(self->limits_.max_message_bytes);
+    self->update_held();
     if (self->unanswered_ == 0) {
       self->closing_ = true;
       self->flush();
     }
   }
 
-  static awaitable<void> idle_watchdog(std::shared_ptr<SocketChannel> self) {
+  static awaitable<void> watchdog(std::shared_ptr<SocketChannel> self) {
+    const auto& limits = self->limits_;
+    auto tick =
+        std::clamp(std::min({limits.idle_timeout, limits.auth_timeout, limits.line_timeout}) / 4,
+                   std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
     while (!self->closed_) {
-      self->idle_timer_.expires_after(self->idle_timeout_);
-      auto [ec] = co_await self->idle_timer_.async_wait(asio::as_tuple(use_awaitable));
+      self->watchdog_timer_.expires_after(tick);
+      auto [ec] = co_await self->watchdog_timer_.async_wait(asio::as_tuple(use_awaitable));
       if (ec || self->closed_) co_return;
-      if (self->unanswered_ == 0 &&
-          std::chrono::steady_clock::now() - self->last_activity_ >= self->idle_timeout_) {
-        log(LogLevel::kInfo, self->session.actor + " idle; closing");
+      auto now = Clock::now();
+      const char* reason = nullptr;
+      if (self->requires_token_ && !self->authenticated_ &&
+          now - self->opened_ >= limits.auth_timeout)
+        reason = "no token within the authentication deadline";
+      else if (self->line_open_ && now - self->line_started_ >= limits.line_timeout)
+        reason = "a started message did not end within the line deadline";
+      else if (self->idle_since() && now - self->last_activity_ >= limits.idle_timeout)
+        reason = "idle";
+      if (reason) {
+        self->shared_.closures.warn(self->session.actor + ": " + reason + "; closing",
+                                    LogLevel::kInfo);
         self->close_now();
         co_return;
       }
     }
+  }
+
+  // Input this connection holds (queued requests and its unfinished line), in the shared sum.
+  void update_held() {
+    std::size_t now_held = closed_ ? 0 : queued_bytes_ + framer_.partial_bytes();
+    if (now_held >= held_)
+      shared_.input_bytes += now_held - held_;
+    else
+      shared_.input_bytes -= held_ - now_held;
+    held_ = now_held;
   }
 
   void flush() {
@@ -154,10 +301,22 @@ class SocketChannel : public Channel, public std::enable_shared_from_this<Socket
     asio::async_write(socket_, asio::buffer(in_flight_),
                       [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
                         self->writing_ = false;
-                        self->in_flight_.clear();
+                        self->unsent_ -= self->in_flight_.size();
+                        if (self->in_flight_.capacity() > kKeptBufferBytes)
+                          std::string().swap(self->in_flight_);
+                        else
+                          self->in_flight_.clear();
                         if (ec) return self->close_now();
+                        self->last_activity_ = Clock::now();
+                        self->output_drained();
                         self->flush();
                       });
+  }
+
+  void output_drained() {
+    if (unsent_ > limits_.output_bytes_per_connection) return;
+    flow_timer_.cancel();
+    if (exchange_parked(false)) shared_.worker.resume(this->shared_from_this());
   }
 
   void close_now() {
@@ -166,24 +325,38 @@ class SocketChannel : public Channel, public std::enable_shared_from_this<Socket
     boost::system::error_code ignored;
     socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
-    idle_timer_.cancel();
+    watchdog_timer_.cancel();
     flow_timer_.cancel();
+    unsent_ -= pending_.size();
+    std::string().swap(pending_);
+    update_held();
+    // Parked requests of a closed connection would wait for ever: let the engine drop them.
+    if (exchange_parked(false)) shared_.worker.resume(this->shared_from_this());
   }
 
   Socket socket_;
-  EngineWorker& worker_;
+  Shared& shared_;
+  const ConnectionLimits& limits_;
   LineFramer framer_;
-  std::chrono::seconds idle_timeout_;
-  asio::steady_timer idle_timer_;
+  const bool requires_token_;
+  asio::steady_timer watchdog_timer_;
   asio::steady_timer flow_timer_;
-  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
+  const Clock::time_point opened_ = Clock::now();
+  Clock::time_point last_activity_ = opened_;
+  Clock::time_point line_started_ = opened_;
+  bool line_open_ = false;
+  bool ever_answered_ = false;
+  bool authenticated_ = false;
   std::string pending_;
   std::string in_flight_;
+  std::atomic<std::size_t> unsent_{0};
   std::size_t unanswered_ = 0;
+  std::size_t queued_bytes_ = 0;
+  std::size_t held_ = 0;
   bool writing_ = false;
   bool closing_ = false;
-  bool closed_ = false;
   bool eof_ = false;
+  std::atomic<bool> closed_{false};
 };
 
 /// stdin/stdout: a blocking reader thread (stdin may be a file, which epoll cannot watch) and
@@ -205,11 +378,13 @@ class StdioChannel : public Channel {
     }
   }
   void close_after_send() override {}
-  void answered(std::size_t lines) override {
-    if (unanswered_.fetch_sub(lines) == lines && eof_) on_drained_();
+  void answered(const Answered& outcome) override {
+    unanswered_bytes_ -= outcome.bytes;
+    if (unanswered_.fetch_sub(outcome.lines) == outcome.lines && eof_) on_drained_();
   }
 
   std::atomic<std::size_t> unanswered_{0};
+  std::atomic<std::size_t> unanswered_bytes_{0};
   std::atomic<bool> eof_{false};
   std::function<void()> on_drained_;
 
@@ -220,29 +395,47 @@ class StdioChannel : public Channel {
 
 struct Server::State {
   const ServeOptions& options;
-  EngineWorker worker;
-  std::function<void()> reload_hooks;
+  /// One thread runs this context (run() below), so every handler is serialized: the context
+  /// is the strand of every connection, listener and timer. assert_io_thread() checks it where
+  /// shared state is touched. Declared first so that it outlives every socket, including those
+  /// of connections the engine still holds parked.
   asio::io_context io{1};
+  std::thread::id io_thread;
   asio::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
-  std::list<asio::ip::tcp::acceptor> tcp_acceptors;
-  std::list<asio::local::stream_protocol::acceptor> unix_acceptors;
+  EngineWorker worker;
+  Shared shared;
   http::HttpFrontDoor http{io, worker, options};
-  /// Socket connections to shut down on SIGTERM, and to count against kMaxConnections; used on
-  /// the io thread only. A weak_ptr pins its channel's make_shared allocation, so closed
+  std::function<void()> reload_hooks;
+
+  /// One --listen address: its acceptor, its share of the connection slots and the
+  /// connections it accepted. A weak_ptr pins its channel's make_shared allocation, so closed
   /// connections are pruned on every accept (they leaked about 800 bytes each before).
-  struct OpenChannel {
-    std::weak_ptr<Channel> channel;
-    std::function<void()> shutdown;
+  struct Listener {
+    std::string name;
+    std::optional<asio::ip::tcp::acceptor> tcp;
+    std::optional<asio::local::stream_protocol::acceptor> unix_socket;
+    std::string unix_path;
+    ino_t unix_inode = 0;  ///< the socket file this server made, removed at exit
+    std::size_t quota = 0;
+    std::vector<std::weak_ptr<Connection>> open;
+    Throttled full;
+    Throttled accept_failures;
+
+    explicit Listener(std::string text, std::chrono::milliseconds interval)
+        : name(std::move(text)), full(interval), accept_failures(interval) {}
   };
-  std::vector<OpenChannel> open_channels;
+  std::list<Listener> listeners;
   std::shared_ptr<StdioChannel> stdio;
   std::thread stdio_thread;
   std::atomic<bool> stopping{false};
 
   State(const ServeOptions& o, Engine& engine, Dispatcher& dispatcher, std::function<void()> reload)
       : options(o),
-        worker(engine, dispatcher, o.max_message_bytes),
+        worker(engine, dispatcher, o.limits),
+        shared{o.limits, worker, {}, Throttled(o.limits.warning_interval)},
         reload_hooks(std::move(reload)) {}
+
+  void assert_io_thread() const { assert(std::this_thread::get_id() == io_thread); }
 
   void begin_shutdown(const char* why) {
     if (stopping.exchange(true)) return;
@@ -250,12 +443,41 @@ struct Server::State {
     asio::post(io, [this] {
       signals.cancel();
       boost::system::error_code ignored;
-      for (auto& acceptor : tcp_acceptors) acceptor.close(ignored);
-      for (auto& acceptor : unix_acceptors) acceptor.close(ignored);
+      std::vector<std::weak_ptr<Connection>> closing;
+      for (auto& listener : listeners) {
+        if (listener.tcp) listener.tcp->close(ignored);
+        if (listener.unix_socket) listener.unix_socket->close(ignored);
+        for (auto& weak : listener.open)
+          if (auto connection = weak.lock()) connection->shutdown();
+        closing.insert(closing.end(), listener.open.begin(), listener.open.end());
+        listener.open.clear();
+      }
       http.stop();
-      for (auto& open : open_channels) open.shutdown();
-      open_channels.clear();
+      asio::co_spawn(io, close_stragglers(this, std::move(closing)),
+                     log_if_failed(LogLevel::kError, "closing connections at shutdown failed"));
     });
+  }
+
+  // A client that does not read its replies would keep its connection, and so the loop and the
+  // process, alive for ever: what is still open after the grace period is closed.
+  static awaitable<void> close_stragglers(State* state,
+                                          std::vector<std::weak_ptr<Connection>> closing) {
+    auto deadline = Clock::now() + state->options.limits.shutdown_grace;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      std::erase_if(closing, [](const auto& weak) {
+        auto connection = weak.lock();
+        return !connection || connection->is_closed();
+      });
+      if (closing.empty()) co_return;
+      if (Clock::now() >= deadline) {
+        for (const auto& weak : closing)
+          if (auto connection = weak.lock()) connection->close("at the end of the shutdown grace");
+        co_return;
+      }
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    }
   }
 
   void wait_for_signal() {
@@ -273,22 +495,43 @@ struct Server::State {
     });
   }
 
+  // Room for a new connection: nullopt when there is none, a null pointer for a free slot,
+  // or the idle connection to give up for it (the one that never answered first, then the one
+  // idle longest), so idle connections cannot lock new clients out.
+  std::optional<std::shared_ptr<Connection>> room(Listener& listener) {
+    std::erase_if(listener.open, [](const auto& weak) { return weak.expired(); });
+    if (listener.open.size() < listener.quota) return std::shared_ptr<Connection>();
+    std::optional<std::shared_ptr<Connection>> oldest;
+    std::optional<std::pair<bool, Clock::time_point>> oldest_since;
+    for (auto& weak : listener.open) {
+      auto connection = weak.lock();
+      auto since = connection ? connection->idle_since() : std::nullopt;
+      if (since && (!oldest_since || *since < *oldest_since)) {
+        oldest = connection;
+        oldest_since = since;
+      }
+    }
+    return oldest;
+  }
+
   template <typename Socket>
-  void adopt(Socket socket, std::string transport, std::string actor, bool requires_token) {
-    std::erase_if(open_channels, [](const OpenChannel& open) { return open.channel.expired(); });
-    if (stopping || open_channels.size() >= kMaxConnections) {
-      log(LogLevel::kWarning, "refusing connection " + actor + ": too many connections");
+  void adopt(Socket socket, Listener& listener, std::string transport, std::string actor,
+             bool requires_token) {
+    assert_io_thread();
+    if (stopping) return;
+    auto slot = room(listener);
+    if (!slot) {
+      listener.full.warn("refusing connection " + actor + " on " + listener.name + ": " +
+                         std::to_string(listener.quota) + " connections, all busy");
       return;
     }
-    auto channel = std::make_shared<SocketChannel<Socket>>(
-        std::move(socket), worker, options.max_message_bytes,
-        std::chrono::seconds(options.idle_timeout_seconds));
+    if (*slot) (*slot)->close("to make room for a new connection");
+    auto channel =
+        std::make_shared<SocketChannel<Socket>>(std::move(socket), shared, requires_token);
     channel->session.transport = std::move(transport);
     channel->session.actor = std::move(actor);
     channel->session.requires_token = requires_token;
-    open_channels.push_back({channel, [weak = std::weak_ptr(channel)] {
-                               if (auto c = weak.lock()) c->shutdown();
-                             }});
+    listener.open.push_back(channel);
     channel->start();
   }
 
@@ -302,30 +545,74 @@ struct Server::State {
   }
   static std::string describe_peer(asio::local::stream_protocol::socket&) { return "unix"; }
 
+  // Accepts only while the listener has room, so a full server leaves new clients in the
+  // kernel's backlog instead of accepting and dropping them, and never reaches the descriptor
+  // limit; when accept(2) fails anyway (EMFILE from elsewhere), it backs off instead of
+  // spinning, and says so once per interval.
   template <typename Acceptor>
-  static awaitable<void> accept_loop(State* state, Acceptor* acceptor, std::string transport,
-                                     bool requires_token) {
-    for (;;) {
+  static awaitable<void> accept_loop(State* state, Listener* listener, Acceptor* acceptor,
+                                     std::string transport, bool requires_token) {
+    asio::steady_timer backoff(co_await asio::this_coro::executor);
+    auto pause = [&]() -> awaitable<void> {
+      backoff.expires_after(state->options.limits.accept_backoff);
+      co_await backoff.async_wait(asio::as_tuple(use_awaitable));
+    };
+    while (!state->stopping) {
+      if (!state->room(*listener)) {
+        listener->full.warn(listener->name + ": " + std::to_string(listener->quota) +
+                            " connections, all busy; new clients wait in the backlog");
+        co_await pause();
+        continue;
+      }
       auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted || state->stopping) co_return;
-        log(LogLevel::kWarning, "accept failed: " + ec.message());
+        listener->accept_failures.warn("accept on " + listener->name + " failed: " + ec.message() +
+                                       "; retrying");
+        co_await pause();
         continue;
       }
       std::string actor = describe_peer(socket);
-      state->adopt(std::move(socket), transport, actor, requires_token);
+      state->adopt(std::move(socket), *listener, transport, actor, requires_token);
     }
+  }
+
+  // A socket file left by a server that died is removed; anything else at the path (a live
+  // server, a regular file) is refused rather than silently replaced.
+  void claim_unix_path(const ListenAddress& address) {
+    const std::string& path = address.path;
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) return;
+    if (!S_ISSOCK(info.st_mode))
+      throw Error(ErrorCode::kConflict, "--listen " + address.text + ": " + path +
+                                            " exists and is not a socket; remove it or choose "
+                                            "another path");
+    asio::local::stream_protocol::socket probe(io);
+    boost::system::error_code ec;
+    probe.connect(asio::local::stream_protocol::endpoint(path), ec);
+    if (!ec)
+      throw Error(ErrorCode::kConflict,
+                  "--listen " + address.text + ": another server is listening on " + path);
+    if (ec != asio::error::connection_refused)
+      throw Error(ErrorCode::kConflict,
+                  "--listen " + address.text + ": cannot check " + path + ": " + ec.message());
+    ::unlink(path.c_str());
+    log(LogLevel::kInfo, "removed the stale socket " + path);
   }
 
   void listen(const ListenAddress& address) {
     if (address.kind == ListenAddress::Kind::kHttp || address.kind == ListenAddress::Kind::kHttps)
       return http.listen(address);
     if (address.kind == ListenAddress::Kind::kUnix) {
-      ::unlink(address.path.c_str());
-      auto& acceptor =
-          unix_acceptors.emplace_back(io, asio::local::stream_protocol::endpoint(address.path));
+      claim_unix_path(address);
+      auto& listener = listeners.emplace_back(address.text, options.limits.warning_interval);
+      listener.unix_socket.emplace(io, asio::local::stream_protocol::endpoint(address.path));
+      listener.unix_path = address.path;
+      struct stat info {};
+      if (::lstat(address.path.c_str(), &info) == 0) listener.unix_inode = info.st_ino;
       log(LogLevel::kInfo, "listening on " + address.text);
-      asio::co_spawn(io, accept_loop(this, &acceptor, "unix", false), asio::detached);
+      asio::co_spawn(io, accept_loop(this, &listener, &*listener.unix_socket, "unix", false),
+                     log_if_failed(LogLevel::kError, "accepting on " + address.text + " stopped"));
       return;
     }
     bool loopback = is_loopback_host(address.host);
@@ -336,14 +623,46 @@ struct Server::State {
     asio::ip::tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
     asio::ip::tcp::endpoint endpoint = *endpoints.begin();
-    auto& acceptor = tcp_acceptors.emplace_back(io);
+    auto& listener = listeners.emplace_back(address.text, options.limits.warning_interval);
+    auto& acceptor = listener.tcp.emplace(io);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.bind(endpoint);
     acceptor.listen();
     log(LogLevel::kInfo, "listening on tcp://" + endpoint.address().to_string() + ":" +
                              std::to_string(acceptor.local_endpoint().port()));
-    asio::co_spawn(io, accept_loop(this, &acceptor, "tcp", !loopback), asio::detached);
+    asio::co_spawn(io, accept_loop(this, &listener, &acceptor, "tcp", !loopback),
+                   log_if_failed(LogLevel::kError, "accepting on " + address.text + " stopped"));
+  }
+
+  // Each listener gets an equal share of the connection slots, all of which fit under the
+  // open-file limit with room for the database and the log.
+  void share_slots() {
+    if (listeners.empty()) return;
+    std::size_t slots = options.limits.max_connections;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+      auto usable = static_cast<std::size_t>(limit.rlim_cur);
+      usable = usable > options.limits.reserved_descriptors
+                   ? usable - options.limits.reserved_descriptors
+                   : 1;
+      if (usable < slots) {
+        log(LogLevel::kInfo, "the open-file limit (" + std::to_string(limit.rlim_cur) +
+                                 ") allows " + std::to_string(usable) + " connections");
+        slots = usable;
+      }
+    }
+    for (auto& listener : listeners)
+      listener.quota = std::max<std::size_t>(1, slots / listeners.size());
+  }
+
+  void remove_socket_files() {
+    for (const auto& listener : listeners) {
+      if (listener.unix_path.empty()) continue;
+      struct stat info {};
+      if (::lstat(listener.unix_path.c_str(), &info) == 0 && info.st_ino == listener.unix_inode)
+        ::unlink(listener.unix_path.c_str());
+    }
   }
 
   void start_stdio() {
@@ -355,7 +674,7 @@ struct Server::State {
     };
     stdio->on_drained_ = [this] { begin_shutdown("end of stdin"); };
     stdio_thread = std::thread([this] {
-      LineFramer framer(options.max_message_bytes);
+      LineFramer framer(options.limits.max_message_bytes);
       std::vector<LineFramer::Frame> frames;
       std::string buffer(kReadChunk, '\0');
       for (;;) {
@@ -365,10 +684,13 @@ struct Server::State {
         framer.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), frames);
         if (frames.empty()) continue;
         stdio->unanswered_ += frames.size();
+        stdio->unanswered_bytes_ += bytes_of(frames);
         worker.submit(stdio, std::move(frames));
         frames.clear();
         // Flow control, as on sockets: wait while too much is unanswered.
-        while (stdio->unanswered_ > kMaxUnansweredLines && !stopping)
+        while ((stdio->unanswered_ > kMaxUnansweredLines ||
+                stdio->unanswered_bytes_ > options.limits.input_bytes_per_connection) &&
+               !stopping)
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       stdio->eof_ = true;
@@ -387,7 +709,9 @@ Server::~Server() {
 
 int Server::run() {
   State& state = *state_;
+  state.io_thread = std::this_thread::get_id();
   for (const auto& address : state.options.listen) state.listen(address);
+  state.share_slots();
   state.wait_for_signal();
   state.worker.start();
   if (state.options.stdio) state.start_stdio();
@@ -397,6 +721,7 @@ int Server::run() {
   state.worker.stop();
   state.io.restart();
   state.io.run_for(std::chrono::seconds(2));
+  state.remove_socket_files();
   if (state.stdio_thread.joinable()) {
     if (state.stdio && state.stdio->eof_) {
       state.stdio_thread.join();

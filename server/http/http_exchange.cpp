@@ -19,7 +19,7 @@ void HttpExchange::send(std::string bytes) {
   reply_ += bytes;
 }
 
-void HttpExchange::answered(std::size_t) {
+void HttpExchange::answered(const Answered&) {
   asio::post(executor_, [self = shared_from_this()] {
     self->done_ = true;
     self->done_timer_.cancel();

@@ -29,7 +29,7 @@ class HttpExchange : public Channel, public std::enable_shared_from_this<HttpExc
 
   void send(std::string bytes) override;
   void close_after_send() override {}
-  void answered(std::size_t lines) override;
+  void answered(const Answered& outcome) override;
   Session& session_for_next_line() override;
 
   /// Resumes once the engine has answered. Call on the I/O thread, once.

@@ -7,7 +7,8 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
     : io_(io),
       options_(options),
       mcp_(worker,
-           McpHttpOptions{.session_expiry = std::chrono::seconds(options.idle_timeout_seconds)}),
+           McpHttpOptions{.session_expiry = std::chrono::duration_cast<std::chrono::seconds>(
+                              options.limits.idle_timeout)}),
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
 }
@@ -22,8 +23,10 @@ void HttpFrontDoor::listen(const ListenAddress& address) {
   }
   listener.token = options_.token;
   listener.allow_origins = options_.allow_origins;
-  listener.body_limit = options_.max_message_bytes;
-  listener.idle_timeout = std::chrono::seconds(options_.idle_timeout_seconds);
+  listener.body_limit = options_.limits.max_message_bytes;
+  listener.idle_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(options_.limits.idle_timeout);
+  listener.max_connections = options_.limits.max_connections;
   listeners_.emplace_back(io_, std::move(listener), router_).start();
 }
 

@@ -80,6 +80,22 @@ TEST(CliTest, HttpListenersAndTheirOptions) {
             "--allow-origin: expected http://HOST[:PORT], https://HOST[:PORT] or *, got "
             "'evil.example'");
   EXPECT_NE(error_of({"serve", "--listen", "ftp://x:1"}).find("http://HOST:PORT"),
+              std::string::npos);
+}
+
+// Issue 12: the connection budgets and the query budget are options.
+TEST(CliTest, BudgetsAreOptions) {
+  auto command = parse({"serve", "--auth-timeout", "3", "--line-timeout=4", "--max-connections",
+                        "50", "--query-timeout", "250", "--max-message-bytes", "8388608"});
+  const auto& limits = command.serve.limits;
+  EXPECT_EQ(limits.auth_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(limits.line_timeout, std::chrono::seconds(4));
+  EXPECT_EQ(limits.max_connections, 50u);
+  EXPECT_EQ(command.serve.query_timeout, std::chrono::milliseconds(250));
+  // A maximal message must fit in a connection's input budget.
+  EXPECT_GE(limits.input_bytes_per_connection, 2 * limits.max_message_bytes);
+  EXPECT_NE(error_of({"serve", "--query-timeout", "0"}).find("--query-timeout"), std::string::npos);
+  EXPECT_NE(error_of({"serve", "--max-connections", "x"}).find("--max-connections"),
             std::string::npos);
 }
 

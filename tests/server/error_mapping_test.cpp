@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/sqlite.hpp"
+#include "tests/server/dispatcher_harness.hpp"
+
 namespace verdict::server {
 namespace {
 
@@ -31,6 +34,44 @@ TEST(ErrorMappingTest, MissingResourcesFollowTheEra) {
 TEST(ErrorMappingTest, JsonOmitsNullData) {
   EXPECT_FALSE(to_json({-32600, "bad"}).contains("data"));
   EXPECT_EQ(to_json({-32600, "bad", {{"x", 1}}}).at("data").at("x"), 1);
+}
+
+}  // namespace
+}  // namespace verdict::server
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12, item 16: internal failures reach the client as an incident id, never as their text.
+
+namespace verdict::server {
+namespace {
+
+using testing::DispatcherHarness;
+namespace json = boost::json;
+
+TEST(InternalErrorTest, TheClientSeesTheIncidentNotTheDetail) {
+  RpcError first = internal_error("internal error", "no such table: secret (in: SELECT * FROM t)");
+  RpcError second = internal_error("internal error", "other");
+  EXPECT_EQ(first.code, kInternalError);
+  EXPECT_EQ(first.message.find("secret"), std::string::npos) << first.message;
+  EXPECT_EQ(first.message.find("SELECT"), std::string::npos) << first.message;
+  EXPECT_EQ(first.data.at("code"), "internal");
+  std::string incident(first.data.at("incident").as_string());
+  EXPECT_EQ(incident.size(), 16u);
+  EXPECT_NE(first.message.find(incident), std::string::npos) << first.message;
+  EXPECT_NE(incident, second.data.at("incident").as_string());
+}
+
+TEST(InternalErrorTest, AStorageFailureInAVerbKeepsItsSqlToTheLog) {
+  DispatcherHarness harness({}, [](Engine&, const std::string&, const std::string&) -> json::value {
+    throw sqlite::StorageError(SQLITE_CORRUPT, "database disk image is malformed",
+                               "SELECT secret_column FROM experiment");
+  });
+  json::object error = harness.error("do", {{"script", "return 1"}});
+  EXPECT_EQ(error.at("code"), kInternalError) << json::serialize(error);
+  std::string text = json::serialize(error);
+  EXPECT_EQ(text.find("secret_column"), std::string::npos) << text;
+  EXPECT_EQ(error.at("data").at("code"), "internal") << text;
+  EXPECT_TRUE(error.at("data").as_object().contains("incident")) << text;
 }
 
 }  // namespace

@@ -41,6 +41,8 @@ struct ServerProcessOptions {
   /// Append stderr to this file instead of a pipe, so a long-running server whose log nobody
   /// reads never blocks on a full pipe.
   std::string stderr_path;
+  /// RLIMIT_NOFILE for the child (0: inherited).
+  rlim_t open_files_limit = 0;
 };
 
 /// `verdict serve` as a child process with its stdin and stdout on pipes. The destructor kills
@@ -72,6 +74,10 @@ class ServerProcess {
         ::signal(SIGXFSZ, SIG_IGN);
         rlimit limit{options.file_size_limit, options.file_size_limit};
         setrlimit(RLIMIT_FSIZE, &limit);
+      }
+      if (options.open_files_limit > 0) {
+        rlimit limit{options.open_files_limit, options.open_files_limit};
+        setrlimit(RLIMIT_NOFILE, &limit);
       }
       execv(VERDICT_BINARY, argv.data());
       _exit(127);
@@ -127,15 +133,19 @@ class ServerProcess {
     if (pid_ > 0) kill(pid_, number);
   }
   /// Resident set size in KiB from /proc/PID/status, or -1 when unknown.
-  long rss_kib() const {
+  long rss_kib() const { return status_kib("VmRSS:"); }
+  /// The peak resident set size so far (VmHWM), in KiB, or -1 when unknown.
+  long peak_rss_kib() const { return status_kib("VmHWM:"); }
+
+ private:
+  long status_kib(std::string_view key) const {
     std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
     std::string line;
     while (std::getline(status, line))
-      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+      if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
     return -1;
   }
 
- private:
   static std::string read_all(int fd) {
     std::string out;
     char buffer[65536];
