@@ -394,8 +394,7 @@ TEST(BudgetTest, AStartedLineMustFinishInTime) {
 }
 
 TEST(BudgetTest, UnauthenticatedConnectionsGetADeadline) {
-  std::string token_path = test_support::temp_path("budget", "token");
-  { std::ofstream(token_path) << "0123456789abcdef0123\n"; }
+  std::string token_path = test_support::token_file("budget", "0123456789abcdef0123");
   int port = test_support::free_tcp_port();
   // A wildcard address needs the token; the test still only talks to 127.0.0.1.
   Served served("auth", {"--listen", "tcp://0.0.0.0:" + std::to_string(port), "--token-file",

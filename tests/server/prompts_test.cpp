@@ -129,8 +129,23 @@ TEST(PromptsTest, AnalyzeInstructionsRunAsWritten) {
                   {"variants", json::array{{{"key", "control"}}, {{"key", "green"}}}}}});
     std::string id(created.at("id").as_string());
     harness.engine.execute({.noun = "Experiment", .verb = "start", .id = id});
+    // A clear winner (10% against 30%), so the conclude the prompt offers has an analysis to
+    // adopt; its first instruction is that analysis.
+    json::array units;
+    for (int i = 0; i < 2000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+    auto assigned = harness.engine.execute(
+        {.noun = "Experiment", .verb = "assign", .id = id, .data = {{"units", units}}});
+    json::array events;
+    int index = 0;
+    for (const auto& assignment : assigned.at("assignments").as_array()) {
+      int percent = assignment.at("variant") == "green" ? 30 : 10;
+      if (index % 100 < percent)
+        events.push_back(json::object{{"unit", units[index].at("unit")}, {"metric", "signup"}});
+      ++index;
+    }
     harness.engine.execute(
-        {.noun = "Experiment", .verb = "assign", .id = id, .data = {{"unit", "u1"}}});
+        {.noun = "Experiment", .verb = "track", .id = id, .data = {{"events", events}}});
+    harness.engine.execute({.noun = "Experiment", .verb = "analyze", .id = id});
     EXPECT_EQ(call.at("id"), json::value(probe_id));
     json::value arguments = call;
     arguments.as_object()["id"] = id;  // the prompt names the probe experiment's id

@@ -225,6 +225,15 @@ inline std::string temp_path(const std::string& prefix, const std::string& name)
   return path.string();
 }
 
+/// Writes `token` to a fresh file readable by its owner only, as `--token-file` requires.
+inline std::string token_file(const std::string& prefix, const std::string& token) {
+  std::string path = temp_path(prefix, "token");
+  std::ofstream(path) << token << "\n";
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return path;
+}
+
 /// Removes a database file with its WAL and shared-memory files.
 inline void remove_database(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);

@@ -187,8 +187,7 @@ TEST_F(HttpListenerTest, ForeignOriginsAndHostsGet403) {
 }
 
 TEST_F(HttpListenerTest, NonLoopbackListenerNeedsTheBearerToken) {
-  std::string token_file = test_support::temp_path("http_listener", "token");
-  std::ofstream(token_file) << "0123456789abcdef0123\n";
+  std::string token_file = test_support::token_file("http_listener", "0123456789abcdef0123");
   start({"--token-file", token_file}, "0.0.0.0");
   HttpClient client(port_);
   auto missing = client.request(verb::post, "/mcp", kPing, {{"Content-Type", "application/json"}});
