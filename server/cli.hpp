@@ -33,10 +33,10 @@ struct ServeOptions {
 };
 
 struct Command {
-  enum class Kind { kHelp, kVersion, kServe, kAnalyze, kHooksCheck } kind = Kind::kHelp;
+  enum class Kind { kHelp, kVersion, kServe, kAnalyze, kPlan, kHooksCheck } kind = Kind::kHelp;
   std::string help_topic;  ///< for kHelp: "" or a subcommand
   ServeOptions serve;
-  std::string input;              ///< analyze: a file or "-"
+  std::string input;              ///< analyze, plan: a file or "-"
   std::vector<std::string> dirs;  ///< hooks check
 };
 

@@ -1,6 +1,7 @@
 #include "core/stats/analysis.hpp"
 
 #include "core/error.hpp"
+#include "core/stats/json_fields.hpp"
 #include "core/stats/multiple_testing.hpp"
 #include "core/stats/recommendation.hpp"
 
@@ -104,15 +105,6 @@ Decision decide(const AnalysisInput& input, const AnalysisResult& result) {
   return decision;
 }
 
-// Counts are whole numbers; emit them as JSON integers rather than 1E4.
-json::value count(double value) {
-  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
-  if (value == std::floor(value) && std::abs(value) < kMaxExactInteger) {
-    return static_cast<std::int64_t>(value);
-  }
-  return value;
-}
-
 json::array pair(const std::array<double, 2>& values) {
   return {values[0], values[1]};
 }
@@ -125,7 +117,7 @@ json::value bandit_json(const std::optional<ThompsonSampler::Result>& bandit) {
   if (!bandit) return nullptr;
   json::array alpha_beta;
   for (const BetaPosterior& posterior : bandit->posteriors) {
-    alpha_beta.push_back(json::array{count(posterior.alpha), count(posterior.beta)});
+    alpha_beta.push_back(json::array{json_count(posterior.alpha), json_count(posterior.beta)});
   }
   return json::object{{"alpha_beta", std::move(alpha_beta)},
                       {"probability_best", numbers(bandit->probability_best)},
@@ -220,7 +212,7 @@ json::object to_json(const AnalysisResult& result) {
   json::array variants;
   for (const VariantSummary& variant : result.variants) {
     variants.push_back(json::object{
-        {"n", count(variant.n)}, {"mean", variant.mean}, {"variance", variant.variance}});
+        {"n", json_count(variant.n)}, {"mean", variant.mean}, {"variance", variant.variance}});
   }
   json::array comparisons;
   for (std::size_t i = 0; i < result.comparisons.size(); ++i) {

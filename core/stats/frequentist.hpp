@@ -29,6 +29,10 @@ struct SequentialResult {
 /// sequence narrowest when the two arms hold `tuning_parameter` units.
 double sequential_rho(double alpha, double tuning_parameter);
 
+/// Half-width of the two-sided confidence sequence for per-unit variance `s2` after `n` units
+/// in the two arms (gbstats' sequential_interval_halfwidth, Waudby-Smith et al. eq. 9).
+double sequential_half_width(double s2, double n, double alpha, double tuning_parameter);
+
 /// mSPRT with mixing variance tau^2 = rho^2 * N * Var(estimate) (gbstats'
 /// SequentialTwoSidedTTest): CI half-width from Waudby-Smith et al. and p-value 1/Lambda.
 SequentialResult sequential_test(const EffectEstimate& effect, double alpha,

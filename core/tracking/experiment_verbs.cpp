@@ -1,6 +1,7 @@
 #include "core/tracking/experiment_verbs.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/stats/analysis.hpp"
 #include "core/stats/thompson_sampler.hpp"
+#include "core/tracking/experiment_plan.hpp"
 #include "core/tracking/tracking_store.hpp"
 
 namespace verdict::tracking {
@@ -322,6 +324,29 @@ class ExperimentVerbs {
     return view;
   }
 
+  json::value plan(const Noun& noun, const VerbRequest& request) {
+    if (request.id.empty()) return plan_experiment(request.data, std::nullopt);
+    json::object experiment = engine_.get(noun.name, request.id);
+    std::string id = text_field(experiment, "id");
+    std::string metric = text_field(request.data, "metric");
+    if (metric.empty()) metric = text_field(experiment, "primaryMetric");
+    if (metric.empty()) {
+      auto metrics = split_metrics(text_field(experiment, "metrics"));
+      if (metrics.empty()) invalid("metric", "the experiment has no metric yet: name one");
+      metric = metrics.front();
+    }
+    ObservedMetric observed{
+        .metric = metric,
+        .binomial =
+            store_.metric_kind(id, metric).value_or(MetricKind::kBinomial) == MetricKind::kBinomial,
+        .keys = plan_for(experiment).keys};
+    observed.stats = store_.stats(id, metric, observed.keys.size());
+    if (auto start = parse_iso8601_utc(text_field(experiment, "startAt")))
+      observed.elapsed_days =
+          std::chrono::duration<double>(std::chrono::system_clock::now() - *start).count() / 86400;
+    return plan_experiment(request.data, observed);
+  }
+
   json::value check_stats(const json::object& experiment) {
     std::string id = text_field(experiment, "id");
     std::size_t variants = plan_for(experiment).keys.size();
@@ -626,6 +651,31 @@ void add_experiment_verbs(Engine& engine) {
                 {}),
       [verbs](Engine&, const Noun&, const VerbRequest&, json::object* entity) -> json::value {
         return verbs->check_stats(*entity);
+      });
+  Verb plan = data_verb(
+      "plan", "Planned",
+      "sample size per arm, MDE, power and days for the fixed-horizon and sequential test; with "
+      "an id, planned from the experiment's own data so far, with how much longer it needs",
+      {},
+      {parse_field("metricType", "string", "proportion or mean (default: the metric's kind)"),
+       parse_field("baseline", "number", "conversion rate or per-unit mean"),
+       parse_field("stddev", "number", "per-unit standard deviation (mean metrics)"),
+       parse_field("mde", "number", "relative effect to detect, 0.05 = +5 %"),
+       parse_field("sampleSizePerArm", "number", "units per arm available (gives the MDE)"),
+       parse_field("variants", "number", "number of arms including the control (default 2)"),
+       parse_field("alpha", "number", "false-positive rate (default 0.05)"),
+       parse_field("power", "number", "target power (default 0.8)"),
+       parse_field("dailyTraffic", "number", "units per day reaching the experiment"),
+       parse_field("trafficAllocation", "number", "share of that traffic included, (0, 1]"),
+       parse_field("sequentialTuningParameter", "number", "N* of the always-valid test (5000)"),
+       parse_field("metric", "string", "with an id: the metric to plan (default: primary)")});
+  plan.needs_entity = false;
+  plan.before_hook = "planning";
+  plan.after_hook = "planned";
+  engine.add_custom_verb(
+      "Experiment", std::move(plan),
+      [verbs](Engine&, const Noun& noun, const VerbRequest& request, json::object*) -> json::value {
+        return verbs->plan(noun, request);
       });
   Verb summary =
       data_verb("summary", "Summarized",

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -450,6 +451,51 @@ TEST_F(ExperimentVerbsTest, BanditLearnsFromDelayedConversions) {
   for (auto round = climbed; round != better_share.end(); ++round)
     EXPECT_GT(*round, 0.8) << "round " << (round - better_share.begin()) << ": " << shares;
   EXPECT_LT(bandit_regret, 0.25 * fixed_split_regret) << shares;
+}
+
+TEST_F(ExperimentVerbsTest, PlanWithoutAnExperimentIsAPureCalculation) {
+  auto out = engine_
+                 .execute({.noun = "Experiment",
+                           .verb = "plan",
+                           .data = {{"baseline", 0.1}, {"mde", 0.05}, {"dailyTraffic", 2000}}})
+                 .as_object();
+  EXPECT_EQ(out.at("fixedHorizon").at("sampleSizePerArm"), 59409);
+  EXPECT_EQ(out.at("fixedHorizon").at("days"), 60);
+  EXPECT_FALSE(out.contains("observed"));
+}
+
+TEST_F(ExperimentVerbsTest, PlanOfARunningExperimentSaysHowMuchLonger) {
+  create({{"startAt", "2026-01-01T00:00:00Z"}});
+  run("start");
+  clear_winner();
+  const auto version = engine_.get("Experiment", id_).at("version");
+  auto out = run("plan", {{"mde", 0.02}}).as_object();
+  const auto& observed = out.at("observed").as_object();
+  EXPECT_EQ(observed.at("metric"), "signup");
+  EXPECT_EQ(observed.at("totalUnits"), 4000);
+  const double daily = observed.at("dailyTraffic").to_number<double>();
+  EXPECT_NEAR(daily, 4000 / observed.at("elapsedDays").to_number<double>(), 1e-6);
+  // The control converts at about 10 %: that is the planning baseline.
+  EXPECT_NEAR(out.at("settings").at("baseline").to_number<double>(), 0.1, 0.02);
+  const auto& fixed = out.at("howMuchLonger").at("fixedHorizon").as_object();
+  const auto& sequential = out.at("howMuchLonger").at("sequential").as_object();
+  EXPECT_EQ(fixed.at("variant"), "green");
+  const double more = fixed.at("additionalUnits").to_number<double>();
+  EXPECT_GT(more, 4000);
+  EXPECT_GT(sequential.at("additionalUnits").to_number<double>(), more);
+  EXPECT_EQ(fixed.at("days").to_number<double>(), std::ceil(more / daily));
+  EXPECT_EQ(engine_.get("Experiment", id_).at("version"), version) << "plan changed the experiment";
+
+  // A target the data already detect with 80 % power needs nothing more.
+  auto easy = run("plan", {{"mde", 1.5}}).as_object();
+  EXPECT_EQ(easy.at("howMuchLonger").at("fixedHorizon").at("additionalUnits"), 0);
+}
+
+TEST_F(ExperimentVerbsTest, PlanRefusesUnknownFieldsAndEmptyControls) {
+  create();
+  EXPECT_THAT(error_of("plan", {{"mde", 0.1}}).what(), ::testing::HasSubstr("baseline"));
+  EXPECT_THAT(error_of("plan", {{"mde", 0.1}, {"baseline", 0.1}, {"typo", 1}}).what(),
+              ::testing::HasSubstr("typo"));
 }
 
 }  // namespace
