@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/stats/json_fields.hpp"
 #include "core/stats/multiple_testing.hpp"
+#include "core/stats/ratio.hpp"
 #include "core/stats/recommendation.hpp"
 
 #include <boost/json.hpp>
@@ -16,20 +17,39 @@ namespace {
 
 namespace json = boost::json;
 
+RatioTypes ratio_types(const AnalysisInput& input) {
+  return {input.numerator_type, input.denominator_type};
+}
+
+// The per-unit statistic of an arm of this input's metric, ratios included.
+ArmStatistic arm_statistic(const AnalysisInput& input, const VariantData& variant) {
+  return input.metric_type == MetricType::kRatio ? ratio_arm_statistic(variant, ratio_types(input))
+                                                 : arm_statistic(variant, input.metric_type);
+}
+
 Comparison compare(const AnalysisInput& input, std::size_t treatment) {
   const VariantData& control_data = input.variants.front();
   const VariantData& treatment_data = input.variants[treatment];
   Comparison comparison;
   comparison.variant = treatment;
 
-  ArmStatistic control = arm_statistic(control_data, input.metric_type);
-  ArmStatistic variant = arm_statistic(treatment_data, input.metric_type);
-  if (const auto cuped = cuped_adjustment(control_data, treatment_data, input.metric_type)) {
+  ArmStatistic control = arm_statistic(input, control_data);
+  ArmStatistic variant = arm_statistic(input, treatment_data);
+  std::optional<double> relative_variance;
+  if (input.metric_type == MetricType::kRatio) {
+    if (const auto cuped =
+            ratio_cuped_adjustment(control_data, treatment_data, ratio_types(input))) {
+      control = cuped->control;
+      variant = cuped->treatment;
+      relative_variance = cuped->relative_variance;
+      comparison.cuped = CupedSummary{cuped->theta, {control.variance, variant.variance}};
+    }
+  } else if (const auto cuped = cuped_adjustment(control_data, treatment_data, input.metric_type)) {
     control = cuped->control;
     variant = cuped->treatment;
     comparison.cuped = CupedSummary{cuped->theta, {control.variance, variant.variance}};
   }
-  comparison.effect = estimate_effect(control, variant, input.difference_type);
+  comparison.effect = estimate_effect(control, variant, input.difference_type, relative_variance);
   static_cast<FixedHorizonResult&>(comparison.lift) =
       fixed_horizon_test(comparison.effect, input.alpha);
   comparison.sequential =
@@ -169,7 +189,7 @@ AnalysisResult analyze(const AnalysisInput& input) {
   AnalysisResult result;
   std::vector<double> units;
   for (const VariantData& variant : input.variants) {
-    const ArmStatistic arm = arm_statistic(variant, input.metric_type);
+    const ArmStatistic arm = arm_statistic(input, variant);
     result.variants.push_back({variant.n, arm.mean, arm.variance});
     units.push_back(variant.n);
   }

@@ -15,6 +15,7 @@
 #include "core/stats/analysis.hpp"
 #include "core/stats/thompson_sampler.hpp"
 #include "core/tracking/experiment_plan.hpp"
+#include "core/tracking/ratio_metric.hpp"
 #include "core/tracking/tracking_store.hpp"
 
 namespace verdict::tracking {
@@ -259,6 +260,18 @@ class ExperimentVerbs {
       stats::AnalysisInput input;
       input.metric_type =
           kind == MetricKind::kBinomial ? stats::MetricType::kProportion : stats::MetricType::kMean;
+      const auto ratio = ratio_parts(metric);
+      std::vector<stats::RatioSums> ratio_per_variant;
+      if (ratio) {
+        kind = MetricKind::kMean;
+        input.metric_type = stats::MetricType::kRatio;
+        input.numerator_type = component_type(id, ratio->first);
+        input.denominator_type = component_type(id, ratio->second);
+        ratio_per_variant =
+            ratio_sums(engine_.store().db(), id, ratio->first, ratio->second, plan.keys.size());
+        // The summary's "sum" of a ratio is its numerator's.
+        for (std::size_t i = 0; i < stats.size(); ++i) stats[i].sum = ratio_per_variant[i].m_sum;
+      }
       input.metric_name = metric;
       input.variant_names = display_names(experiment);
       input.conclude_blocked = conclude_blocked(text_field(experiment, "status"));
@@ -270,9 +283,10 @@ class ExperimentVerbs {
         stats::VariantData variant{.n = static_cast<double>(stats[i].n),
                                    .sum = stats[i].sum,
                                    .sum_squares = stats[i].sum_squares};
-        if (covariates)
+        if (covariates && !ratio)
           variant.covariate = stats::Covariate{stats[i].pre_sum, stats[i].pre_sum_squares,
                                                stats[i].post_pre_sum_of_products};
+        if (ratio) variant.ratio = ratio_per_variant[i];
         if (previous && i > 0)
           if (const auto* list = previous->if_contains(metric);
               list && list->is_array() && list->get_array().size() >= i)
@@ -389,6 +403,14 @@ class ExperimentVerbs {
   }
 
  private:
+  // A conversion metric is a 0/1 value per unit: a proportion component of a ratio.
+  stats::MetricType component_type(const std::string& experiment, const std::string& metric) {
+    return store_.metric_kind(experiment, metric).value_or(MetricKind::kMean) ==
+                   MetricKind::kBinomial
+               ? stats::MetricType::kProportion
+               : stats::MetricType::kMean;
+  }
+
   const Plan& plan_for(const json::object& experiment) {
     std::string id = text_field(experiment, "id");
     std::string built_from =

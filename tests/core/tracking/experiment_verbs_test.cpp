@@ -10,6 +10,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/stats/analysis.hpp"
 #include "tests/support/json_checks.hpp"
 
 namespace verdict::tracking {
@@ -496,6 +497,59 @@ TEST_F(ExperimentVerbsTest, PlanRefusesUnknownFieldsAndEmptyControls) {
   EXPECT_THAT(error_of("plan", {{"mde", 0.1}}).what(), ::testing::HasSubstr("baseline"));
   EXPECT_THAT(error_of("plan", {{"mde", 0.1}, {"baseline", 0.1}, {"typo", 1}}).what(),
               ::testing::HasSubstr("typo"));
+}
+
+TEST_F(ExperimentVerbsTest, RatioMetricsAreAnalysedFromBothMetricsPerUnit) {
+  create({{"primaryMetric", "revenue/sessions"}});
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 400; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+  // Sums computed here, independently of the store: every exposed unit counts, with 0 for a
+  // metric it never tracked.
+  std::vector<stats::RatioSums> expected(2);
+  std::vector<double> n(2, 0);
+  for (int i = 0; i < 400; ++i) {
+    const std::string unit = "u" + std::to_string(i);
+    const std::size_t arm = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
+    n[arm] += 1;
+    const double sessions = 1 + i % 4;
+    const double revenue = i % 3 == 0 ? 0 : (arm ? 2.5 : 2.0) * sessions + i % 5;
+    if (i % 7 != 0)
+      events.push_back(json::object{{"unit", unit}, {"metric", "sessions"}, {"value", sessions}});
+    const double tracked_sessions = i % 7 != 0 ? sessions : 0;
+    if (revenue > 0)
+      events.push_back(json::object{{"unit", unit}, {"metric", "revenue"}, {"value", revenue}});
+    auto& sums = expected[arm];
+    sums.m_sum += revenue;
+    sums.m_sum_squares += revenue * revenue;
+    sums.d_sum += tracked_sessions;
+    sums.d_sum_squares += tracked_sessions * tracked_sessions;
+    sums.m_d_sum_of_products += revenue * tracked_sessions;
+  }
+  run("track", {{"events", events}});
+  auto view = run("analyze").as_object();
+  const auto stored = engine_.get("Experiment", id_);
+  const auto& result = stored.at("results").at("metrics").at("revenue/sessions");
+
+  stats::AnalysisInput input;
+  input.metric_type = stats::MetricType::kRatio;
+  input.weights = {0.5, 0.5};
+  for (std::size_t arm = 0; arm < 2; ++arm)
+    input.variants.push_back({.n = n[arm], .ratio = expected[arm]});
+  const auto direct = stats::to_json(stats::analyze(input));
+  // The store sums in its own order, so the last bits may differ.
+  for (const char* key : {"estimate", "se", "p_value"})
+    EXPECT_NEAR(result.at("comparisons").at(0).at("lift").at(key).to_number<double>(),
+                direct.at("comparisons").at(0).at("lift").at(key).to_number<double>(), 1e-12)
+        << key;
+  for (std::size_t arm = 0; arm < 2; ++arm)
+    EXPECT_NEAR(result.at("variants").at(arm).at("variance").to_number<double>(),
+                direct.at("variants").at(arm).at("variance").to_number<double>(), 1e-12);
+  EXPECT_NEAR(result.at("variants").at(0).at("mean").to_number<double>(),
+              expected[0].m_sum / expected[0].d_sum, 1e-12);
+  EXPECT_EQ(view.at("variants").at(0).at("mean"), result.at("variants").at(0).at("mean"));
+  EXPECT_EQ(view.at("variants").at(1).at("sum").to_number<double>(), expected[1].m_sum);
 }
 
 }  // namespace
