@@ -480,7 +480,10 @@ Noun experiment() {
       0, 100));
   add_fields(noun, {{"variants", "json", "list of {key, name, weight}"},
                     {"metrics", "string", "comma-separated metrics being tracked"},
-                    {"primaryMetric", "string", "the primary success metric"}});
+                    {"primaryMetric", "string", "the primary success metric"},
+                    {"guardrails", "string",
+                     "comma-separated metrics that must not get worse (a leading - marks "
+                     "lower-is-better, e.g. \"revenue, -errors\"); analyze tests each for harm"}});
   noun.fields.push_back(
       written_by(parse_field("results", "json", "statistical results per variant, set by analyze"),
                  "analyze"));

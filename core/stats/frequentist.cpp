@@ -41,6 +41,17 @@ double sequential_half_width(double s2, double n, double alpha, double tuning_pa
   return std::sqrt(s2 * 2 * (scaled + 1) * std::log(std::sqrt(scaled + 1) / alpha) / (scaled * n));
 }
 
+double sequential_one_sided_half_width(const EffectEstimate& effect, double alpha,
+                                       double tuning_parameter) {
+  if (!effect.valid) return 0;
+  const double rho = sequential_rho(2 * alpha, tuning_parameter);
+  const double n = effect.total_n;
+  const double scaled = n * rho * rho;
+  const double s2 = effect.standard_error * effect.standard_error * n;
+  return std::sqrt(s2 * 2 * (scaled + 1) / (scaled * n) *
+                   std::log(1 + std::sqrt(scaled + 1) / (2 * alpha)));
+}
+
 SequentialResult sequential_test(const EffectEstimate& effect, double alpha,
                                  double tuning_parameter) {
   if (!effect.valid) return {};

@@ -15,6 +15,7 @@
 #include "core/stats/analysis.hpp"
 #include "core/stats/thompson_sampler.hpp"
 #include "core/tracking/experiment_plan.hpp"
+#include "core/tracking/guardrails.hpp"
 #include "core/tracking/ratio_metric.hpp"
 #include "core/tracking/tracking_store.hpp"
 
@@ -239,6 +240,12 @@ class ExperimentVerbs {
       if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) metrics.push_back(name);
     if (metrics.empty())
       invalid("primaryMetric", "set a primary metric (or metrics) before analyzing");
+    const auto guardrails = parse_guardrails(text_field(experiment, "guardrails"));
+    for (const auto& guardrail : guardrails)
+      if (std::find(metrics.begin(), metrics.end(), guardrail.metric) == metrics.end())
+        metrics.push_back(guardrail.metric);
+    json::array guardrail_results;
+    bool guardrail_harmed = false;
 
     // A bandit moves traffic on purpose, so the configured split is no yardstick for sample
     // ratio mismatch: the check is made against the observed shares (never a mismatch) and
@@ -298,6 +305,12 @@ class ExperimentVerbs {
       for (const auto& comparison : result.comparisons) mins.push_back(comparison.running_min_p);
       running_min[metric] = std::move(mins);
       by_metric[metric] = stats::to_json(result);
+      for (const auto& guardrail : guardrails) {
+        if (guardrail.metric != metric) continue;
+        json::object check = guardrail_result(guardrail, input, result, plan.keys);
+        guardrail_harmed = guardrail_harmed || check.at("harmed").as_bool();
+        guardrail_results.push_back(std::move(check));
+      }
       if (!primary) {
         primary = std::move(result);
         primary_stats = std::move(stats);
@@ -307,6 +320,10 @@ class ExperimentVerbs {
 
     json::object view = summarize(plan, *primary, primary_stats, primary_binomial);
     if (bandit) view["srm"].as_object()["applicable"] = false;
+    if (!guardrails.empty()) {
+      view["guardrails"] = guardrail_results;
+      view["guardrailHarmed"] = guardrail_harmed;
+    }
     json::object results{{"analyzedAt", now_iso8601()},
                          {"primaryMetric", metrics.front()},
                          {"summary", view},
