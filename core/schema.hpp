@@ -120,6 +120,8 @@ class Schema {
   void add_verb(std::string_view noun, Verb verb);
   /// Adds a field to a noun; throws if the field exists with another type.
   void add_field(std::string_view noun, Field field);
+  /// Adds a whole-entity check to a noun, run on every create and update after the field checks.
+  void add_validator(std::string_view noun, NounValidator validator);
 
  private:
   // unique_ptr keeps Noun addresses stable while plugins add nouns.

@@ -16,6 +16,7 @@
 #include "core/stats/thompson_sampler.hpp"
 #include "core/tracking/experiment_plan.hpp"
 #include "core/tracking/guardrails.hpp"
+#include "core/tracking/namespaces.hpp"
 #include "core/tracking/ratio_metric.hpp"
 #include "core/tracking/tracking_store.hpp"
 
@@ -129,6 +130,7 @@ struct Plan {
   std::vector<std::string> keys;
   std::unique_ptr<assignment::Allocation> allocation;
   std::optional<json::object> condition;
+  std::optional<assignment::Namespace> ns;
 };
 
 class ExperimentVerbs {
@@ -446,6 +448,7 @@ class ExperimentVerbs {
         seed.empty() ? id : seed, number_field(experiment, "trafficAllocation", 100) / 100.0,
         weights, static_cast<int>(number_field(experiment, "hashVersion", 2)));
     plan.condition = target_condition(text_field(experiment, "targetAudience"));
+    plan.ns = parse_namespace(experiment);
     plan.built_from = std::move(built_from);
     return plan;
   }
@@ -531,6 +534,7 @@ class ExperimentVerbs {
                           {"reason", "sticky"}};
     if (plan.condition && !assignment::eval_condition(attributes, *plan.condition))
       return refusal("targeting");
+    if (plan.ns && !assignment::in_namespace(unit, *plan.ns)) return refusal("namespace");
     auto result = plan.allocation->assign(unit);
     if (!result.in_experiment) {
       json::object out = refusal(assignment::to_string(result.reason));
@@ -646,6 +650,9 @@ Verb data_verb(std::string name, std::string event, std::string description,
 
 void add_experiment_verbs(Engine& engine) {
   auto verbs = std::make_shared<ExperimentVerbs>(engine);
+  engine.schema().add_validator("Experiment", [&engine](const json::object& experiment) {
+    check_namespace_overlap(engine, experiment);
+  });
   auto with_entity = [verbs](auto method) {
     return [verbs, method](Engine&, const Noun& noun, const VerbRequest& request,
                            json::object* entity) -> json::value {

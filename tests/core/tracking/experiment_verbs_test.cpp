@@ -554,5 +554,64 @@ TEST_F(ExperimentVerbsTest, RatioMetricsAreAnalysedFromBothMetricsPerUnit) {
   EXPECT_NEAR(view.at("variants").at(1).at("sum").to_number<double>(), expected[1].m_sum, 1e-9);
 }
 
+TEST_F(ExperimentVerbsTest, NamespacesKeepExperimentsMutuallyExclusive) {
+  create({{"name", "Checkout A"}, {"namespace", json::array{"checkout", 0, 0.5}}});
+  const std::string first = id_;
+  create({{"name", "Checkout B"}, {"namespace", json::array{"checkout", 0.5, 1}}});
+  const std::string second = id_;
+  // Another namespace, or the same range elsewhere, is independent.
+  create({{"name", "Search"}, {"namespace", json::array{"search", 0, 1}}});
+
+  auto refused = [&](json::object data, const std::string& id) {
+    try {
+      engine_.execute({.noun = "Experiment",
+                       .verb = id.empty() ? "create" : "update",
+                       .id = id,
+                       .data = std::move(data)});
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string overlap = refused({{"name", "Checkout C"},
+                                       {"variants", json::array{{{"key", "a"}}, {{"key", "b"}}}},
+                                       {"namespace", json::array{"checkout", 0.4, 0.6}}},
+                                      "");
+  // It overlaps both; the message names the first one found, with its range.
+  EXPECT_THAT(overlap,
+              ::testing::ContainsRegex("Checkout C \\[0\\.4, 0\\.6\\) overlaps Checkout "
+                                       "(A \\(.*\\) \\[0, 0\\.5\\)|B \\(.*\\) \\[0\\.5, 1\\))"));
+  EXPECT_EQ(engine_.find("Experiment", {}).items.size(), 3u) << "the refused create wrote";
+  EXPECT_THAT(refused({{"namespace", json::array{"checkout", 0.25, 0.75}}}, second),
+              ::testing::HasSubstr("overlaps Checkout A"));
+  EXPECT_THAT(refused({{"namespace", json::array{"checkout", 0.7, 0.2}}}, second),
+              ::testing::HasSubstr("namespace: the range needs 0 <= start < end <= 1"));
+
+  // No unit is in both: each takes the units whose namespace hash falls in its half.
+  for (const auto& id : {first, second}) run("start", {}, id);
+  json::array units;
+  for (int i = 0; i < 1000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto a = run("assign", {{"units", units}}, first).at("assignments").as_array();
+  auto b = run("assign", {{"units", units}}, second).at("assignments").as_array();
+  int in_a = 0, in_b = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const bool ina = a[i].at("inExperiment").as_bool();
+    const bool inb = b[i].at("inExperiment").as_bool();
+    EXPECT_FALSE(ina && inb) << "unit u" << i << " is in both";
+    EXPECT_TRUE(ina || inb) << "unit u" << i << " is in neither half";
+    if (!ina) {
+      EXPECT_EQ(a[i].at("reason"), "namespace");
+    }
+    in_a += ina;
+    in_b += inb;
+  }
+  EXPECT_NEAR(in_a, 500, 60);
+  EXPECT_NEAR(in_b, 500, 60);
+
+  // A stopped experiment frees its range.
+  run("stop", {}, first);
+  EXPECT_EQ(refused({{"namespace", json::array{"checkout", 0.25, 0.75}}}, second), "accepted");
+}
+
 }  // namespace
 }  // namespace verdict::tracking
