@@ -216,7 +216,11 @@ class GuardrailStopTest : public SeedFlowTest {
   std::string flag_;
 };
 
+// The agent's scenario end to end: plan, start with a guardrail, traffic that harms it, paused.
 TEST_F(GuardrailStopTest, HarmedGuardrailPausesDisablesFlagsAndNotifiesTheOwner) {
+  const auto plan = execute("Experiment", "plan", "", {{"baseline", 0.2}, {"mde", 0.2}});
+  EXPECT_LT(plan.at("fixedHorizon").at("totalSampleSize").to_number<double>(), 4000)
+      << "the scenario's traffic is enough for the planned effect";
   const auto id = start_guarded();
   const auto view = analyze_with_revenue(id, 9.0);  // warm loses 10 % of revenue
   ASSERT_EQ(view.at("guardrailHarmed"), true) << json::serialize(view);
