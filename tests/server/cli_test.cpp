@@ -63,6 +63,18 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(parse({"hooks", "check", "dir"}).dirs, std::vector<std::string>{"dir"});
 }
 
+TEST(CliTest, PlanReadsAnInputFileLikeAnalyze) {
+  auto command = parse({"plan", "--input=plan.json"});
+  EXPECT_EQ(command.kind, Command::Kind::kPlan);
+  EXPECT_EQ(command.input, "plan.json");
+  EXPECT_NE(error_of({"plan"}).find("plan: --input"), std::string::npos);
+  EXPECT_NE(error_of({"plan", "--mde", "1"}).find("plan: unknown option '--mde'"),
+            std::string::npos);
+  EXPECT_EQ(parse({"plan", "--help"}).help_topic, "plan");
+  EXPECT_NE(usage("plan").find("\"kind\": \"calculator\""), std::string::npos);
+  EXPECT_NE(usage("").find("plan"), std::string::npos);
+}
+
 TEST(CliTest, LoopbackDetection) {
   EXPECT_TRUE(parse_listen("tcp://[::1]:1").host == "::1");
   EXPECT_EQ(parse_listen("tcp://localhost:80").port, 80);
