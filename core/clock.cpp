@@ -42,6 +42,19 @@ std::optional<std::string> normalize_iso8601_utc(std::string_view text) {
   return std::string(buffer);
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::string_view text) {
+  const auto normal = normalize_iso8601_utc(text);
+  if (!normal) return std::nullopt;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
+  std::sscanf(normal->c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &year, &month, &day, &hour, &minute,
+              &second, &millis);
+  using namespace std::chrono;
+  const sys_days date =
+      year_month_day{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                     std::chrono::day(static_cast<unsigned>(day))};
+  return date + hours(hour) + minutes(minute) + seconds(second) + milliseconds(millis);
+}
+
 bool is_iso8601_utc(std::string_view text) {
   return normalize_iso8601_utc(text).has_value();
 }

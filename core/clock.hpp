@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,5 +17,8 @@ bool is_iso8601_utc(std::string_view text);
 /// The canonical form of a valid timestamp, `2026-01-31T12:00:00.000Z`, so stored datetimes sort
 /// and compare as text; nullopt when `text` is not valid.
 std::optional<std::string> normalize_iso8601_utc(std::string_view text);
+
+/// The instant a valid ISO 8601 UTC timestamp names; nullopt when `text` is not valid.
+std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::string_view text);
 
 }  // namespace verdict

@@ -221,6 +221,10 @@ const Noun* Schema::find(std::string_view name) const {
   return nullptr;
 }
 
+void Schema::add_validator(std::string_view noun_name, NounValidator validator) {
+  const_cast<Noun&>(noun(noun_name)).validators.push_back(std::move(validator));
+}
+
 std::vector<std::string> Schema::noun_names() const {
   std::vector<std::string> names;
   for (const auto& noun : nouns_) names.push_back(noun->name);
@@ -528,7 +532,13 @@ Noun experiment() {
       0, 100));
   add_fields(noun, {{"variants", "json", "list of {key, name, weight}"},
                     {"metrics", "string", "comma-separated metrics being tracked"},
-                    {"primaryMetric", "string", "the primary success metric"}});
+                    {"primaryMetric", "string", "the primary success metric"},
+                    {"namespace", "json",
+                     "[name, start, end]: mutual exclusion; experiments in one namespace take "
+                     "disjoint ranges of units (GrowthBook's namespace)"},
+                    {"guardrails", "string",
+                     "comma-separated metrics that must not get worse (a leading - marks "
+                     "lower-is-better, e.g. \"revenue, -errors\"); analyze tests each for harm"}});
   noun.fields.push_back(
       written_by(parse_field("results", "json", "statistical results per variant, set by analyze"),
                  "analyze"));

@@ -134,6 +134,8 @@ class Schema {
   /// Adds a field to a noun; throws what check_new_field() throws. A field that exists with the
   /// same type is left as it is.
   void add_field(std::string_view noun, Field field);
+  /// Adds a whole-entity check to a noun, run on every create and update after the field checks.
+  void add_validator(std::string_view noun, NounValidator validator);
 
  private:
   // unique_ptr keeps Noun addresses stable while plugins add nouns.

@@ -232,19 +232,19 @@ Command parse_command_line(const std::vector<std::string>& args) {
     command.serve = parse_serve(reader, command);
     return command;
   }
-  if (first == "analyze") {
-    command.kind = Command::Kind::kAnalyze;
+  if (first == "analyze" || first == "plan") {
+    command.kind = first == "plan" ? Command::Kind::kPlan : Command::Kind::kAnalyze;
     while (reader.next()) {
       if (reader.current() == "--help" || reader.current() == "-h") {
         command.kind = Command::Kind::kHelp;
-        command.help_topic = "analyze";
+        command.help_topic = first;
         return command;
       }
       if (reader.current() != "--input")
-        usage_error("analyze: unknown option '" + reader.current() + "'");
+        usage_error(first + ": unknown option '" + reader.current() + "'");
       command.input = reader.value();
     }
-    if (command.input.empty()) usage_error("analyze: --input FILE (or - for stdin) is required");
+    if (command.input.empty()) usage_error(first + ": --input FILE (or - for stdin) is required");
     return command;
   }
   if (first == "check") {
@@ -331,6 +331,19 @@ Run SQLite's full integrity check (PRAGMA integrity_check) on a Verdict database
 the problems found, and exit with status 1 if there are any. `verdict serve` runs the quicker
 PRAGMA quick_check at every start and refuses a damaged file.
 )";
+  if (topic == "plan")
+    return R"(Usage: verdict plan --input FILE
+
+Plan an experiment and print the result as JSON; `-` reads stdin. FILE is one of:
+  {"metricType": "proportion", "baseline": 0.1, "mde": 0.05, "dailyTraffic": 2000, ...}
+      sample size per arm, MDE, power and days for the fixed-horizon and the sequential test
+      (fields: metricType, baseline, stddev, variants, alpha, power, mde, sampleSizePerArm,
+      sequentialTuningParameter, dailyTraffic, trafficAllocation; see docs/statistics.md)
+  {"kind": "calculator", "params": {...}}
+      GrowthBook's power calculator (powerMetricWeeks) on its PowerCalculationParams
+  {"kind": "mid_experiment", "variants": [...], "target_mde": 0.05, ...}
+      gbstats' mid-experiment power: how many more units a running comparison needs
+)";
   if (topic == "hooks")
     return R"(Usage: verdict hooks check DIR...
 
@@ -344,6 +357,7 @@ Verdict: an experimentation server for AI agents (MCP), applications and Lua hoo
 Commands:
   serve           serve MCP over stdio and sockets (see: verdict serve --help)
   analyze         analyze experiment statistics from a JSON file
+  plan            sample size, MDE, power and duration of an experiment
   hooks check     validate Lua hook scripts without serving
   check           check a database file's integrity (verdict check --db FILE)
 

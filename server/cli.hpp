@@ -45,10 +45,18 @@ struct ServeOptions {
 };
 
 struct Command {
-  enum class Kind { kHelp, kVersion, kServe, kAnalyze, kHooksCheck, kCheck } kind = Kind::kHelp;
+  enum class Kind {
+    kHelp,
+    kVersion,
+    kServe,
+    kAnalyze,
+    kPlan,
+    kHooksCheck,
+    kCheck
+  } kind = Kind::kHelp;
   std::string help_topic;  ///< for kHelp: "" or a subcommand
   ServeOptions serve;
-  std::string input;              ///< analyze: a file or "-"; check: the database
+  std::string input;              ///< analyze, plan: a file or "-"; check: the database
   std::vector<std::string> dirs;  ///< hooks check
 };
 

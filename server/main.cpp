@@ -14,6 +14,7 @@
 #include "core/json_style.hpp"
 #include "core/log.hpp"
 #include "core/stats/analysis.hpp"
+#include "core/stats/power.hpp"
 #include "plugins/check_hooks.hpp"
 #include "plugins/lua_hook_runner.hpp"
 #include "plugins/run_script.hpp"
@@ -32,15 +33,17 @@ using namespace verdict::server;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-int analyze(const std::string& input) {
+// Reads and parses the JSON document of `verdict analyze` and `verdict plan`; nullopt after
+// printing why it could not.
+std::optional<json::value> read_input(const std::string& command, const std::string& input) {
   std::string text;
   if (input == "-") {
     text.assign(std::istreambuf_iterator<char>(std::cin), {});
   } else {
     std::ifstream file(input);
     if (!file) {
-      std::cerr << "verdict analyze: cannot read " << input << "\n";
-      return kExitFailure;
+      std::cerr << "verdict " << command << ": cannot read " << input << "\n";
+      return std::nullopt;
     }
     text.assign(std::istreambuf_iterator<char>(file), {});
   }
@@ -49,12 +52,26 @@ int analyze(const std::string& input) {
   std::error_code ec;
   json::value document = json::parse(text, ec, {}, options);
   if (ec) {
-    std::cerr << "verdict analyze: " << input << " is not valid JSON: " << ec.message() << "\n";
-    return kExitFailure;
+    std::cerr << "verdict " << command << ": " << input << " is not valid JSON: " << ec.message()
+              << "\n";
+    return std::nullopt;
   }
-  auto result = stats::analyze(stats::parse_analysis_input(document));
+  return document;
+}
+
+int analyze(const std::string& input) {
+  auto document = read_input("analyze", input);
+  if (!document) return kExitFailure;
+  auto result = stats::analyze(stats::parse_analysis_input(*document));
   // The server's naming and number format, so output and stored results read the same.
   std::cout << to_json_text(camel_case_keys(stats::to_json(result))) << "\n";
+  return 0;
+}
+
+int plan(const std::string& input) {
+  auto document = read_input("plan", input);
+  if (!document) return kExitFailure;
+  std::cout << to_json_text(stats::plan_from_json(*document)) << "\n";
   return 0;
 }
 
@@ -164,6 +181,8 @@ int run(const std::vector<std::string>& args) {
       return 0;
     case Command::Kind::kAnalyze:
       return analyze(command.input);
+    case Command::Kind::kPlan:
+      return plan(command.input);
     case Command::Kind::kServe:
       return serve(command.serve);
     case Command::Kind::kHooksCheck:

@@ -1,7 +1,9 @@
 #include "core/stats/analysis.hpp"
 
 #include "core/error.hpp"
+#include "core/stats/json_fields.hpp"
 #include "core/stats/multiple_testing.hpp"
+#include "core/stats/ratio.hpp"
 #include "core/stats/recommendation.hpp"
 
 #include <boost/json.hpp>
@@ -15,20 +17,39 @@ namespace {
 
 namespace json = boost::json;
 
+RatioTypes ratio_types(const AnalysisInput& input) {
+  return {input.numerator_type, input.denominator_type};
+}
+
+// The per-unit statistic of an arm of this input's metric, ratios included.
+ArmStatistic arm_statistic(const AnalysisInput& input, const VariantData& variant) {
+  return input.metric_type == MetricType::kRatio ? ratio_arm_statistic(variant, ratio_types(input))
+                                                 : arm_statistic(variant, input.metric_type);
+}
+
 Comparison compare(const AnalysisInput& input, std::size_t treatment) {
   const VariantData& control_data = input.variants.front();
   const VariantData& treatment_data = input.variants[treatment];
   Comparison comparison;
   comparison.variant = treatment;
 
-  ArmStatistic control = arm_statistic(control_data, input.metric_type);
-  ArmStatistic variant = arm_statistic(treatment_data, input.metric_type);
-  if (const auto cuped = cuped_adjustment(control_data, treatment_data, input.metric_type)) {
+  ArmStatistic control = arm_statistic(input, control_data);
+  ArmStatistic variant = arm_statistic(input, treatment_data);
+  std::optional<double> relative_variance;
+  if (input.metric_type == MetricType::kRatio) {
+    if (const auto cuped =
+            ratio_cuped_adjustment(control_data, treatment_data, ratio_types(input))) {
+      control = cuped->control;
+      variant = cuped->treatment;
+      relative_variance = cuped->relative_variance;
+      comparison.cuped = CupedSummary{cuped->theta, {control.variance, variant.variance}};
+    }
+  } else if (const auto cuped = cuped_adjustment(control_data, treatment_data, input.metric_type)) {
     control = cuped->control;
     variant = cuped->treatment;
     comparison.cuped = CupedSummary{cuped->theta, {control.variance, variant.variance}};
   }
-  comparison.effect = estimate_effect(control, variant, input.difference_type);
+  comparison.effect = estimate_effect(control, variant, input.difference_type, relative_variance);
   static_cast<FixedHorizonResult&>(comparison.lift) =
       fixed_horizon_test(comparison.effect, input.alpha);
   comparison.sequential =
@@ -104,15 +125,6 @@ Decision decide(const AnalysisInput& input, const AnalysisResult& result) {
   return decision;
 }
 
-// Counts are whole numbers; emit them as JSON integers rather than 1E4.
-json::value count(double value) {
-  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
-  if (value == std::floor(value) && std::abs(value) < kMaxExactInteger) {
-    return static_cast<std::int64_t>(value);
-  }
-  return value;
-}
-
 json::array pair(const std::array<double, 2>& values) {
   return {values[0], values[1]};
 }
@@ -125,7 +137,7 @@ json::value bandit_json(const std::optional<ThompsonSampler::Result>& bandit) {
   if (!bandit) return nullptr;
   json::array alpha_beta;
   for (const BetaPosterior& posterior : bandit->posteriors) {
-    alpha_beta.push_back(json::array{count(posterior.alpha), count(posterior.beta)});
+    alpha_beta.push_back(json::array{json_count(posterior.alpha), json_count(posterior.beta)});
   }
   return json::object{{"alpha_beta", std::move(alpha_beta)},
                       {"probability_best", numbers(bandit->probability_best)},
@@ -177,7 +189,7 @@ AnalysisResult analyze(const AnalysisInput& input) {
   AnalysisResult result;
   std::vector<double> units;
   for (const VariantData& variant : input.variants) {
-    const ArmStatistic arm = arm_statistic(variant, input.metric_type);
+    const ArmStatistic arm = arm_statistic(input, variant);
     result.variants.push_back({variant.n, arm.mean, arm.variance});
     units.push_back(variant.n);
   }
@@ -220,7 +232,7 @@ json::object to_json(const AnalysisResult& result) {
   json::array variants;
   for (const VariantSummary& variant : result.variants) {
     variants.push_back(json::object{
-        {"n", count(variant.n)}, {"mean", variant.mean}, {"variance", variant.variance}});
+        {"n", json_count(variant.n)}, {"mean", variant.mean}, {"variance", variant.variance}});
   }
   json::array comparisons;
   for (std::size_t i = 0; i < result.comparisons.size(); ++i) {

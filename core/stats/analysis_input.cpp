@@ -1,6 +1,7 @@
 #include "core/stats/analysis_input.hpp"
 
 #include "core/error.hpp"
+#include "core/stats/json_fields.hpp"
 
 #include <boost/json.hpp>
 
@@ -17,42 +18,6 @@ namespace json = boost::json;
 
 std::string index_field(const std::string& array, std::size_t index, const std::string& key) {
   return array + "[" + std::to_string(index) + "]" + (key.empty() ? "" : "." + key);
-}
-
-double to_double(const json::value& value, const std::string& field) {
-  if (!value.is_number()) invalid(field, "must be a number");
-  return value.to_number<double>();
-}
-
-const json::value* find(const json::object& object, const char* key) {
-  const auto it = object.find(key);
-  return it == object.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-double number_or(const json::object& object, const char* key, const std::string& field,
-                 double fallback) {
-  const json::value* value = find(object, key);
-  return value ? to_double(*value, field) : fallback;
-}
-
-bool bool_or(const json::object& object, const char* key, const std::string& field, bool fallback) {
-  const json::value* value = find(object, key);
-  if (!value) return fallback;
-  if (!value->is_bool()) invalid(field, "must be true or false");
-  return value->get_bool();
-}
-
-std::string string_or(const json::object& object, const char* key, const std::string& field,
-                      std::string fallback) {
-  const json::value* value = find(object, key);
-  if (!value) return fallback;
-  if (!value->is_string()) invalid(field, "must be a string");
-  return std::string(value->get_string());
-}
-
-const json::object& as_object(const json::value& value, const std::string& field) {
-  if (!value.is_object()) invalid(field, "must be an object");
-  return value.get_object();
 }
 
 void require_non_negative(double value, const std::string& field) {
@@ -161,12 +126,126 @@ void validate_sums(const VariantData& variant,
   }
 }
 
+// One component of a ratio: a proportion's sum counts units with value 1; a mean's sums must be
+// those of real numbers.
+void validate_component(double n, double sum, double sum_squares, bool proportion,
+                        const std::string& sum_field, const std::string& squares_field) {
+  if (proportion) {
+    require_non_negative(sum, sum_field);
+    if (sum > n) invalid(sum_field, "must not exceed n for a proportion component");
+    return;
+  }
+  require_finite(sum, sum_field);
+  require_non_negative(sum_squares, squares_field);
+  if (n > 0) centred_squares(n, sum, sum_squares, sum_field, squares_field);
+}
+
+void validate_ratio(const VariantData& variant, const AnalysisInput& input,
+                    const std::function<std::string(const char*)>& field) {
+  if (!variant.ratio) invalid(field("m_sum"), "is required for a ratio metric");
+  const RatioSums& sums = *variant.ratio;
+  const bool m_prop = input.numerator_type == MetricType::kProportion;
+  const bool d_prop = input.denominator_type == MetricType::kProportion;
+  validate_component(variant.n, sums.m_sum, sums.m_sum_squares, m_prop, field("m_sum"),
+                     field("m_sum_squares"));
+  validate_component(variant.n, sums.d_sum, sums.d_sum_squares, d_prop, field("d_sum"),
+                     field("d_sum_squares"));
+  require_finite(sums.m_d_sum_of_products, field("m_d_sum_of_products"));
+  bool all_zero = sums.m_sum == 0 && sums.d_sum == 0 && sums.m_d_sum_of_products == 0;
+  if (const auto& pre = variant.ratio_covariate) {
+    validate_component(variant.n, pre->m_pre_sum, pre->m_pre_sum_squares, m_prop,
+                       field("m_pre_sum"), field("m_pre_sum_squares"));
+    validate_component(variant.n, pre->d_pre_sum, pre->d_pre_sum_squares, d_prop,
+                       field("d_pre_sum"), field("d_pre_sum_squares"));
+    for (auto [value, key] :
+         {std::pair{pre->m_post_m_pre_sum_of_products, "m_post_m_pre_sum_of_products"},
+          {pre->d_post_d_pre_sum_of_products, "d_post_d_pre_sum_of_products"},
+          {pre->m_pre_d_pre_sum_of_products, "m_pre_d_pre_sum_of_products"},
+          {pre->m_post_d_pre_sum_of_products, "m_post_d_pre_sum_of_products"},
+          {pre->m_pre_d_post_sum_of_products, "m_pre_d_post_sum_of_products"}}) {
+      require_finite(value, field(key));
+      all_zero = all_zero && value == 0;
+    }
+    all_zero = all_zero && pre->m_pre_sum == 0 && pre->d_pre_sum == 0;
+  }
+  if (variant.n == 0 && !all_zero)
+    invalid(field("n"), "is 0, so every sum of this variant must be 0 too");
+}
+
+// A ratio variant: the post-period sums and, all or none, the nine CUPED sums. A proportion
+// component's sum of squares equals its sum, so it may be left out.
+VariantData parse_ratio_variant(const json::object& object, std::size_t index,
+                                const AnalysisInput& input) {
+  const auto field = [index](const char* key) { return index_field("variants", index, key); };
+  const auto required = [&](const char* key) {
+    const json::value* value = find(object, key);
+    if (!value) invalid(field(key), "is required for a ratio metric");
+    return to_double(*value, field(key));
+  };
+  const auto squares = [&](const char* key, const char* sum_key, MetricType type) {
+    if (type == MetricType::kProportion) return required(sum_key);
+    return required(key);
+  };
+  VariantData variant;
+  variant.n = required("n");
+  variant.ratio = RatioSums{
+      required("m_sum"), squares("m_sum_squares", "m_sum", input.numerator_type), required("d_sum"),
+      squares("d_sum_squares", "d_sum", input.denominator_type), required("m_d_sum_of_products")};
+  constexpr const char* kPreKeys[] = {"m_pre_sum",
+                                      "m_pre_sum_squares",
+                                      "d_pre_sum",
+                                      "d_pre_sum_squares",
+                                      "m_post_m_pre_sum_of_products",
+                                      "d_post_d_pre_sum_of_products",
+                                      "m_pre_d_pre_sum_of_products",
+                                      "m_post_d_pre_sum_of_products",
+                                      "m_pre_d_post_sum_of_products"};
+  std::size_t present = 0;
+  for (const char* key : kPreKeys) present += find(object, key) != nullptr;
+  if (present != 0) {
+    const bool m_prop = input.numerator_type == MetricType::kProportion;
+    const bool d_prop = input.denominator_type == MetricType::kProportion;
+    for (const char* key : kPreKeys) {
+      const std::string_view name = key;
+      const bool optional =
+          (name == "m_pre_sum_squares" && m_prop) || (name == "d_pre_sum_squares" && d_prop);
+      if (!find(object, key) && !optional)
+        invalid(field(key), "is required when any CUPED ratio sum is given");
+    }
+    variant.ratio_covariate =
+        RatioCovariate{required("m_pre_sum"),
+                       squares("m_pre_sum_squares", "m_pre_sum", input.numerator_type),
+                       required("d_pre_sum"),
+                       squares("d_pre_sum_squares", "d_pre_sum", input.denominator_type),
+                       required("m_post_m_pre_sum_of_products"),
+                       required("d_post_d_pre_sum_of_products"),
+                       required("m_pre_d_pre_sum_of_products"),
+                       required("m_post_d_pre_sum_of_products"),
+                       required("m_pre_d_post_sum_of_products")};
+  }
+  if (const json::value* previous = find(object, "previous_min_sequential_p"))
+    variant.previous_min_sequential_p = to_double(*previous, field("previous_min_sequential_p"));
+  return variant;
+}
+
+MetricType component_type(const json::object& object, const char* key) {
+  const std::string type = string_or(object, key, key, "mean");
+  if (type == "proportion") return MetricType::kProportion;
+  if (type != "mean") invalid(key, "must be \"proportion\" or \"mean\"");
+  return MetricType::kMean;
+}
+
 }  // namespace
 
 bool AnalysisInput::has_covariate() const {
   return !variants.empty() &&
          std::all_of(variants.begin(), variants.end(),
-                     [](const VariantData& variant) { return variant.covariate.has_value(); });
+                     [this](const VariantData& v) { return carries_covariate(v); });
+}
+
+bool AnalysisInput::carries_covariate(const VariantData& variant) const {
+  return metric_type == MetricType::kRatio ? variant.ratio_covariate.has_value()
+                                           : variant.covariate.has_value();
 }
 
 void validate(const AnalysisInput& input) {
@@ -177,7 +256,9 @@ void validate(const AnalysisInput& input) {
     require_non_negative(variant.n, field("n"));
     if (variant.n != std::floor(variant.n)) invalid(field("n"), "must be a whole number of units");
     if (variant.n > kMaxUnits) invalid(field("n"), "must be at most 2^53 = 9007199254740992");
-    if (input.metric_type == MetricType::kProportion) {
+    if (input.metric_type == MetricType::kRatio) {
+      validate_ratio(variant, input, field);
+    } else if (input.metric_type == MetricType::kProportion) {
       require_non_negative(variant.sum, field("sum"));
       if (variant.sum > variant.n)
         invalid(field("sum"), "must not exceed n for a proportion metric");
@@ -191,19 +272,20 @@ void validate(const AnalysisInput& input) {
       require_finite(variant.covariate->post_pre_sum_of_products,
                      field("post_pre_sum_of_products"));
     }
-    validate_sums(variant, field);
+    if (input.metric_type != MetricType::kRatio) validate_sums(variant, field);
     if (variant.previous_min_sequential_p) {
       const double p = *variant.previous_min_sequential_p;
       if (!(p >= 0 && p <= 1)) invalid(field("previous_min_sequential_p"), "must be in [0, 1]");
     }
   }
-  const bool any_covariate =
-      std::any_of(input.variants.begin(), input.variants.end(),
-                  [](const VariantData& variant) { return variant.covariate.has_value(); });
+  const bool any_covariate = std::any_of(
+      input.variants.begin(), input.variants.end(),
+      [&input](const VariantData& variant) { return input.carries_covariate(variant); });
   if (any_covariate && !input.has_covariate()) {
     for (std::size_t i = 0; i < input.variants.size(); ++i) {
-      if (!input.variants[i].covariate) {
-        invalid(index_field("variants", i, "pre_sum"),
+      if (!input.carries_covariate(input.variants[i])) {
+        invalid(index_field("variants", i,
+                            input.metric_type == MetricType::kRatio ? "m_pre_sum" : "pre_sum"),
                 "is required in every variant when any variant has a CUPED covariate");
       }
     }
@@ -240,16 +322,22 @@ AnalysisInput parse_analysis_input(const json::value& json) {
   const std::string metric_type = string_or(object, "metric_type", "metric_type", "mean");
   if (metric_type == "proportion") {
     input.metric_type = MetricType::kProportion;
+  } else if (metric_type == "ratio") {
+    input.metric_type = MetricType::kRatio;
+    input.numerator_type = component_type(object, "numerator_type");
+    input.denominator_type = component_type(object, "denominator_type");
   } else if (metric_type != "mean") {
-    invalid("metric_type", "must be \"proportion\" or \"mean\"");
+    invalid("metric_type", "must be \"proportion\", \"mean\" or \"ratio\"");
   }
 
   const json::value* variants = find(object, "variants");
   if (!variants || !variants->is_array()) invalid("variants", "must be an array");
   for (std::size_t i = 0; i < variants->get_array().size(); ++i) {
     const json::value& variant = variants->get_array()[i];
-    input.variants.push_back(
-        parse_variant(as_object(variant, index_field("variants", i, "")), i, input.metric_type));
+    const json::object& fields = as_object(variant, index_field("variants", i, ""));
+    input.variants.push_back(input.metric_type == MetricType::kRatio
+                                 ? parse_ratio_variant(fields, i, input)
+                                 : parse_variant(fields, i, input.metric_type));
   }
 
   if (const json::value* weights = find(object, "weights")) {

@@ -8,7 +8,9 @@
 
 namespace verdict::stats {
 
-enum class MetricType { kProportion, kMean };
+/// kRatio: a ratio of two per-unit sums (revenue per session); its components are
+/// proportions or means (AnalysisInput::numerator_type / denominator_type).
+enum class MetricType { kProportion, kMean, kRatio };
 enum class DifferenceType { kRelative, kAbsolute };
 
 /// Pre-period covariate sums of one variant, for CUPED.
@@ -18,6 +20,30 @@ struct Covariate {
   double post_pre_sum_of_products = 0;
 };
 
+/// Sums over the units of a ratio metric's variant: m = numerator, d = denominator per unit
+/// (gbstats' RatioStatistic; GrowthBook's main_sum, denominator_sum, ...).
+struct RatioSums {
+  double m_sum = 0;
+  double m_sum_squares = 0;
+  double d_sum = 0;
+  double d_sum_squares = 0;
+  double m_d_sum_of_products = 0;
+};
+
+/// Pre-exposure sums of a ratio metric for CUPED: x = pre-period numerator, z = pre-period
+/// denominator (gbstats' RegressionAdjustedRatioStatistic).
+struct RatioCovariate {
+  double m_pre_sum = 0;
+  double m_pre_sum_squares = 0;
+  double d_pre_sum = 0;
+  double d_pre_sum_squares = 0;
+  double m_post_m_pre_sum_of_products = 0;
+  double d_post_d_pre_sum_of_products = 0;
+  double m_pre_d_pre_sum_of_products = 0;
+  double m_post_d_pre_sum_of_products = 0;
+  double m_pre_d_post_sum_of_products = 0;
+};
+
 /// Sufficient statistics of one variant. For proportion metrics `sum` is the number of
 /// conversions and `sum_squares` equals `sum`.
 struct VariantData {
@@ -25,6 +51,8 @@ struct VariantData {
   double sum = 0;
   double sum_squares = 0;
   std::optional<Covariate> covariate;
+  std::optional<RatioSums> ratio;  ///< ratio metrics: replaces sum and sum_squares
+  std::optional<RatioCovariate> ratio_covariate;
   /// Smallest always-valid p-value of this treatment at earlier looks (the caller stores it);
   /// the reported sequential p-value is the running minimum. Ignored for the control.
   std::optional<double> previous_min_sequential_p;
@@ -45,6 +73,9 @@ struct Prior {
 /// Everything `analyze` needs. Index 0 of `variants` is the control.
 struct AnalysisInput {
   MetricType metric_type = MetricType::kMean;
+  /// Ratio metrics: the kind of the numerator and denominator (proportion: a 0/1 value per unit).
+  MetricType numerator_type = MetricType::kMean;
+  MetricType denominator_type = MetricType::kMean;
   std::vector<VariantData> variants;
   std::vector<double> weights;  ///< configured split, same length as variants, normalised
   double alpha = 0.05;
@@ -63,8 +94,10 @@ struct AnalysisInput {
   double bandit_floor = 0.01;     ///< minimum bandit weight per arm
   double bandit_min_units = 100;  ///< no reweighting until every arm has this many units
 
-  /// True when every variant carries the CUPED covariate.
+  /// True when every variant carries the CUPED covariate (the ratio covariate for ratios).
   bool has_covariate() const;
+  /// Whether this variant carries the covariate of this input's metric type.
+  bool carries_covariate(const VariantData& variant) const;
 };
 
 /// Reads one `input` object of the gbstats reference format. Missing optional fields take the

@@ -91,7 +91,8 @@ std::optional<CupedAdjustment> cuped_adjustment(const VariantData& control,
 }
 
 EffectEstimate estimate_effect(const ArmStatistic& a, const ArmStatistic& b,
-                               DifferenceType difference_type) {
+                               DifferenceType difference_type,
+                               std::optional<double> relative_variance) {
   EffectEstimate effect;
   effect.total_n = a.n + b.n;
   const auto invalid_effect = [&](const char* reason) {
@@ -112,8 +113,8 @@ EffectEstimate estimate_effect(const ArmStatistic& a, const ArmStatistic& b,
     const double control_term = a.unadjusted_variance * ratio * ratio -
                                 2 * a.theta * a.covariance * ratio +
                                 a.theta * a.theta * a.pre_variance;
-    variance =
-        b.variance / (b.n * baseline * baseline) + control_term / (a.n * baseline * baseline);
+    variance = relative_variance.value_or(b.variance / (b.n * baseline * baseline) +
+                                          control_term / (a.n * baseline * baseline));
     effect.estimate = (b.mean - a.mean) / std::abs(baseline);
   } else {
     variance = b.variance / b.n + a.variance / a.n;

@@ -56,7 +56,10 @@ struct EffectEstimate {
 
 /// Relative lift (delta method, denominator |unadjusted control mean|, as gbstats since PR #6658)
 /// or absolute difference. Like gbstats, a control mean of 0 invalidates both kinds.
+/// `relative_variance`, when given, replaces the delta-method variance of the relative lift
+/// (CUPED ratio metrics compute theirs from the full gradient).
 EffectEstimate estimate_effect(const ArmStatistic& control, const ArmStatistic& treatment,
-                               DifferenceType difference_type);
+                               DifferenceType difference_type,
+                               std::optional<double> relative_variance = std::nullopt);
 
 }  // namespace verdict::stats

@@ -35,16 +35,31 @@ double sequential_rho(double alpha, double tuning_parameter) {
   return std::sqrt((log_term + std::log(log_term + 1)) / tuning_parameter);
 }
 
+double sequential_half_width(double s2, double n, double alpha, double tuning_parameter) {
+  const double rho = sequential_rho(alpha, tuning_parameter);
+  const double scaled = n * rho * rho;
+  return std::sqrt(s2 * 2 * (scaled + 1) * std::log(std::sqrt(scaled + 1) / alpha) / (scaled * n));
+}
+
+double sequential_one_sided_half_width(const EffectEstimate& effect, double alpha,
+                                       double tuning_parameter) {
+  if (!effect.valid) return 0;
+  const double rho = sequential_rho(2 * alpha, tuning_parameter);
+  const double n = effect.total_n;
+  const double scaled = n * rho * rho;
+  const double s2 = effect.standard_error * effect.standard_error * n;
+  return std::sqrt(s2 * 2 * (scaled + 1) / (scaled * n) *
+                   std::log(1 + std::sqrt(scaled + 1) / (2 * alpha)));
+}
+
 SequentialResult sequential_test(const EffectEstimate& effect, double alpha,
                                  double tuning_parameter) {
   if (!effect.valid) return {};
   const double rho = sequential_rho(alpha, tuning_parameter);
   const double n = effect.total_n;
-  const double scaled = n * rho * rho;
   // The confidence sequence needs the per-unit variance, s^2 = se^2 * N.
   const double s2 = effect.standard_error * effect.standard_error * n;
-  const double half_width =
-      std::sqrt(s2 * 2 * (scaled + 1) * std::log(std::sqrt(scaled + 1) / alpha) / (scaled * n));
+  const double half_width = sequential_half_width(s2, n, alpha, tuning_parameter);
   const double z = effect.estimate / effect.standard_error;
   const double log_lr = mixture_log_lr(z * z, n, rho);
   return {log_lr,

@@ -29,6 +29,16 @@ struct SequentialResult {
 /// sequence narrowest when the two arms hold `tuning_parameter` units.
 double sequential_rho(double alpha, double tuning_parameter);
 
+/// Half-width of the two-sided confidence sequence for per-unit variance `s2` after `n` units
+/// in the two arms (gbstats' sequential_interval_halfwidth, Waudby-Smith et al. eq. 9).
+double sequential_half_width(double s2, double n, double alpha, double tuning_parameter);
+
+/// Half-width h of gbstats' always-valid one-sided interval (SequentialOneSidedTreatment*TTest,
+/// Waudby-Smith et al. eq. 134, rho tuned for 2 alpha): the lift's upper bound is estimate + h
+/// (interval (-inf, u]), its lower bound estimate - h. 0 for an invalid effect.
+double sequential_one_sided_half_width(const EffectEstimate& effect, double alpha,
+                                       double tuning_parameter);
+
 /// mSPRT with mixing variance tau^2 = rho^2 * N * Var(estimate) (gbstats'
 /// SequentialTwoSidedTTest): CI half-width from Waudby-Smith et al. and p-value 1/Lambda.
 SequentialResult sequential_test(const EffectEstimate& effect, double alpha,

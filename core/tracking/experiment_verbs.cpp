@@ -1,6 +1,7 @@
 #include "core/tracking/experiment_verbs.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -14,6 +15,10 @@
 #include "core/json_style.hpp"
 #include "core/stats/analysis.hpp"
 #include "core/stats/thompson_sampler.hpp"
+#include "core/tracking/experiment_plan.hpp"
+#include "core/tracking/guardrails.hpp"
+#include "core/tracking/namespaces.hpp"
+#include "core/tracking/ratio_metric.hpp"
 #include "core/tracking/tracking_store.hpp"
 
 namespace verdict::tracking {
@@ -129,6 +134,7 @@ struct Plan {
   std::vector<std::string> keys;
   std::unique_ptr<assignment::Allocation> allocation;
   std::optional<json::object> condition;
+  std::optional<assignment::Namespace> ns;
 };
 
 class ExperimentVerbs {
@@ -246,6 +252,12 @@ class ExperimentVerbs {
       if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) metrics.push_back(name);
     if (metrics.empty())
       invalid("primaryMetric", "set a primary metric (or metrics) before analyzing");
+    const auto guardrails = parse_guardrails(text_field(experiment, "guardrails"));
+    for (const auto& guardrail : guardrails)
+      if (std::find(metrics.begin(), metrics.end(), guardrail.metric) == metrics.end())
+        metrics.push_back(guardrail.metric);
+    json::array guardrail_results;
+    bool guardrail_harmed = false;
 
     // A bandit moves traffic on purpose, so the configured split is no yardstick for sample
     // ratio mismatch: the check is made against the observed shares (never a mismatch) and
@@ -267,6 +279,18 @@ class ExperimentVerbs {
       stats::AnalysisInput input;
       input.metric_type =
           kind == MetricKind::kBinomial ? stats::MetricType::kProportion : stats::MetricType::kMean;
+      const auto ratio = ratio_parts(metric);
+      std::vector<stats::RatioSums> ratio_per_variant;
+      if (ratio) {
+        kind = MetricKind::kMean;
+        input.metric_type = stats::MetricType::kRatio;
+        input.numerator_type = component_type(id, ratio->first);
+        input.denominator_type = component_type(id, ratio->second);
+        ratio_per_variant =
+            ratio_sums(engine_.store().db(), id, ratio->first, ratio->second, plan.keys.size());
+        // The summary's "sum" of a ratio is its numerator's.
+        for (std::size_t i = 0; i < stats.size(); ++i) stats[i].sum = ratio_per_variant[i].m_sum;
+      }
       input.metric_name = metric;
       input.variant_names = display_names(experiment);
       input.conclude_blocked = conclude_blocked(text_field(experiment, "status"));
@@ -278,9 +302,10 @@ class ExperimentVerbs {
         stats::VariantData variant{.n = static_cast<double>(stats[i].n),
                                    .sum = stats[i].sum,
                                    .sum_squares = stats[i].sum_squares};
-        if (covariates)
+        if (covariates && !ratio)
           variant.covariate = stats::Covariate{stats[i].pre_sum, stats[i].pre_sum_squares,
                                                stats[i].post_pre_sum_of_products};
+        if (ratio) variant.ratio = ratio_per_variant[i];
         if (previous && i > 0)
           if (const auto* list = previous->if_contains(metric);
               list && list->is_array() && list->get_array().size() >= i)
@@ -292,6 +317,12 @@ class ExperimentVerbs {
       for (const auto& comparison : result.comparisons) mins.push_back(comparison.running_min_p);
       running_min[metric] = std::move(mins);
       by_metric[metric] = camel_case_keys(stats::to_json(result));
+      for (const auto& guardrail : guardrails) {
+        if (guardrail.metric != metric) continue;
+        json::object check = guardrail_result(guardrail, input, result, plan.keys);
+        guardrail_harmed = guardrail_harmed || check.at("harmed").as_bool();
+        guardrail_results.push_back(std::move(check));
+      }
       if (!primary) {
         primary = std::move(result);
         primary_stats = std::move(stats);
@@ -301,6 +332,10 @@ class ExperimentVerbs {
 
     json::object view = summarize(plan, *primary, primary_stats, primary_binomial);
     if (bandit) view["srm"].as_object()["applicable"] = false;
+    if (!guardrails.empty()) {
+      view["guardrails"] = guardrail_results;
+      view["guardrailHarmed"] = guardrail_harmed;
+    }
     json::object results{{"analyzedAt", now_iso8601()},
                          {"primaryMetric", metrics.front()},
                          {"summary", view},
@@ -330,6 +365,29 @@ class ExperimentVerbs {
     if (bandit && primary_binomial) reweight(noun, experiment, request.actor);
     view["metrics"] = std::move(by_metric);
     return view;
+  }
+
+  json::value plan(const Noun& noun, const VerbRequest& request) {
+    if (request.id.empty()) return plan_experiment(request.data, std::nullopt);
+    json::object experiment = engine_.get(noun.name, request.id);
+    std::string id = text_field(experiment, "id");
+    std::string metric = text_field(request.data, "metric");
+    if (metric.empty()) metric = text_field(experiment, "primaryMetric");
+    if (metric.empty()) {
+      auto metrics = split_metrics(text_field(experiment, "metrics"));
+      if (metrics.empty()) invalid("metric", "the experiment has no metric yet: name one");
+      metric = metrics.front();
+    }
+    ObservedMetric observed{
+        .metric = metric,
+        .binomial =
+            store_.metric_kind(id, metric).value_or(MetricKind::kBinomial) == MetricKind::kBinomial,
+        .keys = plan_for(experiment).keys};
+    observed.stats = store_.stats(id, metric, observed.keys.size());
+    if (auto start = parse_iso8601_utc(text_field(experiment, "startAt")))
+      observed.elapsed_days =
+          std::chrono::duration<double>(std::chrono::system_clock::now() - *start).count() / 86400;
+    return plan_experiment(request.data, observed);
   }
 
   json::value check_stats(const json::object& experiment) {
@@ -381,6 +439,14 @@ class ExperimentVerbs {
   }
 
  private:
+  // A conversion metric is a 0/1 value per unit: a proportion component of a ratio.
+  stats::MetricType component_type(const std::string& experiment, const std::string& metric) {
+    return store_.metric_kind(experiment, metric).value_or(MetricKind::kMean) ==
+                   MetricKind::kBinomial
+               ? stats::MetricType::kProportion
+               : stats::MetricType::kMean;
+  }
+
   const Plan& plan_for(const json::object& experiment) {
     std::string id = text_field(experiment, "id");
     std::string built_from =
@@ -399,6 +465,7 @@ class ExperimentVerbs {
         seed.empty() ? id : seed, number_field(experiment, "trafficAllocation", 100) / 100.0,
         weights, static_cast<int>(number_field(experiment, "hashVersion", 2)));
     plan.condition = target_condition(text_field(experiment, "targetAudience"));
+    plan.ns = parse_namespace(experiment);
     plan.built_from = std::move(built_from);
     return plan;
   }
@@ -484,6 +551,7 @@ class ExperimentVerbs {
                           {"reason", "sticky"}};
     if (plan.condition && !assignment::eval_condition(attributes, *plan.condition))
       return refusal("targeting");
+    if (plan.ns && !assignment::in_namespace(unit, *plan.ns)) return refusal("namespace");
     auto result = plan.allocation->assign(unit);
     if (!result.in_experiment) {
       json::object out = refusal(assignment::to_string(result.reason));
@@ -623,6 +691,9 @@ Verb data_verb(std::string name, std::string event, std::string description,
 
 void add_experiment_verbs(Engine& engine) {
   auto verbs = std::make_shared<ExperimentVerbs>(engine);
+  engine.schema().add_validator("Experiment", [&engine](const json::object& experiment) {
+    check_namespace_overlap(engine, experiment);
+  });
   auto with_entity = [verbs](auto method) {
     return [verbs, method](Engine&, const Noun& noun, const VerbRequest& request,
                            json::object* entity) -> json::value {
@@ -669,6 +740,31 @@ void add_experiment_verbs(Engine& engine) {
                 {}),
       [verbs](Engine&, const Noun&, const VerbRequest&, json::object* entity) -> json::value {
         return verbs->check_stats(*entity);
+      });
+  Verb plan = data_verb(
+      "plan", "Planned",
+      "sample size per arm, MDE, power and days for the fixed-horizon and sequential test; with "
+      "an id, planned from the experiment's own data so far, with how much longer it needs",
+      {},
+      {parse_field("metricType", "string", "proportion or mean (default: the metric's kind)"),
+       parse_field("baseline", "number", "conversion rate or per-unit mean"),
+       parse_field("stddev", "number", "per-unit standard deviation (mean metrics)"),
+       parse_field("mde", "number", "relative effect to detect, 0.05 = +5 %"),
+       parse_field("sampleSizePerArm", "number", "units per arm available (gives the MDE)"),
+       parse_field("variants", "number", "number of arms including the control (default 2)"),
+       parse_field("alpha", "number", "false-positive rate (default 0.05)"),
+       parse_field("power", "number", "target power (default 0.8)"),
+       parse_field("dailyTraffic", "number", "units per day reaching the experiment"),
+       parse_field("trafficAllocation", "number", "share of that traffic included, (0, 1]"),
+       parse_field("sequentialTuningParameter", "number", "N* of the always-valid test (5000)"),
+       parse_field("metric", "string", "with an id: the metric to plan (default: primary)")});
+  plan.needs_entity = false;
+  plan.before_hook = "planning";
+  plan.after_hook = "planned";
+  engine.add_custom_verb(
+      "Experiment", std::move(plan),
+      [verbs](Engine&, const Noun& noun, const VerbRequest& request, json::object*) -> json::value {
+        return verbs->plan(noun, request);
       });
   Verb summary =
       data_verb("summary", "Summarized",

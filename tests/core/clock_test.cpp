@@ -45,5 +45,16 @@ TEST(ClockTest, NormalizesToOneSortableForm) {
   EXPECT_EQ(normalize_iso8601_utc("2026-02-30T00:00:00Z"), std::nullopt);
 }
 
+TEST(ClockTest, ParsesTimestampsToInstants) {
+  using namespace std::chrono;
+  const auto start = parse_iso8601_utc("2026-01-31T12:00:00Z");
+  const auto later = parse_iso8601_utc("2026-02-01T13:30:00.500+00:00");
+  ASSERT_TRUE(start && later);
+  EXPECT_EQ(duration_cast<milliseconds>(*later - *start).count(), (25 * 3600 + 1800) * 1000 + 500);
+  EXPECT_EQ(duration_cast<seconds>(parse_iso8601_utc("1970-01-02")->time_since_epoch()).count(),
+            86400);
+  EXPECT_FALSE(parse_iso8601_utc("2026-02-30T00:00:00Z"));
+}
+
 }  // namespace
 }  // namespace verdict

@@ -26,7 +26,7 @@ TEST(ShippedHooksTest, EveryFileLoadsOnItsOwn) {
     EXPECT_GE(set.hook_count(), 1u) << name << " registers nothing";
     ++count;
   }
-  EXPECT_EQ(count, 3);
+  EXPECT_EQ(count, 4);
 }
 
 class SeedFlowTest : public ::testing::Test {
@@ -176,6 +176,74 @@ TEST_F(SeedFlowTest, ForcedConclusionIsRecordedButNotRolledOut) {
            {"reason", "shipping for the launch event"}});
   EXPECT_EQ(engine_.get("FeatureFlag", flag).at("status"), "Draft");
   EXPECT_EQ(engine_.find("Metric", {}).items.size(), 1u);
+}
+
+class GuardrailStopTest : public SeedFlowTest {
+ protected:
+  // Enrolls 4,000 units that sign up at the same rate and spend `warm_revenue` (warm) or 10
+  // (control) per unit, give or take 2, then analyzes.
+  json::object analyze_with_revenue(const std::string& id, double warm_revenue) {
+    json::array units, events;
+    for (int i = 0; i < 4000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+    auto assignments = execute("Experiment", "assign", id, {{"units", units}}).at("assignments");
+    for (int i = 0; i < 4000; ++i) {
+      const auto& assignment = assignments.at(static_cast<std::size_t>(i));
+      const bool warm = assignment.at("variant") == "warm";
+      const std::string unit = "u" + std::to_string(i);
+      if (i % 10 < 2) events.push_back(json::object{{"unit", unit}, {"metric", "signup"}});
+      events.push_back(json::object{{"unit", unit},
+                                    {"metric", "revenue"},
+                                    {"value", (warm ? warm_revenue : 10.0) + (i % 5) - 2}});
+    }
+    execute("Experiment", "track", id, {{"events", events}});
+    return execute("Experiment", "analyze", id);
+  }
+
+  std::string start_guarded() {
+    const auto owner = create("Contact", {{"name", "Ada"}});
+    const auto id = create("Experiment", {{"name", "Warm copy"},
+                                          {"primaryMetric", "signup"},
+                                          {"guardrails", "revenue"},
+                                          {"owner", owner},
+                                          {"variants", variants(50, 50)}});
+    flag_ =
+        create("FeatureFlag", {{"key", "warm-copy"}, {"name", "Warm copy"}, {"experiment", id}});
+    execute("FeatureFlag", "enable", flag_);
+    execute("Experiment", "start", id);
+    return id;
+  }
+
+  std::string flag_;
+};
+
+// The agent's scenario end to end: plan, start with a guardrail, traffic that harms it, paused.
+TEST_F(GuardrailStopTest, HarmedGuardrailPausesDisablesFlagsAndNotifiesTheOwner) {
+  const auto plan = execute("Experiment", "plan", "", {{"baseline", 0.2}, {"mde", 0.2}});
+  EXPECT_LT(plan.at("fixedHorizon").at("totalSampleSize").to_number<double>(), 4000)
+      << "the scenario's traffic is enough for the planned effect";
+  const auto id = start_guarded();
+  const auto view = analyze_with_revenue(id, 9.0);  // warm loses 10 % of revenue
+  ASSERT_EQ(view.at("guardrailHarmed"), true) << json::serialize(view);
+  const auto& arm = view.at("guardrails").at(0).at("variants").at(0);
+  EXPECT_EQ(arm.at("variant"), "warm");
+  EXPECT_LT(arm.at("bound").to_number<double>(), 0);
+  EXPECT_EQ(engine_.get("Experiment", id).at("status"), "Paused");
+  EXPECT_EQ(engine_.get("FeatureFlag", flag_).at("status"), "Disabled");
+  auto tasks = engine_.find("Activity", {}).items;
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_THAT(std::string(tasks[0].at("subject").as_string()),
+              ::testing::ContainsRegex(
+                  "revenue on warm: lift -9\\.[0-9]{2}%, always-valid bound -[0-9]+\\.[0-9]{2}%"));
+  EXPECT_EQ(tasks[0].at("contact"), engine_.get("Experiment", id).at("owner"));
+}
+
+TEST_F(GuardrailStopTest, AnUnharmedGuardrailLeavesTheExperimentRunning) {
+  const auto id = start_guarded();
+  const auto view = analyze_with_revenue(id, 10.0);
+  EXPECT_EQ(view.at("guardrailHarmed"), false);
+  EXPECT_EQ(engine_.get("Experiment", id).at("status"), "Running");
+  EXPECT_EQ(engine_.get("FeatureFlag", flag_).at("status"), "Enabled");
+  EXPECT_TRUE(engine_.find("Activity", {}).items.empty());
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ TEST(CliTest, HttpListenersAndTheirOptions) {
             "--allow-origin: expected http://HOST[:PORT], https://HOST[:PORT] or *, got "
             "'evil.example'");
   EXPECT_NE(error_of({"serve", "--listen", "ftp://x:1"}).find("http://HOST:PORT"),
-              std::string::npos);
+            std::string::npos);
 }
 
 // Issue 12: the connection budgets and the query budget are options.
@@ -166,6 +166,18 @@ TEST(CliTest, CheckAndHooksDir) {
   auto serve = parse({"serve", "--hooks-dir", "/opt/hooks", "--hooks", "mine"});
   EXPECT_EQ(serve.serve.shipped_hooks_dir, "/opt/hooks");
   EXPECT_EQ(serve.serve.hook_dirs, std::vector<std::string>{"mine"});
+}
+
+TEST(CliTest, PlanReadsAnInputFileLikeAnalyze) {
+  auto command = parse({"plan", "--input=plan.json"});
+  EXPECT_EQ(command.kind, Command::Kind::kPlan);
+  EXPECT_EQ(command.input, "plan.json");
+  EXPECT_NE(error_of({"plan"}).find("plan: --input"), std::string::npos);
+  EXPECT_NE(error_of({"plan", "--mde", "1"}).find("plan: unknown option '--mde'"),
+            std::string::npos);
+  EXPECT_EQ(parse({"plan", "--help"}).help_topic, "plan");
+  EXPECT_NE(usage("plan").find("\"kind\": \"calculator\""), std::string::npos);
+  EXPECT_NE(usage("").find("plan"), std::string::npos);
 }
 
 TEST(CliTest, LoopbackDetection) {

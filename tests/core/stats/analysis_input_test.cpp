@@ -60,7 +60,7 @@ TEST(AnalysisInputTest, ErrorsNameTheField) {
   error_of(R"({"metric_type": "proportion", "variants": [{"n": 2, "sum": 3}]})", "variants[0].sum");
   error_of(R"({"metric_type": "proportion", "variants": [{"n": 2, "sum": -1}]})",
            "variants[0].sum");
-  error_of(R"({"metric_type": "ratio", "variants": []})", "metric_type");
+  error_of(R"({"metric_type": "quantile", "variants": []})", "metric_type");
   error_of(R"({"variants": []})", "variants");
   error_of(R"({"variants": 3})", "variants");
   error_of(R"([1, 2])", "input");
@@ -82,6 +82,49 @@ TEST(AnalysisInputTest, ErrorsNameTheField) {
   error_of(R"({"variants": [{"n": 2, "sum": 1, "sum_squares": 1,
                "previous_min_sequential_p": 2}]})",
            "variants[0].previous_min_sequential_p");
+}
+
+TEST(AnalysisInputTest, RatioVariantsNeedBothSumsAndConsistentCuped) {
+  const auto input = parse_analysis_input(boost::json::parse(
+      R"({"metric_type": "ratio", "numerator_type": "proportion",
+          "variants": [{"n": 4, "m_sum": 2, "d_sum": 6, "d_sum_squares": 10,
+                        "m_d_sum_of_products": 3},
+                       {"n": 4, "m_sum": 3, "d_sum": 5, "d_sum_squares": 9,
+                        "m_d_sum_of_products": 4}]})"));
+  EXPECT_EQ(input.metric_type, MetricType::kRatio);
+  EXPECT_EQ(input.numerator_type, MetricType::kProportion);
+  ASSERT_TRUE(input.variants[1].ratio);
+  EXPECT_EQ(input.variants[1].ratio->m_sum_squares, 3);  // a proportion's squares are its sum
+  EXPECT_FALSE(input.has_covariate());
+
+  error_of(R"({"metric_type": "ratio", "variants": [{"n": 4, "m_sum": 2, "m_sum_squares": 2,
+               "d_sum_squares": 4, "m_d_sum_of_products": 1}]})",
+           "variants[0].d_sum");
+  error_of(R"({"metric_type": "ratio", "denominator_type": "count", "variants": []})",
+           "denominator_type");
+  error_of(R"({"metric_type": "ratio", "variants": [{"n": 4, "m_sum": 2, "m_sum_squares": 0.5,
+               "d_sum": 1, "d_sum_squares": 1, "m_d_sum_of_products": 1}]})",
+           "variants[0].m_sum_squares");
+  error_of(R"({"metric_type": "ratio", "numerator_type": "proportion",
+               "variants": [{"n": 4, "m_sum": 5, "d_sum": 1, "d_sum_squares": 1,
+                             "m_d_sum_of_products": 1}]})",
+           "variants[0].m_sum");
+  error_of(R"({"metric_type": "ratio", "variants": [{"n": 0, "m_sum": 1, "m_sum_squares": 1,
+               "d_sum": 0, "d_sum_squares": 0, "m_d_sum_of_products": 0}]})",
+           "variants[0].n");
+  // CUPED ratio sums are all-or-none within a variant and across variants.
+  error_of(R"({"metric_type": "ratio", "variants": [{"n": 4, "m_sum": 2, "m_sum_squares": 2,
+               "d_sum": 4, "d_sum_squares": 4, "m_d_sum_of_products": 2, "m_pre_sum": 1}]})",
+           "variants[0].m_pre_sum_squares");
+  error_of(R"({"metric_type": "ratio", "variants": [
+               {"n": 4, "m_sum": 2, "m_sum_squares": 2, "d_sum": 4, "d_sum_squares": 4,
+                "m_d_sum_of_products": 2, "m_pre_sum": 1, "m_pre_sum_squares": 1, "d_pre_sum": 4,
+                "d_pre_sum_squares": 4, "m_post_m_pre_sum_of_products": 1,
+                "d_post_d_pre_sum_of_products": 4, "m_pre_d_pre_sum_of_products": 1,
+                "m_post_d_pre_sum_of_products": 2, "m_pre_d_post_sum_of_products": 1},
+               {"n": 4, "m_sum": 2, "m_sum_squares": 2, "d_sum": 4, "d_sum_squares": 4,
+                "m_d_sum_of_products": 2}]})",
+           "variants[1].m_pre_sum");
 }
 
 TEST(AnalysisInputTest, CovariateMustBeCompleteAndEverywhere) {

@@ -1,6 +1,7 @@
-// Every case of ../shared/stats-vectors/gbstats-reference.json and gbstats-reference-2.json
+// Every case of ../shared/stats-vectors/gbstats-reference.json, gbstats-reference-2.json
 // (negative control means, priors with absolute differences, tiny n and zero variance, inverse
-// metrics with three arms) against GrowthBook's gbstats.
+// metrics with three arms) and gbstats-ratio.json (ratio metrics by the delta method, with CUPED)
+// against GrowthBook's gbstats.
 #include "core/stats/analysis.hpp"
 
 #include <gtest/gtest.h>
@@ -130,14 +131,20 @@ void check_file(const char* name, std::size_t minimum_cases) {
 
   for (const json::value& reference : cases) {
     SCOPED_TRACE(std::string(reference.at("name").as_string()));
-    const AnalysisResult result = analyze(parse_analysis_input(reference.at("input")));
+    const AnalysisInput input = parse_analysis_input(reference.at("input"));
+    const AnalysisResult result = analyze(input);
     const json::object& gbstats = reference.at("gbstats").as_object();
 
     const json::array& variants = gbstats.at("variants").as_array();
     ASSERT_EQ(result.variants.size(), variants.size());
     for (std::size_t i = 0; i < variants.size(); ++i) {
       expect_close(result.variants[i].mean, variants[i].at("mean"), "mean");
-      expect_close(result.variants[i].variance, variants[i].at("variance"), "variance");
+      // CUPED ratio variants record the unadjusted delta-method variance under its own name.
+      const json::object& variant = variants[i].as_object();
+      expect_close(
+          result.variants[i].variance,
+          variant.contains("variance") ? variant.at("variance") : variant.at("variance_unadjusted"),
+          "variance");
     }
     expect_close(result.srm.p_value, gbstats.at("srm").at("p_value"), "srm.p_value");
 
@@ -147,6 +154,18 @@ void check_file(const char* name, std::size_t minimum_cases) {
       SCOPED_TRACE("comparison " + std::to_string(i + 1));
       EXPECT_EQ(result.comparisons[i].variant, number(comparisons[i].at("treatment")));
       check_comparison(result.comparisons[i], comparisons[i].as_object());
+      // The guardrail harm test's bounds are gbstats' always-valid one-sided intervals.
+      const double half_width = sequential_one_sided_half_width(
+          result.comparisons[i].effect, input.alpha, input.sequential_tuning_parameter);
+      const double estimate = result.comparisons[i].effect.estimate;
+      if (const json::value* lesser =
+              comparisons[i].as_object().if_contains("frequentist_sequential_one_sided_lesser");
+          lesser && result.comparisons[i].effect.valid) {
+        expect_close(estimate + half_width, lesser->at("ci").at(1), "one_sided_lesser.ci[1]");
+        expect_close(estimate - half_width,
+                     comparisons[i].at("frequentist_sequential_one_sided_greater").at("ci").at(0),
+                     "one_sided_greater.ci[0]");
+      }
     }
     if (const json::value* extras = gbstats.if_contains("beta_binomial_extras_not_gbstats")) {
       check_bandit(result, extras->as_object());
@@ -160,6 +179,10 @@ TEST(ReferenceTest, MatchesGbstatsOnEveryCase) {
 
 TEST(ReferenceTest, MatchesGbstatsSemanticsOfSetTwo) {
   check_file("gbstats-reference-2.json", 36);
+}
+
+TEST(ReferenceTest, MatchesGbstatsRatioMetrics) {
+  check_file("gbstats-ratio.json", 21);
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/stats/analysis.hpp"
 #include "tests/support/error_matchers.hpp"
 #include "tests/support/json_checks.hpp"
 
@@ -497,6 +499,165 @@ TEST_F(ExperimentVerbsTest, BanditLearnsFromDelayedConversions) {
   for (auto round = climbed; round != better_share.end(); ++round)
     EXPECT_GT(*round, 0.8) << "round " << (round - better_share.begin()) << ": " << shares;
   EXPECT_LT(bandit_regret, 0.25 * fixed_split_regret) << shares;
+}
+
+TEST_F(ExperimentVerbsTest, PlanWithoutAnExperimentIsAPureCalculation) {
+  auto out = engine_
+                 .execute({.noun = "Experiment",
+                           .verb = "plan",
+                           .data = {{"baseline", 0.1}, {"mde", 0.05}, {"dailyTraffic", 2000}}})
+                 .as_object();
+  EXPECT_EQ(out.at("fixedHorizon").at("sampleSizePerArm"), 59409);
+  EXPECT_EQ(out.at("fixedHorizon").at("days"), 60);
+  EXPECT_FALSE(out.contains("observed"));
+}
+
+TEST_F(ExperimentVerbsTest, PlanOfARunningExperimentSaysHowMuchLonger) {
+  create({{"startAt", "2026-01-01T00:00:00Z"}});
+  run("start");
+  clear_winner();
+  const auto version = engine_.get("Experiment", id_).at("version");
+  auto out = run("plan", {{"mde", 0.02}}).as_object();
+  const auto& observed = out.at("observed").as_object();
+  EXPECT_EQ(observed.at("metric"), "signup");
+  EXPECT_EQ(observed.at("totalUnits"), 4000);
+  const double daily = observed.at("dailyTraffic").to_number<double>();
+  EXPECT_NEAR(daily, 4000 / observed.at("elapsedDays").to_number<double>(), 1e-6);
+  // The control converts at about 10 %: that is the planning baseline.
+  EXPECT_NEAR(out.at("settings").at("baseline").to_number<double>(), 0.1, 0.02);
+  const auto& fixed = out.at("howMuchLonger").at("fixedHorizon").as_object();
+  const auto& sequential = out.at("howMuchLonger").at("sequential").as_object();
+  EXPECT_EQ(fixed.at("variant"), "green");
+  const double more = fixed.at("additionalUnits").to_number<double>();
+  EXPECT_GT(more, 4000);
+  EXPECT_GT(sequential.at("additionalUnits").to_number<double>(), more);
+  EXPECT_EQ(fixed.at("days").to_number<double>(), std::ceil(more / daily));
+  EXPECT_EQ(engine_.get("Experiment", id_).at("version"), version) << "plan changed the experiment";
+
+  // A target the data already detect with 80 % power needs nothing more.
+  auto easy = run("plan", {{"mde", 1.5}}).as_object();
+  EXPECT_EQ(easy.at("howMuchLonger").at("fixedHorizon").at("additionalUnits"), 0);
+}
+
+TEST_F(ExperimentVerbsTest, PlanRefusesUnknownFieldsAndEmptyControls) {
+  create();
+  EXPECT_THAT(error_of("plan", {{"mde", 0.1}}).what(), ::testing::HasSubstr("baseline"));
+  EXPECT_THAT(error_of("plan", {{"mde", 0.1}, {"baseline", 0.1}, {"typo", 1}}).what(),
+              ::testing::HasSubstr("typo"));
+}
+
+TEST_F(ExperimentVerbsTest, RatioMetricsAreAnalysedFromBothMetricsPerUnit) {
+  create({{"primaryMetric", "revenue/sessions"}});
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 400; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+  // Sums computed here, independently of the store: every exposed unit counts, with 0 for a
+  // metric it never tracked.
+  std::vector<stats::RatioSums> expected(2);
+  std::vector<double> n(2, 0);
+  for (int i = 0; i < 400; ++i) {
+    const std::string unit = "u" + std::to_string(i);
+    const std::size_t arm = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
+    n[arm] += 1;
+    const double sessions = 1 + i % 4;
+    const double revenue = i % 3 == 0 ? 0 : (arm ? 2.5 : 2.0) * sessions + i % 5;
+    if (i % 7 != 0)
+      events.push_back(json::object{{"unit", unit}, {"metric", "sessions"}, {"value", sessions}});
+    const double tracked_sessions = i % 7 != 0 ? sessions : 0;
+    if (revenue > 0)
+      events.push_back(json::object{{"unit", unit}, {"metric", "revenue"}, {"value", revenue}});
+    auto& sums = expected[arm];
+    sums.m_sum += revenue;
+    sums.m_sum_squares += revenue * revenue;
+    sums.d_sum += tracked_sessions;
+    sums.d_sum_squares += tracked_sessions * tracked_sessions;
+    sums.m_d_sum_of_products += revenue * tracked_sessions;
+  }
+  run("track", {{"events", events}});
+  auto view = run("analyze").as_object();
+  const auto stored = engine_.get("Experiment", id_);
+  const auto& result = stored.at("results").at("metrics").at("revenue/sessions");
+
+  stats::AnalysisInput input;
+  input.metric_type = stats::MetricType::kRatio;
+  input.weights = {0.5, 0.5};
+  for (std::size_t arm = 0; arm < 2; ++arm)
+    input.variants.push_back({.n = n[arm], .ratio = expected[arm]});
+  const auto direct = stats::to_json(stats::analyze(input));
+  // The store sums in its own order, so the last bits may differ.
+  for (const char* key : {"estimate", "se", "p_value"})
+    EXPECT_NEAR(result.at("comparisons").at(0).at("lift").at(key).to_number<double>(),
+                direct.at("comparisons").at(0).at("lift").at(key).to_number<double>(), 1e-12)
+        << key;
+  for (std::size_t arm = 0; arm < 2; ++arm)
+    EXPECT_NEAR(result.at("variants").at(arm).at("variance").to_number<double>(),
+                direct.at("variants").at(arm).at("variance").to_number<double>(), 1e-12);
+  EXPECT_NEAR(result.at("variants").at(0).at("mean").to_number<double>(),
+              expected[0].m_sum / expected[0].d_sum, 1e-12);
+  // The stored copy went through JSON text, which may round the last bit.
+  EXPECT_NEAR(view.at("variants").at(0).at("mean").to_number<double>(),
+              result.at("variants").at(0).at("mean").to_number<double>(), 1e-12);
+  EXPECT_NEAR(view.at("variants").at(1).at("sum").to_number<double>(), expected[1].m_sum, 1e-9);
+}
+
+TEST_F(ExperimentVerbsTest, NamespacesKeepExperimentsMutuallyExclusive) {
+  create({{"name", "Checkout A"}, {"namespace", json::array{"checkout", 0, 0.5}}});
+  const std::string first = id_;
+  create({{"name", "Checkout B"}, {"namespace", json::array{"checkout", 0.5, 1}}});
+  const std::string second = id_;
+  // Another namespace, or the same range elsewhere, is independent.
+  create({{"name", "Search"}, {"namespace", json::array{"search", 0, 1}}});
+
+  auto refused = [&](json::object data, const std::string& id) {
+    try {
+      engine_.execute({.noun = "Experiment",
+                       .verb = id.empty() ? "create" : "update",
+                       .id = id,
+                       .data = std::move(data)});
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string overlap = refused({{"name", "Checkout C"},
+                                       {"variants", json::array{{{"key", "a"}}, {{"key", "b"}}}},
+                                       {"namespace", json::array{"checkout", 0.4, 0.6}}},
+                                      "");
+  // It overlaps both; the message names the first one found, with its range.
+  EXPECT_THAT(overlap,
+              ::testing::ContainsRegex("Checkout C \\[0\\.4, 0\\.6\\) overlaps Checkout "
+                                       "(A \\(.*\\) \\[0, 0\\.5\\)|B \\(.*\\) \\[0\\.5, 1\\))"));
+  EXPECT_EQ(engine_.find("Experiment", {}).items.size(), 3u) << "the refused create wrote";
+  EXPECT_THAT(refused({{"namespace", json::array{"checkout", 0.25, 0.75}}}, second),
+              ::testing::HasSubstr("overlaps Checkout A"));
+  EXPECT_THAT(refused({{"namespace", json::array{"checkout", 0.7, 0.2}}}, second),
+              ::testing::HasSubstr("namespace: the range needs 0 <= start < end <= 1"));
+
+  // No unit is in both: each takes the units whose namespace hash falls in its half.
+  for (const auto& id : {first, second}) run("start", {}, id);
+  json::array units;
+  for (int i = 0; i < 1000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto a = run("assign", {{"units", units}}, first).at("assignments").as_array();
+  auto b = run("assign", {{"units", units}}, second).at("assignments").as_array();
+  int in_a = 0, in_b = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const bool ina = a[i].at("inExperiment").as_bool();
+    const bool inb = b[i].at("inExperiment").as_bool();
+    EXPECT_FALSE(ina && inb) << "unit u" << i << " is in both";
+    EXPECT_TRUE(ina || inb) << "unit u" << i << " is in neither half";
+    if (!ina) {
+      EXPECT_EQ(a[i].at("reason"), "namespace");
+    }
+    in_a += ina;
+    in_b += inb;
+  }
+  EXPECT_NEAR(in_a, 500, 60);
+  EXPECT_NEAR(in_b, 500, 60);
+
+  // A stopped experiment frees its range.
+  run("stop", {}, first);
+  EXPECT_EQ(refused({{"namespace", json::array{"checkout", 0.25, 0.75}}}, second), "accepted");
 }
 
 }  // namespace
