@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/flags/flag_verbs.hpp"
 #include "core/log.hpp"
 #include "core/slug.hpp"
 #include "core/tracking/experiment_verbs.hpp"
@@ -52,6 +53,7 @@ std::string status_of(const json::object& entity) {
 
 Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
   tracking::add_experiment_verbs(*this);
+  flags::add_flag_verbs(*this);
 }
 
 Engine::Engine(const std::string& path, Schema schema)

@@ -51,6 +51,17 @@ RpcError to_rpc_error(const verdict::Error& error, ErrorContext context = ErrorC
 /// The JSON-RPC `error` member for `error`. The message goes through valid_utf8().
 boost::json::object to_json(const RpcError& error);
 
+/// An OFREP evaluation failure: the HTTP status and OFREP's `errorCode`.
+struct OfrepError {
+  int status = 500;
+  const char* code = "GENERAL";
+};
+
+/// OFREP's mapping of a JSON-RPC error from `do ... evaluate`: a missing flag is 404
+/// FLAG_NOT_FOUND, bad arguments 400 INVALID_CONTEXT, a refused token 401, anything else 500
+/// GENERAL.
+OfrepError to_ofrep_error(int rpc_code);
+
 /// `text` with every invalid UTF-8 sequence replaced by U+FFFD. Messages quote client strings
 /// cut to a byte budget, and a cut inside a multi-byte character would otherwise put invalid
 /// UTF-8 on the wire, which strict JSON parsers reject.

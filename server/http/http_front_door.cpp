@@ -8,8 +8,10 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
       options_(options),
       mcp_(worker,
            McpHttpOptions{.session_expiry = std::chrono::seconds(options.idle_timeout_seconds)}),
+      ofrep_(worker),
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
+  ofrep_.register_routes(*router_);
 }
 
 void HttpFrontDoor::listen(const ListenAddress& address) {
