@@ -1,13 +1,18 @@
 #include "core/flags/flag_verbs.hpp"
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/flags/feature_rules.hpp"
 #include "core/flags/flag_definition.hpp"
+#include "core/log.hpp"
+#include "core/sqlite.hpp"
 
 namespace verdict::flags {
 namespace {
@@ -16,6 +21,10 @@ namespace json = boost::json;
 
 constexpr std::size_t kMaxEvaluations = 10000;
 constexpr std::size_t kMaxUnitBytes = 256;
+// Usage counts reach the database after this many evaluations or this long, whichever comes
+// first (checked when evaluating), and when the engine shuts down.
+constexpr std::int64_t kFlushEvery = 1000;
+constexpr std::chrono::seconds kFlushAfter{5};
 
 std::string text(const json::object& object, std::string_view key) {
   const json::value* value = object.if_contains(key);
@@ -87,14 +96,29 @@ const char* force_reason(const json::object& rule) {
 class FlagVerbs {
  public:
   explicit FlagVerbs(Engine& engine) : engine_(engine) {}
+  FlagVerbs(const FlagVerbs&) = delete;
+  FlagVerbs& operator=(const FlagVerbs&) = delete;
+
+  // The engine drops its verbs before its store, so the last counts are still written.
+  ~FlagVerbs() {
+    try {
+      flush();
+    } catch (const std::exception& error) {
+      log(LogLevel::kError, std::string("flag usage counts not saved: ") + error.what());
+    }
+  }
 
   json::value evaluate(const VerbRequest& request) {
     const Noun& noun = engine_.schema().noun("FeatureFlag");
     const bool batch =
         request.data.contains("flags") || request.data.contains("units") || request.id.empty();
+    now_ = now_iso8601();
     if (!batch) {
       const json::object flag = load(noun, request.id);
-      return evaluate_one(flag, read_subject(request.data, ""), request);
+      json::object result = evaluate_one(flag, read_subject(request.data, ""), request);
+      count(flag, 1);
+      flush_when_due();
+      return result;
     }
     std::vector<json::object> flags = flags_of(noun, request);
     std::vector<Subject> subjects = subjects_of(request.data);
@@ -111,6 +135,9 @@ class FlagVerbs {
         if (!subject.unit.empty()) one["unit"] = subject.unit;
         results.push_back(std::move(one));
       }
+    // Counted once every evaluation succeeded: a refused call leaves the counts alone.
+    for (const json::object& flag : flags) count(flag, static_cast<std::int64_t>(subjects.size()));
+    flush_when_due();
     return json::object{{"evaluations", std::move(results)}};
   }
 
@@ -280,7 +307,49 @@ class FlagVerbs {
     }
   }
 
+  // Counting in memory keeps evaluation free of a write per call; the counts are added to the
+  // stored ones without a new version or event, since they are not an edit of the flag.
+  void count(const json::object& flag, std::int64_t evaluations) {
+    Usage& usage = usage_[text(flag, "id")];
+    usage.count += evaluations;
+    usage.last = now_;
+    pending_ += evaluations;
+  }
+
+  void flush_when_due() {
+    if (pending_ >= kFlushEvery || std::chrono::steady_clock::now() - flushed_ >= kFlushAfter)
+      flush();
+  }
+
+  void flush() {
+    if (usage_.empty()) return;
+    const Noun& noun = engine_.schema().noun("FeatureFlag");
+    sqlite::Database& db = engine_.store().db();
+    sqlite::Transaction transaction(db);
+    for (const auto& [id, usage] : usage_)
+      db.prepare("UPDATE \"" + noun.table +
+                 "\" SET \"evaluations\" = COALESCE(\"evaluations\", 0) + ?1, "
+                 "\"lastEvaluatedAt\" = ?2 WHERE \"id\" = ?3")
+          .bind(1, usage.count)
+          .bind(2, usage.last)
+          .bind(3, id)
+          .step();
+    transaction.commit();
+    usage_.clear();
+    pending_ = 0;
+    flushed_ = std::chrono::steady_clock::now();
+  }
+
+  struct Usage {
+    std::int64_t count = 0;
+    std::string last;
+  };
+
   Engine& engine_;
+  std::string now_;  ///< the current call's time, for lastEvaluatedAt
+  std::map<std::string, Usage, std::less<>> usage_;  ///< by flag id, not yet written
+  std::int64_t pending_ = 0;
+  std::chrono::steady_clock::time_point flushed_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -63,6 +64,17 @@ class FlagVerbsTest : public ::testing::Test {
     engine_.execute({.noun = "Experiment", .verb = "start", .id = id});
     engine_.execute({.noun = "Experiment", .verb = "run", .id = id});
     return id;
+  }
+
+  // A String flag on the experiment: control serves (and defaults to) `control`.
+  void create_linked(const std::string& key, const std::string& experiment,
+                     const std::string& control, const std::string& green) {
+    create({{"key", key},
+            {"type", "String"},
+            {"defaultValue", control},
+            {"experiment", experiment},
+            {"variants", json::array{{{"key", "control"}, {"value", control}},
+                                     {{"key", "green"}, {"value", green}}}}});
   }
 
   Engine engine_{":memory:"};
@@ -158,12 +170,7 @@ TEST_F(FlagVerbsTest, ExperimentRulesSplitByVariationKey) {
 
 TEST_F(FlagVerbsTest, LinkedRunningExperimentServesTheAssignedVariantWithItsExposure) {
   std::string experiment = running_experiment();
-  create({{"key", "checkout-color"},
-          {"type", "String"},
-          {"defaultValue", "blue"},
-          {"experiment", experiment},
-          {"variants", json::array{{{"key", "control"}, {"value", "blue"}},
-                                   {{"key", "green"}, {"value", "green"}}}}});
+  create_linked("checkout-color", experiment, "blue", "green");
   verb("checkout-color", "enable");
   for (int i = 0; i < 50; ++i) {
     const std::string unit = "u" + std::to_string(i);
@@ -185,12 +192,7 @@ TEST_F(FlagVerbsTest, LinkedRunningExperimentServesTheAssignedVariantWithItsExpo
 
 TEST_F(FlagVerbsTest, RolledOutServesTheWinnerToEveryone) {
   std::string experiment = running_experiment();
-  create({{"key", "cta"},
-          {"type", "String"},
-          {"defaultValue", "Buy"},
-          {"experiment", experiment},
-          {"variants", json::array{{{"key", "control"}, {"value", "Buy"}},
-                                   {{"key", "green"}, {"value", "Buy now"}}}}});
+  create_linked("cta", experiment, "Buy", "Buy now");
   engine_.execute({.noun = "Experiment",
                    .verb = "conclude",
                    .id = experiment,
@@ -290,6 +292,42 @@ TEST_F(FlagVerbsTest, UnknownFlagAndBadArgumentsAreNamed) {
   } catch (const Error& error) {
     EXPECT_EQ(error.field(), "unit");
   }
+}
+
+TEST_F(FlagVerbsTest, EvaluationsAreCountedInBatchesWithoutNewVersions) {
+  auto flag = create({{"key", "counted"}, {"type", "Boolean"}, {"defaultValue", false}});
+  json::array units;
+  for (int i = 0; i < 999; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  engine_.execute({.noun = "FeatureFlag",
+                   .verb = "evaluate",
+                   .id = ids_.at("counted"),
+                   .data = {{"units", units}}});
+  evaluate("counted", "one-more");
+  auto stored = engine_.get("FeatureFlag", ids_.at("counted"));
+  EXPECT_EQ(stored.at("evaluations"), 1000);
+  EXPECT_TRUE(stored.at("lastEvaluatedAt").is_string());
+  EXPECT_EQ(stored.at("version"), flag.at("version")) << "counting is not an edit";
+}
+
+TEST(FlagUsage, CountsReachTheDatabaseAtShutdown) {
+  const std::string path = ::testing::TempDir() + "flag_usage_test.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+  std::string id;
+  {
+    Engine engine(path);
+    id = std::string(
+        engine
+            .execute(
+                {.noun = "FeatureFlag", .verb = "create", .data = {{"key", "k"}, {"name", "k"}}})
+            .at("id")
+            .as_string());
+    for (int i = 0; i < 3; ++i)
+      engine.execute(
+          {.noun = "FeatureFlag", .verb = "evaluate", .id = "k", .data = {{"unit", "u"}}});
+  }
+  Engine reopened(path);
+  EXPECT_EQ(reopened.get("FeatureFlag", id).at("evaluations"), 3);
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }
 
 }  // namespace
