@@ -26,10 +26,9 @@ const char* const kFlag = R"({"defaultValue":false,"rules":[
 
 void BM_FeatureTargetingAndRollout(benchmark::State& state) {
   const std::vector<std::string> units = make_units();
-  const json::object feature = json::parse(kFlag).as_object();
-  const verdict::flags::FeatureLookup lookup = [&](std::string_view) -> const json::object* {
-    return &feature;
-  };
+  const verdict::flags::CompiledFeature feature("new-nav", json::parse(kFlag).as_object());
+  const verdict::flags::FeatureLookup lookup =
+      [&](std::string_view) -> const verdict::flags::CompiledFeature* { return &feature; };
   verdict::assignment::RunContext context;
   context.attributes = {{"country", "US"}, {"plan", "free"}};
   std::size_t i = 0;

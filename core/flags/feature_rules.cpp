@@ -17,24 +17,8 @@ using assignment::RunContext;
 // definitions nobody wrote by hand.
 constexpr std::size_t kMaxPrerequisiteDepth = 32;
 
-struct ParentCondition {
-  std::string id;
-  json::object condition;
-  bool gate = false;
-};
-
-// A rule as GrowthBook reads it. The hashing and targeting fields are read by
-// assignment::parse_experiment_spec, so both kinds of rule share one parser.
-struct Rule {
-  std::string id;
-  std::vector<ParentCondition> parents;
-  std::optional<json::value> force;
-  std::optional<assignment::BucketRange> range;
-  bool has_coverage = false;
-  bool has_variations = false;
-  ExperimentSpec spec;
-  const json::array* meta = nullptr;
-};
+using detail::ParentCondition;
+using detail::Rule;
 
 // Errors from the shared parser name the field within the rule; callers need the rule too.
 template <typename F>
@@ -90,7 +74,8 @@ Rule parse_rule(const json::value& value, std::string_view feature_key, const st
   }
   rule.has_coverage = object.contains("coverage") && !object.at("coverage").is_null();
   rule.has_variations = object.contains("variations") && !object.at("variations").is_null();
-  if (const json::value* meta = object.if_contains("meta")) rule.meta = meta->if_array();
+  if (const json::value* meta = object.if_contains("meta"); meta && meta->is_array())
+    rule.meta = meta->get_array();
 
   json::object experiment = object;
   for (const char* own : {"id", "parentConditions", "force", "range"}) experiment.erase(own);
@@ -114,9 +99,8 @@ bool included_in_rollout(const Rule& rule, std::string_view feature_key,
 }
 
 const json::object* meta_of(const Rule& rule, int variation) {
-  if (!rule.meta || variation < 0 || static_cast<std::size_t>(variation) >= rule.meta->size())
-    return nullptr;
-  return (*rule.meta)[static_cast<std::size_t>(variation)].if_object();
+  if (variation < 0 || static_cast<std::size_t>(variation) >= rule.meta.size()) return nullptr;
+  return rule.meta[static_cast<std::size_t>(variation)].if_object();
 }
 
 FeatureResult result(FeatureSource source, json::value value = nullptr, const Rule* rule = nullptr,
@@ -138,61 +122,58 @@ class Evaluator {
     if (std::find(stack_.begin(), stack_.end(), key) != stack_.end() ||
         stack_.size() >= kMaxPrerequisiteDepth)
       return result(FeatureSource::kCyclicPrerequisite);
-    const json::object* feature = lookup_(key);
+    const CompiledFeature* feature = lookup_(key);
     if (!feature) return result(FeatureSource::kUnknownFeature);
     stack_.emplace_back(key);
-    FeatureResult out = walk(key, *feature);
+    FeatureResult out = walk(*feature);
     stack_.pop_back();
     return out;
   }
 
  private:
-  FeatureResult walk(std::string_view key, const json::object& feature) {
-    if (const json::value* rules = feature.if_contains("rules"); rules && rules->is_array()) {
-      const json::array& list = rules->get_array();
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        const int index = static_cast<int>(i);
-        const Rule rule = parse_rule(list[i], key, "rules[" + std::to_string(i) + "]");
-        bool skip = false;
-        for (const ParentCondition& parent : rule.parents) {
-          const FeatureResult parent_result = evaluate(parent.id);
-          if (parent_result.source == FeatureSource::kCyclicPrerequisite)
-            return result(FeatureSource::kCyclicPrerequisite);
-          const json::object subject{{"value", parent_result.value}};
-          if (!assignment::eval_condition(subject, parent.condition, context_.saved_groups)) {
-            if (parent.gate) return result(FeatureSource::kPrerequisite);
-            skip = true;
-            break;
-          }
+  FeatureResult walk(const CompiledFeature& feature) {
+    const std::string& key = feature.key();
+    const std::vector<Rule>& list = feature.rules();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const int index = static_cast<int>(i);
+      const Rule& rule = list[i];
+      bool skip = false;
+      for (const ParentCondition& parent : rule.parents) {
+        const FeatureResult parent_result = evaluate(parent.id);
+        if (parent_result.source == FeatureSource::kCyclicPrerequisite)
+          return result(FeatureSource::kCyclicPrerequisite);
+        const json::object subject{{"value", parent_result.value}};
+        if (!assignment::eval_condition(subject, parent.condition, context_.saved_groups)) {
+          if (parent.gate) return result(FeatureSource::kPrerequisite);
+          skip = true;
+          break;
         }
-        if (skip) continue;
-        if (rule.spec.filters && assignment::filtered_out(*rule.spec.filters, context_.attributes))
-          continue;
-        if (rule.force) {
-          if (rule.spec.condition &&
-              !assignment::eval_condition(context_.attributes, *rule.spec.condition,
-                                          context_.saved_groups))
-            continue;
-          if (!included_in_rollout(rule, key, context_.attributes)) continue;
-          return result(FeatureSource::kForce, *rule.force, &rule, index);
-        }
-        if (!rule.has_variations) continue;
-        assignment::RunResult run = assignment::run(context_, rule.spec);
-        const json::object* meta = meta_of(rule, run.variation_id);
-        const json::value* passthrough = meta ? meta->if_contains("passthrough") : nullptr;
-        if (!run.in_experiment ||
-            (passthrough && passthrough->is_bool() && passthrough->get_bool()))
-          continue;
-        FeatureResult out = result(FeatureSource::kExperiment, run.value, &rule, index);
-        const json::value* meta_key = meta ? meta->if_contains("key") : nullptr;
-        out.variation_key = meta_key && meta_key->is_string() ? std::string(meta_key->get_string())
-                                                              : std::to_string(run.variation_id);
-        out.experiment = std::move(run);
-        return out;
       }
+      if (skip) continue;
+      if (rule.spec.filters && assignment::filtered_out(*rule.spec.filters, context_.attributes))
+        continue;
+      if (rule.force) {
+        if (rule.spec.condition &&
+            !assignment::eval_condition(context_.attributes, *rule.spec.condition,
+                                        context_.saved_groups))
+          continue;
+        if (!included_in_rollout(rule, key, context_.attributes)) continue;
+        return result(FeatureSource::kForce, *rule.force, &rule, index);
+      }
+      if (!rule.has_variations) continue;
+      assignment::RunResult run = assignment::run(context_, rule.spec);
+      const json::object* meta = meta_of(rule, run.variation_id);
+      const json::value* passthrough = meta ? meta->if_contains("passthrough") : nullptr;
+      if (!run.in_experiment || (passthrough && passthrough->is_bool() && passthrough->get_bool()))
+        continue;
+      FeatureResult out = result(FeatureSource::kExperiment, run.value, &rule, index);
+      const json::value* meta_key = meta ? meta->if_contains("key") : nullptr;
+      out.variation_key = meta_key && meta_key->is_string() ? std::string(meta_key->get_string())
+                                                            : std::to_string(run.variation_id);
+      out.experiment = std::move(run);
+      return out;
     }
-    const json::value* fallback = feature.if_contains("defaultValue");
-    return result(FeatureSource::kDefaultValue, fallback ? *fallback : json::value(nullptr));
+    return result(FeatureSource::kDefaultValue, feature.default_value());
   }
 
   const RunContext& context_;
@@ -218,6 +199,17 @@ const char* to_string(FeatureSource source) noexcept {
       return "cyclicPrerequisite";
   }
   return "unknownFeature";
+}
+
+CompiledFeature::CompiledFeature(std::string key, const json::object& definition)
+    : key_(std::move(key)) {
+  if (const json::value* fallback = definition.if_contains("defaultValue"))
+    default_value_ = *fallback;
+  if (const json::value* rules = definition.if_contains("rules"); rules && rules->is_array()) {
+    const json::array& list = rules->get_array();
+    for (std::size_t i = 0; i < list.size(); ++i)
+      rules_.push_back(parse_rule(list[i], key_, "rules[" + std::to_string(i) + "]"));
+  }
 }
 
 FeatureResult evaluate_feature(std::string_view key, const RunContext& context,

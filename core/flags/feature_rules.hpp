@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -37,9 +38,50 @@ struct FeatureResult {
   std::string variation_key;
 };
 
-/// A feature definition by key (`{defaultValue, rules}` as in a GrowthBook payload), or
-/// nullptr for an unknown key. The pointer must stay valid for the whole evaluation.
-using FeatureLookup = std::function<const boost::json::object*(std::string_view key)>;
+namespace detail {
+
+struct ParentCondition {
+  std::string id;
+  boost::json::object condition;
+  bool gate = false;
+};
+
+/// A rule as GrowthBook reads it. The hashing and targeting fields are read by
+/// assignment::parse_experiment_spec, so force and experiment rules share one parser.
+struct Rule {
+  std::string id;
+  std::vector<ParentCondition> parents;
+  std::optional<boost::json::value> force;
+  std::optional<assignment::BucketRange> range;
+  bool has_coverage = false;
+  bool has_variations = false;
+  assignment::ExperimentSpec spec;
+  boost::json::array meta;
+};
+
+}  // namespace detail
+
+/// A feature definition (`{defaultValue, rules}` as in a GrowthBook payload) parsed once, so
+/// that evaluating a unit reads no JSON. Immutable, hence safe to share between threads.
+class CompiledFeature {
+ public:
+  /// Throws verdict::Error (kInvalidArgument) naming the field (`rules[2].coverage`) for a
+  /// malformed rule and for targeting `assignment::parse_experiment_spec` does not support.
+  CompiledFeature(std::string key, const boost::json::object& definition);
+
+  const std::string& key() const { return key_; }
+  const boost::json::value& default_value() const { return default_value_; }
+  const std::vector<detail::Rule>& rules() const { return rules_; }
+
+ private:
+  std::string key_;
+  boost::json::value default_value_;
+  std::vector<detail::Rule> rules_;
+};
+
+/// The compiled feature for a key, or nullptr for an unknown key. The pointer must stay valid
+/// for the whole evaluation.
+using FeatureLookup = std::function<const CompiledFeature*(std::string_view key)>;
 
 /// Evaluates feature `key` as GrowthBook's SDKs do: rules in order, each gated by its
 /// parentConditions (prerequisite flags, evaluated recursively with cycle detection), then
@@ -47,8 +89,7 @@ using FeatureLookup = std::function<const boost::json::object*(std::string_view 
 /// or `coverage` (hashing `hashAttribute` with `seed`, default the feature key); an experiment
 /// rule (`variations`) applies when `assignment::run` puts the unit in a variation that is not
 /// a passthrough (`meta[i].passthrough`). Otherwise `defaultValue` (null when absent).
-/// Throws verdict::Error (kInvalidArgument) naming the rule field for a malformed rule and
-/// for targeting `assignment::parse_experiment_spec` does not support.
+/// Throws what `lookup` throws.
 FeatureResult evaluate_feature(std::string_view key, const assignment::RunContext& context,
                                const FeatureLookup& lookup);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -263,27 +264,24 @@ class FlagVerbs {
 
   json::object targeting(const json::object& flag, const Subject& subject) {
     const Noun& noun = engine_.schema().noun("FeatureFlag");
-    // Definitions of the flag and of the prerequisites it reaches, built once per evaluation.
-    std::map<std::string, json::object, std::less<>> definitions;
     const std::string key = text(flag, "key");
-    definitions.emplace(key, growthbook_feature(flag));
-    const FeatureLookup lookup = [&](std::string_view wanted) -> const json::object* {
-      auto known = definitions.find(wanted);
-      if (known != definitions.end()) return &known->second;
+    const Compiled& own = compiled(flag);
+    // The flag and the prerequisites it reaches, each looked up once per evaluation.
+    std::map<std::string, const Compiled*, std::less<>> reached{{key, &own}};
+    const FeatureLookup lookup = [&](std::string_view wanted) -> const CompiledFeature* {
+      if (auto known = reached.find(wanted); known != reached.end())
+        return &*known->second->feature;
       auto id = engine_.store().find_unique(noun, *noun.field("key"), wanted);
       auto parent = id ? engine_.store().get(noun, *id) : std::nullopt;
       if (!parent) return nullptr;
-      // A parent that is off serves its default, as it would when evaluated itself.
-      const std::string status = text(*parent, "status");
-      json::object definition = growthbook_feature(*parent);
-      if (status != "Enabled" && status != "Active" && status != "RolledOut")
-        definition["rules"] = json::array{};
-      return &definitions.emplace(std::string(wanted), std::move(definition)).first->second;
+      const Compiled& entry = compiled(*parent);
+      reached.emplace(std::string(wanted), &entry);
+      return &*entry.feature;
     };
     assignment::RunContext context;
     context.attributes = subject.attributes;
     const FeatureResult result = evaluate_feature(key, context, lookup);
-    const json::array& rules = definitions.at(key).at("rules").as_array();
+    const json::array& rules = own.definition.at("rules").as_array();
     const auto rule_id = [&]() -> json::value {
       if (!result.rule_id.empty()) return json::value(result.rule_id);
       if (result.rule_index >= 0)
@@ -305,6 +303,29 @@ class FlagVerbs {
       default:
         return answer(flag, default_of(flag), "DEFAULT");
     }
+  }
+
+  // A flag's GrowthBook definition, parsed once per version of the flag. A flag that is off has
+  // no rules, so as a prerequisite it serves its default, as it would when evaluated itself.
+  struct Compiled {
+    std::string built_from;  ///< version and update time, as the experiment plans are keyed
+    json::object definition;
+    std::optional<CompiledFeature> feature;
+  };
+
+  const Compiled& compiled(const json::object& flag) {
+    const std::string built_from =
+        json::serialize(flag.at("version")) + "@" + text(flag, "updatedAt");
+    Compiled& entry = compiled_[text(flag, "id")];
+    if (entry.feature && entry.built_from == built_from) return entry;
+    json::object definition = growthbook_feature(flag);
+    const std::string status = text(flag, "status");
+    if (status != "Enabled" && status != "Active" && status != "RolledOut")
+      definition["rules"] = json::array{};
+    entry.feature.emplace(text(flag, "key"), definition);
+    entry.definition = std::move(definition);
+    entry.built_from = built_from;
+    return entry;
   }
 
   // Counting in memory keeps evaluation free of a write per call; the counts are added to the
@@ -347,7 +368,9 @@ class FlagVerbs {
 
   Engine& engine_;
   std::string now_;  ///< the current call's time, for lastEvaluatedAt
-  std::map<std::string, Usage, std::less<>> usage_;  ///< by flag id, not yet written
+  std::map<std::string, Usage, std::less<>> usage_;
+  std::map<std::string, Compiled, std::less<>>
+      compiled_;  ///< by flag id  ///< by flag id, not yet written
   std::int64_t pending_ = 0;
   std::chrono::steady_clock::time_point flushed_ = std::chrono::steady_clock::now();
 };

@@ -2,6 +2,7 @@
 // case; the binary prints the count passed beside the `run` sections.
 #include "core/flags/feature_rules.hpp"
 
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -36,9 +37,13 @@ TEST_P(FeatureCase, Matches) {
   const json::object no_features;
   const json::value* listed = spec.if_contains("features");
   const json::object& features = listed ? listed->as_object() : no_features;
-  const FeatureLookup lookup = [&](std::string_view key) -> const json::object* {
+  std::map<std::string, CompiledFeature, std::less<>> compiled;
+  const FeatureLookup lookup = [&](std::string_view key) -> const CompiledFeature* {
+    if (auto known = compiled.find(key); known != compiled.end()) return &known->second;
     const json::value* feature = features.if_contains(key);
-    return feature ? &feature->as_object() : nullptr;
+    if (!feature) return nullptr;
+    return &compiled.try_emplace(std::string(key), std::string(key), feature->as_object())
+                .first->second;
   };
 
   const FeatureResult result = evaluate_feature(data()[2].as_string(), context, lookup);

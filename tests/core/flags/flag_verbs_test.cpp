@@ -294,6 +294,17 @@ TEST_F(FlagVerbsTest, UnknownFlagAndBadArgumentsAreNamed) {
   }
 }
 
+TEST_F(FlagVerbsTest, AnUpdatedFlagIsEvaluatedWithItsNewRules) {
+  create({{"key", "copy"},
+          {"type", "String"},
+          {"defaultValue", "none"},
+          {"targetingRules", json::array{{{"force", "first"}}}}});
+  verb("copy", "enable");
+  EXPECT_EQ(evaluate("copy", "u1").at("value"), "first");
+  verb("copy", "update", {{"targetingRules", json::array{{{"force", "second"}}}}});
+  EXPECT_EQ(evaluate("copy", "u1").at("value"), "second") << "the compiled rules follow the flag";
+}
+
 TEST_F(FlagVerbsTest, EvaluationsAreCountedInBatchesWithoutNewVersions) {
   auto flag = create({{"key", "counted"}, {"type", "Boolean"}, {"defaultValue", false}});
   json::array units;
