@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <boost/json/parse.hpp>
 
+#include "bench/bench_units.hpp"
 #include "core/assignment/allocation.hpp"
 #include "core/assignment/condition.hpp"
 #include "core/assignment/hash.hpp"
@@ -16,16 +17,8 @@ namespace {
 namespace json = boost::json;
 using namespace verdict::assignment;
 
-constexpr int kUnits = 4096;  // a power of two, so the index wraps with a mask
-
-std::vector<std::string> make_units() {
-  std::vector<std::string> units;
-  units.reserve(kUnits);
-  for (int i = 0; i < kUnits; ++i)
-    units.push_back("user-" +
-                    std::to_string(std::uint64_t{1000003} * static_cast<std::uint64_t>(i)));
-  return units;
-}
+using verdict::bench::kUnits;
+using verdict::bench::make_units;
 
 void BM_Hash(benchmark::State& state) {
   const std::vector<std::string> units = make_units();

@@ -4,6 +4,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/flags/flag_verbs.hpp"
 #include "core/log.hpp"
 #include "core/slug.hpp"
 #include "core/tracking/experiment_verbs.hpp"
@@ -65,6 +66,7 @@ void keep_identity(const json::object& entity, json::object& modified) {
 Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
   tracking::add_experiment_verbs(*this);
   tracking::add_tracking_events(*store_);
+  flags::add_flag_verbs(*this);
 }
 
 Engine::Engine(const std::string& path, Schema schema)

@@ -7,6 +7,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/flags/flag_definition.hpp"
 #include "core/slug.hpp"
 
 namespace verdict {
@@ -639,6 +640,7 @@ Noun feature_flag() {
       100));
   noun.fields.push_back(bounded(parse_field("evaluations", "number", "evaluation count"), 0, 1e15));
   noun.fields.push_back(parse_field("lastEvaluatedAt", "datetime", ""));
+  noun.validators = {flags::validate_feature_flag};
   add_crud(noun);
   noun.verbs.push_back(transition(
       "rollout", "RolledOut", {"Draft", "Active", "Enabled", "Disabled", "Paused"}, "RolledOut",

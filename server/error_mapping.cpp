@@ -69,4 +69,18 @@ json::object to_json(const RpcError& error) {
   return out;
 }
 
+OfrepError to_ofrep_error(int rpc_code) {
+  switch (rpc_code) {
+    case kNotFoundCode:
+      return {404, "FLAG_NOT_FOUND"};
+    case kInvalidParams:
+    case kLimitExceededCode:
+      return {400, "INVALID_CONTEXT"};
+    case kUnauthorizedCode:
+      return {401, "GENERAL"};
+    default:
+      return {500, "GENERAL"};
+  }
+}
+
 }  // namespace verdict::server

@@ -61,4 +61,15 @@ std::string error_response(const boost::json::value& id, const RpcError& error);
 /// with the log.
 RpcError internal_error(std::string_view summary, std::string_view detail);
 
+/// An OFREP evaluation failure: the HTTP status and OFREP's `errorCode`.
+struct OfrepError {
+  int status = 500;
+  const char* code = "GENERAL";
+};
+
+/// OFREP's mapping of a JSON-RPC error from `do ... evaluate`: a missing flag is 404
+/// FLAG_NOT_FOUND, bad arguments 400 INVALID_CONTEXT, a refused token 401, anything else 500
+/// GENERAL.
+OfrepError to_ofrep_error(int rpc_code);
+
 }  // namespace verdict::server

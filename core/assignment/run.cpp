@@ -110,6 +110,21 @@ Namespace require_namespace(const json::value& value, const std::string& field) 
           require_number(tuple[2], field)};
 }
 
+RunResult result_for(const ExperimentSpec& experiment, int variation, bool hash_used = false,
+                     std::optional<double> bucket = std::nullopt) {
+  RunResult result;
+  const int count = static_cast<int>(experiment.variations.size());
+  result.in_experiment = variation >= 0 && variation < count;
+  result.variation_id = result.in_experiment ? variation : 0;
+  result.hash_used = result.in_experiment && hash_used;
+  result.bucket = bucket;
+  if (count > 0)
+    result.value = experiment.variations[static_cast<std::size_t>(result.variation_id)];
+  return result;
+}
+
+}  // namespace
+
 // GrowthBook reads `attributes[name] || ""` and concatenates it into the hashed string.
 std::string hash_value(const json::object& attributes, const std::string& name) {
   const json::value* value = attributes.if_contains(name.empty() ? "id" : name);
@@ -130,21 +145,6 @@ bool filtered_out(const std::vector<HashFilter>& filters, const json::object& at
   }
   return false;
 }
-
-RunResult result_for(const ExperimentSpec& experiment, int variation, bool hash_used = false,
-                     std::optional<double> bucket = std::nullopt) {
-  RunResult result;
-  const int count = static_cast<int>(experiment.variations.size());
-  result.in_experiment = variation >= 0 && variation < count;
-  result.variation_id = result.in_experiment ? variation : 0;
-  result.hash_used = result.in_experiment && hash_used;
-  result.bucket = bucket;
-  if (count > 0)
-    result.value = experiment.variations[static_cast<std::size_t>(result.variation_id)];
-  return result;
-}
-
-}  // namespace
 
 ExperimentSpec parse_experiment_spec(const json::value& definition) {
   const json::object& object = require_object(definition, "experiment");

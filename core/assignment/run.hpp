@@ -65,6 +65,13 @@ ExperimentSpec parse_experiment_spec(const boost::json::value& definition);
 /// url (query-string overrides), forcedVariations, qaMode, overrides and sticky buckets.
 RunContext parse_run_context(const boost::json::value& context);
 
+/// The string GrowthBook hashes for `attribute` ("id" when empty): `attributes[name] || ""`
+/// as JavaScript writes it; empty when the attribute is missing or falsy.
+std::string hash_value(const boost::json::object& attributes, const std::string& attribute);
+
+/// Whether any filter excludes the unit (a missing attribute or a hash outside its ranges).
+bool filtered_out(const std::vector<HashFilter>& filters, const boost::json::object& attributes);
+
 /// Evaluates the experiment for the context in GrowthBook's order: at least two variations,
 /// enabled, active, a non-empty hash attribute, filters or namespace, condition, hash and
 /// bucket ranges, then `force` for units inside coverage. Never throws.

@@ -9,12 +9,14 @@
 #include "server/engine_worker.hpp"
 #include "server/http/http_listener.hpp"
 #include "server/http/mcp_http_handler.hpp"
+#include "server/http/ofrep_handler.hpp"
 #include "server/http/router.hpp"
 
 namespace verdict::server::http {
 
 /// Everything `--listen http://` and `https://` set up: one router shared by every HTTP
-/// listener, with MCP at /mcp over the server's one engine worker. Use on the I/O thread.
+/// listener, with MCP at /mcp and OFREP at /ofrep/v1 over the server's one engine worker. Use on
+/// the I/O thread.
 class HttpFrontDoor {
  public:
   HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker, const ServeOptions& options);
@@ -28,6 +30,7 @@ class HttpFrontDoor {
   boost::asio::io_context& io_;
   const ServeOptions& options_;
   McpHttpHandler mcp_;
+  OfrepHandler ofrep_;
   std::shared_ptr<Router> router_;
   std::list<HttpListener> listeners_;
 };

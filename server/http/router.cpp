@@ -31,19 +31,28 @@ void Router::add(beast_http::verb method, std::string path, Handler handler) {
   routes_[std::move(path)].push_back({method, std::move(handler)});
 }
 
+void Router::add_prefix(beast_http::verb method, std::string prefix, Handler handler) {
+  prefixes_[std::move(prefix)].push_back({method, std::move(handler)});
+}
+
 boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest request,
                                                     RequestContext context) const {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   auto it = routes_.find(path);
-  if (it == routes_.end())
+  const std::vector<Route>* routes = it == routes_.end() ? nullptr : &it->second;
+  // Reverse lexicographic order visits a longer prefix before any prefix of it.
+  for (auto prefix = prefixes_.begin(); !routes && prefix != prefixes_.end(); ++prefix)
+    if (path.starts_with(prefix->first) && path.size() > prefix->first.size())
+      routes = &prefix->second;
+  if (!routes)
     co_return route_error(request, beast_http::status::not_found,
                           "no such path: " + std::string(path.substr(0, 100)));
-  for (const auto& route : it->second)
+  for (const auto& route : *routes)
     if (route.method == request.method())
       co_return co_await route.handler(std::move(request), std::move(context));
   std::string allow;
-  for (const auto& route : it->second)
+  for (const auto& route : *routes)
     allow += (allow.empty() ? "" : ", ") + std::string(beast_http::to_string(route.method));
   HttpResponse response = route_error(request, beast_http::status::method_not_allowed,
                                       std::string(request.method_string()) + " is not allowed on " +

@@ -33,6 +33,9 @@ class Router {
   using Handler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest, RequestContext)>;
 
   void add(beast_http::verb method, std::string path, Handler handler);
+  /// Routes every path under `prefix` (which ends in "/") that has no exact route, for paths
+  /// that carry a parameter (`/ofrep/v1/evaluate/flags/{key}`); the longest prefix wins.
+  void add_prefix(beast_http::verb method, std::string prefix, Handler handler);
 
   /// Runs the handler for the request's method and path (the query string is ignored).
   boost::asio::awaitable<HttpResponse> handle(HttpRequest request, RequestContext context) const;
@@ -43,6 +46,7 @@ class Router {
     Handler handler;
   };
   std::map<std::string, std::vector<Route>, std::less<>> routes_;
+  std::map<std::string, std::vector<Route>, std::greater<>> prefixes_;  ///< longest first
 };
 
 }  // namespace verdict::server::http

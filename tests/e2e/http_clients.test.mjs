@@ -3,36 +3,15 @@
 // (@modelcontextprotocol/client) pinned to the stateless 2026-07-28, each running the same
 // scenario the stdio tests run, progress notifications included.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { startHttpServer } from './http_server.mjs';
 import { checkProgress, recordNotifications, runScenario } from './scenario.mjs';
 
-/** Starts `verdict serve` on an HTTP port the kernel picks; resolves with the /mcp URL. */
 async function startServer() {
-  const binary = process.env.VERDICT_BINARY;
-  assert.ok(binary, 'set VERDICT_BINARY to the verdict executable');
-  const dir = mkdtempSync(join(tmpdir(), 'verdict-e2e-http-'));
-  const server = spawn(binary, ['serve', '--db', join(dir, 'verdict.db'), '--no-stdio',
-    '--listen', 'http://127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  process.on('exit', () => {
-    server.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  let log = '';
-  const url = await new Promise((resolve, reject) => {
-    server.stderr.on('data', (chunk) => {
-      log += chunk;
-      const match = log.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) resolve(new URL('/mcp', match[1]));
-    });
-    server.on('exit', (code) => reject(new Error(`verdict exited with ${code}: ${log}`)));
-  });
-  return { server, url };
+  const { server, base } = await startHttpServer('verdict-e2e-http-');
+  return { server, url: new URL('/mcp', base) };
 }
 
 // One server per era: the scenario creates the same slugs each time.

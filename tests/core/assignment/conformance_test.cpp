@@ -18,107 +18,15 @@
 #include <boost/json.hpp>
 
 #include "core/error.hpp"
-#include "tests/support/ci.hpp"
+#include "tests/support/growthbook_cases.hpp"
 
 namespace verdict::assignment {
 namespace {
 
 namespace json = boost::json;
-
-constexpr const char* kCasesPath = VERDICT_SHARED_DIR "/conformance/growthbook-cases.json";
-
-struct ConformanceCase {
-  std::string section;
-  std::size_t index = 0;
-  std::string name;
-  json::array data;  // empty when the shared folder is missing
-};
-
-void PrintTo(const ConformanceCase& c, std::ostream* out) {
-  *out << c.section << "[" << c.index << "] " << c.name;
-}
-
-const json::object* shared_cases() {
-  static const std::optional<json::object> cases = []() -> std::optional<json::object> {
-    std::ifstream file(kCasesPath);
-    if (!file) return std::nullopt;
-    std::stringstream text;
-    text << file.rdbuf();
-    return json::parse(text.str()).as_object();
-  }();
-  return cases ? &*cases : nullptr;
-}
-
-// Cases of the "hash" and "getEqualWeights" sections have no name; their inputs name them.
-std::vector<ConformanceCase> cases_of(const std::string& section) {
-  const json::object* all = shared_cases();
-  if (!all) return {{section, 0, "shared_folder_missing", {}}};
-  std::vector<ConformanceCase> cases;
-  const json::array& list = all->at(section).as_array();
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const json::array& data = list[i].as_array();
-    const std::string name =
-        data[0].is_string() ? std::string(data[0].get_string()) : json::serialize(data);
-    cases.push_back({section, i, name, data});
-  }
-  return cases;
-}
-
-std::string case_name(const testing::TestParamInfo<ConformanceCase>& info) {
-  std::string name = std::to_string(info.param.index) + "_";
-  for (char c : info.param.name) {
-    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  }
-  return name.substr(0, 80);
-}
-
-struct Tally {
-  int passed = 0;
-  int skipped = 0;
-  int total = 0;
-};
-
-std::map<std::string, Tally>& tallies() {
-  static std::map<std::string, Tally> by_section;
-  return by_section;
-}
-
-class ConformanceReport : public testing::Environment {
- public:
-  void TearDown() override {
-    for (const auto& [section, tally] : tallies()) {
-      std::cout << "[conformance] " << section << ": " << tally.passed << "/" << tally.total
-                << " passed";
-      if (tally.skipped > 0) std::cout << ", " << tally.skipped << " skipped (not implemented)";
-      std::cout << "\n";
-      testing::Test::RecordProperty("conformance_" + section + "_passed", tally.passed);
-    }
-  }
-};
-
-[[maybe_unused]] testing::Environment* const kReport =
-    testing::AddGlobalTestEnvironment(new ConformanceReport);
-
-class Conformance : public testing::TestWithParam<ConformanceCase> {
- protected:
-  void SetUp() override {
-    if (GetParam().data.empty()) {
-      if (test_support::in_ci())
-        FAIL() << "CI=true and the GrowthBook cases are missing: " << kCasesPath;
-      GTEST_SKIP() << "shared folder missing: " << kCasesPath << " not found";
-    }
-  }
-  void TearDown() override {
-    Tally& tally = tallies()[GetParam().section];
-    ++tally.total;
-    if (IsSkipped()) {
-      ++tally.skipped;
-    } else if (!HasFailure()) {
-      ++tally.passed;
-    }
-  }
-  const json::array& data() const { return GetParam().data; }
-};
+using verdict::testing_support::case_name;
+using verdict::testing_support::cases_of;
+using verdict::testing_support::Conformance;
 
 double number(const json::value& value) {
   return value.to_number<double>();

@@ -59,5 +59,24 @@ TEST(RouterTest, KnownPathWithAnotherMethodIs405ListingTheAllowedOnes) {
   EXPECT_EQ(response[beast_http::field::allow], "POST, DELETE");
 }
 
+asio::awaitable<HttpResponse> answer_prefix(HttpRequest, RequestContext) {
+  co_return json_response(beast_http::status::ok, R"("prefix")");
+}
+
+TEST(RouterTest, PrefixRoutesTakePathsWithoutAnExactRouteLongestFirst) {
+  Router router;
+  router.add(verb::post, "/flags", echo_path);
+  router.add_prefix(verb::post, "/flags/", answer_prefix);
+  router.add_prefix(verb::post, "/flags/special/", echo_path);
+  EXPECT_EQ(run(router, verb::post, "/flags").body(), R"({"target":"/flags","peer":"test"})");
+  EXPECT_EQ(run(router, verb::post, "/flags/new-nav?x=1").body(), R"("prefix")");
+  EXPECT_EQ(run(router, verb::post, "/flags/special/x").body(),
+            R"({"target":"/flags/special/x","peer":"test"})");
+  EXPECT_EQ(run(router, verb::post, "/flags/").result(), beast_http::status::not_found)
+      << "a prefix route needs something after the prefix";
+  EXPECT_EQ(run(router, verb::get, "/flags/new-nav").result(),
+            beast_http::status::method_not_allowed);
+}
+
 }  // namespace
 }  // namespace verdict::server::http

@@ -1,0 +1,182 @@
+#include "server/http/ofrep_handler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+
+// OFREP end to end: `verdict serve --listen http://` as a child process, flags made over MCP,
+// evaluated with raw HTTP so every status, errorCode and header OFREP fixes is checked.
+
+namespace verdict::server::http {
+namespace {
+
+namespace json = boost::json;
+using test_support::HttpClient;
+using test_support::HttpResult;
+using test_support::ServerProcess;
+using verb = beast_http::verb;
+using Headers = std::map<std::string, std::string>;
+
+const Headers kJson{{"Content-Type", "application/json"}};
+
+class OfrepTest : public ::testing::Test {
+ protected:
+  void start(std::vector<std::string> extra = {}, std::string host = "127.0.0.1") {
+    port_ = test_support::free_tcp_port();
+    db_ = test_support::temp_path("ofrep", "db");
+    test_support::remove_database(db_);
+    std::vector<std::string> args{"serve",       "--db",
+                                  db_,           "--no-stdio",
+                                  "--listen",    "http://" + host + ":" + std::to_string(port_),
+                                  "--log-level", "error"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_.emplace(args);
+    client_.emplace(port_);
+  }
+  void TearDown() override { test_support::remove_database(db_); }
+
+  // `do` over MCP's stateless era; returns the tool's structured result.
+  json::object act(const json::object& arguments) {
+    json::object meta{{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                      {"io.modelcontextprotocol/clientCapabilities", json::object{}}};
+    json::object call{{"jsonrpc", "2.0"},
+                      {"id", 1},
+                      {"method", "tools/call"},
+                      {"params", {{"name", "do"}, {"arguments", arguments}, {"_meta", meta}}}};
+    auto response = client_->request(verb::post, "/mcp", json::serialize(call),
+                                     {{"Content-Type", "application/json"},
+                                      {"Accept", "application/json"},
+                                      {"MCP-Protocol-Version", "2026-07-28"},
+                                      {"Mcp-Method", "tools/call"},
+                                      {"Mcp-Name", "do"}});
+    EXPECT_TRUE(response);
+    if (!response) return {};
+    auto result = json::parse(response->body()).at("result").as_object();
+    EXPECT_FALSE(result.contains("isError")) << response->body();
+    return result.at("structuredContent").as_object();
+  }
+
+  std::string create_flag(json::object data) {
+    data["name"] = data.at("key");
+    return std::string(
+        act({{"type", "FeatureFlag"}, {"verb", "create"}, {"data", data}}).at("id").as_string());
+  }
+
+  std::optional<HttpResult> post(const std::string& path, const std::string& body,
+                                 Headers headers = kJson) {
+    return client_->request(verb::post, path, body, headers);
+  }
+
+  int port_ = 0;
+  std::string db_;
+  std::optional<ServerProcess> server_;
+  std::optional<HttpClient> client_;
+};
+
+TEST_F(OfrepTest, SingleEvaluationFollowsTheFlagsState) {
+  start();
+  std::string id = create_flag(
+      {{"key", "new-nav"},
+       {"type", "String"},
+       {"defaultValue", "old"},
+       {"variants",
+        json::array{{{"key", "old"}, {"value", "old"}}, {{"key", "new"}, {"value", "new"}}}},
+       {"targetingRules",
+        json::array{{{"id", "beta"}, {"condition", {{"beta", true}}}, {"force", "new"}}}}});
+  const std::string beta = R"({"context":{"targetingKey":"u1","beta":true}})";
+  auto off = post("/ofrep/v1/evaluate/flags/new-nav", beta);
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->result_int(), 200u);
+  EXPECT_EQ(json::parse(off->body()),
+            json::parse(R"({"key":"new-nav","reason":"DISABLED","value":"old","variant":"old"})"));
+
+  act({{"type", "FeatureFlag"}, {"verb", "enable"}, {"id", id}});
+  auto on = post("/ofrep/v1/evaluate/flags/new-nav", beta);
+  ASSERT_TRUE(on);
+  EXPECT_EQ(json::parse(on->body()),
+            json::parse(R"({"key":"new-nav","reason":"TARGETING_MATCH","value":"new",)"
+                        R"("variant":"new","metadata":{"ruleId":"beta"}})"));
+  auto other = post("/ofrep/v1/evaluate/flags/new-nav", R"({"context":{"targetingKey":"u2"}})");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(json::parse(other->body()).at("value"), "old");
+  EXPECT_EQ(json::parse(other->body()).at("reason"), "STATIC") << "OFREP has no DEFAULT reason";
+}
+
+TEST_F(OfrepTest, ErrorsUseOfrepCodes) {
+  start();
+  create_flag({{"key", "f"}, {"type", "Boolean"}, {"defaultValue", false}});
+  auto expect_error = [&](const std::string& path, const std::string& body, unsigned status,
+                          const char* code) {
+    auto response = post(path, body);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->result_int(), status) << body;
+    auto parsed = json::parse(response->body()).as_object();
+    EXPECT_EQ(parsed.at("errorCode"), code) << body;
+    EXPECT_TRUE(parsed.at("errorDetails").is_string());
+  };
+  expect_error("/ofrep/v1/evaluate/flags/missing", R"({"context":{"targetingKey":"u"}})", 404,
+               "FLAG_NOT_FOUND");
+  expect_error("/ofrep/v1/evaluate/flags/f", "{not json", 400, "PARSE_ERROR");
+  expect_error("/ofrep/v1/evaluate/flags/f", R"({"context":{}})", 400, "TARGETING_KEY_MISSING");
+  expect_error("/ofrep/v1/evaluate/flags/f", R"({"context":{"targetingKey":7}})", 400,
+               "INVALID_CONTEXT");
+  expect_error("/ofrep/v1/evaluate/flags/f", R"({"context":[]})", 400, "INVALID_CONTEXT");
+  expect_error("/ofrep/v1/evaluate/flags", R"({})", 400, "INVALID_CONTEXT");
+  auto missing = post("/ofrep/v1/evaluate/flags/missing", R"({"context":{"targetingKey":"u"}})");
+  EXPECT_EQ(json::parse(missing->body()).at("key"), "missing");
+}
+
+TEST_F(OfrepTest, BulkEvaluationCarriesAnEtagAndAnswers304UntilAFlagChanges) {
+  start();
+  std::string id = create_flag({{"key", "a"}, {"type", "Boolean"}, {"defaultValue", false}});
+  create_flag({{"key", "b"}, {"type", "Number"}, {"defaultValue", 3}});
+  const std::string body = R"({"context":{"targetingKey":"u1"}})";
+  auto first = post("/ofrep/v1/evaluate/flags", body);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->result_int(), 200u);
+  std::string etag((*first)[beast_http::field::etag]);
+  ASSERT_FALSE(etag.empty());
+  auto flags = json::parse(first->body()).at("flags").as_array();
+  ASSERT_EQ(flags.size(), 2u);
+  EXPECT_EQ(flags[0].at("key"), "a");
+  EXPECT_EQ(flags[1].at("value"), 3);
+
+  Headers conditional = kJson;
+  conditional["If-None-Match"] = etag;
+  auto cached = post("/ofrep/v1/evaluate/flags", body, conditional);
+  ASSERT_TRUE(cached);
+  EXPECT_EQ(cached->result_int(), 304u);
+  EXPECT_TRUE(cached->body().empty());
+
+  act({{"type", "FeatureFlag"}, {"verb", "rollout"}, {"id", id}});
+  auto changed = post("/ofrep/v1/evaluate/flags", body, conditional);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->result_int(), 200u);
+  EXPECT_NE((*changed)[beast_http::field::etag], etag);
+  EXPECT_EQ(json::parse(changed->body()).at("flags").at(0).at("value"), true);
+}
+
+TEST_F(OfrepTest, ANonLoopbackListenerNeedsTheBearerToken) {
+  std::string token_file = test_support::temp_path("ofrep", "token");
+  std::ofstream(token_file) << "0123456789abcdef0123\n";
+  start({"--token-file", token_file}, "0.0.0.0");
+  const std::string body = R"({"context":{"targetingKey":"u1"}})";
+  auto refused = post("/ofrep/v1/evaluate/flags", body);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 401u);
+  Headers authorized = kJson;
+  authorized["Authorization"] = "Bearer 0123456789abcdef0123";
+  auto allowed = post("/ofrep/v1/evaluate/flags", body, authorized);
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->result_int(), 200u);
+  std::remove(token_file.c_str());
+}
+
+}  // namespace
+}  // namespace verdict::server::http
