@@ -102,7 +102,7 @@ class Conformance : public testing::TestWithParam<ConformanceCase> {
   void SetUp() override {
     if (!GetParam().data.empty()) return;
     // CI must not pass by skipping every case; a developer without ../shared may.
-    if (in_ci()) FAIL() << kCasesPath << " not found (CI=true)";
+    if (test_support::in_ci()) FAIL() << kCasesPath << " not found (CI=true)";
     GTEST_SKIP() << "shared folder missing: " << kCasesPath << " not found";
   }
   void TearDown() override {
