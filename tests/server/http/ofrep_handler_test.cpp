@@ -163,8 +163,7 @@ TEST_F(OfrepTest, BulkEvaluationCarriesAnEtagAndAnswers304UntilAFlagChanges) {
 }
 
 TEST_F(OfrepTest, ANonLoopbackListenerNeedsTheBearerToken) {
-  std::string token_file = test_support::temp_path("ofrep", "token");
-  std::ofstream(token_file) << "0123456789abcdef0123\n";
+  std::string token_file = test_support::token_file("ofrep", "0123456789abcdef0123");
   start({"--token-file", token_file}, "0.0.0.0");
   const std::string body = R"({"context":{"targetingKey":"u1"}})";
   auto refused = post("/ofrep/v1/evaluate/flags", body);
