@@ -17,7 +17,8 @@ namespace json = boost::json;
 class FlagVerbsTest : public ::testing::Test {
  protected:
   json::object create(json::object data) {
-    if (!data.contains("name")) data["name"] = data.at("key");
+    // Copied first: inserting "name" may rehash the object and move the key's value.
+    if (!data.contains("name")) data["name"] = json::value(data.at("key"));
     auto flag = engine_.execute({.noun = "FeatureFlag", .verb = "create", .data = std::move(data)})
                     .as_object();
     ids_[std::string(flag.at("key").as_string())] = std::string(flag.at("id").as_string());

@@ -63,7 +63,8 @@ class OfrepTest : public ::testing::Test {
   }
 
   std::string create_flag(json::object data) {
-    data["name"] = data.at("key");
+    // Copied first: inserting "name" may rehash the object and move the key's value.
+    data["name"] = json::value(data.at("key"));
     return std::string(
         act({{"type", "FeatureFlag"}, {"verb", "create"}, {"data", data}}).at("id").as_string());
   }
