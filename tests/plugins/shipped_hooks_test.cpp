@@ -222,7 +222,9 @@ TEST_F(GuardrailStopTest, HarmedGuardrailPausesDisablesFlagsAndNotifiesTheOwner)
   EXPECT_LT(plan.at("fixedHorizon").at("totalSampleSize").to_number<double>(), 4000)
       << "the scenario's traffic is enough for the planned effect";
   const auto id = start_guarded();
-  const auto view = analyze_with_revenue(id, 9.0);  // warm loses 10 % of revenue
+  // Warm loses about 10 % of revenue; the exact figure depends on the random experiment id,
+  // which seeds the assignment.
+  const auto view = analyze_with_revenue(id, 9.0);
   ASSERT_EQ(view.at("guardrailHarmed"), true) << json::serialize(view);
   const auto& arm = view.at("guardrails").at(0).at("variants").at(0);
   EXPECT_EQ(arm.at("variant"), "warm");
@@ -231,9 +233,10 @@ TEST_F(GuardrailStopTest, HarmedGuardrailPausesDisablesFlagsAndNotifiesTheOwner)
   EXPECT_EQ(engine_.get("FeatureFlag", flag_).at("status"), "Disabled");
   auto tasks = engine_.find("Activity", {}).items;
   ASSERT_EQ(tasks.size(), 1u);
-  EXPECT_THAT(std::string(tasks[0].at("subject").as_string()),
-              ::testing::ContainsRegex(
-                  "revenue on warm: lift -9\\.[0-9]{2}%, always-valid bound -[0-9]+\\.[0-9]{2}%"));
+  EXPECT_THAT(
+      std::string(tasks[0].at("subject").as_string()),
+      ::testing::ContainsRegex(
+          "revenue on warm: lift -[0-9]+\\.[0-9]{2}%, always-valid bound -[0-9]+\\.[0-9]{2}%"));
   EXPECT_EQ(tasks[0].at("contact"), engine_.get("Experiment", id).at("owner"));
 }
 
