@@ -1,5 +1,7 @@
 #include "server/server.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cassert>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -427,6 +430,9 @@ struct Server::State {
   std::list<Listener> listeners;
   std::shared_ptr<StdioChannel> stdio;
   std::thread stdio_thread;
+  /// Wakes the stdin reader out of poll(2) at shutdown, so it can always be joined: a detached
+  /// reader would touch the channel and this state after they are destroyed.
+  int stdio_wake[2] = {-1, -1};
   std::atomic<bool> stopping{false};
 
   State(const ServeOptions& o, Engine& engine, Dispatcher& dispatcher, std::function<void()> reload)
@@ -434,6 +440,12 @@ struct Server::State {
         worker(engine, dispatcher, o.limits),
         shared{o.limits, worker, {}, Throttled(o.limits.warning_interval)},
         reload_hooks(std::move(reload)) {}
+  ~State() {
+    for (int fd : stdio_wake)
+      if (fd >= 0) ::close(fd);
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
 
   void assert_io_thread() const { assert(std::this_thread::get_id() == io_thread); }
 
@@ -673,11 +685,19 @@ struct Server::State {
       channel->send(line + "\n");
     };
     stdio->on_drained_ = [this] { begin_shutdown("end of stdin"); };
+    if (::pipe2(stdio_wake, O_CLOEXEC) != 0)
+      throw Error(ErrorCode::kInternal, std::string("pipe2 failed: ") + std::strerror(errno));
     stdio_thread = std::thread([this] {
       LineFramer framer(options.limits.max_message_bytes);
       std::vector<LineFramer::Frame> frames;
       std::string buffer(kReadChunk, '\0');
       for (;;) {
+        pollfd ready[2] = {{STDIN_FILENO, POLLIN, 0}, {stdio_wake[0], POLLIN, 0}};
+        if (::poll(ready, 2, -1) < 0) {
+          if (errno == EINTR) continue;
+          break;
+        }
+        if (ready[1].revents != 0) return;  // shutting down: stdin is not at its end
         ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
@@ -723,11 +743,10 @@ int Server::run() {
   state.io.run_for(std::chrono::seconds(2));
   state.remove_socket_files();
   if (state.stdio_thread.joinable()) {
-    if (state.stdio && state.stdio->eof_) {
-      state.stdio_thread.join();
-    } else {
-      state.stdio_thread.detach();  // blocked in read(2) on a terminal; the process is exiting
+    char wake = 1;
+    while (::write(state.stdio_wake[1], &wake, 1) < 0 && errno == EINTR) {
     }
+    state.stdio_thread.join();
   }
   log(LogLevel::kInfo, "stopped");
   return 0;
