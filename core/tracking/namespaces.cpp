@@ -44,13 +44,15 @@ void check_namespace_overlap(Engine& engine, const json::object& experiment) {
   const auto ns = parse_namespace(experiment);
   if (!ns) return;
   const std::string id = text_of(experiment, "id");
+  // Only experiments that hold a range: stopped and archived ones have freed theirs.
   FindQuery query;
+  query.filter = {{"namespace", {{"$exists", true}}},
+                  {"status", {{"$nin", json::array{"Stopped", "Archived"}}}},
+                  {"id", {{"$ne", id}}}};
   query.limit = 1000;
   do {
     const FindResult page = engine.find("Experiment", query);
     for (const auto& other : page.items) {
-      const std::string status = text_of(other, "status");
-      if (text_of(other, "id") == id || status == "Stopped" || status == "Archived") continue;
       const auto theirs = parse_namespace(other);
       if (!theirs || theirs->id != ns->id) continue;
       if (ns->start < theirs->end && theirs->start < ns->end)
