@@ -13,6 +13,7 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
   ofrep_.register_routes(*router_);
+  console_.register_routes(*router_);
 }
 
 void HttpFrontDoor::listen(const ListenAddress& address) {

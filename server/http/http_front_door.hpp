@@ -7,6 +7,7 @@
 
 #include "server/cli.hpp"
 #include "server/engine_worker.hpp"
+#include "server/http/console_handler.hpp"
 #include "server/http/http_listener.hpp"
 #include "server/http/mcp_http_handler.hpp"
 #include "server/http/ofrep_handler.hpp"
@@ -15,8 +16,8 @@
 namespace verdict::server::http {
 
 /// Everything `--listen http://` and `https://` set up: one router shared by every HTTP
-/// listener, with MCP at /mcp and OFREP at /ofrep/v1 over the server's one engine worker. Use on
-/// the I/O thread.
+/// listener, with MCP at /mcp, OFREP at /ofrep/v1 and the web console at / over the server's one
+/// engine worker. Use on the I/O thread.
 class HttpFrontDoor {
  public:
   HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker, const ServeOptions& options);
@@ -31,6 +32,7 @@ class HttpFrontDoor {
   const ServeOptions& options_;
   McpHttpHandler mcp_;
   OfrepHandler ofrep_;
+  ConsoleHandler console_;
   std::shared_ptr<Router> router_;
   std::list<HttpListener> listeners_;
 };

@@ -1,0 +1,105 @@
+// The REST client the page uses: one fetch wrapper that sends the session's API key, keeps
+// ETags for polling and turns RFC 9457 problem documents into errors that name their field.
+
+const KEY_STORAGE = 'verdict.apiKey';
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || problem.error || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+    // The field a validation error names: `field` as REST reports it, else the prefix of
+    // the engine's message ("name: is required").
+    this.field = problem.field || problem.pointer ||
+      (/^([A-Za-z_][\w.[\]]*): /.exec(problem.detail || '') || [])[1] || null;
+  }
+}
+
+export const session = {
+  get key() { return sessionStorage.getItem(KEY_STORAGE) || ''; },
+  set key(value) {
+    if (value) sessionStorage.setItem(KEY_STORAGE, value);
+    else sessionStorage.removeItem(KEY_STORAGE);
+  },
+};
+
+const etags = new Map();   // path -> [etag, parsed body], for conditional GETs
+const listeners = new Set();
+
+/// Called with (error or null, method) after every request, so the page can show failures plainly.
+export function onRequestOutcome(listener) { listeners.add(listener); }
+
+export async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (session.key) headers.Authorization = `Bearer ${session.key}`;
+  const cached = method === 'GET' ? etags.get(path) : undefined;
+  if (cached) headers['If-None-Match'] = cached[0];
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch (cause) {
+    const error = new ApiError(0, { detail: `the server did not answer (${cause.message})` });
+    listeners.forEach((listener) => listener(error, method));
+    throw error;
+  }
+  if (response.status === 304 && cached) {
+    listeners.forEach((listener) => listener(null, method));
+    return { data: cached[1], changed: false };
+  }
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
+  if (!response.ok) {
+    const error = new ApiError(response.status, data || {});
+    listeners.forEach((listener) => listener(error, method));
+    throw error;
+  }
+  const etag = response.headers.get('ETag');
+  if (method === 'GET' && etag) etags.set(path, [etag, data]);
+  listeners.forEach((listener) => listener(null, method));
+  return { data, changed: true };
+}
+
+// A collection comes back as an array or wrapped (`{experiments: [...]}`, `{items}`, `{data}`).
+function listOf(data, name) {
+  if (Array.isArray(data)) return data;
+  for (const member of [name, 'items', 'data', 'results'])
+    if (data && Array.isArray(data[member])) return data[member];
+  return [];
+}
+
+function entity(data, name) {
+  return data && typeof data[name] === 'object' && !Array.isArray(data[name]) ? data[name] : data;
+}
+
+const base = '/v1/admin/experiments';
+const enc = encodeURIComponent;
+
+export const api = {
+  async experiments() {
+    const { data, changed } = await request('GET', base);
+    return { experiments: listOf(data, 'experiments'), changed };
+  },
+  async experiment(id) {
+    const { data, changed } = await request('GET', `${base}/${enc(id)}`);
+    return { experiment: entity(data, 'experiment'), changed };
+  },
+  async create(fields) {
+    const { data } = await request('POST', base, fields);
+    return entity(data, 'experiment');
+  },
+  async addVariant(id, variant) {
+    const { data } = await request('POST', `${base}/${enc(id)}/variants`, variant);
+    return entity(data, 'experiment');
+  },
+  async launch(id) { return (await request('POST', `${base}/${enc(id)}/launch`, {})).data; },
+  async stop(id) { return (await request('POST', `${base}/${enc(id)}/stop`, {})).data; },
+  async analyze(id) {
+    const { data } = await request('POST', `${base}/${enc(id)}/analyze`, {});
+    return entity(data, 'analysis');
+  },
+};

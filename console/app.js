@@ -1,0 +1,483 @@
+// The Verdict admin console: seed 000's Experiments page over the REST API. Plain modules, no
+// framework (docs/console.md says why); the DOM is built with h() so no server text is ever
+// parsed as HTML.
+import { api, onRequestOutcome, session } from './api.js';
+import { liftPlot } from './plot.js';
+
+const POLL_MS = 3000;
+const state = { experiments: [], analyses: new Map(), openId: null, error: null };
+const $ = (selector) => document.querySelector(selector);
+
+/// Creates an element: h('td', {class: 'x', onclick: f}, 'text', child, ...).
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
+    else element.setAttribute(name, value === true ? '' : value);
+  }
+  for (const child of children.flat())
+    if (child !== undefined && child !== null && child !== false)
+      element.append(child instanceof Node ? child : String(child));
+  return element;
+}
+
+// ---- what the API's entities say ----------------------------------------------------------
+
+const pick = (object, ...names) => {
+  for (const name of names) if (object && object[name] !== undefined) return object[name];
+  return undefined;
+};
+const statusOf = (experiment) => String(pick(experiment, 'status') || 'Draft');
+const isDraft = (experiment) => statusOf(experiment).toLowerCase() === 'draft';
+const isLive = (experiment) =>
+  ['started', 'running', 'paused'].includes(statusOf(experiment).toLowerCase());
+const banditOf = (experiment) => Boolean(pick(experiment, 'banditEnabled', 'bandit_enabled'));
+const variantsOf = (experiment) => pick(experiment, 'variants') || [];
+const winnerOf = (experiment) => pick(experiment, 'winner') || null;
+const variantKey = (variant) => pick(variant, 'key', 'id', 'name');
+const weightOf = (variant) => Number(pick(variant, 'weight', 'traffic_weight', 'trafficWeight') ?? 0);
+const createdOf = (experiment) => pick(experiment, 'createdAt', 'created_at');
+const winnerFound = (experiment) => Boolean(winnerOf(experiment)) &&
+  ['concluded', 'completed', 'archived'].includes(statusOf(experiment).toLowerCase());
+
+function badge(text, kind) {
+  return h('span', { class: `badge badge-${kind}` }, text);
+}
+function statusBadge(experiment) {
+  const status = statusOf(experiment);
+  return badge(status.toLowerCase(), status.toLowerCase());
+}
+function formatDate(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? String(value)
+    : date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+const percent = (value, digits = 1) =>
+  value === undefined || value === null ? '–' : `${(value * 100).toFixed(digits)}%`;
+const signedPercent = (value) =>
+  value === undefined || value === null ? '–' : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+const number = (value, digits = 4) => {
+  if (value === undefined || value === null) return '–';
+  if (Math.abs(value) > 0 && Math.abs(value) < 10 ** -digits) return value.toExponential(2);
+  return Number(value.toFixed(digits)).toString();
+};
+function truncate(text, length = 60) {
+  text = text || '';
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
+
+// ---- errors, shown plainly -----------------------------------------------------------------
+
+function showError(error) {
+  const alert = $('#alert');
+  if (!error) {
+    alert.hidden = true;
+    alert.replaceChildren();
+    return;
+  }
+  const hint = error.status === 401 ? ' Sign in with an API key above.' : '';
+  alert.replaceChildren(h('strong', {}, error.status ? `Error ${error.status}: ` : 'Error: '),
+    `${error.message}.${hint}`,
+    h('button', { type: 'button', class: 'link', onclick: () => showError(null),
+      'aria-label': 'Dismiss the error' }, '×'));
+  alert.hidden = false;
+}
+
+async function act(button, work) {
+  button.disabled = true;
+  try {
+    await work();
+    showError(null);
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- routing -------------------------------------------------------------------------------
+
+function route() {
+  const path = location.pathname;
+  if (path === '/new') return { tab: 'new' };
+  if (path === '/flags') return { tab: 'flags' };
+  const match = /^\/experiments\/([^/]+)$/.exec(path);
+  return { tab: 'experiments', openId: match ? decodeURIComponent(match[1]) : null };
+}
+
+function navigate(path) {
+  if (location.pathname !== path) history.pushState(null, '', path);
+  render();
+}
+
+document.addEventListener('click', (event) => {
+  const link = event.target.closest('a[data-route]');
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  navigate(link.getAttribute('href'));
+});
+window.addEventListener('popstate', render);
+
+// ---- Experiments tab -----------------------------------------------------------------------
+
+function tabs(active) {
+  const tab = (path, label, name) => h('a', {
+    href: path, 'data-route': path, role: 'tab', id: `tab-${name}`,
+    'aria-selected': String(active === name), class: active === name ? 'tab active' : 'tab',
+  }, label);
+  return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiments' },
+    tab('/experiments', 'Experiments', 'experiments'), tab('/new', 'New', 'new'));
+}
+
+function statCards() {
+  const list = state.experiments;
+  const card = (label, value, id) => h('div', { class: 'card', id },
+    h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label));
+  return h('section', { class: 'cards', 'aria-label': 'Summary' },
+    card('Total', list.length, 'stat-total'),
+    card('Running', list.filter(isLive).length, 'stat-running'),
+    card('Winners found', list.filter(winnerFound).length, 'stat-winners'));
+}
+
+function actionButtons(experiment, inDrawer) {
+  const id = experiment.id;
+  const buttons = [];
+  if (isDraft(experiment))
+    buttons.push(h('button', { type: 'button', class: 'primary', 'data-action': 'launch',
+      onclick: (event) => act(event.currentTarget, async () => { await api.launch(id); await refresh(); }),
+    }, 'Launch'));
+  if (isLive(experiment))
+    buttons.push(h('button', { type: 'button', class: 'danger', 'data-action': 'stop',
+      onclick: (event) => act(event.currentTarget, async () => { await api.stop(id); await refresh(); }),
+    }, 'Stop'));
+  if (inDrawer)
+    buttons.push(h('button', { type: 'button', 'data-action': 'analyze',
+      onclick: (event) => act(event.currentTarget, async () => {
+        state.analyses.set(id, await api.analyze(id));
+        await refresh();
+      }),
+    }, 'Analyze'));
+  else
+    buttons.push(h('a', { href: `/experiments/${encodeURIComponent(id)}`, class: 'button',
+      'data-route': `/experiments/${encodeURIComponent(id)}`, 'data-action': 'view',
+      'aria-label': `View ${experiment.name}` }, 'View'));
+  return buttons;
+}
+
+function experimentsTable() {
+  if (!state.experiments.length)
+    return h('p', { class: 'empty' }, 'No experiments yet. ',
+      h('a', { href: '/new', 'data-route': '/new' }, 'Create one'), '.');
+  const rows = state.experiments.map((experiment) => h('tr', { 'data-id': experiment.id },
+    h('td', { class: 'name' }, experiment.name),
+    h('td', { class: 'hypothesis', title: experiment.hypothesis || '' }, truncate(experiment.hypothesis)),
+    h('td', {}, statusBadge(experiment)),
+    h('td', { class: 'num' }, variantsOf(experiment).length),
+    h('td', {}, banditOf(experiment) ? badge('Thompson', 'bandit') : ''),
+    h('td', { class: 'created' }, formatDate(createdOf(experiment))),
+    h('td', { class: 'actions' }, actionButtons(experiment, false))));
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'experiments' },
+    h('caption', { class: 'visually-hidden' }, 'Experiments'),
+    h('thead', {}, h('tr', {}, ['Name', 'Hypothesis', 'Status', 'Variants', 'Bandit mode',
+      'Created', 'Actions'].map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, rows)));
+}
+
+// ---- New tab -------------------------------------------------------------------------------
+
+let variantSerial = 0;
+function variantRow(name, weight) {
+  const index = variantSerial++;
+  const row = h('fieldset', { class: 'variant-row' },
+    h('legend', { class: 'visually-hidden' }, 'Variant'),
+    h('label', { for: `variant-name-${index}` }, 'Variant name'),
+    h('input', { id: `variant-name-${index}`, name: 'variant-name', value: name, required: true }),
+    h('label', { for: `variant-weight-${index}` }, 'Traffic weight'),
+    h('input', { id: `variant-weight-${index}`, name: 'variant-weight', type: 'number',
+      min: '0', step: 'any', value: weight, required: true }),
+    h('button', { type: 'button', class: 'link remove', 'aria-label': 'Remove this variant',
+      onclick: () => row.remove() }, 'Remove'),
+    h('p', { class: 'field-error', role: 'alert' }));
+  return row;
+}
+
+function newForm() {
+  const field = (id, label, input, help) => h('div', { class: 'field', 'data-field': id },
+    h('label', { for: id }, label), input,
+    help ? h('p', { class: 'help', id: `${id}-help` }, help) : null,
+    h('p', { class: 'field-error', id: `${id}-error`, role: 'alert' }));
+  const variants = h('div', { id: 'variants' }, variantRow('Control', '0.5'), variantRow('Variant B', '0.5'));
+  const form = h('form', { id: 'new-experiment', novalidate: true, 'aria-labelledby': 'tab-new' },
+    field('name', 'Name', h('input', { id: 'name', name: 'name', required: true,
+      'aria-describedby': 'name-help name-error' }), 'Short experiment label'),
+    field('hypothesis', 'Hypothesis', h('textarea', { id: 'hypothesis', name: 'hypothesis', rows: 3,
+      'aria-describedby': 'hypothesis-help hypothesis-error' }), 'What you expect to observe and why'),
+    h('div', { class: 'field checkbox', 'data-field': 'bandit_enabled' },
+      h('input', { id: 'bandit', name: 'bandit', type: 'checkbox', 'aria-describedby': 'bandit-help' }),
+      h('label', { for: 'bandit' }, 'Bandit mode (Thompson sampling)'),
+      h('p', { class: 'help', id: 'bandit-help' },
+        'Reallocates traffic to better-performing variants automatically'),
+      h('p', { class: 'field-error', id: 'bandit_enabled-error', role: 'alert' })),
+    h('div', { class: 'field', 'data-field': 'variants' },
+      h('h3', {}, 'Variants ', h('small', {}, 'at least two')), variants,
+      h('button', { type: 'button', id: 'add-variant',
+        onclick: () => variants.append(variantRow('', '0.5')) }, 'Add variant'),
+      h('p', { class: 'field-error', id: 'variants-error', role: 'alert' })),
+    h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Create experiment')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    act(form.querySelector('[type=submit]'), () => submitNew(form));
+  });
+  return form;
+}
+
+function clearFieldErrors(form) {
+  form.querySelectorAll('.field-error').forEach((element) => { element.textContent = ''; });
+  form.querySelectorAll('[aria-invalid]').forEach((element) => element.removeAttribute('aria-invalid'));
+}
+
+/// Shows a validation error at the field it names: `name`, `hypothesis`, `variants`,
+/// `variants[1].weight` / `variants.1.name` (a variant row), `traffic_weight` (the row sent).
+function showFieldError(form, field, message, variantIndex) {
+  const rows = [...form.querySelectorAll('.variant-row')];
+  const rowMatch = /^variants?(?:\[(\d+)\]|\.(\d+))(?:\.(\w+))?/.exec(field || '');
+  let row = rowMatch ? rows[Number(rowMatch[1] ?? rowMatch[2])] : null;
+  const member = rowMatch ? rowMatch[3] : field;
+  if (!row && variantIndex !== undefined && /name|weight/.test(field || '')) row = rows[variantIndex];
+  let target = null;
+  let input = null;
+  if (row) {
+    target = row.querySelector('.field-error');
+    input = row.querySelector(/weight/.test(member || '') ? '[name=variant-weight]' : '[name=variant-name]');
+  } else {
+    const key = { bandit: 'bandit_enabled', banditEnabled: 'bandit_enabled' }[field] || field;
+    target = form.querySelector(`#${CSS.escape(key || 'none')}-error`) ||
+      (/^variant/.test(field || '') ? form.querySelector('#variants-error') : null);
+    input = form.querySelector(`#${CSS.escape(key || 'none')}`);
+  }
+  if (!target) return false;
+  target.textContent = message;
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+  return true;
+}
+
+async function submitNew(form) {
+  clearFieldErrors(form);
+  const variants = [...form.querySelectorAll('.variant-row')].map((row) => ({
+    name: row.querySelector('[name=variant-name]').value.trim(),
+    traffic_weight: Number(row.querySelector('[name=variant-weight]').value),
+  }));
+  if (variants.length < 2) {
+    showFieldError(form, 'variants', 'add at least two variants: a control and a treatment');
+    return;
+  }
+  const fields = {
+    name: form.name.value.trim(),
+    hypothesis: form.hypothesis.value.trim(),
+    bandit_enabled: form.bandit.checked,
+  };
+  let created;
+  try {
+    created = await api.create(fields);
+  } catch (error) {
+    if (error.status === 400 || error.status === 422) {
+      if (showFieldError(form, error.field, error.message)) return;
+    }
+    throw error;
+  }
+  for (const [index, variant] of variants.entries()) {
+    try {
+      await api.addVariant(created.id, variant);
+    } catch (error) {
+      // The experiment exists as a draft; its drawer lets the operator finish it.
+      if ((error.status === 400 || error.status === 422) &&
+          showFieldError(form, error.field, error.message, index)) return;
+      throw error;
+    }
+  }
+  await refresh();
+  navigate(`/experiments/${encodeURIComponent(created.id)}`);
+}
+
+// ---- detail drawer and analysis ------------------------------------------------------------
+
+function variantsTable(experiment, analysis) {
+  const variants = variantsOf(experiment);
+  const total = variants.reduce((sum, variant) => sum + weightOf(variant), 0) || 1;
+  const winner = winnerOf(experiment) || (analysis && analysis.winner);
+  return h('table', { class: 'variants' },
+    h('caption', {}, 'Variants'),
+    h('thead', {}, h('tr', {}, ['Variant', 'Traffic weight', 'α (alpha)', 'β (beta)', 'P(best)']
+      .map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, variants.map((variant) => {
+      const isWinner = winner && (winner === variantKey(variant) || winner === variant.name);
+      return h('tr', { class: isWinner ? 'winner' : '', 'data-variant': variantKey(variant) },
+        h('th', { scope: 'row' }, variant.name || variantKey(variant),
+          isWinner ? [' ', badge('winner', 'winner')] : null),
+        h('td', { class: 'num' }, `${number(weightOf(variant), 3)} (${percent(weightOf(variant) / total, 0)})`),
+        h('td', { class: 'num alpha' }, number(pick(variant, 'alpha'), 1)),
+        h('td', { class: 'num beta' }, number(pick(variant, 'beta'), 1)),
+        h('td', { class: 'num' }, percent(pick(variant, 'probabilityBest', 'probability_best'))));
+    })));
+}
+
+function analysisPanel(analysis) {
+  const srm = analysis.srm || {};
+  const mismatch = Boolean(srm.mismatch);
+  const metric = analysis.metrics && Object.values(analysis.metrics)[0];
+  const stat = (label, value, extra = {}) => h('div', { class: 'stat', ...extra },
+    h('dt', {}, label), h('dd', {}, value));
+  return h('section', { class: 'analysis', id: 'analysis', 'aria-labelledby': 'analysis-title' },
+    h('h3', { id: 'analysis-title' }, 'Analysis results'),
+    h('dl', { class: 'stats' },
+      stat('SRM check', mismatch
+        ? badge(`mismatch (p = ${number(srm.pValue)})`, 'srm-bad')
+        : badge(`ok (p = ${number(srm.pValue)})`, 'srm-ok'), { id: 'srm' }),
+      stat('p-value', number(analysis.pValue), { id: 'p-value' }),
+      stat('mSPRT log-LR', number(pick(analysis, 'msprtLogLRCurrentLook', 'msprtLogLR'), 3), { id: 'log-lr' }),
+      stat('Relative lift', signedPercent(analysis.relativeLift), { id: 'lift' })),
+    h('p', { class: `recommendation ${mismatch ? 'bad' : ''}`, id: 'recommendation' },
+      h('strong', {}, 'Recommendation: '), analysis.recommendation || '–'),
+    h('table', { class: 'per-variant' },
+      h('caption', {}, 'Per variant'),
+      h('thead', {}, h('tr', {}, ['Variant', 'Conversions', 'Exposures', 'Rate']
+        .map((label) => h('th', { scope: 'col' }, label)))),
+      h('tbody', {}, (analysis.variants || []).map((row) => h('tr', {},
+        h('th', { scope: 'row' }, row.name || row.variant),
+        h('td', { class: 'num' }, row.conversions ?? row.sum ?? '–'),
+        h('td', { class: 'num' }, row.exposures ?? '–'),
+        h('td', { class: 'num' }, row.rate !== undefined ? percent(row.rate, 2) : number(row.mean))))))),
+    metric ? liftPlot(metric, (analysis.variants || []).map((row) => row.name || row.variant)) : null);
+}
+
+function drawerContent(experiment) {
+  const analysis = state.analyses.get(experiment.id) ||
+    (experiment.results && experiment.results.recommendation ? experiment.results : null);
+  const winner = winnerOf(experiment);
+  return [
+    h('header', { class: 'drawer-head' },
+      h('h2', { id: 'drawer-title' }, experiment.name),
+      h('button', { type: 'button', class: 'link close', 'aria-label': 'Close the drawer',
+        onclick: closeDrawer }, '×')),
+    h('p', { class: 'badges' }, statusBadge(experiment), ' ',
+      banditOf(experiment) ? badge('bandit: Thompson sampling', 'bandit') : badge('fixed split', 'plain'),
+      ' ', winner ? badge(`winner: ${winner}`, 'winner') : null),
+    h('h3', {}, 'Hypothesis'),
+    h('p', { class: 'hypothesis-text' }, experiment.hypothesis || 'No hypothesis given.'),
+    variantsTable(experiment, analysis),
+    h('div', { class: 'drawer-actions' }, actionButtons(experiment, true)),
+    analysis ? analysisPanel(analysis) : null,
+  ];
+}
+
+let returnFocus = null;
+function renderDrawer(openId) {
+  const drawer = $('#drawer');
+  const backdrop = $('#drawer-backdrop');
+  const experiment = openId && state.experiments.find((item) => item.id === openId);
+  if (!experiment) {
+    drawer.hidden = true;
+    backdrop.hidden = true;
+    drawer.replaceChildren();
+    return;
+  }
+  const wasOpen = !drawer.hidden && drawer.dataset.id === openId;
+  const focusedAction = wasOpen && document.activeElement && document.activeElement.dataset.action;
+  drawer.dataset.id = openId;
+  drawer.replaceChildren(...drawerContent(experiment));
+  drawer.hidden = false;
+  backdrop.hidden = false;
+  if (!wasOpen) {
+    returnFocus = document.activeElement;
+    drawer.querySelector('.close').focus();
+  } else if (focusedAction) {
+    const again = drawer.querySelector(`[data-action=${focusedAction}]`);
+    if (again) again.focus();
+  }
+}
+
+function closeDrawer() {
+  navigate('/experiments');
+  if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+}
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !$('#drawer').hidden) closeDrawer();
+});
+
+// ---- page ----------------------------------------------------------------------------------
+
+let newFormElement = null;   // kept across polls so typing is never lost
+function render() {
+  const { tab, openId } = route();
+  document.querySelectorAll('nav a[data-route]').forEach((link) => {
+    const current = (tab === 'flags') === (link.dataset.route === '/flags');
+    if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+  });
+  const main = $('#main');
+  if (tab === 'flags') {
+    document.title = 'Verdict · Feature flags';
+    main.replaceChildren(h('h1', {}, 'Feature flags'),
+      h('p', {}, 'Flags are served by OFREP at /ofrep/v1 and managed over MCP; a page for them is planned.'));
+  } else {
+    document.title = 'Verdict · Experiments';
+    const body = tab === 'new'
+      ? (newFormElement ||= newForm())
+      : h('div', { role: 'tabpanel', 'aria-labelledby': 'tab-experiments' }, experimentsTable());
+    main.replaceChildren(h('h1', {}, 'Experiments'), statCards(), tabs(tab), body);
+    if (tab !== 'new') newFormElement = null;
+  }
+  renderDrawer(tab === 'experiments' ? openId : null);
+}
+
+async function refresh() {
+  const { experiments, changed } = await api.experiments();
+  if (changed) {
+    state.experiments = experiments;
+    render();
+  }
+}
+
+function signinForm() {
+  const form = $('#signin');
+  const signout = $('#signout');
+  const sync = () => {
+    signout.hidden = !session.key;
+    form.classList.toggle('signed-in', Boolean(session.key));
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    session.key = form.key.value.trim();
+    form.key.value = '';
+    sync();
+    refresh().catch(() => {});
+  });
+  signout.addEventListener('click', () => {
+    session.key = '';
+    sync();
+  });
+  sync();
+}
+
+async function poll() {
+  if (document.visibilityState === 'visible') {
+    try { await refresh(); } catch { /* shown by the alert; the next poll retries */ }
+  }
+  setTimeout(poll, POLL_MS);
+}
+
+// A failed poll is shown and cleared by the next good one; an action's error stays until
+// dismissed or the next action succeeds.
+onRequestOutcome((error, method) => {
+  if (method !== 'GET') return;
+  if (error) showError(error);
+  else if (state.error) showError(null);
+  state.error = error;
+});
+signinForm();
+render();
+poll();
