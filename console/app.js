@@ -5,7 +5,7 @@ import { api, onRequestOutcome, session } from './api.js';
 import { liftPlot } from './plot.js';
 
 const POLL_MS = 3000;
-const state = { experiments: [], analyses: new Map(), openId: null, error: null };
+const state = { experiments: [], summary: null, results: new Map(), error: null };
 const $ = (selector) => document.querySelector(selector);
 
 /// Creates an element: h('td', {class: 'x', onclick: f}, 'text', child, ...).
@@ -30,16 +30,13 @@ const pick = (object, ...names) => {
 };
 const statusOf = (experiment) => String(pick(experiment, 'status') || 'Draft');
 const isDraft = (experiment) => statusOf(experiment).toLowerCase() === 'draft';
-const isLive = (experiment) =>
-  ['started', 'running', 'paused'].includes(statusOf(experiment).toLowerCase());
-const banditOf = (experiment) => Boolean(pick(experiment, 'banditEnabled', 'bandit_enabled'));
+const isLive = (experiment) => statusOf(experiment).toLowerCase() === 'running';
+const banditOf = (experiment) => Boolean(pick(experiment, 'bandit_enabled'));
 const variantsOf = (experiment) => pick(experiment, 'variants') || [];
 const winnerOf = (experiment) => pick(experiment, 'winner') || null;
 const variantKey = (variant) => pick(variant, 'key', 'id', 'name');
-const weightOf = (variant) => Number(pick(variant, 'weight', 'traffic_weight', 'trafficWeight') ?? 0);
-const createdOf = (experiment) => pick(experiment, 'createdAt', 'created_at');
-const winnerFound = (experiment) => Boolean(winnerOf(experiment)) &&
-  ['concluded', 'completed', 'archived'].includes(statusOf(experiment).toLowerCase());
+const weightOf = (variant) => Number(pick(variant, 'traffic_weight') ?? 0);
+const createdOf = (experiment) => pick(experiment, 'created_at');
 
 function badge(text, kind) {
   return h('span', { class: `badge badge-${kind}` }, text);
@@ -132,13 +129,14 @@ function tabs(active) {
 }
 
 function statCards() {
+  const summary = state.summary || {};
   const list = state.experiments;
   const card = (label, value, id) => h('div', { class: 'card', id },
     h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label));
   return h('section', { class: 'cards', 'aria-label': 'Summary' },
-    card('Total', list.length, 'stat-total'),
-    card('Running', list.filter(isLive).length, 'stat-running'),
-    card('Winners found', list.filter(winnerFound).length, 'stat-winners'));
+    card('Total', summary.total ?? list.length, 'stat-total'),
+    card('Running', summary.running ?? list.filter(isLive).length, 'stat-running'),
+    card('Winners found', summary.winners_found ?? 0, 'stat-winners'));
 }
 
 function actionButtons(experiment, inDrawer) {
@@ -155,7 +153,7 @@ function actionButtons(experiment, inDrawer) {
   if (inDrawer)
     buttons.push(h('button', { type: 'button', 'data-action': 'analyze',
       onclick: (event) => act(event.currentTarget, async () => {
-        state.analyses.set(id, await api.analyze(id));
+        await api.analyze(id);
         await refresh();
       }),
     }, 'Analyze'));
@@ -214,6 +212,9 @@ function newForm() {
       'aria-describedby': 'name-help name-error' }), 'Short experiment label'),
     field('hypothesis', 'Hypothesis', h('textarea', { id: 'hypothesis', name: 'hypothesis', rows: 3,
       'aria-describedby': 'hypothesis-help hypothesis-error' }), 'What you expect to observe and why'),
+    field('primary_metric', 'Primary metric', h('input', { id: 'primary_metric', name: 'primary_metric',
+      placeholder: 'conversion', 'aria-describedby': 'primary_metric-help primary_metric-error' }),
+      'The conversion event the analysis compares (default: conversion)'),
     h('div', { class: 'field checkbox', 'data-field': 'bandit_enabled' },
       h('input', { id: 'bandit', name: 'bandit', type: 'checkbox', 'aria-describedby': 'bandit-help' }),
       h('label', { for: 'bandit' }, 'Bandit mode (Thompson sampling)'),
@@ -240,12 +241,11 @@ function clearFieldErrors(form) {
 
 /// Shows a validation error at the field it names: `name`, `hypothesis`, `variants`,
 /// `variants[1].weight` / `variants.1.name` (a variant row), `traffic_weight` (the row sent).
-function showFieldError(form, field, message, variantIndex) {
+function showFieldError(form, field, message) {
   const rows = [...form.querySelectorAll('.variant-row')];
   const rowMatch = /^variants?(?:\[(\d+)\]|\.(\d+))(?:\.(\w+))?/.exec(field || '');
-  let row = rowMatch ? rows[Number(rowMatch[1] ?? rowMatch[2])] : null;
+  const row = rowMatch ? rows[Number(rowMatch[1] ?? rowMatch[2])] : null;
   const member = rowMatch ? rowMatch[3] : field;
-  if (!row && variantIndex !== undefined && /name|weight/.test(field || '')) row = rows[variantIndex];
   let target = null;
   let input = null;
   if (row) {
@@ -280,85 +280,96 @@ async function submitNew(form) {
     name: form.name.value.trim(),
     hypothesis: form.hypothesis.value.trim(),
     bandit_enabled: form.bandit.checked,
+    variants,
   };
+  const metric = form.primary_metric.value.trim();
+  if (metric) fields.primary_metric = metric;
   let created;
   try {
     created = await api.create(fields);
   } catch (error) {
-    if (error.status === 400 || error.status === 422) {
-      if (showFieldError(form, error.field, error.message)) return;
-    }
+    // One create call holds the variants too, so a refusal leaves nothing half-made.
+    if (error.status === 422 && showFieldError(form, error.field, error.message)) return;
     throw error;
   }
-  for (const [index, variant] of variants.entries()) {
-    try {
-      await api.addVariant(created.id, variant);
-    } catch (error) {
-      // The experiment exists as a draft; its drawer lets the operator finish it.
-      if ((error.status === 400 || error.status === 422) &&
-          showFieldError(form, error.field, error.message, index)) return;
-      throw error;
-    }
-  }
+  newFormElement = null;
   await refresh();
   navigate(`/experiments/${encodeURIComponent(created.id)}`);
 }
 
 // ---- detail drawer and analysis ------------------------------------------------------------
 
-function variantsTable(experiment, analysis) {
-  const variants = variantsOf(experiment);
-  const total = variants.reduce((sum, variant) => sum + weightOf(variant), 0) || 1;
-  const winner = winnerOf(experiment) || (analysis && analysis.winner);
+function variantsTable(experiment) {
+  const bandit = banditOf(experiment);
+  const columns = ['Variant', 'Traffic weight', 'α (alpha)', 'β (beta)'];
+  if (bandit) columns.push('Bandit weight');
   return h('table', { class: 'variants' },
     h('caption', {}, 'Variants'),
-    h('thead', {}, h('tr', {}, ['Variant', 'Traffic weight', 'α (alpha)', 'β (beta)', 'P(best)']
-      .map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, variants.map((variant) => {
-      const isWinner = winner && (winner === variantKey(variant) || winner === variant.name);
+    h('thead', {}, h('tr', {}, columns.map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, variantsOf(experiment).map((variant) => {
+      const isWinner = Boolean(variant.is_winner);
       return h('tr', { class: isWinner ? 'winner' : '', 'data-variant': variantKey(variant) },
         h('th', { scope: 'row' }, variant.name || variantKey(variant),
           isWinner ? [' ', badge('winner', 'winner')] : null),
-        h('td', { class: 'num' }, `${number(weightOf(variant), 3)} (${percent(weightOf(variant) / total, 0)})`),
-        h('td', { class: 'num alpha' }, number(pick(variant, 'alpha'), 1)),
-        h('td', { class: 'num beta' }, number(pick(variant, 'beta'), 1)),
-        h('td', { class: 'num' }, percent(pick(variant, 'probabilityBest', 'probability_best'))));
+        h('td', { class: 'num weight' }, percent(weightOf(variant), 0)),
+        h('td', { class: 'num alpha' }, number(variant.alpha, 1)),
+        h('td', { class: 'num beta' }, number(variant.beta, 1)),
+        bandit ? h('td', { class: 'num' }, variant.bandit_weight === undefined
+          ? 'not yet' : percent(variant.bandit_weight)) : null);
     })));
 }
 
-function analysisPanel(analysis) {
+function analysisPanel(experiment, analysis) {
   const srm = analysis.srm || {};
   const mismatch = Boolean(srm.mismatch);
-  const metric = analysis.metrics && Object.values(analysis.metrics)[0];
   const stat = (label, value, extra = {}) => h('div', { class: 'stat', ...extra },
     h('dt', {}, label), h('dd', {}, value));
+  let srmText;
+  if (srm.applicable === false) srmText = badge('not applicable (bandit)', 'plain');
+  else if (mismatch) srmText = badge(`mismatch (p = ${number(srm.p_value)})`, 'srm-bad');
+  else srmText = badge(`ok (p = ${number(srm.p_value)})`, 'srm-ok');
+  const results = state.results.get(experiment.id);
+  const metric = results && results.analyzed_at === analysis.analyzed_at && results.metrics
+    ? results.metrics[analysis.primary_metric] : null;
+  const names = variantsOf(experiment).map((variant) => variant.name || variantKey(variant));
   return h('section', { class: 'analysis', id: 'analysis', 'aria-labelledby': 'analysis-title' },
-    h('h3', { id: 'analysis-title' }, 'Analysis results'),
+    h('h3', { id: 'analysis-title' }, 'Analysis results ',
+      h('small', {}, `${analysis.primary_metric || ''} · ${formatDate(analysis.analyzed_at)}`)),
     h('dl', { class: 'stats' },
-      stat('SRM check', mismatch
-        ? badge(`mismatch (p = ${number(srm.pValue)})`, 'srm-bad')
-        : badge(`ok (p = ${number(srm.pValue)})`, 'srm-ok'), { id: 'srm' }),
-      stat('p-value', number(analysis.pValue), { id: 'p-value' }),
-      stat('mSPRT log-LR', number(pick(analysis, 'msprtLogLRCurrentLook', 'msprtLogLR'), 3), { id: 'log-lr' }),
-      stat('Relative lift', signedPercent(analysis.relativeLift), { id: 'lift' })),
+      stat('SRM check', srmText, { id: 'srm' }),
+      stat('p-value', number(analysis.p_value), { id: 'p-value' }),
+      stat('mSPRT log-LR', number(analysis.msprt_log_lr, 3), { id: 'log-lr' }),
+      stat('Relative lift', signedPercent(analysis.relative_lift), { id: 'lift' })),
     h('p', { class: `recommendation ${mismatch ? 'bad' : ''}`, id: 'recommendation' },
       h('strong', {}, 'Recommendation: '), analysis.recommendation || '–'),
     h('table', { class: 'per-variant' },
       h('caption', {}, 'Per variant'),
       h('thead', {}, h('tr', {}, ['Variant', 'Conversions', 'Exposures', 'Rate']
         .map((label) => h('th', { scope: 'col' }, label)))),
-      h('tbody', {}, (analysis.variants || []).map((row) => h('tr', {},
-        h('th', { scope: 'row' }, row.name || row.variant),
-        h('td', { class: 'num' }, row.conversions ?? row.sum ?? '–'),
-        h('td', { class: 'num' }, row.exposures ?? '–'),
-        h('td', { class: 'num' }, row.rate !== undefined ? percent(row.rate, 2) : number(row.mean))))))),
-    metric ? liftPlot(metric, (analysis.variants || []).map((row) => row.name || row.variant)) : null);
+      h('tbody', {}, (analysis.variants || []).map((row) => h('tr', { 'data-variant': row.variant },
+        h('th', { scope: 'row' }, row.variant),
+        h('td', { class: 'num conversions' }, number(row.conversions, 2)),
+        h('td', { class: 'num exposures' }, number(row.exposures, 0)),
+        h('td', { class: 'num rate' }, percent(row.rate, 2)))))),
+    metric ? liftPlot(metric, names) : null);
+}
+
+// The lift plot needs the intervals the admin shape leaves out: read them once per analysis
+// from the entity API (the experiment's stored `results`).
+async function loadResults(experiment) {
+  const analysis = experiment.analysis;
+  const known = state.results.get(experiment.id);
+  if (!analysis || (known && known.analyzed_at === analysis.analyzed_at)) return;
+  const results = await api.results(experiment.project_id || 'default', experiment.id);
+  state.results.set(experiment.id, { ...(results || {}), analyzed_at: analysis.analyzed_at });
+  render();
 }
 
 function drawerContent(experiment) {
-  const analysis = state.analyses.get(experiment.id) ||
-    (experiment.results && experiment.results.recommendation ? experiment.results : null);
+  const analysis = experiment.analysis;
   const winner = winnerOf(experiment);
+  const winnerName = winner &&
+    (variantsOf(experiment).find((variant) => variantKey(variant) === winner) || {}).name;
   return [
     h('header', { class: 'drawer-head' },
       h('h2', { id: 'drawer-title' }, experiment.name),
@@ -366,12 +377,12 @@ function drawerContent(experiment) {
         onclick: closeDrawer }, '×')),
     h('p', { class: 'badges' }, statusBadge(experiment), ' ',
       banditOf(experiment) ? badge('bandit: Thompson sampling', 'bandit') : badge('fixed split', 'plain'),
-      ' ', winner ? badge(`winner: ${winner}`, 'winner') : null),
+      ' ', winner ? badge(`winner: ${winnerName || winner}`, 'winner') : null),
     h('h3', {}, 'Hypothesis'),
     h('p', { class: 'hypothesis-text' }, experiment.hypothesis || 'No hypothesis given.'),
-    variantsTable(experiment, analysis),
+    variantsTable(experiment),
     h('div', { class: 'drawer-actions' }, actionButtons(experiment, true)),
-    analysis ? analysisPanel(analysis) : null,
+    analysis ? analysisPanel(experiment, analysis) : null,
   ];
 }
 
@@ -390,6 +401,7 @@ function renderDrawer(openId) {
   const focusedAction = wasOpen && document.activeElement && document.activeElement.dataset.action;
   drawer.dataset.id = openId;
   drawer.replaceChildren(...drawerContent(experiment));
+  loadResults(experiment).catch(() => {});
   drawer.hidden = false;
   backdrop.hidden = false;
   if (!wasOpen) {
@@ -412,34 +424,77 @@ document.addEventListener('keydown', (event) => {
 // ---- page ----------------------------------------------------------------------------------
 
 let newFormElement = null;   // kept across polls so typing is never lost
+
+// Re-rendering replaces nodes; put focus back on the same control of the same row so polling
+// never throws a keyboard user out of the table.
+function keepingFocus(work) {
+  const active = document.activeElement;
+  const action = active && active.dataset && active.dataset.action;
+  const row = active && active.closest && active.closest('[data-id]');
+  work();
+  if (!action || (active && active.isConnected)) return;
+  const selector = row ? `[data-id="${CSS.escape(row.dataset.id)}"] [data-action=${action}]`
+    : `[data-action=${action}]`;
+  const again = document.querySelector(selector);
+  if (again) again.focus();
+}
+
+function experimentsPage(tab) {
+  const main = $('#main');
+  let page = main.querySelector('#experiments-page');
+  if (!page) {
+    page = h('div', { id: 'experiments-page' }, h('h1', {}, 'Experiments'),
+      h('div', { id: 'cards-slot' }), h('div', { id: 'tabs-slot' }), h('div', { id: 'body-slot' }));
+    main.replaceChildren(page);
+  }
+  $('#cards-slot').replaceChildren(statCards());
+  const tabsSlot = $('#tabs-slot');
+  if (tabsSlot.dataset.tab !== tab) {
+    tabsSlot.dataset.tab = tab;
+    tabsSlot.replaceChildren(tabs(tab));
+  }
+  const body = $('#body-slot');
+  if (tab === 'new') {
+    newFormElement ||= newForm();
+    if (body.firstChild !== newFormElement) body.replaceChildren(newFormElement);
+  } else {
+    newFormElement = null;
+    body.replaceChildren(h('div', { role: 'tabpanel', 'aria-labelledby': 'tab-experiments' },
+      experimentsTable()));
+  }
+}
+
 function render() {
   const { tab, openId } = route();
   document.querySelectorAll('nav a[data-route]').forEach((link) => {
     const current = (tab === 'flags') === (link.dataset.route === '/flags');
     if (current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   });
-  const main = $('#main');
-  if (tab === 'flags') {
-    document.title = 'Verdict · Feature flags';
-    main.replaceChildren(h('h1', {}, 'Feature flags'),
-      h('p', {}, 'Flags are served by OFREP at /ofrep/v1 and managed over MCP; a page for them is planned.'));
-  } else {
-    document.title = 'Verdict · Experiments';
-    const body = tab === 'new'
-      ? (newFormElement ||= newForm())
-      : h('div', { role: 'tabpanel', 'aria-labelledby': 'tab-experiments' }, experimentsTable());
-    main.replaceChildren(h('h1', {}, 'Experiments'), statCards(), tabs(tab), body);
-    if (tab !== 'new') newFormElement = null;
-  }
-  renderDrawer(tab === 'experiments' ? openId : null);
+  keepingFocus(() => {
+    if (tab === 'flags') {
+      document.title = 'Verdict · Feature flags';
+      $('#main').replaceChildren(h('h1', {}, 'Feature flags'),
+        h('p', {}, 'Flags are served by OFREP at /ofrep/v1 and managed over MCP and REST ' +
+          '(/~default/featureFlags); a page for them is not built yet.'));
+    } else {
+      document.title = 'Verdict · Experiments';
+      experimentsPage(tab);
+    }
+    renderDrawer(tab === 'experiments' ? openId : null);
+  });
 }
 
+// The admin list sends no ETag yet; comparing the body keeps an unchanged poll from
+// re-rendering (and from disturbing focus or a half-typed form).
+let lastList = '';
 async function refresh() {
-  const { experiments, changed } = await api.experiments();
-  if (changed) {
-    state.experiments = experiments;
-    render();
-  }
+  const { experiments, summary } = await api.experiments();
+  const fingerprint = JSON.stringify([experiments, summary]);
+  if (fingerprint === lastList) return;
+  lastList = fingerprint;
+  state.experiments = experiments;
+  state.summary = summary;
+  render();
 }
 
 function signinForm() {

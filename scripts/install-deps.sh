@@ -4,9 +4,10 @@ set -euo pipefail
 
 packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libssl-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 dpkg-dev)
-# Tests also need Node.js for the official MCP clients, and clang for the fuzzers.
+# Tests also need Node.js for the official MCP clients, clang for the fuzzers and Chromium for
+# the web console's end-to-end test.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nodejs npm clang libclang-rt-14-dev)
+  packages+=(nodejs npm clang libclang-rt-14-dev chromium)
 fi
 
 missing=()
