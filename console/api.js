@@ -29,8 +29,8 @@ const listeners = new Set();
 /// Called with (error or null, method) after every request, so the page can show failures plainly.
 export function onRequestOutcome(listener) { listeners.add(listener); }
 
-export async function request(method, path, body) {
-  const headers = { Accept: 'application/json' };
+export async function request(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (session.key) headers.Authorization = `Bearer ${session.key}`;
   const cached = method === 'GET' ? etags.get(path) : undefined;
@@ -78,6 +78,21 @@ export const api = {
   async launch(id) { return (await request('POST', `${base}/${enc(id)}/launch`)).data; },
   async stop(id) { return (await request('POST', `${base}/${enc(id)}/stop`)).data; },
   async analyze(id) { return (await request('POST', `${base}/${enc(id)}/analyze`)).data; },
+  async history(project, id) {
+    const { data } = await request('GET', `/~${enc(project)}/experiments/${enc(id)}/events`);
+    return data.items || [];
+  },
+  async flags() {
+    const { data } = await request('GET', '/~default/featureFlags?limit=1000&sort=key');
+    return data.items || [];
+  },
+  async flagVerb(id, verb) {
+    return (await request('POST', `/~default/featureFlags/${enc(id)}/${verb}`)).data;
+  },
+  async flagRollout(id, version, percentage) {
+    return (await request('PATCH', `/~default/featureFlags/${enc(id)}`,
+      { rolloutPercentage: percentage }, { 'If-Match': `"${version}"` })).data;
+  },
   async results(project, id) {
     const { data } = await request('GET', `/~${enc(project)}/experiments/${enc(id)}`);
     return data.results || null;

@@ -5,7 +5,10 @@ import { api, onRequestOutcome, session } from './api.js';
 import { liftPlot } from './plot.js';
 
 const POLL_MS = 3000;
-const state = { experiments: [], summary: null, results: new Map(), error: null };
+const state = {
+  experiments: [], summary: null, flags: [], results: new Map(), history: new Map(),
+  historyOpen: false, error: null,
+};
 const $ = (selector) => document.querySelector(selector);
 
 /// Creates an element: h('td', {class: 'x', onclick: f}, 'text', child, ...).
@@ -107,6 +110,7 @@ function route() {
 function navigate(path) {
   if (location.pathname !== path) history.pushState(null, '', path);
   render();
+  if (route().tab === 'flags') refresh().catch(() => {});
 }
 
 document.addEventListener('click', (event) => {
@@ -383,7 +387,36 @@ function drawerContent(experiment) {
     variantsTable(experiment),
     h('div', { class: 'drawer-actions' }, actionButtons(experiment, true)),
     analysis ? analysisPanel(experiment, analysis) : null,
+    historySection(experiment),
   ];
+}
+
+// ---- event history (the audit log) -----------------------------------------------------------
+
+function historySection(experiment) {
+  const entry = state.history.get(experiment.id);
+  const rows = entry ? entry.items.slice().reverse().map((event) => h('tr', {},
+    h('td', { class: 'created' }, formatDate(event.at)),
+    h('td', { class: 'event-type' }, event.type),
+    h('td', {}, event.actor || '–'))) : [];
+  return h('details', {
+    id: 'history', open: state.historyOpen,
+    ontoggle: (event) => {
+      state.historyOpen = event.currentTarget.open;
+      if (state.historyOpen) loadHistory(experiment).catch(() => {});
+    },
+  }, h('summary', {}, 'Event history'),
+  entry ? h('table', { class: 'history' }, h('caption', { class: 'visually-hidden' }, 'Event history, newest first'),
+    h('thead', {}, h('tr', {}, ['When', 'Event', 'By'].map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, rows)) : h('p', {}, 'Loading…'));
+}
+
+async function loadHistory(experiment) {
+  const known = state.history.get(experiment.id);
+  if (known && known.version === experiment.version) return;
+  const items = await api.history(experiment.project_id || 'default', experiment.id);
+  state.history.set(experiment.id, { version: experiment.version, items });
+  render();
 }
 
 let returnFocus = null;
@@ -420,6 +453,51 @@ function closeDrawer() {
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && !$('#drawer').hidden) closeDrawer();
 });
+
+// ---- Feature flags ---------------------------------------------------------------------------
+
+function flagsTable() {
+  if (!state.flags.length)
+    return h('p', { class: 'empty' }, 'No feature flags yet. Create them over REST ' +
+      '(POST /~default/featureFlags) or MCP; they are evaluated at /ofrep/v1.');
+  const verbButton = (flag, verb, label, kind) => h('button', {
+    type: 'button', class: kind, 'data-action': verb,
+    onclick: (event) => act(event.currentTarget, async () => {
+      await api.flagVerb(flag.id, verb);
+      await refresh();
+    }),
+  }, label);
+  const rows = state.flags.map((flag) => {
+    const status = String(flag.status || 'Draft');
+    const linked = flag.experiment && state.experiments.find((item) => item.id === flag.experiment);
+    const percentage = h('input', { type: 'number', min: '0', max: '100', step: '1',
+      id: `rollout-${flag.id}`, value: flag.rolloutPercentage ?? 0, class: 'percentage' });
+    return h('tr', { 'data-id': flag.id },
+      h('td', { class: 'name' }, h('code', {}, flag.key), h('div', { class: 'help' }, flag.name)),
+      h('td', {}, badge(status.toLowerCase(), status.toLowerCase())),
+      h('td', { class: 'rollout' },
+        h('label', { for: `rollout-${flag.id}`, class: 'visually-hidden' }, `Rollout percentage of ${flag.key}`),
+        percentage, ' % ',
+        h('button', { type: 'button', 'data-action': 'set-rollout',
+          onclick: (event) => act(event.currentTarget, async () => {
+            await api.flagRollout(flag.id, flag.version, Number(percentage.value));
+            await refresh();
+          }) }, 'Set')),
+      h('td', {}, flag.experiment ? (linked
+        ? h('a', { href: `/experiments/${encodeURIComponent(linked.id)}`,
+          'data-route': `/experiments/${encodeURIComponent(linked.id)}` }, linked.name)
+        : h('code', {}, flag.experiment)) : '–'),
+      h('td', { class: 'actions' },
+        status !== 'Enabled' ? verbButton(flag, 'enable', 'Enable', 'primary') : null,
+        status !== 'Disabled' ? verbButton(flag, 'disable', 'Disable', 'danger') : null,
+        status !== 'RolledOut' ? verbButton(flag, 'rollout', 'Roll out', '') : null));
+  });
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'flags' },
+    h('caption', { class: 'visually-hidden' }, 'Feature flags'),
+    h('thead', {}, h('tr', {}, ['Flag', 'Status', 'Rollout', 'Linked experiment', 'Actions']
+      .map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, rows)));
+}
 
 // ---- page ----------------------------------------------------------------------------------
 
@@ -473,9 +551,7 @@ function render() {
   keepingFocus(() => {
     if (tab === 'flags') {
       document.title = 'Verdict · Feature flags';
-      $('#main').replaceChildren(h('h1', {}, 'Feature flags'),
-        h('p', {}, 'Flags are served by OFREP at /ofrep/v1 and managed over MCP and REST ' +
-          '(/~default/featureFlags); a page for them is not built yet.'));
+      $('#main').replaceChildren(h('h1', {}, 'Feature flags'), flagsTable());
     } else {
       document.title = 'Verdict · Experiments';
       experimentsPage(tab);
@@ -489,11 +565,13 @@ function render() {
 let lastList = '';
 async function refresh() {
   const { experiments, summary } = await api.experiments();
-  const fingerprint = JSON.stringify([experiments, summary]);
+  const flags = route().tab === 'flags' ? await api.flags() : state.flags;
+  const fingerprint = JSON.stringify([experiments, summary, flags]);
   if (fingerprint === lastList) return;
   lastList = fingerprint;
   state.experiments = experiments;
   state.summary = summary;
+  state.flags = flags;
   render();
 }
 

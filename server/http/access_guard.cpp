@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "server/error_mapping.hpp"
+#include "server/http/console_handler.hpp"
 
 namespace verdict::server::http {
 
@@ -92,7 +93,8 @@ std::optional<HttpResponse> AccessGuard::check(const HttpRequest& request,
       given = value.substr(7);
   }
   authenticated = tokens_equal(given, token_);
-  if (authenticated || (!token_required_ && !sent)) return std::nullopt;
+  if (authenticated || (!sent && (!token_required_ || ConsoleHandler::is_public(request))))
+    return std::nullopt;
   HttpResponse response = refusal(
       request, status::unauthorized,
       sent ? "Unauthorized: wrong token" : "Unauthorized: send Authorization: Bearer <token>");

@@ -14,6 +14,8 @@ namespace verdict::server::http {
 ///   host) gets 403 too, since a rebound name still points the browser at this machine.
 /// - The token: on a listener that requires it, a missing or wrong `Authorization: Bearer`
 ///   gets 401 with `WWW-Authenticate: Bearer`. A right token marks the request authenticated.
+///   The web console's files (ConsoleHandler::is_public) load without a token, so that its user
+///   can sign in; a wrong token sent with them is still 401.
 /// Pure and thread-safe after construction.
 class AccessGuard {
  public:

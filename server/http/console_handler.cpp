@@ -74,6 +74,14 @@ HttpResponse ConsoleHandler::serve(const HttpRequest& request, const ConsoleAsse
   return response;
 }
 
+bool ConsoleHandler::is_public(const HttpRequest& request) {
+  if (request.method() != verb::get) return false;
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  return path == "/" || path.starts_with("/console/") || path.starts_with("/experiments/") ||
+         std::find(std::begin(kPageRoutes), std::end(kPageRoutes), path) != std::end(kPageRoutes);
+}
+
 void ConsoleHandler::register_routes(Router& router) const {
   router.add(verb::get, "/", redirect_home);
   for (auto route : kPageRoutes) router.add(verb::get, std::string(route), serve_page);

@@ -20,6 +20,12 @@ class ConsoleHandler {
 
   void register_routes(Router& router) const;
 
+  /// Whether the request is a GET for one of the console's own paths: the page, its files and
+  /// the redirect to it. They hold no data (every API call the page makes is guarded), and the
+  /// page must load before its user can sign in, so the AccessGuard lets them through without
+  /// the token.
+  static bool is_public(const HttpRequest& request);
+
   /// The response for one embedded file, or 304 when `If-None-Match` names its ETag.
   static HttpResponse serve(const HttpRequest& request, const ConsoleAsset& asset);
 };
