@@ -14,6 +14,22 @@ namespace verdict {
 
 namespace json = boost::json;
 
+const char* to_string(VerbKind kind) noexcept {
+  switch (kind) {
+    case VerbKind::kCreate:
+      return "create";
+    case VerbKind::kUpdate:
+      return "update";
+    case VerbKind::kDelete:
+      return "delete";
+    case VerbKind::kTransition:
+      return "transition";
+    case VerbKind::kCustom:
+      return "custom";
+  }
+  return "custom";
+}
+
 const char* to_string(FieldType type) noexcept {
   switch (type) {
     case FieldType::kString:
@@ -718,6 +734,7 @@ json::object describe(const Noun& noun) {
     if (field.min) f["min"] = *field.min;
     if (field.max) f["max"] = *field.max;
     if (!field.description.empty()) f["description"] = field.description;
+    if (!field.written_by.empty()) f["writtenBy"] = field.written_by;
     fields[field.name] = std::move(f);
   }
   out["fields"] = std::move(fields);
@@ -725,6 +742,9 @@ json::object describe(const Noun& noun) {
   for (const auto& verb : noun.verbs) {
     json::object v;
     v["event"] = noun.name + "." + verb.event;
+    v["kind"] = to_string(verb.kind);
+    // Collection verbs (summary, plan) act on no single entity.
+    if (!verb.needs_entity && verb.kind != VerbKind::kCreate) v["collection"] = true;
     if (!verb.from.empty()) v["from"] = json::value_from(verb.from);
     if (verb.to) v["to"] = *verb.to;
     if (!verb.aliases.empty()) v["aliases"] = json::value_from(verb.aliases);

@@ -52,6 +52,8 @@ enum class VerbKind {
   kCustom,      ///< runs a handler registered with the engine (assign, track, analyze, ...)
 };
 
+const char* to_string(VerbKind kind) noexcept;
+
 struct Verb {
   std::string name;   ///< `start`
   std::string event;  ///< `Started`: the event type suffix

@@ -76,6 +76,14 @@ bool is_plain_method(std::string_view method) {
   return method == "find" || method == "get" || method == "do";
 }
 
+// Every noun as resources/read describes it, in one call: what adapters that derive their
+// routes from the schema (REST, OpenAPI) read, since the schema lives on the engine thread.
+json::object describe_schema(const Schema& schema) {
+  json::array nouns;
+  for (const auto& noun : schema.nouns()) nouns.push_back(describe(*noun));
+  return {{"nouns", std::move(nouns)}};
+}
+
 // The methods that need an era; any other name is -32601 before `_meta` is looked at, so an
 // unknown method is reported as such rather than as a missing protocol version.
 bool is_mcp_method(std::string_view method) {
@@ -291,6 +299,7 @@ json::object Dispatcher::route(Call& call, Session& session) {
     // The plain methods answer with the tool's value itself; results are objects by contract.
     return result.is_object() ? std::move(result.get_object()) : json::object{{"result", result}};
   }
+  if (method == "schema") return describe_schema(engine_.schema());
   if (method == "initialize") return initialize(call, session);
   if (method == "ping") {
     resolve_era(call, session, false);

@@ -83,4 +83,59 @@ OfrepError to_ofrep_error(int rpc_code) {
   }
 }
 
+HttpProblem to_http_problem(int rpc_code, std::string_view field) {
+  switch (rpc_code) {
+    case kInvalidParams:
+      return {422, "validation", "Invalid input"};
+    case kHookRejectedCode:
+      return {422, "hook-rejected", "Refused by a hook"};
+    case kLimitExceededCode:
+      return {422, "limit-exceeded", "Limit exceeded"};
+    case kNotFoundCode:
+    case kMethodNotFound:
+      return {404, "not-found", "Not found"};
+    case kConflictCode:
+      return field == "version" ? HttpProblem{412, "stale-version", "Stale version"}
+                                : HttpProblem{409, "conflict", "Conflict"};
+    case kInvalidTransitionCode:
+      return {409, "invalid-transition", "Transition refused"};
+    case kUnauthorizedCode:
+      return {401, "unauthorized", "Unauthorized"};
+    case kParseError:
+    case kInvalidRequest:
+      return {400, "malformed", "Malformed request"};
+    default:
+      return {};
+  }
+}
+
+HttpProblem http_problem_for_status(int status) {
+  switch (status) {
+    case 400:
+      return {400, "malformed", "Malformed request"};
+    case 401:
+      return {401, "unauthorized", "Unauthorized"};
+    case 403:
+      return {403, "forbidden", "Forbidden"};
+    case 404:
+      return {404, "not-found", "Not found"};
+    case 405:
+      return {405, "method-not-allowed", "Method not allowed"};
+    case 406:
+      return {406, "not-acceptable", "Not acceptable"};
+    case 412:
+      return {412, "stale-version", "Stale version"};
+    case 413:
+      return {413, "too-large", "Request body too large"};
+    case 415:
+      return {415, "unsupported-media-type", "Unsupported media type"};
+    case 428:
+      return {428, "precondition-required", "Precondition required"};
+    case 431:
+      return {431, "headers-too-large", "Request headers too large"};
+    default:
+      return {status, "internal", "Internal error"};
+  }
+}
+
 }  // namespace verdict::server

@@ -72,4 +72,21 @@ struct OfrepError {
 /// GENERAL.
 OfrepError to_ofrep_error(int rpc_code);
 
+/// A REST failure (RFC 9457 problem details): the HTTP status, the problem type's name (the
+/// `type` URI is `urn:verdict:problem:<type>`) and its title.
+struct HttpProblem {
+  int status = 500;
+  const char* type = "internal";
+  const char* title = "Internal error";
+};
+
+/// REST's mapping of a JSON-RPC error from `find`/`get`/`do`: bad arguments and hook refusals
+/// 422, a missing entity, noun or verb 404, a refused transition or a taken unique value 409, a
+/// stale `version` (field "version") 412, a refused token 401, anything else 500.
+HttpProblem to_http_problem(int rpc_code, std::string_view field = {});
+
+/// The problem REST answers with an HTTP status it decides itself (401, 403, 404, 405, 413, 415
+/// from the listener and the router; 400 for malformed JSON).
+HttpProblem http_problem_for_status(int status);
+
 }  // namespace verdict::server

@@ -91,7 +91,7 @@ class HttpConnection : public ConnectionControl,
       auto [header_ec, header_n] =
           co_await bhttp::async_read_header(stream_, buffer_, parser, token);
       if (header_ec) {
-        co_await refuse(header_ec);
+        co_await refuse(header_ec, parser.get());
         break;
       }
       if (parser.get()[bhttp::field::expect] == "100-continue") {
@@ -104,7 +104,7 @@ class HttpConnection : public ConnectionControl,
         socket_layer().expires_after(options_.body_timeout);
         auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, token);
         if (ec) {
-          co_await refuse(ec);
+          co_await refuse(ec, parser.get());
           break;
         }
       }
@@ -113,7 +113,7 @@ class HttpConnection : public ConnectionControl,
       RequestContext context{.peer = peer_};
       HttpResponse response;
       if (auto refusal = guard_.check(request, context.authenticated))
-        response = std::move(*refusal);
+        response = router_->restyle(request, std::move(*refusal));
       else
         response = co_await router_->handle(std::move(request), std::move(context));
       response.keep_alive(keep_alive && !stopping_);
@@ -127,7 +127,7 @@ class HttpConnection : public ConnectionControl,
 
   // A request that broke the limits or the syntax gets a status line when one is due, then
   // the connection closes: the rest of its bytes cannot be framed.
-  boost::asio::awaitable<void> refuse(boost::system::error_code ec) {
+  boost::asio::awaitable<void> refuse(boost::system::error_code ec, const HttpRequest& request) {
     namespace bhttp = boost::beast::http;
     status code;
     if (ec == bhttp::error::header_limit)
@@ -147,9 +147,9 @@ class HttpConnection : public ConnectionControl,
         : code == status::request_header_fields_too_large
             ? "request headers larger than " + std::to_string(options_.header_limit) + " bytes"
             : "malformed HTTP request: " + ec.message();
-    HttpResponse response =
-        json_response(code, boost::json::serialize(boost::json::object{
-                                {"error", message}, {"status", static_cast<int>(code)}}));
+    HttpResponse response = router_->restyle(
+        request, json_response(code, boost::json::serialize(boost::json::object{
+                                         {"error", message}, {"status", static_cast<int>(code)}})));
     response.keep_alive(false);
     response.prepare_payload();
     socket_layer().expires_after(options_.write_timeout);

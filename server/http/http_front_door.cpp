@@ -1,5 +1,7 @@
 #include "server/http/http_front_door.hpp"
 
+#include "server/http/rest/rest_support.hpp"
+
 namespace verdict::server::http {
 
 HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
@@ -10,9 +12,20 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
            McpHttpOptions{.session_expiry = std::chrono::duration_cast<std::chrono::seconds>(
                               options.limits.idle_timeout)}),
       ofrep_(worker),
+      admin_(worker),
+      rest_(worker),
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
   ofrep_.register_routes(*router_);
+  admin_.register_routes(*router_);
+  rest_.register_routes(*router_);
+  // Errors no REST handler made (the listener's 401, 403, 413; unknown methods) in REST's format.
+  for (const char* prefix : {"/~", "/v1/", "/openapi.json"})
+    router_->add_error_renderer(
+        prefix, [](const HttpRequest& request, beast_http::status status, std::string message) {
+          return rest::problem_response(
+              request, rest::Problem(static_cast<int>(status), std::move(message)));
+        });
   console_.register_routes(*router_);
 }
 

@@ -11,13 +11,15 @@
 #include "server/http/http_listener.hpp"
 #include "server/http/mcp_http_handler.hpp"
 #include "server/http/ofrep_handler.hpp"
+#include "server/http/rest/admin_api.hpp"
+#include "server/http/rest/rest_handler.hpp"
 #include "server/http/router.hpp"
 
 namespace verdict::server::http {
 
 /// Everything `--listen http://` and `https://` set up: one router shared by every HTTP
-/// listener, with MCP at /mcp, OFREP at /ofrep/v1 and the web console at / over the server's one
-/// engine worker. Use on the I/O thread.
+/// listener, with MCP at /mcp, OFREP at /ofrep/v1, REST at /~{project} and /v1/admin and the
+/// web console at / over the server's one engine worker. Use on the I/O thread.
 class HttpFrontDoor {
  public:
   HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker, const ServeOptions& options);
@@ -32,6 +34,8 @@ class HttpFrontDoor {
   const ServeOptions& options_;
   McpHttpHandler mcp_;
   OfrepHandler ofrep_;
+  rest::AdminApi admin_;
+  rest::RestHandler rest_;
   ConsoleHandler console_;
   std::shared_ptr<Router> router_;
   std::list<HttpListener> listeners_;

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "server/error_mapping.hpp"
-#include "server/http/http_exchange.hpp"
+#include "server/http/engine_call.hpp"
 
 namespace verdict::server::http {
 
@@ -106,26 +106,13 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
   json::object params{{"type", "FeatureFlag"}, {"verb", "evaluate"}, {"data", std::move(data)}};
   if (key) params["id"] = *key;
 
-  auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
-  exchange->session.transport = "http";
-  exchange->session.actor = context.peer;
-  exchange->session.authenticated = context.authenticated;
-  std::vector<LineFramer::Frame> frames;
-  frames.push_back({json::serialize(json::object{
-      {"jsonrpc", "2.0"}, {"id", 1}, {"method", "do"}, {"params", std::move(params)}})});
-  worker_.submit(exchange, std::move(frames));
-  co_await exchange->wait();
-
-  json::value reply = json::parse(exchange->reply(), ec);
-  const json::object* answer = ec ? nullptr : reply.if_object();
-  if (const json::value* error = answer ? answer->if_contains("error") : nullptr) {
-    const json::object& fields = error->as_object();
-    const OfrepError mapped = to_ofrep_error(static_cast<int>(fields.at("code").to_number<int>()));
-    co_return failure(request, mapped.status, key, mapped.code,
-                      std::string(fields.at("message").as_string()));
+  EngineReply reply = co_await call_engine(worker_, context, kDoMethod, std::move(params));
+  if (reply.failed) {
+    const OfrepError mapped = to_ofrep_error(reply.error.code);
+    co_return failure(request, mapped.status, key, mapped.code, reply.error.message);
   }
-  const json::value* result = answer ? answer->if_contains("result") : nullptr;
-  if (!result || !result->is_object())
+  const json::value* result = &reply.result;
+  if (!result->is_object())
     co_return failure(request, 500, key, "GENERAL", "the engine gave no result");
   if (!bulk) {
     json::object single = ofrep_result(result->get_object(), *key);

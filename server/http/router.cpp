@@ -15,17 +15,43 @@ HttpResponse json_response(beast_http::status status, std::string body, unsigned
   return response;
 }
 
-namespace {
+const Router::ErrorRenderer* Router::renderer_for(const HttpRequest& request) const {
+  std::string_view target = request.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  for (const auto& [prefix, renderer] : renderers_)
+    if (path.starts_with(prefix)) return &renderer;
+  return nullptr;
+}
 
-HttpResponse route_error(const HttpRequest& request, beast_http::status status,
-                         std::string message) {
+HttpResponse Router::route_error(const HttpRequest& request, beast_http::status status,
+                                 std::string message) const {
+  if (const ErrorRenderer* renderer = renderer_for(request))
+    return (*renderer)(request, status, std::move(message));
   return json_response(status,
                        json::serialize(json::object{{"error", valid_utf8(message)},
                                                     {"status", static_cast<int>(status)}}),
                        request.version());
 }
 
-}  // namespace
+void Router::add_error_renderer(std::string prefix, ErrorRenderer renderer) {
+  renderers_.emplace_back(std::move(prefix), std::move(renderer));
+}
+
+HttpResponse Router::restyle(const HttpRequest& request, HttpResponse refusal) const {
+  const ErrorRenderer* renderer = renderer_for(request);
+  if (!renderer) return refusal;
+  std::error_code ec;
+  json::value body = json::parse(refusal.body(), ec);
+  const json::object* object = ec ? nullptr : body.if_object();
+  const json::value* error = object ? object->if_contains("error") : nullptr;
+  if (error && error->is_object()) error = error->get_object().if_contains("message");
+  if (!error || !error->is_string()) return refusal;
+  HttpResponse out = (*renderer)(request, refusal.result(), std::string(error->get_string()));
+  for (auto name : {beast_http::field::www_authenticate, beast_http::field::allow})
+    if (auto header = refusal.find(name); header != refusal.end()) out.set(name, header->value());
+  out.keep_alive(refusal.keep_alive());
+  return out;
+}
 
 void Router::add(beast_http::verb method, std::string path, Handler handler) {
   routes_[std::move(path)].push_back({method, std::move(handler)});

@@ -37,6 +37,17 @@ class Router {
   /// that carry a parameter (`/ofrep/v1/evaluate/flags/{key}`); the longest prefix wins.
   void add_prefix(beast_http::verb method, std::string prefix, Handler handler);
 
+  /// Renders an error that no handler produced (unknown path, wrong method, the listener's
+  /// refusals: token, origin, body too large) as the adapter's own error format.
+  using ErrorRenderer = std::function<HttpResponse(const HttpRequest& request,
+                                                   beast_http::status status, std::string message)>;
+  /// Errors on paths that start with `prefix` are rendered by `renderer` (REST's
+  /// problem+json); other paths keep the JSON body `{error, status}`.
+  void add_error_renderer(std::string prefix, ErrorRenderer renderer);
+  /// A refusal made before routing, in the format of the request's path: the body's message
+  /// (`error.message` or `error`) is rendered again; the status and headers are kept.
+  HttpResponse restyle(const HttpRequest& request, HttpResponse refusal) const;
+
   /// Runs the handler for the request's method and path (the query string is ignored).
   boost::asio::awaitable<HttpResponse> handle(HttpRequest request, RequestContext context) const;
 
@@ -47,6 +58,11 @@ class Router {
   };
   std::map<std::string, std::vector<Route>, std::less<>> routes_;
   std::map<std::string, std::vector<Route>, std::greater<>> prefixes_;  ///< longest first
+  std::vector<std::pair<std::string, ErrorRenderer>> renderers_;
+
+  const ErrorRenderer* renderer_for(const HttpRequest& request) const;
+  HttpResponse route_error(const HttpRequest& request, beast_http::status status,
+                           std::string message) const;
 };
 
 }  // namespace verdict::server::http

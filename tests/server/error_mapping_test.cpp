@@ -24,6 +24,27 @@ TEST(ErrorMappingTest, EveryCodeHasAJsonRpcCode) {
   }
 }
 
+// REST's statuses come from the same categories, through the JSON-RPC code the engine answers.
+TEST(ErrorMappingTest, EveryCodeHasAnHttpStatus) {
+  const std::vector<std::tuple<ErrorCode, std::string, int>> expected = {
+      {ErrorCode::kInvalidArgument, "name", 422},
+      {ErrorCode::kNotFound, "", 404},
+      {ErrorCode::kConflict, "slug", 409},
+      {ErrorCode::kConflict, "version", 412},
+      {ErrorCode::kInvalidTransition, "verb", 409},
+      {ErrorCode::kHookRejected, "", 422},
+      {ErrorCode::kLimitExceeded, "", 422},
+      {ErrorCode::kUnauthorized, "", 401},
+      {ErrorCode::kInternal, "", 500},
+  };
+  for (const auto& [code, field, status] : expected)
+    EXPECT_EQ(to_http_problem(to_rpc_error(Error(code, "m", field)).code, field).status, status)
+        << to_string(code) << " " << field;
+  EXPECT_STREQ(to_http_problem(kInvalidTransitionCode).type, "invalid-transition");
+  EXPECT_EQ(http_problem_for_status(415).status, 415);
+  EXPECT_STREQ(http_problem_for_status(405).type, "method-not-allowed");
+}
+
 TEST(ErrorMappingTest, MissingResourcesFollowTheEra) {
   Error missing(ErrorCode::kNotFound, "gone");
   EXPECT_EQ(to_rpc_error(missing, ErrorContext::kMcpLegacy).code, -32002);

@@ -78,5 +78,34 @@ TEST(RouterTest, PrefixRoutesTakePathsWithoutAnExactRouteLongestFirst) {
             beast_http::status::method_not_allowed);
 }
 
+// REST's paths answer errors no handler made in their own format; other paths keep theirs.
+TEST(RouterTest, ErrorRenderersRestyleErrorsUnderTheirPrefix) {
+  Router router;
+  router.add(verb::get, "/~a", echo_path);
+  router.add_error_renderer(
+      "/~", [](const HttpRequest& request, beast_http::status status, std::string message) {
+        HttpResponse response = json_response(status, "styled: " + message, request.version());
+        response.set(beast_http::field::content_type, "application/problem+json");
+        return response;
+      });
+  auto wrong_method = run(router, verb::post, "/~a");
+  EXPECT_EQ(wrong_method.result(), beast_http::status::method_not_allowed);
+  EXPECT_EQ(wrong_method.body(), "styled: POST is not allowed on /~a (allowed: GET)");
+  EXPECT_EQ(run(router, verb::get, "/elsewhere")[beast_http::field::content_type],
+            "application/json");
+
+  HttpRequest request{verb::get, "/~a/b", 11};
+  HttpResponse refusal =
+      json_response(beast_http::status::unauthorized,
+                    R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"no token"}})");
+  refusal.set(beast_http::field::www_authenticate, "Bearer");
+  HttpResponse styled = router.restyle(request, refusal);
+  EXPECT_EQ(styled.result(), beast_http::status::unauthorized);
+  EXPECT_EQ(styled.body(), "styled: no token");
+  EXPECT_EQ(styled[beast_http::field::www_authenticate], "Bearer");
+  HttpRequest other{verb::get, "/mcp", 11};
+  EXPECT_EQ(router.restyle(other, refusal).body(), refusal.body());
+}
+
 }  // namespace
 }  // namespace verdict::server::http

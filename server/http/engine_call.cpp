@@ -1,0 +1,43 @@
+#include "server/http/engine_call.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+#include "server/http/http_exchange.hpp"
+
+namespace verdict::server::http {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
+                                         std::string_view method, json::object params) {
+  auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
+  exchange->session.transport = "http";
+  exchange->session.actor = context.peer;
+  exchange->session.authenticated = context.authenticated;
+  std::vector<LineFramer::Frame> frames;
+  frames.push_back({json::serialize(json::object{
+      {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}})});
+  worker.submit(exchange, std::move(frames));
+  co_await exchange->wait();
+
+  std::error_code ec;
+  json::value reply = json::parse(exchange->reply(), ec);
+  json::object* answer = ec ? nullptr : reply.if_object();
+  EngineReply out;
+  if (json::value* error = answer ? answer->if_contains("error") : nullptr) {
+    json::object& fields = error->as_object();
+    out.failed = true;
+    out.error.code = fields.at("code").to_number<int>();
+    out.error.message = std::string(fields.at("message").as_string());
+    if (json::value* data = fields.if_contains("data")) out.error.data = std::move(*data);
+  } else if (json::value* result = answer ? answer->if_contains("result") : nullptr) {
+    out.result = std::move(*result);
+  } else {
+    out.failed = true;
+    out.error = {kInternalError, "the engine gave no result", nullptr};
+  }
+  co_return out;
+}
+
+}  // namespace verdict::server::http

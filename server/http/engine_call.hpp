@@ -1,0 +1,37 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <string_view>
+
+#include "server/engine_worker.hpp"
+#include "server/error_mapping.hpp"
+#include "server/http/router.hpp"
+
+namespace verdict::server::http {
+
+/// The plain JSON-RPC methods adapters call. Named constants rather than literals: GCC 12 fails
+/// on string literals inside a co_await expression ("array used as initializer").
+inline constexpr std::string_view kFindMethod = "find";
+inline constexpr std::string_view kGetMethod = "get";
+inline constexpr std::string_view kDoMethod = "do";
+inline constexpr std::string_view kSchemaMethod = "schema";
+
+/// What the engine answered to one plain JSON-RPC call: `result`, or `error` when `failed`.
+struct EngineReply {
+  bool failed = false;
+  boost::json::value result;
+  RpcError error;
+};
+
+/// Runs one plain JSON-RPC method (`find`, `get`, `do`, `schema`) on the engine worker, as the
+/// line transports do, in a per-request session of `context`'s peer, and resumes on the calling
+/// I/O thread once the engine has answered (after its group commit). Adapters that are not
+/// JSON-RPC on the wire (OFREP, REST) reach the engine through this one function, so they get
+/// the same validation, hooks and events as MCP.
+boost::asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
+                                                std::string_view method,
+                                                boost::json::object params);
+
+}  // namespace verdict::server::http

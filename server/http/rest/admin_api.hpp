@@ -1,0 +1,37 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "server/engine_worker.hpp"
+#include "server/http/router.hpp"
+
+namespace verdict::server::http::rest {
+
+/// Seed 000's admin console API, in the seed's names (snake_case, `traffic_weight` a fraction,
+/// statuses draft | running | stopped), over the same Experiment verbs MCP calls:
+///   GET  /v1/admin/experiments?project_id=<pid>       find + summary
+///   POST /v1/admin/experiments                        create
+///   POST /v1/admin/experiments/{id}/variants          addVariant
+///   POST /v1/admin/experiments/{id}/launch|stop       start | stop
+///   POST /v1/admin/experiments/{id}/analyze           analyze
+///   GET  /v1/admin/experiments/{id}                   get
+/// The JSON shapes are documented in docs/rest.md. Thread-safe (stateless).
+class AdminApi {
+ public:
+  explicit AdminApi(EngineWorker& worker) : worker_(worker) {}
+
+  void register_routes(Router& router);
+
+  /// Verdict's Experiment as the console shows it (docs/rest.md, "Experiment (admin)").
+  static boost::json::object to_admin(const boost::json::object& experiment);
+
+ private:
+  boost::asio::awaitable<HttpResponse> list(HttpRequest request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> create(HttpRequest request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> item(HttpRequest request, RequestContext context);
+
+  EngineWorker& worker_;
+};
+
+}  // namespace verdict::server::http::rest

@@ -1,0 +1,177 @@
+#include "server/http/rest/rest_support.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+#include <cctype>
+
+namespace verdict::server::http::rest {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using beast_http::field;
+
+namespace {
+
+constexpr int kMaxBodyDepth = 64;
+
+bool is_json_media_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  std::string lower;
+  for (char c : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json" ||
+         (lower.starts_with("application/") && lower.ends_with("+json"));
+}
+
+}  // namespace
+
+Problem::Problem(const RpcError& error) : status(500), detail(error.message) {
+  std::string field_name;
+  if (const json::object* data = error.data.if_object()) {
+    if (const json::value* f = data->if_contains("field"); f && f->is_string())
+      field_name = std::string(f->get_string());
+    if (const json::value* code = data->if_contains("code")) extra["code"] = *code;
+    if (const json::value* incident = data->if_contains("incident")) extra["incident"] = *incident;
+  }
+  kind = to_http_problem(error.code, field_name);
+  status = kind->status;
+  if (!field_name.empty()) extra["field"] = field_name;
+}
+
+HttpResponse problem_response(const HttpRequest& request, const Problem& problem) {
+  const HttpProblem kind = problem.kind ? *problem.kind : http_problem_for_status(problem.status);
+  json::object body{{"type", std::string("urn:verdict:problem:") + kind.type},
+                    {"title", kind.title},
+                    {"status", problem.status},
+                    {"detail", valid_utf8(problem.detail)}};
+  for (const auto& [key, value] : problem.extra) body[key] = value;
+  HttpResponse response = rest_json(request, problem.status, body);
+  response.set(field::content_type, "application/problem+json");
+  if (!problem.allow.empty()) response.set(field::allow, problem.allow);
+  return response;
+}
+
+HttpResponse rest_json(const HttpRequest& request, int status, const json::value& body) {
+  return json_response(static_cast<beast_http::status>(status), json::serialize(body),
+                       request.version() ? request.version() : 11);
+}
+
+json::object read_body(const HttpRequest& request) {
+  if (request.body().empty()) return {};
+  auto type = request.find(field::content_type);
+  if (type == request.end() || !is_json_media_type(type->value()))
+    throw Problem(415,
+                  "Content-Type: send the body as application/json (got " +
+                      (type == request.end() ? std::string("none")
+                                             : std::string(type->value().substr(0, 100))) +
+                      ")",
+                  {{"field", "Content-Type"}});
+  json::parse_options options;
+  options.max_depth = kMaxBodyDepth;
+  std::error_code ec;
+  json::value body = json::parse(request.body(), ec, {}, options);
+  if (ec) throw Problem(400, "body: not valid JSON (" + ec.message() + ")", {{"field", "body"}});
+  if (!body.is_object()) throw Problem(400, "body: must be a JSON object", {{"field", "body"}});
+  return std::move(body.get_object());
+}
+
+asio::awaitable<json::value> engine_call(EngineWorker& worker, const RequestContext& context,
+                                         std::string_view method, json::object params) {
+  EngineReply reply = co_await call_engine(worker, context, method, std::move(params));
+  if (reply.failed) throw Problem(reply.error);
+  co_return std::move(reply.result);
+}
+
+std::optional<std::string> resolve_project(std::string_view name) {
+  if (name == "default") return std::string(name);
+  return std::nullopt;
+}
+
+std::string url_decode(std::string_view text, bool query) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+' && query) {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string_view request_path(const HttpRequest& request) {
+  std::string_view target = request.target();
+  return target.substr(0, target.find('?'));
+}
+
+std::vector<std::pair<std::string, std::string>> query_params(const HttpRequest& request) {
+  std::string_view target = request.target();
+  std::vector<std::pair<std::string, std::string>> params;
+  auto mark = target.find('?');
+  if (mark == std::string_view::npos) return params;
+  std::string_view query = target.substr(mark + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string name = url_decode(pair.substr(0, eq), true);
+    std::string value =
+        eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1), true);
+    for (const auto& [seen, ignored] : params)
+      if (seen == name)
+        throw Problem(400, name + ": given twice in the query string", {{"field", name}});
+    params.emplace_back(std::move(name), std::move(value));
+  }
+  return params;
+}
+
+namespace {
+
+using RestCoroutine = std::function<asio::awaitable<HttpResponse>(HttpRequest, RequestContext)>;
+
+asio::awaitable<HttpResponse> run_guarded(std::shared_ptr<const RestCoroutine> handler,
+                                          HttpRequest request, RequestContext context) {
+  // What a failure is rendered with; the request itself, body and all, goes to the handler.
+  HttpRequest head{request.method(), request.target(), request.version()};
+  try {
+    co_return co_await (*handler)(std::move(request), std::move(context));
+  } catch (const Problem& problem) {
+    co_return problem_response(head, problem);
+  } catch (const std::exception& error) {
+    co_return problem_response(head, Problem(internal_error("REST request failed", error.what())));
+  }
+}
+
+}  // namespace
+
+Router::Handler guarded(RestCoroutine handler) {
+  auto shared = std::make_shared<const RestCoroutine>(std::move(handler));
+  return [shared](HttpRequest request, RequestContext context) {
+    return run_guarded(shared, std::move(request), std::move(context));
+  };
+}
+
+}  // namespace verdict::server::http::rest
