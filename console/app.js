@@ -336,6 +336,8 @@ function analysisPanel(experiment, analysis) {
   const metric = results && results.analyzed_at === analysis.analyzed_at && results.metrics
     ? results.metrics[analysis.primary_metric] : null;
   const names = variantsOf(experiment).map((variant) => variant.name || variantKey(variant));
+  const nameOf = (key) =>
+    (variantsOf(experiment).find((variant) => variantKey(variant) === key) || {}).name || key;
   return h('section', { class: 'analysis', id: 'analysis', 'aria-labelledby': 'analysis-title' },
     h('h3', { id: 'analysis-title' }, 'Analysis results ',
       h('small', {}, `${analysis.primary_metric || ''} · ${formatDate(analysis.analyzed_at)}`)),
@@ -351,7 +353,7 @@ function analysisPanel(experiment, analysis) {
       h('thead', {}, h('tr', {}, ['Variant', 'Conversions', 'Exposures', 'Rate']
         .map((label) => h('th', { scope: 'col' }, label)))),
       h('tbody', {}, (analysis.variants || []).map((row) => h('tr', { 'data-variant': row.variant },
-        h('th', { scope: 'row' }, row.variant),
+        h('th', { scope: 'row' }, nameOf(row.variant)),
         h('td', { class: 'num conversions' }, number(row.conversions, 2)),
         h('td', { class: 'num exposures' }, number(row.exposures, 0)),
         h('td', { class: 'num rate' }, percent(row.rate, 2)))))),
@@ -377,7 +379,7 @@ function drawerContent(experiment) {
   return [
     h('header', { class: 'drawer-head' },
       h('h2', { id: 'drawer-title' }, experiment.name),
-      h('button', { type: 'button', class: 'link close', 'aria-label': 'Close the drawer',
+      h('button', { type: 'button', class: 'link close', 'data-action': 'close', 'aria-label': 'Close the drawer',
         onclick: closeDrawer }, '×')),
     h('p', { class: 'badges' }, statusBadge(experiment), ' ',
       banditOf(experiment) ? badge('bandit: Thompson sampling', 'bandit') : badge('fixed split', 'plain'),
@@ -510,7 +512,10 @@ function keepingFocus(work) {
   const action = active && active.dataset && active.dataset.action;
   const row = active && active.closest && active.closest('[data-id]');
   work();
-  if (!action || (active && active.isConnected)) return;
+  // Only when the focused control was replaced and focus fell to the page, not when the
+  // render moved it on purpose (into a drawer that just opened).
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (!action || !lost || (active && active.isConnected)) return;
   const selector = row ? `[data-id="${CSS.escape(row.dataset.id)}"] [data-action=${action}]`
     : `[data-action=${action}]`;
   const again = document.querySelector(selector);

@@ -1,0 +1,329 @@
+// The web console in headless Chromium (Debian's `chromium`, driven by puppeteer-core): every
+// flow of seed 000 clicked through against a real `verdict serve`, traffic sent through the REST
+// API, with no console error and no failed request. Screenshots of each screen go to
+// $VERDICT_SCREENSHOTS (docs/screenshots to refresh the committed ones), else a temporary folder.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer-core';
+import { startHttpServer } from './http_server.mjs';
+
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  // Never a skip: a console nobody clicked through is not tested.
+  console.error(`${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh --test)`);
+  process.exit(1);
+}
+const shots = process.env.VERDICT_SCREENSHOTS || mkdtempSync(join(tmpdir(), 'verdict-shots-'));
+mkdirSync(shots, { recursive: true });
+
+const { base } = await startHttpServer('verdict-console-');
+const browser = await puppeteer.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []),
+    '--disable-gpu', '--no-first-run', '--font-render-hinting=none'],
+});
+process.on('exit', () => browser.process()?.kill('SIGKILL'));
+
+const page = await browser.newPage();
+await page.setViewport({ width: 1280, height: 1080 });
+const problems = [];
+const expectedFailures = [];   // [method, path-prefix, status] the test provokes on purpose
+let allowed401 = false;
+page.on('console', (message) => {
+  // Chromium logs every HTTP error status as "Failed to load resource"; the response listener
+  // below already fails the test on each one that was not provoked on purpose.
+  if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+    problems.push(`console error: ${message.text()}`);
+});
+page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+page.on('requestfailed', (request) =>
+  problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
+page.on('response', (response) => {
+  if (response.status() < 400 || (allowed401 && response.status() === 401)) return;
+  const path = new URL(response.url()).pathname;
+  const method = response.request().method();
+  const index = expectedFailures.findIndex(([m, prefix, status]) =>
+    m === method && path.startsWith(prefix) && status === response.status());
+  if (index >= 0) expectedFailures.splice(index, 1);
+  else problems.push(`HTTP ${response.status()}: ${method} ${path}`);
+});
+
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
+const text = (selector) => page.$eval(selector, (element) => element.textContent.trim());
+const waitText = (selector, wanted, timeout = 15000) => page.waitForFunction(
+  (s, w) => document.querySelector(s)?.textContent.includes(w), { timeout }, selector, wanted);
+
+async function rest(method, path, body) {
+  const response = await fetch(base + path, {
+    method, headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+/// Assigns `count` units through the REST API and converts units of each variant at the
+/// given rate (by variant key), deterministically; the last unit always converts so that a
+/// bandit's posterior counts every unit. Returns {key: {exposures, conversions}}.
+async function sendTraffic(id, count, rates, prefix) {
+  const units = Array.from({ length: count }, (_, i) => ({ unit: `${prefix}-${i}` }));
+  const { assignments } = await rest('POST', `/~default/experiments/${id}/assign`, { units });
+  const counts = {};
+  const seen = {};
+  const events = [];
+  assignments.forEach((assignment, i) => {
+    const key = assignment.variant;
+    counts[key] ||= { exposures: 0, conversions: 0 };
+    seen[key] = (seen[key] || 0) + 1;
+    counts[key].exposures++;
+    // Every 1/rate-th unit of a variant converts: an exact rate with no randomness.
+    const converts = Math.floor(seen[key] * rates[key]) > Math.floor((seen[key] - 1) * rates[key]);
+    if (converts || i === count - 1) {
+      counts[key].conversions++;
+      events.push({ unit: units[i].unit, metric: 'conversion' });
+    }
+  });
+  await rest('POST', `/~default/experiments/${id}/track`, { events });
+  return counts;
+}
+
+async function fillNewForm({ name, hypothesis, bandit, variants }) {
+  await page.click('#tab-new');
+  await page.waitForSelector('#new-experiment');
+  await page.type('#name', name);
+  await page.type('#hypothesis', hypothesis);
+  if (bandit) await page.click('#bandit');
+  const rows = await page.$$('.variant-row');
+  for (const [index, [variantName, weight]] of variants.entries()) {
+    const nameInput = await rows[index].$('[name=variant-name]');
+    const weightInput = await rows[index].$('[name=variant-weight]');
+    await nameInput.click({ clickCount: 3 });
+    await nameInput.type(variantName);
+    await weightInput.click({ clickCount: 3 });
+    await weightInput.type(String(weight));
+  }
+}
+
+// ---- the list, empty, and `/` leading there --------------------------------------------------
+await page.goto(`${base}/`, { waitUntil: 'networkidle0' });
+assert.equal(new URL(page.url()).pathname, '/experiments');
+assert.equal(await text('#stat-total .card-value'), '0');
+assert.match(await text('#main .empty'), /No experiments yet/);
+
+// ---- New: a server validation error shown at the field it names, then the real thing -------
+await fillNewForm({
+  name: 'Checkout button', hypothesis: 'A green checkout button makes more people buy, ' +
+    'because it stands out against the page',
+  variants: [['Control', 0.5], ['Green', 1.5]],
+});
+expectedFailures.push(['POST', '/v1/admin/experiments', 422]);
+await page.click('#new-experiment [type=submit]');
+const rowError = '.variant-row:nth-of-type(2) .field-error';
+await waitText(rowError, 'traffic_weight');
+assert.match(await text(rowError), /variants\[1\]\.traffic_weight: must be a fraction/);
+assert.equal(await page.$eval('.variant-row:nth-of-type(2) [name=variant-weight]',
+  (input) => input.getAttribute('aria-invalid')), 'true');
+await shot('new-validation-error');
+const weight = await page.$('.variant-row:nth-of-type(2) [name=variant-weight]');
+await weight.click({ clickCount: 3 });
+await weight.type('0.5');
+await page.click('#new-experiment [type=submit]');
+await page.waitForFunction(() => /^\/experiments\/.+/.test(location.pathname));
+const id = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+await page.waitForSelector('#drawer:not([hidden]) .badge-draft');
+assert.equal(await text('#drawer-title'), 'Checkout button');
+assert.deepEqual(await page.$$eval('#drawer table.variants tbody th', (cells) =>
+  cells.map((cell) => cell.textContent)), ['Control', 'Green']);
+assert.deepEqual(await page.$$eval('#drawer .weight', (cells) => cells.map((c) => c.textContent)),
+  ['50%', '50%']);
+await shot('drawer-draft');
+
+// ---- Launch from the drawer; traffic through the API; Analyze; the winner -------------------
+await page.click('#drawer [data-action=launch]');
+await page.waitForSelector('#drawer .badge-running');
+const counts = await sendTraffic(id, 3000, { control: 0.1, green: 0.2 }, 'buyer');
+await page.click('#drawer [data-action=analyze]');
+await page.waitForSelector('#analysis #recommendation');
+await waitText('#drawer .badges', 'winner: Green');
+assert.match(await text('#recommendation'), /Green beats Control/);
+assert.match(await text('#srm dd'), /^ok \(p = /);
+assert.ok(Number(await text('#p-value dd')) < 0.001, await text('#p-value dd'));
+assert.ok(Number(await text('#log-lr dd')) > 3, await text('#log-lr dd'));
+assert.match(await text('#lift dd'), /^\+\d+\.\d%$/);
+for (const key of ['control', 'green']) {
+  const row = `#analysis tr[data-variant=${key}]`;
+  assert.equal(await text(`${row} .exposures`), String(counts[key].exposures));
+  assert.equal(await text(`${row} .conversions`), String(counts[key].conversions));
+}
+assert.equal(await text('#drawer tr.winner th'), 'Green winner');
+await page.waitForSelector('#analysis svg.lift-plot circle.estimate');
+assert.match(await page.$eval('#analysis svg.lift-plot desc', (d) => d.textContent),
+  /Green: lift \+\d+\.\d%, 95% CI \+\d+\.\d% to \+\d+\.\d%, always-valid/);
+await shot('drawer-analysis');
+
+// ---- Stop; the list and its cards ------------------------------------------------------------
+await page.click('#drawer [data-action=stop]');
+await page.waitForSelector('#drawer .badge-stopped');
+assert.equal(await page.$('#drawer [data-action=stop]'), null, 'no Stop once stopped');
+// The audit log: who did what, newest first.
+await page.click('#history summary');
+await page.waitForSelector('#history table.history');
+const events = await page.$$eval('#history .event-type', (cells) => cells.map((c) => c.textContent));
+for (const type of ['Experiment.Created', 'Experiment.Started', 'Experiment.Analyzed',
+  'Experiment.Stopped'])
+  assert.ok(events.includes(type), `${type} in ${events}`);
+assert.equal(events[0], 'Experiment.Stopped');
+await shot('drawer-history');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
+assert.equal(new URL(page.url()).pathname, '/experiments');
+
+// ---- A bandit: alpha and beta in the drawer, refreshed live, and its weights ---------------
+await fillNewForm({
+  name: 'Pricing headline', hypothesis: 'A price-first headline sells more plans',
+  bandit: true, variants: [['Words', 0.5], ['Price', 0.5]],
+});
+await page.click('#new-experiment [type=submit]');
+await page.waitForSelector('#drawer:not([hidden]) .badge-bandit');
+const banditId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+await page.click('#drawer [data-action=launch]');
+await page.waitForSelector('#drawer .badge-running');
+const banditCounts = await sendTraffic(banditId, 400, { words: 0.05, price: 0.3 }, 'visitor');
+// No click: the open drawer picks the new posterior up by polling.
+const alphaPrice = String(banditCounts.price.conversions + 1);
+await waitText('#drawer tr[data-variant=price] .alpha', alphaPrice);
+for (const key of ['words', 'price']) {
+  const { exposures, conversions } = banditCounts[key];
+  assert.equal(await text(`#drawer tr[data-variant=${key}] .alpha`), String(conversions + 1));
+  assert.equal(await text(`#drawer tr[data-variant=${key}] .beta`), String(exposures - conversions + 1));
+}
+await page.click('#drawer [data-action=analyze]');
+await page.waitForSelector('#analysis #recommendation');
+assert.match(await text('#srm'), /not applicable/);
+const banditWeights = await page.$$eval('#drawer table.variants tbody tr td:last-child',
+  (cells) => cells.map((cell) => Number.parseFloat(cell.textContent)));
+assert.equal(banditWeights.length, 2);
+assert.ok(banditWeights[1] > banditWeights[0], `Price gets more traffic: ${banditWeights}`);
+assert.ok(Math.abs(banditWeights[0] + banditWeights[1] - 100) < 0.2, `${banditWeights}`);
+await shot('drawer-bandit');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
+
+// ---- The list: cards, badges, actions by state -----------------------------------------------
+await waitText('#stat-total .card-value', '2');
+assert.equal(await text('#stat-running .card-value'), '1');
+const rows = await page.$$eval('table.experiments tbody tr', (trs) => trs.map((tr) => ({
+  name: tr.querySelector('.name').textContent,
+  status: tr.querySelector('.badge').textContent,
+  hypothesis: tr.querySelector('.hypothesis').textContent,
+  variants: tr.children[3].textContent,
+  bandit: tr.children[4].textContent,
+  actions: [...tr.querySelectorAll('[data-action]')].map((a) => a.textContent),
+})));
+assert.deepEqual(rows.map((row) => row.name).sort(), ['Checkout button', 'Pricing headline']);
+const byName = Object.fromEntries(rows.map((row) => [row.name, row]));
+assert.deepEqual(byName['Checkout button'], { name: 'Checkout button', status: 'stopped',
+  hypothesis: 'A green checkout button makes more people buy, because it s…', variants: '2',
+  bandit: '', actions: ['View'] });
+assert.deepEqual(byName['Pricing headline'], { name: 'Pricing headline', status: 'running',
+  hypothesis: 'A price-first headline sells more plans', variants: '2', bandit: 'Thompson',
+  actions: ['Stop', 'View'] });
+await shot('experiments');
+
+// ---- Feature flags: status, rollout percentage, linked experiment, enable/disable -------------
+await rest('POST', '/~default/featureFlags', { key: 'green-checkout', name: 'Green checkout',
+  type: 'Boolean', experiment: id });
+await page.click('nav a[data-route="/flags"]');
+await page.waitForSelector('table.flags tr[data-id] .badge');
+const flagRow = 'table.flags tbody tr';
+assert.match(await text(`${flagRow} td:nth-child(4)`), /Checkout button/);
+await page.click(`${flagRow} [data-action=enable]`);
+await waitText(`${flagRow} .badge`, 'enabled');
+const percentageInput = await page.$(`${flagRow} input.percentage`);
+await percentageInput.click({ clickCount: 3 });
+await percentageInput.type('30');
+await page.click(`${flagRow} [data-action=set-rollout]`);
+await page.waitForFunction((row) => document.querySelector(`${row} input.percentage`).value === '30' &&
+  document.querySelector('#alert').hidden, {}, flagRow);
+const stored = await rest('GET', '/~default/featureFlags/green-checkout');
+assert.equal(stored.rolloutPercentage, 30);
+await shot('flags');
+await page.click(`${flagRow} [data-action=disable]`);
+await waitText(`${flagRow} .badge`, 'disabled');
+await page.click('nav a[data-route="/experiments"]');
+await page.waitForSelector('table.experiments');
+
+// ---- Launch from the list; keyboard: View opens the drawer with Enter ------------------------
+await fillNewForm({ name: 'Onboarding email', hypothesis: 'A shorter email', variants: [['A', 0.5], ['B', 0.5]] });
+await page.click('#new-experiment [type=submit]');
+await page.waitForSelector('#drawer:not([hidden]) .badge-draft');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
+const draftRow = 'table.experiments tr:has(.badge-draft)';
+await page.click(`${draftRow} [data-action=launch]`);
+await page.waitForFunction(() => !document.querySelector('table.experiments .badge-draft'));
+assert.equal(await text('#stat-running .card-value'), '2');
+await page.focus('table.experiments tbody tr:first-child [data-action=view]');
+await page.keyboard.press('Enter');
+await page.waitForSelector('#drawer:not([hidden])');
+assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')),
+  'Close the drawer', 'focus moves into the drawer');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
+
+// ---- A narrow screen -------------------------------------------------------------------------
+await page.setViewport({ width: 390, height: 844 });
+await shot('experiments-narrow');
+const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
+await page.setViewport({ width: 1280, height: 1080 });
+await page.click('#tab-new');
+await shot('new');
+
+// ---- Sign in: a listener that requires a token serves the page, not the data --------------
+const token = 'console-e2e-token-0123456789';
+const tokenDir = mkdtempSync(join(tmpdir(), 'verdict-console-token-'));
+writeFileSync(join(tokenDir, 'token'), token, { mode: 0o600 });
+const guarded = spawn(process.env.VERDICT_BINARY, ['serve', '--db', join(tokenDir, 'v.db'),
+  '--no-stdio', '--listen', 'http://0.0.0.0:0', '--token-file', join(tokenDir, 'token'),
+  '--allow-origin', '*'], { stdio: ['ignore', 'ignore', 'pipe'] });
+process.on('exit', () => guarded.kill());
+const guardedPort = await new Promise((resolve, reject) => {
+  let log = '';
+  guarded.stderr.on('data', (chunk) => {
+    log += chunk;
+    const match = log.match(/listening on http:\/\/0\.0\.0\.0:(\d+)/);
+    if (match) resolve(match[1]);
+  });
+  guarded.on('exit', (code) => reject(new Error(`verdict exited with ${code}: ${log}`)));
+});
+const guardedBase = `http://127.0.0.1:${guardedPort}`;
+allowed401 = true;   // every poll before the right key is refused
+await page.goto(`${guardedBase}/experiments`, { waitUntil: 'load' });
+await waitText('#alert', 'Error 401');
+assert.match(await text('#alert'), /Sign in with an API key/);
+await shot('signin-needed');
+await page.type('#api-key', 'wrong-key');
+await page.click('#signin [type=submit]');
+await page.waitForFunction(() => !document.querySelector('#signout').hidden);
+await waitText('#alert', 'wrong token');
+await page.click('#signout');
+await page.type('#api-key', token);
+await page.click('#signin [type=submit]');
+await page.waitForSelector('#stat-total');
+await page.waitForFunction(() => document.querySelector('#alert').hidden);
+allowed401 = false;
+assert.equal(await text('#stat-total .card-value'), '0');
+assert.equal(await page.evaluate(() => sessionStorage.getItem('verdict.apiKey')), token);
+assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept in the tab only');
+
+assert.deepEqual(expectedFailures, [], 'every provoked failure happened');
+assert.deepEqual(problems, [], 'no console errors or failed requests');
+await browser.close();
+console.log(`console e2e: ok (screenshots in ${shots})`);
+process.exit(0);
