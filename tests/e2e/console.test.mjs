@@ -52,6 +52,12 @@ page.on('response', (response) => {
   else problems.push(`HTTP ${response.status()}: ${method} ${path}`);
 });
 
+// Polling may re-render the drawer or table between finding a button and clicking it; finding
+// and clicking in one page task never clicks a node that was just replaced.
+async function press(selector) {
+  await page.waitForSelector(selector);
+  await page.$eval(selector, (element) => element.click());
+}
 const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
 const text = (selector) => page.$eval(selector, (element) => element.textContent.trim());
 const waitText = (selector, wanted, timeout = 15000) => page.waitForFunction(
@@ -93,11 +99,11 @@ async function sendTraffic(id, count, rates, prefix) {
 }
 
 async function fillNewForm({ name, hypothesis, bandit, variants }) {
-  await page.click('#tab-new');
+  await press('#tab-new');
   await page.waitForSelector('#new-experiment');
   await page.type('#name', name);
   await page.type('#hypothesis', hypothesis);
-  if (bandit) await page.click('#bandit');
+  if (bandit) await press('#bandit');
   const rows = await page.$$('.variant-row');
   for (const [index, [variantName, weight]] of variants.entries()) {
     const nameInput = await rows[index].$('[name=variant-name]');
@@ -122,7 +128,7 @@ await fillNewForm({
   variants: [['Control', 0.5], ['Green', 1.5]],
 });
 expectedFailures.push(['POST', '/v1/admin/experiments', 422]);
-await page.click('#new-experiment [type=submit]');
+await press('#new-experiment [type=submit]');
 const rowError = '.variant-row:nth-of-type(2) .field-error';
 await waitText(rowError, 'traffic_weight');
 assert.match(await text(rowError), /variants\[1\]\.traffic_weight: must be a fraction/);
@@ -132,7 +138,7 @@ await shot('new-validation-error');
 const weight = await page.$('.variant-row:nth-of-type(2) [name=variant-weight]');
 await weight.click({ clickCount: 3 });
 await weight.type('0.5');
-await page.click('#new-experiment [type=submit]');
+await press('#new-experiment [type=submit]');
 await page.waitForFunction(() => /^\/experiments\/.+/.test(location.pathname));
 const id = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
 await page.waitForSelector('#drawer:not([hidden]) .badge-draft');
@@ -144,10 +150,10 @@ assert.deepEqual(await page.$$eval('#drawer .weight', (cells) => cells.map((c) =
 await shot('drawer-draft');
 
 // ---- Launch from the drawer; traffic through the API; Analyze; the winner -------------------
-await page.click('#drawer [data-action=launch]');
+await press('#drawer [data-action=launch]');
 await page.waitForSelector('#drawer .badge-running');
 const counts = await sendTraffic(id, 3000, { control: 0.1, green: 0.2 }, 'buyer');
-await page.click('#drawer [data-action=analyze]');
+await press('#drawer [data-action=analyze]');
 await page.waitForSelector('#analysis #recommendation');
 await waitText('#drawer .badges', 'winner: Green');
 assert.match(await text('#recommendation'), /Green beats Control/);
@@ -167,11 +173,11 @@ assert.match(await page.$eval('#analysis svg.lift-plot desc', (d) => d.textConte
 await shot('drawer-analysis');
 
 // ---- Stop; the list and its cards ------------------------------------------------------------
-await page.click('#drawer [data-action=stop]');
+await press('#drawer [data-action=stop]');
 await page.waitForSelector('#drawer .badge-stopped');
 assert.equal(await page.$('#drawer [data-action=stop]'), null, 'no Stop once stopped');
 // The audit log: who did what, newest first.
-await page.click('#history summary');
+await press('#history summary');
 await page.waitForSelector('#history table.history');
 const events = await page.$$eval('#history .event-type', (cells) => cells.map((c) => c.textContent));
 for (const type of ['Experiment.Created', 'Experiment.Started', 'Experiment.Analyzed',
@@ -188,10 +194,10 @@ await fillNewForm({
   name: 'Pricing headline', hypothesis: 'A price-first headline sells more plans',
   bandit: true, variants: [['Words', 0.5], ['Price', 0.5]],
 });
-await page.click('#new-experiment [type=submit]');
+await press('#new-experiment [type=submit]');
 await page.waitForSelector('#drawer:not([hidden]) .badge-bandit');
 const banditId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
-await page.click('#drawer [data-action=launch]');
+await press('#drawer [data-action=launch]');
 await page.waitForSelector('#drawer .badge-running');
 const banditCounts = await sendTraffic(banditId, 400, { words: 0.05, price: 0.3 }, 'visitor');
 // No click: the open drawer picks the new posterior up by polling.
@@ -202,7 +208,7 @@ for (const key of ['words', 'price']) {
   assert.equal(await text(`#drawer tr[data-variant=${key}] .alpha`), String(conversions + 1));
   assert.equal(await text(`#drawer tr[data-variant=${key}] .beta`), String(exposures - conversions + 1));
 }
-await page.click('#drawer [data-action=analyze]');
+await press('#drawer [data-action=analyze]');
 await page.waitForSelector('#analysis #recommendation');
 assert.match(await text('#srm'), /not applicable/);
 const banditWeights = await page.$$eval('#drawer table.variants tbody tr td:last-child',
@@ -238,34 +244,35 @@ await shot('experiments');
 // ---- Feature flags: status, rollout percentage, linked experiment, enable/disable -------------
 await rest('POST', '/~default/featureFlags', { key: 'green-checkout', name: 'Green checkout',
   type: 'Boolean', experiment: id });
-await page.click('nav a[data-route="/flags"]');
+await press('nav a[data-route="/flags"]');
 await page.waitForSelector('table.flags tr[data-id] .badge');
 const flagRow = 'table.flags tbody tr';
 assert.match(await text(`${flagRow} td:nth-child(4)`), /Checkout button/);
-await page.click(`${flagRow} [data-action=enable]`);
+await press(`${flagRow} [data-action=enable]`);
 await waitText(`${flagRow} .badge`, 'enabled');
 const percentageInput = await page.$(`${flagRow} input.percentage`);
 await percentageInput.click({ clickCount: 3 });
 await percentageInput.type('30');
-await page.click(`${flagRow} [data-action=set-rollout]`);
-await page.waitForFunction((row) => document.querySelector(`${row} input.percentage`).value === '30' &&
-  document.querySelector('#alert').hidden, {}, flagRow);
+await Promise.all([
+  page.waitForResponse((response) => response.request().method() === 'PATCH' && response.ok()),
+  press(`${flagRow} [data-action=set-rollout]`),
+]);
 const stored = await rest('GET', '/~default/featureFlags/green-checkout');
 assert.equal(stored.rolloutPercentage, 30);
 await shot('flags');
-await page.click(`${flagRow} [data-action=disable]`);
+await press(`${flagRow} [data-action=disable]`);
 await waitText(`${flagRow} .badge`, 'disabled');
-await page.click('nav a[data-route="/experiments"]');
+await press('nav a[data-route="/experiments"]');
 await page.waitForSelector('table.experiments');
 
 // ---- Launch from the list; keyboard: View opens the drawer with Enter ------------------------
 await fillNewForm({ name: 'Onboarding email', hypothesis: 'A shorter email', variants: [['A', 0.5], ['B', 0.5]] });
-await page.click('#new-experiment [type=submit]');
+await press('#new-experiment [type=submit]');
 await page.waitForSelector('#drawer:not([hidden]) .badge-draft');
 await page.keyboard.press('Escape');
 await page.waitForSelector('#drawer', { hidden: true });
 const draftRow = 'table.experiments tr:has(.badge-draft)';
-await page.click(`${draftRow} [data-action=launch]`);
+await press(`${draftRow} [data-action=launch]`);
 await page.waitForFunction(() => !document.querySelector('table.experiments .badge-draft'));
 assert.equal(await text('#stat-running .card-value'), '2');
 await page.focus('table.experiments tbody tr:first-child [data-action=view]');
@@ -282,7 +289,7 @@ await shot('experiments-narrow');
 const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
 await page.setViewport({ width: 1280, height: 1080 });
-await page.click('#tab-new');
+await press('#tab-new');
 await shot('new');
 
 // ---- Sign in: a listener that requires a token serves the page, not the data --------------
@@ -309,12 +316,12 @@ await waitText('#alert', 'Error 401');
 assert.match(await text('#alert'), /Sign in with an API key/);
 await shot('signin-needed');
 await page.type('#api-key', 'wrong-key');
-await page.click('#signin [type=submit]');
+await press('#signin [type=submit]');
 await page.waitForFunction(() => !document.querySelector('#signout').hidden);
 await waitText('#alert', 'wrong token');
-await page.click('#signout');
+await press('#signout');
 await page.type('#api-key', token);
-await page.click('#signin [type=submit]');
+await press('#signin [type=submit]');
 await page.waitForSelector('#stat-total');
 await page.waitForFunction(() => document.querySelector('#alert').hidden);
 allowed401 = false;
