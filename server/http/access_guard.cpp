@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "server/error_mapping.hpp"
+#include "server/http/sdk_payload_handler.hpp"
 
 namespace verdict::server::http {
 
@@ -91,6 +92,8 @@ std::optional<HttpResponse> AccessGuard::check(const HttpRequest& request,
     if (value.size() > 7 && (value.starts_with("Bearer ") || value.starts_with("bearer ")))
       given = value.substr(7);
   }
+  // GrowthBook's SDKs send no header: their key is in the path, and its handler checks it.
+  if (!sent && request.target().starts_with(kSdkFeaturesPrefix)) return std::nullopt;
   authenticated = tokens_equal(given, token_);
   if (authenticated || (!token_required_ && !sent)) return std::nullopt;
   HttpResponse response = refusal(

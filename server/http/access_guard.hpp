@@ -14,6 +14,8 @@ namespace verdict::server::http {
 ///   host) gets 403 too, since a rebound name still points the browser at this machine.
 /// - The token: on a listener that requires it, a missing or wrong `Authorization: Bearer`
 ///   gets 401 with `WWW-Authenticate: Bearer`. A right token marks the request authenticated.
+///   Requests under /api/features/ without `Authorization` pass unauthenticated: GrowthBook's
+///   SDKs carry their client key in the path, which SdkPayloadHandler checks.
 /// Pure and thread-safe after construction.
 class AccessGuard {
  public:

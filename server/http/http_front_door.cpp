@@ -10,9 +10,11 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
            McpHttpOptions{.session_expiry = std::chrono::duration_cast<std::chrono::seconds>(
                               options.limits.idle_timeout)}),
       ofrep_(worker),
+      sdk_payload_(worker, options.token),
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
   ofrep_.register_routes(*router_);
+  sdk_payload_.register_routes(*router_);
 }
 
 void HttpFrontDoor::listen(const ListenAddress& address) {

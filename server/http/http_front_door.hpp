@@ -11,12 +11,13 @@
 #include "server/http/mcp_http_handler.hpp"
 #include "server/http/ofrep_handler.hpp"
 #include "server/http/router.hpp"
+#include "server/http/sdk_payload_handler.hpp"
 
 namespace verdict::server::http {
 
 /// Everything `--listen http://` and `https://` set up: one router shared by every HTTP
-/// listener, with MCP at /mcp and OFREP at /ofrep/v1 over the server's one engine worker. Use on
-/// the I/O thread.
+/// listener, with MCP at /mcp, OFREP at /ofrep/v1 and GrowthBook's SDK payload at /api/features
+/// over the server's one engine worker. Use on the I/O thread.
 class HttpFrontDoor {
  public:
   HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker, const ServeOptions& options);
@@ -31,6 +32,7 @@ class HttpFrontDoor {
   const ServeOptions& options_;
   McpHttpHandler mcp_;
   OfrepHandler ofrep_;
+  SdkPayloadHandler sdk_payload_;
   std::shared_ptr<Router> router_;
   std::list<HttpListener> listeners_;
 };

@@ -2,12 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include <cstdint>
-#include <cstdio>
 #include <optional>
 
 #include "server/error_mapping.hpp"
-#include "server/http/http_exchange.hpp"
+#include "server/http/engine_call.hpp"
 
 namespace verdict::server::http {
 
@@ -47,15 +45,6 @@ json::object ofrep_result(const json::object& evaluation, const std::string& key
   if (const json::value& rule = evaluation.at("ruleId"); rule.is_string())
     out["metadata"] = json::object{{"ruleId", rule}};
   return out;
-}
-
-// FNV-1a over the body: the same flags and context give the same body, hence the same tag.
-std::string etag_of(std::string_view body) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : body) hash = (hash ^ c) * 1099511628211ull;
-  char text[24];
-  std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(hash));
-  return text;
 }
 
 }  // namespace
@@ -106,18 +95,8 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
   json::object params{{"type", "FeatureFlag"}, {"verb", "evaluate"}, {"data", std::move(data)}};
   if (key) params["id"] = *key;
 
-  auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
-  exchange->session.transport = "http";
-  exchange->session.actor = context.peer;
-  exchange->session.authenticated = context.authenticated;
-  std::vector<LineFramer::Frame> frames;
-  frames.push_back({json::serialize(json::object{
-      {"jsonrpc", "2.0"}, {"id", 1}, {"method", "do"}, {"params", std::move(params)}})});
-  worker_.submit(exchange, std::move(frames));
-  co_await exchange->wait();
-
-  json::value reply = json::parse(exchange->reply(), ec);
-  const json::object* answer = ec ? nullptr : reply.if_object();
+  const json::value reply = co_await call_engine(worker_, std::move(params), context);
+  const json::object* answer = reply.if_object();
   if (const json::value* error = answer ? answer->if_contains("error") : nullptr) {
     const json::object& fields = error->as_object();
     const OfrepError mapped = to_ofrep_error(static_cast<int>(fields.at("code").to_number<int>()));
@@ -137,17 +116,8 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
   for (const json::value& evaluation : result->get_object().at("evaluations").as_array())
     flags.push_back(
         ofrep_result(evaluation.as_object(), std::string(evaluation.at("flag").as_string())));
-  std::string text = json::serialize(json::object{{"flags", std::move(flags)}});
-  const std::string etag = etag_of(text);
-  if (auto match = request.find(field::if_none_match);
-      match != request.end() && match->value().find(etag) != std::string_view::npos) {
-    HttpResponse not_modified{status::not_modified, request.version()};
-    not_modified.set(field::etag, etag);
-    co_return not_modified;
-  }
-  HttpResponse response = json_response(status::ok, std::move(text), request.version());
-  response.set(field::etag, etag);
-  co_return response;
+  co_return tagged_json_response(request,
+                                 json::serialize(json::object{{"flags", std::move(flags)}}));
 }
 
 }  // namespace verdict::server::http
