@@ -13,8 +13,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 6> kUnsupportedExperimentFields{
-    "url", "urlPatterns", "include", "groups", "parentConditions", "fallbackAttribute"};
+constexpr std::array<std::string_view, 5> kUnsupportedExperimentFields{
+    "url", "urlPatterns", "include", "groups", "parentConditions"};
 constexpr std::array<std::string_view, 6> kUnsupportedContextFields{
     "url", "forcedVariations", "qaMode", "overrides", "stickyBucketAssignmentDocs", "groups"};
 
@@ -110,6 +110,90 @@ Namespace require_namespace(const json::value& value, const std::string& field) 
           require_number(tuple[2], field)};
 }
 
+std::vector<std::string> require_meta_keys(const json::value& value, const std::string& field) {
+  std::vector<std::string> keys;
+  for (const json::value& item : require_array(value, field)) {
+    const json::value* key = require_object(item, field).if_contains("key");
+    keys.push_back(key && key->is_string() ? std::string(key->get_string()) : std::string{});
+  }
+  return keys;
+}
+
+// GrowthBook's getHashAttribute: the attribute and its value, else the fallback's.
+struct HashSource {
+  std::string attribute;
+  std::string value;
+};
+
+HashSource hash_source(const json::object& attributes, const std::string& attribute,
+                       const std::string& fallback) {
+  HashSource source{attribute.empty() ? "id" : attribute, hash_value(attributes, attribute)};
+  if (source.value.empty() && !fallback.empty()) {
+    std::string value = hash_value(attributes, fallback);
+    if (!value.empty()) source = {fallback, std::move(value)};
+  }
+  return source;
+}
+
+std::string sticky_key(const std::string& experiment, int bucket_version) {
+  return experiment + "__" + std::to_string(bucket_version);
+}
+
+std::string doc_key(const HashSource& source) {
+  return source.attribute + "||" + source.value;
+}
+
+// getStickyBucketAssignments: the fallback attribute's document, overridden by the hash
+// attribute's, so a unit that logs in keeps the variation it had anonymously.
+json::object stored_assignments(const StickyBucketDocs& docs, const json::object& attributes,
+                                const ExperimentSpec& experiment) {
+  json::object merged;
+  const HashSource fallback = hash_source(attributes, experiment.fallback_attribute, "");
+  const HashSource own = hash_source(attributes, experiment.hash_attribute, "");
+  for (const std::string& key :
+       {fallback.value.empty() ? std::string{} : doc_key(fallback), doc_key(own)}) {
+    const json::value* doc = key.empty() ? nullptr : docs.if_contains(key);
+    const json::value* assignments =
+        doc && doc->is_object() ? doc->get_object().if_contains("assignments") : nullptr;
+    if (assignments && assignments->is_object())
+      for (const auto& [name, variation] : assignments->get_object()) merged[name] = variation;
+  }
+  return merged;
+}
+
+// getStickyBucketVariation: -1 when nothing is stored; `blocked` when an assignment under a
+// bucket version below the minimum exists, which takes the unit out of the experiment.
+struct StickyVariation {
+  int variation = -1;
+  bool blocked = false;
+};
+
+StickyVariation sticky_variation(const StickyBucketDocs& docs, const json::object& attributes,
+                                 const ExperimentSpec& experiment) {
+  const json::object assignments = stored_assignments(docs, attributes, experiment);
+  if (experiment.min_bucket_version > 0)
+    for (int version = 0; version <= experiment.min_bucket_version; ++version)
+      if (assignments.contains(sticky_key(experiment.key, version))) return {-1, true};
+  const json::value* stored =
+      assignments.if_contains(sticky_key(experiment.key, experiment.bucket_version));
+  if (!stored || !stored->is_string() || stored->get_string().empty()) return {};
+  for (std::size_t i = 0; i < experiment.meta_keys.size(); ++i)
+    if (experiment.meta_keys[i] == stored->get_string()) return {static_cast<int>(i), false};
+  return {};
+}
+
+void save_assignment(StickyBucketDocs& docs, const HashSource& source, const std::string& key,
+                     const std::string& variation) {
+  json::value& doc = docs[doc_key(source)];
+  if (!doc.is_object())
+    doc = json::object{{"attributeName", source.attribute},
+                       {"attributeValue", source.value},
+                       {"assignments", json::object{}}};
+  json::value& assignments = doc.get_object()["assignments"];
+  if (!assignments.is_object()) assignments = json::object{};
+  assignments.get_object()[key] = variation;
+}
+
 RunResult result_for(const ExperimentSpec& experiment, int variation, bool hash_used = false,
                      std::optional<double> bucket = std::nullopt) {
   RunResult result;
@@ -124,6 +208,13 @@ RunResult result_for(const ExperimentSpec& experiment, int variation, bool hash_
 }
 
 }  // namespace
+
+std::string variation_key(const ExperimentSpec& experiment, int variation) {
+  const auto index = static_cast<std::size_t>(variation);
+  if (variation >= 0 && index < experiment.meta_keys.size() && !experiment.meta_keys[index].empty())
+    return experiment.meta_keys[index];
+  return std::to_string(variation);
+}
 
 // GrowthBook reads `attributes[name] || ""` and concatenates it into the hashed string.
 std::string hash_value(const json::object& attributes, const std::string& name) {
@@ -165,6 +256,11 @@ ExperimentSpec parse_experiment_spec(const json::value& definition) {
   read_field(object, "force", spec.force, require_integer);
   read_field(object, "ranges", spec.ranges, require_ranges);
   read_field(object, "filters", spec.filters, require_filters);
+  read_field(object, "fallbackAttribute", spec.fallback_attribute, require_string);
+  read_field(object, "bucketVersion", spec.bucket_version, require_integer);
+  read_field(object, "minBucketVersion", spec.min_bucket_version, require_integer);
+  read_field(object, "disableStickyBucketing", spec.disable_sticky_bucketing, require_bool);
+  read_field(object, "meta", spec.meta_keys, require_meta_keys);
   return spec;
 }
 
@@ -185,33 +281,54 @@ RunResult run(const RunContext& context, const ExperimentSpec& experiment) {
     return result_for(experiment, kExcluded);
   if (!experiment.active || experiment.status == "draft") return result_for(experiment, kExcluded);
 
-  const std::string unit = hash_value(context.attributes, experiment.hash_attribute);
-  if (unit.empty()) return result_for(experiment, kExcluded);
+  const bool sticky = context.sticky_buckets && !experiment.disable_sticky_bucketing;
+  const HashSource source = hash_source(context.attributes, experiment.hash_attribute,
+                                        sticky ? experiment.fallback_attribute : std::string{});
+  const auto from_source = [&](RunResult result) {
+    result.hash_attribute = source.attribute;
+    result.hash_value = source.value;
+    return result;
+  };
+  const auto excluded = [&] { return from_source(result_for(experiment, kExcluded)); };
+  if (source.value.empty()) return excluded();
+  const StickyVariation stored =
+      sticky ? sticky_variation(*context.sticky_buckets, context.attributes, experiment)
+             : StickyVariation{};
+  const bool found_sticky = stored.variation >= 0;
 
-  // Filters supersede the namespace, even an empty list of them, as in GrowthBook.
-  if (experiment.filters ? filtered_out(*experiment.filters, context.attributes)
-                         : experiment.ns && !in_namespace(unit, *experiment.ns)) {
-    return result_for(experiment, kExcluded);
-  }
-  if (experiment.condition &&
-      !eval_condition(context.attributes, *experiment.condition, context.saved_groups)) {
-    return result_for(experiment, kExcluded);
+  // A stored assignment stands even if the unit no longer matches the targeting.
+  if (!found_sticky) {
+    // Filters supersede the namespace, even an empty list of them, as in GrowthBook.
+    if (experiment.filters ? filtered_out(*experiment.filters, context.attributes)
+                           : experiment.ns && !in_namespace(source.value, *experiment.ns))
+      return excluded();
+    if (experiment.condition &&
+        !eval_condition(context.attributes, *experiment.condition, context.saved_groups))
+      return excluded();
   }
 
   const std::string& seed = experiment.seed.empty() ? experiment.key : experiment.seed;
   const std::optional<double> n =
-      hash(seed, unit, experiment.hash_version == 0 ? 1 : experiment.hash_version);
-  if (!n) return result_for(experiment, kExcluded);
+      hash(seed, source.value, experiment.hash_version == 0 ? 1 : experiment.hash_version);
+  if (!n) return excluded();
   const int assigned =
-      experiment.ranges
+      found_sticky ? stored.variation
+      : experiment.ranges
           ? choose_variation(*n, *experiment.ranges)
           : choose_variation(*n, get_bucket_ranges(static_cast<int>(experiment.variations.size()),
                                                    experiment.coverage, experiment.weights));
+  if (stored.blocked) return excluded();
   // Coverage takes precedence over force: a unit outside it is never forced in.
-  if (assigned < 0) return result_for(experiment, kExcluded);
-  if (experiment.force) return result_for(experiment, *experiment.force);
-  if (experiment.status == "stopped") return result_for(experiment, kExcluded);
-  return result_for(experiment, assigned, true, n);
+  if (assigned < 0) return excluded();
+  if (experiment.force) return from_source(result_for(experiment, *experiment.force));
+  if (experiment.status == "stopped") return excluded();
+  RunResult result = from_source(result_for(experiment, assigned, true, n));
+  result.sticky_bucket_used = found_sticky;
+  if (sticky && result.in_experiment)
+    save_assignment(*context.sticky_buckets, source,
+                    sticky_key(experiment.key, experiment.bucket_version),
+                    variation_key(experiment, result.variation_id));
+  return result;
 }
 
 }  // namespace verdict::assignment

@@ -167,9 +167,7 @@ class Evaluator {
       if (!run.in_experiment || (passthrough && passthrough->is_bool() && passthrough->get_bool()))
         continue;
       FeatureResult out = result(FeatureSource::kExperiment, run.value, &rule, index);
-      const json::value* meta_key = meta ? meta->if_contains("key") : nullptr;
-      out.variation_key = meta_key && meta_key->is_string() ? std::string(meta_key->get_string())
-                                                            : std::to_string(run.variation_id);
+      out.variation_key = assignment::variation_key(rule.spec, run.variation_id);
       out.experiment = std::move(run);
       return out;
     }
@@ -219,6 +217,10 @@ FeatureResult evaluate_feature(std::string_view key, const RunContext& context,
 
 void check_rule(const json::value& rule, const std::string& field) {
   parse_rule(rule, "flag", field);
+  // Verdict evaluates without sticky bucket documents (assign's exposures keep units sticky),
+  // so a fallback would be ignored here while an SDK with sticky bucketing honoured it.
+  if (rule.get_object().contains("fallbackAttribute"))
+    invalid(field + ".fallbackAttribute", "not supported");
 }
 
 }  // namespace verdict::flags

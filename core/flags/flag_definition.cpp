@@ -13,11 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string text(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  return value && value->is_string() ? std::string(value->get_string()) : std::string{};
-}
-
 bool matches(const std::string& type, const json::value& value) {
   if (type == "Boolean") return value.is_bool();
   if (type == "String") return value.is_string();
@@ -39,7 +34,7 @@ void check_variants(const std::string& type, const json::value& variants) {
     const std::string where = "variants[" + std::to_string(index++) + "]";
     const json::object* variant = item.if_object();
     if (!variant) invalid(where, "must be an object {key, value}");
-    const std::string key = text(*variant, "key");
+    const std::string key = string_field(*variant, "key");
     if (key.empty()) invalid(where + ".key", "required, a non-empty string");
     if (!keys.insert(key).second) invalid(where + ".key", "duplicate variant key '" + key + "'");
     const json::value* value = variant->if_contains("value");
@@ -66,8 +61,18 @@ void check_rules(const std::string& type, const json::value& rules) {
 
 }  // namespace
 
+std::string string_field(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value && value->is_string() ? std::string(value->get_string()) : std::string{};
+}
+
+json::value default_value(const json::object& flag) {
+  const json::value* value = flag.if_contains("defaultValue");
+  return value ? *value : json::value(nullptr);
+}
+
 void validate_feature_flag(const json::object& flag) {
-  const std::string type = text(flag, "type");
+  const std::string type = string_field(flag, "type");
   if (const json::value* value = flag.if_contains("defaultValue"); value && !value->is_null())
     check_type(type, *value, "defaultValue");
   if (const json::value* variants = flag.if_contains("variants")) check_variants(type, *variants);
@@ -85,14 +90,14 @@ const json::value* variant_value(const json::object& flag, std::string_view key)
   if (!variants || !variants->is_array()) return nullptr;
   for (const json::value& item : variants->get_array()) {
     const json::object* variant = item.if_object();
-    if (variant && text(*variant, "key") == key) return variant->if_contains("value");
+    if (variant && string_field(*variant, "key") == key) return variant->if_contains("value");
   }
   return nullptr;
 }
 
 std::optional<json::value> rollout_value(const json::object& flag) {
   if (const json::value* on = variant_value(flag, "on")) return *on;
-  const std::string type = text(flag, "type");
+  const std::string type = string_field(flag, "type");
   if (type.empty() || type == "Boolean") return json::value(true);
   return std::nullopt;
 }
@@ -103,7 +108,7 @@ json::object growthbook_feature(const json::object& flag) {
   feature["defaultValue"] = fallback ? *fallback : json::value(nullptr);
   json::array rules;
   const std::optional<json::value> on = rollout_value(flag);
-  if (text(flag, "status") == "RolledOut") {
+  if (string_field(flag, "status") == "RolledOut") {
     if (on) rules.push_back(json::object{{"id", "rollout"}, {"force", *on}});
   } else {
     if (const json::value* own = flag.if_contains("targetingRules"); own && own->is_array())
@@ -114,7 +119,7 @@ json::object growthbook_feature(const json::object& flag) {
                                    {"force", *on},
                                    {"coverage", share->to_number<double>() / 100},
                                    {"hashAttribute", "id"},
-                                   {"seed", text(flag, "key")},
+                                   {"seed", string_field(flag, "key")},
                                    {"hashVersion", 2}});
   }
   feature["rules"] = std::move(rules);

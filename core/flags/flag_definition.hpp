@@ -1,6 +1,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -18,6 +20,12 @@ void validate_feature_flag(const boost::json::object& flag);
 /// The value a rollout serves to the units it includes: the variant keyed "on", else `true`
 /// (a Boolean flag, or one without a type); nullopt when the flag has neither.
 std::optional<boost::json::value> rollout_value(const boost::json::object& flag);
+
+/// The string at `key` of a flag (or any entity), "" when absent or not a string.
+std::string string_field(const boost::json::object& object, std::string_view key);
+
+/// The flag's `defaultValue`, null when it has none.
+boost::json::value default_value(const boost::json::object& flag);
 
 /// The value of the variant keyed `key` in the flag's `variants`, if it has one.
 const boost::json::value* variant_value(const boost::json::object& flag, std::string_view key);

@@ -12,6 +12,8 @@
 #include "core/error.hpp"
 #include "core/flags/feature_rules.hpp"
 #include "core/flags/flag_definition.hpp"
+#include "core/flags/prerequisites.hpp"
+#include "core/flags/sdk_payload.hpp"
 #include "core/log.hpp"
 #include "core/sqlite.hpp"
 
@@ -295,6 +297,10 @@ class FlagVerbs {
                       rule_id());
       case FeatureSource::kExperiment:
         return answer(flag, result.value, "SPLIT", rule_id(), json::value(result.variation_key));
+      // As in GrowthBook's SDKs, a failed gate turns the flag off for the unit: no value, so the
+      // application's own default applies (OFREP's code default, the SDKs' fallback).
+      case FeatureSource::kPrerequisite:
+        return answer(flag, nullptr, "DEFAULT");
       case FeatureSource::kCyclicPrerequisite: {
         json::object out = answer(flag, default_of(flag), "ERROR");
         out["errorMessage"] = "targetingRules: prerequisite flags depend on each other";
@@ -379,6 +385,9 @@ class FlagVerbs {
 
 void add_flag_verbs(Engine& engine) {
   auto verbs = std::make_shared<FlagVerbs>(engine);
+  engine.schema().add_validator("FeatureFlag", [&engine](const json::object& flag) {
+    check_prerequisite_cycles(engine, flag);
+  });
   Verb evaluate = make_verb("evaluate", VerbKind::kCustom, "Evaluated",
                             "serve the flag's value for a unit {unit?, attributes?}, or for many "
                             "{flags?, units?}: {value, variant, reason, ruleId}");
@@ -393,6 +402,13 @@ void add_flag_verbs(Engine& engine) {
       [verbs](Engine&, const Noun&, const VerbRequest& request, json::object*) -> json::value {
         return verbs->evaluate(request);
       });
+  Verb payload = make_verb("growthbookPayload", VerbKind::kCustom, "PayloadRead",
+                           "the GrowthBook SDK features payload {features, experiments, "
+                           "dateUpdated} that GET /api/features/{clientKey} serves");
+  payload.needs_entity = false;
+  engine.add_custom_verb("FeatureFlag", std::move(payload),
+                         [](Engine& current, const Noun&, const VerbRequest&,
+                            json::object*) -> json::value { return growthbook_payload(current); });
 }
 
 }  // namespace verdict::flags

@@ -141,6 +141,39 @@ class ExperimentVerbs {
  public:
   explicit ExperimentVerbs(Engine& engine) : engine_(engine), store_(engine.store().db()) {}
 
+  // The split `assign` makes, as a GrowthBook experiment rule: the same seed, hash version,
+  // coverage, weights and the bucket ranges they give, so an SDK buckets every unit alike.
+  static json::object growthbook_rule(const json::object& experiment) {
+    const std::string id = text_field(experiment, "id");
+    const std::string seed = text_field(experiment, "seed");
+    json::array weights, ranges, meta;
+    for (double weight : allocation_weights(experiment)) weights.push_back(weight);
+    const auto allocation = allocation_of(experiment);
+    for (const auto& range : allocation->ranges())
+      ranges.push_back(json::array{range.start, range.end});
+    for (const auto& variant : experiment.at("variants").get_array()) {
+      const std::string name = text_field(variant.get_object(), "name");
+      meta.push_back(json::object{{"key", variant.at("key")},
+                                  {"name", name.empty() ? variant.at("key") : json::value(name)}});
+    }
+    json::object rule{{"id", id},
+                      {"key", id},
+                      {"name", text_field(experiment, "name")},
+                      {"seed", seed.empty() ? id : seed},
+                      {"hashAttribute", "id"},
+                      {"hashVersion", static_cast<int>(number_field(experiment, "hashVersion", 2))},
+                      {"coverage", number_field(experiment, "trafficAllocation", 100) / 100.0},
+                      {"weights", std::move(weights)},
+                      {"ranges", std::move(ranges)},
+                      {"meta", std::move(meta)},
+                      {"phase", "0"}};
+    if (auto condition = target_condition(text_field(experiment, "targetAudience")))
+      rule["condition"] = std::move(*condition);
+    if (auto ns = parse_namespace(experiment))
+      rule["namespace"] = json::array{ns->id, ns->start, ns->end};
+    return rule;
+  }
+
   json::value assign(const Noun& noun, const VerbRequest& request, json::object& experiment) {
     auto items = items_of(request.data, "units");
     std::string status = text_field(experiment, "status");
@@ -457,13 +490,9 @@ class ExperimentVerbs {
     const auto* variants = experiment.if_contains("variants");
     if (!variants || !variants->is_array() || variants->get_array().size() < 2)
       invalid("variants", "the experiment needs at least two variants to assign and analyze");
-    std::vector<double> weights = allocation_weights(experiment);
     for (const auto& variant : variants->get_array())
       plan.keys.push_back(std::string(variant.at("key").get_string()));
-    std::string seed = text_field(experiment, "seed");
-    plan.allocation = std::make_unique<assignment::Allocation>(
-        seed.empty() ? id : seed, number_field(experiment, "trafficAllocation", 100) / 100.0,
-        weights, static_cast<int>(number_field(experiment, "hashVersion", 2)));
+    plan.allocation = allocation_of(experiment);
     plan.condition = target_condition(text_field(experiment, "targetAudience"));
     plan.ns = parse_namespace(experiment);
     plan.built_from = std::move(built_from);
@@ -509,6 +538,14 @@ class ExperimentVerbs {
     for (const auto& variant : experiment.at("variants").get_array())
       weights.push_back(number_field(variant.get_object(), "weight", 1));
     return normalized(std::move(weights));
+  }
+
+  static std::unique_ptr<assignment::Allocation> allocation_of(const json::object& experiment) {
+    const std::string seed = text_field(experiment, "seed");
+    return std::make_unique<assignment::Allocation>(
+        seed.empty() ? text_field(experiment, "id") : seed,
+        number_field(experiment, "trafficAllocation", 100) / 100.0, allocation_weights(experiment),
+        static_cast<int>(number_field(experiment, "hashVersion", 2)));
   }
 
   // Bandit experiments assign by the weights Thompson sampling last computed.
@@ -775,6 +812,10 @@ void add_experiment_verbs(Engine& engine) {
   engine.add_custom_verb("Experiment", std::move(summary),
                          [verbs](Engine&, const Noun& noun, const VerbRequest&,
                                  json::object*) -> json::value { return verbs->summary(noun); });
+}
+
+json::object growthbook_experiment_rule(const json::object& experiment) {
+  return ExperimentVerbs::growthbook_rule(experiment);
 }
 
 }  // namespace verdict::tracking

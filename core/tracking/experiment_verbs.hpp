@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/json/object.hpp>
+
 namespace verdict {
 class Engine;
 }
@@ -12,5 +14,12 @@ namespace verdict::tracking {
 /// confidence), `checkStats` (incremental statistics against a full recomputation) and
 /// `summary` (the experiments list's stat cards).
 void add_experiment_verbs(Engine& engine);
+
+/// A Running experiment's split as a GrowthBook experiment rule without `variations`: `{id,
+/// key, name, seed, hashAttribute: "id", hashVersion, coverage, weights, ranges, meta: [{key,
+/// name}], phase, condition?, namespace?}`, bucketing every unit as `assign` does (bandits: by
+/// their current weights). Throws verdict::Error as `assign` does for an experiment that
+/// cannot be split.
+boost::json::object growthbook_experiment_rule(const boost::json::object& experiment);
 
 }  // namespace verdict::tracking

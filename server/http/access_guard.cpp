@@ -7,6 +7,7 @@
 
 #include "server/error_mapping.hpp"
 #include "server/http/console_handler.hpp"
+#include "server/http/sdk_payload_handler.hpp"
 
 namespace verdict::server::http {
 
@@ -92,6 +93,8 @@ std::optional<HttpResponse> AccessGuard::check(const HttpRequest& request,
     if (value.size() > 7 && (value.starts_with("Bearer ") || value.starts_with("bearer ")))
       given = value.substr(7);
   }
+  // GrowthBook's SDKs send no header: their key is in the path, and its handler checks it.
+  if (!sent && request.target().starts_with(kSdkFeaturesPrefix)) return std::nullopt;
   authenticated = tokens_equal(given, token_);
   if (authenticated || (!sent && (!token_required_ || ConsoleHandler::is_public(request))))
     return std::nullopt;

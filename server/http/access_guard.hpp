@@ -16,6 +16,8 @@ namespace verdict::server::http {
 ///   gets 401 with `WWW-Authenticate: Bearer`. A right token marks the request authenticated.
 ///   The web console's files (ConsoleHandler::is_public) load without a token, so that its user
 ///   can sign in; a wrong token sent with them is still 401.
+///   Requests under /api/features/ without `Authorization` pass unauthenticated: GrowthBook's
+///   SDKs carry their client key in the path, which SdkPayloadHandler checks.
 /// Pure and thread-safe after construction.
 class AccessGuard {
  public:

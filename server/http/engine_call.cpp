@@ -9,8 +9,8 @@ namespace verdict::server::http {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
-                                         std::string_view method, json::object params) {
+asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const RequestContext& context,
+                                              std::string_view method, json::object params) {
   auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
@@ -20,9 +20,14 @@ asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestCont
       {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}})});
   worker.submit(exchange, std::move(frames));
   co_await exchange->wait();
+  co_return exchange->reply();
+}
 
+asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
+                                         std::string_view method, json::object params) {
+  const std::string text = co_await call_engine_text(worker, context, method, std::move(params));
   std::error_code ec;
-  json::value reply = json::parse(exchange->reply(), ec);
+  json::value reply = json::parse(text, ec);
   json::object* answer = ec ? nullptr : reply.if_object();
   EngineReply out;
   if (json::value* error = answer ? answer->if_contains("error") : nullptr) {

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <string>
 #include <string_view>
 
 #include "server/engine_worker.hpp"
@@ -33,5 +34,12 @@ struct EngineReply {
 boost::asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
                                                 std::string_view method,
                                                 boost::json::object params);
+
+/// The same call, answering the reply line as the engine wrote it. For answers whose numbers
+/// must reach the client bit for bit: Boost.JSON 1.81's parser may round a double by one ULP.
+boost::asio::awaitable<std::string> call_engine_text(EngineWorker& worker,
+                                                     const RequestContext& context,
+                                                     std::string_view method,
+                                                     boost::json::object params);
 
 }  // namespace verdict::server::http

@@ -14,9 +14,11 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
       ofrep_(worker),
       admin_(worker),
       rest_(worker),
+      sdk_payload_(worker, options.token),
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
   ofrep_.register_routes(*router_);
+  sdk_payload_.register_routes(*router_);
   admin_.register_routes(*router_);
   rest_.register_routes(*router_);
   // Errors no REST handler made (the listener's 401, 403, 413; unknown methods) in REST's format.

@@ -14,12 +14,14 @@
 #include "server/http/rest/admin_api.hpp"
 #include "server/http/rest/rest_handler.hpp"
 #include "server/http/router.hpp"
+#include "server/http/sdk_payload_handler.hpp"
 
 namespace verdict::server::http {
 
 /// Everything `--listen http://` and `https://` set up: one router shared by every HTTP
-/// listener, with MCP at /mcp, OFREP at /ofrep/v1, REST at /~{project} and /v1/admin and the
-/// web console at / over the server's one engine worker. Use on the I/O thread.
+/// listener, with MCP at /mcp, OFREP at /ofrep/v1, GrowthBook's SDK payload at /api/features,
+/// REST at /~{project} and /v1/admin and the web console at / over the server's one engine
+/// worker. Use on the I/O thread.
 class HttpFrontDoor {
  public:
   HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker, const ServeOptions& options);
@@ -37,6 +39,7 @@ class HttpFrontDoor {
   rest::AdminApi admin_;
   rest::RestHandler rest_;
   ConsoleHandler console_;
+  SdkPayloadHandler sdk_payload_;
   std::shared_ptr<Router> router_;
   std::list<HttpListener> listeners_;
 };

@@ -2,8 +2,6 @@
 
 #include <boost/json.hpp>
 
-#include <cstdint>
-#include <cstdio>
 #include <optional>
 
 #include "server/error_mapping.hpp"
@@ -47,15 +45,6 @@ json::object ofrep_result(const json::object& evaluation, const std::string& key
   if (const json::value& rule = evaluation.at("ruleId"); rule.is_string())
     out["metadata"] = json::object{{"ruleId", rule}};
   return out;
-}
-
-// FNV-1a over the body: the same flags and context give the same body, hence the same tag.
-std::string etag_of(std::string_view body) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : body) hash = (hash ^ c) * 1099511628211ull;
-  char text[24];
-  std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(hash));
-  return text;
 }
 
 }  // namespace
@@ -124,17 +113,8 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
   for (const json::value& evaluation : result->get_object().at("evaluations").as_array())
     flags.push_back(
         ofrep_result(evaluation.as_object(), std::string(evaluation.at("flag").as_string())));
-  std::string text = json::serialize(json::object{{"flags", std::move(flags)}});
-  const std::string etag = etag_of(text);
-  if (auto match = request.find(field::if_none_match);
-      match != request.end() && match->value().find(etag) != std::string_view::npos) {
-    HttpResponse not_modified{status::not_modified, request.version()};
-    not_modified.set(field::etag, etag);
-    co_return not_modified;
-  }
-  HttpResponse response = json_response(status::ok, std::move(text), request.version());
-  response.set(field::etag, etag);
-  co_return response;
+  co_return tagged_json_response(request,
+                                 json::serialize(json::object{{"flags", std::move(flags)}}));
 }
 
 }  // namespace verdict::server::http

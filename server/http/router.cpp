@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
+#include <cstdio>
+
 #include "server/error_mapping.hpp"
 
 namespace verdict::server::http {
@@ -21,6 +24,32 @@ const Router::ErrorRenderer* Router::renderer_for(const HttpRequest& request) co
   for (const auto& [prefix, renderer] : renderers_)
     if (path.starts_with(prefix)) return &renderer;
   return nullptr;
+}
+
+namespace {
+
+// FNV-1a over the body.
+std::string etag_of(std::string_view body) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : body) hash = (hash ^ c) * 1099511628211ull;
+  char text[24];
+  std::snprintf(text, sizeof text, "\"%016llx\"", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+}  // namespace
+
+HttpResponse tagged_json_response(const HttpRequest& request, std::string body) {
+  const std::string etag = etag_of(body);
+  if (auto match = request.find(beast_http::field::if_none_match);
+      match != request.end() && match->value().find(etag) != std::string_view::npos) {
+    HttpResponse not_modified{beast_http::status::not_modified, request.version()};
+    not_modified.set(beast_http::field::etag, etag);
+    return not_modified;
+  }
+  HttpResponse response = json_response(beast_http::status::ok, std::move(body), request.version());
+  response.set(beast_http::field::etag, etag);
+  return response;
 }
 
 HttpResponse Router::route_error(const HttpRequest& request, beast_http::status status,

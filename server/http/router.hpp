@@ -25,6 +25,10 @@ struct RequestContext {
 /// A response with a JSON body (`application/json`).
 HttpResponse json_response(beast_http::status status, std::string body, unsigned version = 11);
 
+/// A 200 JSON response tagged with an `ETag` of its body, or 304 (no body) when the request's
+/// `If-None-Match` names that tag: the same answer gives the same tag.
+HttpResponse tagged_json_response(const HttpRequest& request, std::string body);
+
 /// Method + path -> handler. Routes are added at start-up and read concurrently afterwards.
 /// An unknown path answers 404 and a known path with another method 405 (with `Allow`), both
 /// with a JSON body, so later adapters (REST, OFREP, the console) only add routes.

@@ -6,19 +6,7 @@ import { OpenFeature } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { startHttpServer } from './http_server.mjs';
 
-const { base } = await startHttpServer('verdict-e2e-ofrep-');
-let nextId = 1;
-/** A plain JSON-RPC `do` over /mcp; throws on an error reply. */
-async function act(params) {
-  const response = await fetch(new URL('/mcp', base), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method: 'do', params }),
-  });
-  const reply = await response.json();
-  assert.equal(reply.error, undefined, JSON.stringify(reply.error));
-  return reply.result;
-}
+const { base, act } = await startHttpServer('verdict-e2e-ofrep-');
 const flagVerb = (id, verb) => act({ type: 'FeatureFlag', verb, id });
 
 await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl: base }));

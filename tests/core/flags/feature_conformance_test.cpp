@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "core/assignment/js_coercion.hpp"
+#include "core/assignment/run.hpp"
 #include "core/error.hpp"
 #include "tests/support/growthbook_cases.hpp"
 
@@ -19,6 +20,29 @@ namespace json = boost::json;
 using testing_support::case_name;
 using testing_support::cases_of;
 using testing_support::Conformance;
+
+// A case's `features` compiled on demand, as the server compiles stored flags.
+class Features {
+ public:
+  explicit Features(const json::object& context) {
+    if (const json::value* listed = context.if_contains("features"))
+      definitions_ = listed->as_object();
+  }
+  FeatureLookup lookup() {
+    return [this](std::string_view key) -> const CompiledFeature* {
+      if (auto known = compiled_.find(key); known != compiled_.end()) return &known->second;
+      const json::value* feature = definitions_.if_contains(key);
+      if (!feature) return nullptr;
+      return &compiled_.try_emplace(std::string(key), std::string(key), feature->as_object())
+                  .first->second;
+    };
+  }
+  const json::object& definitions() const { return definitions_; }
+
+ private:
+  json::object definitions_;
+  std::map<std::string, CompiledFeature, std::less<>> compiled_;
+};
 
 // [name, context {attributes, features, savedGroups, ...}, feature key, expected result].
 // Cases whose context needs something Verdict does not implement (forcedVariations) are
@@ -33,19 +57,8 @@ TEST_P(FeatureCase, Matches) {
     ASSERT_NE(reason.find("not supported"), std::string::npos) << reason;
     GTEST_SKIP() << reason;
   }
-  const json::object& spec = data()[1].as_object();
-  const json::object no_features;
-  const json::value* listed = spec.if_contains("features");
-  const json::object& features = listed ? listed->as_object() : no_features;
-  std::map<std::string, CompiledFeature, std::less<>> compiled;
-  const FeatureLookup lookup = [&](std::string_view key) -> const CompiledFeature* {
-    if (auto known = compiled.find(key); known != compiled.end()) return &known->second;
-    const json::value* feature = features.if_contains(key);
-    if (!feature) return nullptr;
-    return &compiled.try_emplace(std::string(key), std::string(key), feature->as_object())
-                .first->second;
-  };
-
+  Features features(data()[1].as_object());
+  const FeatureLookup lookup = features.lookup();
   const FeatureResult result = evaluate_feature(data()[2].as_string(), context, lookup);
   const json::object& expected = data()[3].as_object();
   EXPECT_EQ(result.value, expected.at("value")) << "value " << json::serialize(result.value);
@@ -64,6 +77,77 @@ TEST_P(FeatureCase, Matches) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(GrowthBook, FeatureCase, testing::ValuesIn(cases_of("feature")),
+                         case_name);
+
+// The sticky bucket documents an SDK's sticky bucket service loads for a unit: those keyed by
+// an attribute some experiment rule hashes (hashAttribute, else id, and fallbackAttribute),
+// with the unit's value of it, as GrowthBook's deriveStickyBucketIdentifierAttributes does.
+assignment::StickyBucketDocs load_sticky_docs(const json::object& features,
+                                              const json::object& attributes,
+                                              const json::array& stored) {
+  std::map<std::string, json::object> service;
+  for (const json::value& doc : stored) {
+    const json::object& object = doc.as_object();
+    service[std::string(object.at("attributeName").as_string()) + "||" +
+            std::string(object.at("attributeValue").as_string())] = object;
+  }
+  assignment::StickyBucketDocs docs;
+  for (const auto& [key, feature] : features) {
+    const json::value* rules = feature.as_object().if_contains("rules");
+    for (const json::value& rule : rules ? rules->as_array() : json::array{}) {
+      const json::object& object = rule.as_object();
+      if (!object.contains("variations")) continue;
+      for (const char* field : {"hashAttribute", "fallbackAttribute"}) {
+        const json::value* name = object.if_contains(field);
+        const std::string attribute =
+            name ? std::string(name->as_string()) : (field[0] == 'h' ? "id" : "");
+        const std::string value = assignment::hash_value(attributes, attribute);
+        if (attribute.empty() || value.empty()) continue;
+        if (auto doc = service.find(attribute + "||" + value); doc != service.end())
+          docs[doc->first] = doc->second;
+      }
+    }
+  }
+  return docs;
+}
+
+// [name, context, stored sticky bucket docs, feature key, expected experimentResult or null,
+// the unit's sticky bucket docs afterwards]. Sticky bucketing is on in every case, as when an
+// SDK is given a sticky bucket service.
+class StickyBucketCase : public Conformance {};
+TEST_P(StickyBucketCase, Matches) {
+  json::object spec = data()[1].as_object();
+  // The context's own documents (empty in every case) stand in for the service's.
+  spec.erase("stickyBucketAssignmentDocs");
+  assignment::RunContext context = assignment::parse_run_context(spec);
+  Features features(spec);
+  assignment::StickyBucketDocs docs =
+      load_sticky_docs(features.definitions(), context.attributes, data()[2].as_array());
+  context.sticky_buckets = &docs;
+
+  const std::string key(data()[3].as_string());
+  const FeatureResult result = evaluate_feature(key, context, features.lookup());
+  if (data()[4].is_null()) {
+    EXPECT_FALSE(result.experiment.has_value()) << "source " << to_string(result.source);
+  } else {
+    ASSERT_TRUE(result.experiment.has_value()) << "source " << to_string(result.source);
+    const json::object& wanted = data()[4].as_object();
+    const assignment::RunResult& run = *result.experiment;
+    EXPECT_EQ(result.value, wanted.at("value"));
+    EXPECT_EQ(run.variation_id, wanted.at("variationId").to_number<int>());
+    EXPECT_EQ(run.in_experiment, wanted.at("inExperiment").as_bool());
+    EXPECT_EQ(run.hash_used, wanted.at("hashUsed").as_bool());
+    EXPECT_EQ(run.hash_attribute, wanted.at("hashAttribute").as_string());
+    EXPECT_EQ(run.hash_value, wanted.at("hashValue").as_string());
+    EXPECT_EQ(run.sticky_bucket_used, wanted.at("stickyBucketUsed").as_bool());
+    ASSERT_TRUE(run.bucket.has_value());
+    EXPECT_NEAR(*run.bucket, wanted.at("bucket").to_number<double>(), 1e-9);
+    EXPECT_EQ(result.variation_key, wanted.at("key").as_string());
+    EXPECT_EQ(key, wanted.at("featureId").as_string());
+  }
+  EXPECT_EQ(json::value(docs), data()[5]) << "docs " << json::serialize(docs);
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, StickyBucketCase, testing::ValuesIn(cases_of("stickyBucket")),
                          case_name);
 
 }  // namespace

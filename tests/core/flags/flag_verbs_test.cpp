@@ -234,6 +234,12 @@ TEST_F(FlagVerbsTest, ValuesAreCheckedAgainstTheTypeWhenWritten) {
       "targetingRules[0].coverage");
   EXPECT_EQ(refusal({{"key", "e"}, {"type", "String"}, {"rolloutPercentage", 10}}).field(),
             "variants");
+  // Server-side evaluation has no sticky bucket documents, so a fallback would be ignored.
+  EXPECT_EQ(refusal({{"key", "f"},
+                     {"targetingRules", json::array{{{"variations", json::array{false, true}},
+                                                     {"fallbackAttribute", "deviceId"}}}}})
+                .field(),
+            "targetingRules[0].fallbackAttribute");
   // A refused write leaves nothing behind.
   EXPECT_TRUE(engine_.find("FeatureFlag", {}).items.empty());
 }
@@ -253,11 +259,50 @@ TEST_F(FlagVerbsTest, PrerequisitesGateOnTheParentsValue) {
               json::array{{{"id", "parent"}, {"condition", {{"value", true}}}, {"gate", true}}}}},
             {{"force", "on"}}}}});
   verb("child", "enable");
-  EXPECT_EQ(evaluate("child", "u1").at("value"), "off");  // the parent is Draft
+  // The parent is Draft: the failed gate serves no value, as GrowthBook's SDKs do.
+  EXPECT_TRUE(evaluate("child", "u1").at("value").is_null());
   verb("parent", "enable");
   auto result = evaluate("child", "u1");
   EXPECT_EQ(result.at("value"), "on");
   EXPECT_EQ(result.at("reason"), "STATIC");
+}
+
+// A cycle would make every flag on it evaluate as ERROR, so it is refused when written.
+TEST_F(FlagVerbsTest, PrerequisiteCyclesAreRefusedWhenWritten) {
+  auto gated_by = [](const char* parent) {
+    return json::array{
+        {{"parentConditions", json::array{{{"id", parent}, {"gate", true}}}}, {"force", true}}};
+  };
+  create({{"key", "a"}, {"type", "Boolean"}, {"defaultValue", false}});
+  create({{"key", "b"},
+          {"type", "Boolean"},
+          {"defaultValue", false},
+          {"targetingRules", gated_by("a")}});
+  create({{"key", "c"},
+          {"type", "Boolean"},
+          {"defaultValue", false},
+          {"targetingRules", gated_by("b")}});
+  try {
+    verb("a", "update", {{"targetingRules", json::array{{{"force", false}}, gated_by("c")[0]}}});
+    ADD_FAILURE() << "the cycle was accepted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.field(), "targetingRules[1].parentConditions[0].id");
+    EXPECT_NE(std::string(error.what()).find("a -> c -> b -> a"), std::string::npos)
+        << error.what();
+  }
+  auto stored = engine_.store().get(engine_.schema().noun("FeatureFlag"), ids_.at("a"));
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(stored->contains("targetingRules")) << "a refused update changes nothing";
+
+  Error self =
+      refusal({{"key", "self"}, {"type", "Boolean"}, {"targetingRules", gated_by("self")}});
+  EXPECT_EQ(self.field(), "targetingRules[0].parentConditions[0].id");
+  EXPECT_NE(std::string(self.what()).find("self -> self"), std::string::npos) << self.what();
+  // A parent that does not exist yet, and a diamond, are no cycles.
+  create(
+      {{"key", "d"},
+       {"type", "Boolean"},
+       {"targetingRules", json::array{gated_by("b")[0], gated_by("c")[0], gated_by("later")[0]}}});
 }
 
 TEST_F(FlagVerbsTest, BatchEvaluatesFlagsForUnits) {

@@ -7,8 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "tests/support/http_client.hpp"
-#include "tests/support/server_process.hpp"
+#include "tests/support/flag_server.hpp"
 
 // OFREP end to end: `verdict serve --listen http://` as a child process, flags made over MCP,
 // evaluated with raw HTTP so every status, errorCode and header OFREP fixes is checked.
@@ -17,70 +16,11 @@ namespace verdict::server::http {
 namespace {
 
 namespace json = boost::json;
-using test_support::HttpClient;
-using test_support::HttpResult;
-using test_support::ServerProcess;
-using verb = beast_http::verb;
-using Headers = std::map<std::string, std::string>;
+using test_support::FlagServerTest;
+using test_support::Headers;
+using test_support::kJson;
 
-const Headers kJson{{"Content-Type", "application/json"}};
-
-class OfrepTest : public ::testing::Test {
- protected:
-  void start(std::vector<std::string> extra = {}, std::string host = "127.0.0.1") {
-    port_ = test_support::free_tcp_port();
-    db_ = test_support::temp_path("ofrep", "db");
-    test_support::remove_database(db_);
-    std::vector<std::string> args{"serve",       "--db",
-                                  db_,           "--no-stdio",
-                                  "--listen",    "http://" + host + ":" + std::to_string(port_),
-                                  "--log-level", "error"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    server_.emplace(args);
-    client_.emplace(port_);
-  }
-  void TearDown() override { test_support::remove_database(db_); }
-
-  // `do` over MCP's stateless era; returns the tool's structured result.
-  json::object act(const json::object& arguments) {
-    json::object meta{{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
-                      {"io.modelcontextprotocol/clientCapabilities", json::object{}}};
-    json::object call{{"jsonrpc", "2.0"},
-                      {"id", 1},
-                      {"method", "tools/call"},
-                      {"params", {{"name", "do"}, {"arguments", arguments}, {"_meta", meta}}}};
-    auto response = client_->request(verb::post, "/mcp", json::serialize(call),
-                                     {{"Content-Type", "application/json"},
-                                      {"Accept", "application/json"},
-                                      {"MCP-Protocol-Version", "2026-07-28"},
-                                      {"Mcp-Method", "tools/call"},
-                                      {"Mcp-Name", "do"}});
-    EXPECT_TRUE(response);
-    if (!response) return {};
-    auto result = json::parse(response->body()).at("result").as_object();
-    EXPECT_FALSE(result.contains("isError")) << response->body();
-    return result.at("structuredContent").as_object();
-  }
-
-  std::string create_flag(json::object data) {
-    // Copied first: inserting "name" may rehash the object and move the key's value.
-    data["name"] = json::value(data.at("key"));
-    return std::string(
-        act({{"type", "FeatureFlag"}, {"verb", "create"}, {"data", data}}).at("id").as_string());
-  }
-
-  std::optional<HttpResult> post(const std::string& path, const std::string& body,
-                                 Headers headers = kJson) {
-    return client_->request(verb::post, path, body, headers);
-  }
-
-  int port_ = 0;
-  std::string db_;
-  std::optional<ServerProcess> server_;
-  std::optional<HttpClient> client_;
-};
-
-TEST_F(OfrepTest, SingleEvaluationFollowsTheFlagsState) {
+TEST_F(FlagServerTest, SingleEvaluationFollowsTheFlagsState) {
   start();
   std::string id = create_flag(
       {{"key", "new-nav"},
@@ -109,7 +49,7 @@ TEST_F(OfrepTest, SingleEvaluationFollowsTheFlagsState) {
   EXPECT_EQ(json::parse(other->body()).at("reason"), "STATIC") << "OFREP has no DEFAULT reason";
 }
 
-TEST_F(OfrepTest, ErrorsUseOfrepCodes) {
+TEST_F(FlagServerTest, ErrorsUseOfrepCodes) {
   start();
   create_flag({{"key", "f"}, {"type", "Boolean"}, {"defaultValue", false}});
   auto expect_error = [&](const std::string& path, const std::string& body, unsigned status,
@@ -133,7 +73,7 @@ TEST_F(OfrepTest, ErrorsUseOfrepCodes) {
   EXPECT_EQ(json::parse(missing->body()).at("key"), "missing");
 }
 
-TEST_F(OfrepTest, BulkEvaluationCarriesAnEtagAndAnswers304UntilAFlagChanges) {
+TEST_F(FlagServerTest, BulkEvaluationCarriesAnEtagAndAnswers304UntilAFlagChanges) {
   start();
   std::string id = create_flag({{"key", "a"}, {"type", "Boolean"}, {"defaultValue", false}});
   create_flag({{"key", "b"}, {"type", "Number"}, {"defaultValue", 3}});
@@ -163,7 +103,7 @@ TEST_F(OfrepTest, BulkEvaluationCarriesAnEtagAndAnswers304UntilAFlagChanges) {
   EXPECT_EQ(json::parse(changed->body()).at("flags").at(0).at("value"), true);
 }
 
-TEST_F(OfrepTest, ANonLoopbackListenerNeedsTheBearerToken) {
+TEST_F(FlagServerTest, ANonLoopbackListenerNeedsTheBearerToken) {
   std::string token_file = test_support::token_file("ofrep", "0123456789abcdef0123");
   start({"--token-file", token_file}, "0.0.0.0");
   const std::string body = R"({"context":{"targetingKey":"u1"}})";
