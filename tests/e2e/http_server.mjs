@@ -1,37 +1,25 @@
 // Starts `verdict serve --no-stdio --listen http://127.0.0.1:0` over a fresh database and
 // resolves with the listener's base URL once it logs it; the server dies with the test.
-<<<<<<< HEAD
-// `extraArgs` go to `verdict serve` as they are.
-=======
 // With `token`, the listener requires nothing more on loopback but knows the token (written to
 // an owner-only --token-file), which is also GrowthBook's client key for /api/features/.
->>>>>>> h16-flags
+// `extraArgs` go to `verdict serve` as they are.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-<<<<<<< HEAD
-export async function startHttpServer(prefix, extraArgs = []) {
-  const binary = process.env.VERDICT_BINARY;
-  assert.ok(binary, 'set VERDICT_BINARY to the verdict executable');
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const server = spawn(binary, ['serve', '--db', join(dir, 'verdict.db'), '--no-stdio',
-    '--listen', 'http://127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
-=======
-export async function startHttpServer(prefix, { token } = {}) {
+export async function startHttpServer(prefix, { token, extraArgs = [] } = {}) {
   const binary = process.env.VERDICT_BINARY;
   assert.ok(binary, 'set VERDICT_BINARY to the verdict executable');
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const args = ['serve', '--db', join(dir, 'verdict.db'), '--no-stdio',
-    '--listen', 'http://127.0.0.1:0'];
+    '--listen', 'http://127.0.0.1:0', ...extraArgs];
   if (token) {
     writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
     args.push('--token-file', join(dir, 'token'));
   }
   const server = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
->>>>>>> h16-flags
   process.on('exit', () => {
     server.kill();
     rmSync(dir, { recursive: true, force: true });

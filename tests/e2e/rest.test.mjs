@@ -274,7 +274,7 @@ const curl = (...args) => {
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, 'a-long-enough-secret-token-for-tests-0123456789\n');
   chmodSync(tokenFile, 0o600);
-  const secured = await startHttpServer('verdict-e2e-rest-401-', ['--token-file', tokenFile]);
+  const secured = await startHttpServer('verdict-e2e-rest-401-', { extraArgs: ['--token-file', tokenFile] });
   const response = await fetch(new URL('/~default/experiments', secured.base),
     { headers: { Authorization: 'Bearer wrong' } });
   assert.equal(response.status, 401);
