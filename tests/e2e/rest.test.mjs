@@ -110,6 +110,34 @@ const expectProblem = (result, status, field) => {
   assert.equal(list.json.experiments.length, 1);
   assert.equal(list.json.experiments[0].id, id);
   assert.equal(list.json.summary.total, 1);
+  assert.equal(list.json.summary.running, 0);
+
+  // Bandit mode: variants given at creation, and alpha/beta are the Thompson posterior the
+  // engine keeps (conversions + 1, failures + 1) as outcomes arrive.
+  const bandit = await rest('POST', '/v1/admin/experiments', {
+    body: { name: 'Bandit headline', bandit_enabled: true, project_id: 'default',
+      variants: [{ name: 'A', traffic_weight: 0.5 }, { name: 'B', traffic_weight: 0.5 }] },
+  });
+  assert.equal(bandit.status, 201, JSON.stringify(bandit.json));
+  assert.equal(bandit.json.bandit_enabled, true);
+  await rest('POST', `/v1/admin/experiments/${bandit.json.id}/launch`);
+  const banditUnits = Array.from({ length: 40 }, (_, i) => ({ unit: `b${i}` }));
+  const banditAssigned = await rest('POST', `/~default/experiments/${bandit.json.id}/assign`,
+    { body: { units: banditUnits } });
+  // Units b0, b4, ..., b36 convert; the posterior counts units assigned up to the newest one
+  // with an outcome (b36), since a later unit may still convert.
+  const converted = banditAssigned.json.assignments.map((a, i) => ({ i, variant: a.variant }))
+    .filter(({ i }) => i % 4 === 0);
+  const observed = banditAssigned.json.assignments.slice(0, 37);
+  await rest('POST', `/~default/experiments/${bandit.json.id}/track`,
+    { body: { events: converted.map(({ i }) => ({ unit: `b${i}`, metric: 'conversion' })) } });
+  const posterior = await rest('GET', `/v1/admin/experiments/${bandit.json.id}`);
+  for (const variant of posterior.json.variants) {
+    const exposures = observed.filter((a) => a.variant === variant.key).length;
+    const conversions = converted.filter((c) => c.variant === variant.key).length;
+    assert.deepEqual([variant.alpha, variant.beta], [conversions + 1, exposures - conversions + 1],
+      JSON.stringify(posterior.json.variants));
+  }
 
   // The admin API's own refusals, in the same problem+json format.
   expectProblem(await rest('GET', '/v1/admin/experiments?project_id=acme'), 404, 'project_id');
@@ -162,6 +190,12 @@ const curl = (...args) => {
   expectProblem(stale, 412, 'version');
   assert.equal((await rest('GET', `/~default/experiments/pricing-page-v2`)).json.hypothesis,
     'New layout increases conversions');
+  const current = await rest('GET', `/~default/experiments/${id}`);
+  assert.equal((await rest('GET', `/~default/experiments/${id}`,
+    { headers: { 'If-None-Match': current.headers.get('etag') } })).status, 304);
+  const anyVersion = await rest('PATCH', `/~default/experiments/${id}`,
+    { body: { tags: 'pricing' }, headers: { 'If-Match': '*' } });
+  assert.equal(anyVersion.status, 200, JSON.stringify(anyVersion.json));
 
   const started = curl('-X', 'POST', `${host}/~default/experiments/${id}/start`);
   assert.equal(started.status, 200, JSON.stringify(started.json));
@@ -210,7 +244,7 @@ const curl = (...args) => {
   assert.equal((await rest('POST', `/~default/featureFlags/new-nav/enable`)).json.status, 'Enabled');
   const summary = await rest('POST', '/~default/experiments/summary');
   assert.equal(summary.status, 200);
-  assert.equal(summary.json.total, 2);
+  assert.equal(summary.json.total, 3); // seed 000's two and this one
   const deleted = await rest('DELETE', `/~default/featureFlags/${flag.json.id}`);
   assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
   expectProblem(await rest('GET', `/~default/featureFlags/${flag.json.id}`), 404);
@@ -258,8 +292,17 @@ const curl = (...args) => {
   expectProblem(await rest('PATCH', `/~default/experiments/${id}`,
     { body: { name: 'x' }, headers: { 'If-Match': '"7"' } }), 412, 'version');
   expectProblem(await rest('PATCH', `/~default/experiments/${id}`, { body: { name: 'x' } }), 428, 'If-Match');
-  expectProblem(await rest('POST', '/~default/experiments',
-    { raw: JSON.stringify({ name: 'x'.repeat(5 * 1024 * 1024) }), body: null }), 413);
+  // 413 with curl: it sends `Expect: 100-continue` for a large body and reads the refusal
+  // before sending it (fetch would race the server's close and see EPIPE instead).
+  const big = join(mkdtempSync(join(tmpdir(), 'verdict-e2e-rest-big-')), 'body.json');
+  writeFileSync(big, JSON.stringify({ name: 'x'.repeat(5 * 1024 * 1024) }));
+  const tooLarge = execFileSync('curl', ['-s', '-i', '-X', 'POST', `${base}/~default/experiments`,
+    '-H', 'Content-Type: application/json', '--data-binary', `@${big}`], { encoding: 'utf8' });
+  assert.match(tooLarge, /^HTTP\/1\.1 413 /);
+  assert.match(tooLarge, /content-type: application\/problem\+json/i);
+  const tooLargeBody = JSON.parse(tooLarge.slice(tooLarge.indexOf('\r\n\r\n') + 4));
+  assert.equal(tooLargeBody.status, 413);
+  api.validate('POST', '/~default/experiments', 413, 'application/problem+json', tooLargeBody);
   expectProblem(await rest('POST', '/~default/experiments',
     { raw: 'name=x', body: null, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415, 'Content-Type');
   expectProblem(await rest('POST', '/~default/experiments', { body: { hypothesis: 'no name' } }), 422, 'name');

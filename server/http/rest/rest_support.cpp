@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "core/json_style.hpp"
+
 namespace verdict::server::http::rest {
 
 namespace asio = boost::asio;
@@ -52,7 +54,8 @@ HttpResponse problem_response(const HttpRequest& request, const Problem& problem
 }
 
 HttpResponse rest_json(const HttpRequest& request, int status, const json::value& body) {
-  return json_response(static_cast<beast_http::status>(status), json::serialize(body),
+  // The server's number format (0.5, not 5E-1), as MCP's replies have it.
+  return json_response(static_cast<beast_http::status>(status), to_json_text(body),
                        request.version() ? request.version() : 11);
 }
 

@@ -44,7 +44,8 @@ TEST(OpenApiTest, EveryNounAndVerbHasItsPath) {
       document.at("components").at("schemas").at("Experiment").as_object();
   EXPECT_EQ(experiment.at("properties").at("status").at("enum").as_array().front(), "Draft");
   EXPECT_EQ(experiment.at("properties").at("winner").at("readOnly"), true);
-  EXPECT_EQ(experiment.at("properties").at("trafficAllocation").at("maximum"), 100);
+  EXPECT_EQ(experiment.at("properties").at("trafficAllocation").at("maximum").to_number<double>(),
+            100);
   // Fields only verbs write are not input.
   EXPECT_FALSE(document.at("components")
                    .at("schemas")
