@@ -5,50 +5,22 @@
 // Usage: node bench/http/compare.mjs [path/to/verdict] [requests per case]
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { measure, request } from './keep_alive.mjs';
 
 const verdict = process.argv[2] ?? 'build/verdict';
 const total = Number(process.argv[3] ?? 20000);
 
-function post(agent, port, headers, body) {
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', agent,
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream',
-                 'Content-Length': Buffer.byteLength(body), ...headers } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode, text }));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
+const post = (agent, port, headers, body) => request(agent, port, 'POST', '/mcp',
+  { Accept: 'application/json, text/event-stream', ...headers }, body);
 
-async function measure(name, port, headers, body, connections) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const latencies = [];
-  let next = 0;
-  const started = process.hrtime.bigint();
-  async function connection() {
-    while (next < total) {
-      next++;
-      const sent = process.hrtime.bigint();
-      const reply = await post(agent, port, headers, body);
-      if (reply.status !== 200 || !reply.text.includes('"result"'))
-        throw new Error(`${name}: ${reply.status} ${reply.text}`);
-      latencies.push(Number(process.hrtime.bigint() - sent) / 1000);
-    }
-  }
-  await Promise.all(Array.from({ length: connections }, connection));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { name, connections, requests: total, per_second: Math.round(total / seconds),
-           p50_us: Math.round(at(0.5)), p99_us: Math.round(at(0.99)) };
+function measureGet(name, port, headers, body, connections) {
+  return measure(name, connections, total, async (agent) => {
+    const reply = await post(agent, port, headers, body);
+    if (reply.status !== 200 || !reply.text.includes('"result"'))
+      throw new Error(`${name}: ${reply.status} ${reply.text}`);
+  });
 }
 
 function start(command, args, ready) {
@@ -89,9 +61,9 @@ const sdkBody = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call',
 const sdkHeaders = { 'MCP-Protocol-Version': '2025-06-18' };
 
 for (const connections of [1, 32]) {
-  const ours = await measure('verdict serve --listen http:// (SQLite, durable)', port, ourHeaders,
+  const ours = await measureGet('verdict serve --listen http:// (SQLite, durable)', port, ourHeaders,
                              ourBody, connections);
-  const sdk = await measure('TypeScript SDK Streamable HTTP, stateless (in memory)', sdkPort,
+  const sdk = await measureGet('TypeScript SDK Streamable HTTP, stateless (in memory)', sdkPort,
                             sdkHeaders, sdkBody, connections);
   console.log(JSON.stringify(ours));
   console.log(JSON.stringify(sdk));
