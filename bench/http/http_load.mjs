@@ -19,7 +19,8 @@ export function send(agent, port, { method = 'POST', path = '/mcp', headers = {}
   });
 }
 
-/** `total` requests over `connections` keep-alive connections; `ok(reply)` checks each answer. */
+/** `total` requests over `connections` keep-alive connections; `request` is the request, or a
+ * function of the request's index giving it; `ok(reply)` checks each answer. */
 export async function measure(name, port, request, connections, total, ok) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies = [];
@@ -27,9 +28,9 @@ export async function measure(name, port, request, connections, total, ok) {
   const started = process.hrtime.bigint();
   async function connection() {
     while (next < total) {
-      next++;
+      const i = next++;
       const sent = process.hrtime.bigint();
-      const reply = await send(agent, port, request);
+      const reply = await send(agent, port, typeof request === 'function' ? request(i) : request);
       if (!ok(reply)) throw new Error(`${name}: ${reply.status} ${reply.text.slice(0, 300)}`);
       latencies.push(Number(process.hrtime.bigint() - sent) / 1000);
     }

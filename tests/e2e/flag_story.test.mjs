@@ -37,7 +37,7 @@ const openFeature = OpenFeature.getClient();
 const growthbook = new GrowthBookClient({ apiHost: base, clientKey });
 await growthbook.init({ timeout: 5000, streaming: false });
 
-const units = Array.from({ length: 3000 }, (_, i) => `shopper-${i}`);
+const units = Array.from({ length: 1200 }, (_, i) => `shopper-${i}`);
 const seen = new Map();
 for (const unit of units) {
   const details = await openFeature.getStringDetails('checkout-button', 'none', { targetingKey: unit });
@@ -49,7 +49,7 @@ await growthbook.refreshFeatures({ skipCache: true });
 for (const unit of units)
   assert.equal(growthbook.evalFeature('checkout-button', { attributes: { id: unit } }).value, seen.get(unit), unit);
 const greens = [...seen.values()].filter((v) => v === 'green').length;
-assert.ok(greens > 1350 && greens < 1650, `about half see green, got ${greens}`);
+assert.ok(greens > 500 && greens < 700, `about half see green, got ${greens}`);
 console.log(`applications see the split (${greens} green of ${units.length}), OFREP and the GrowthBook SDK alike: ok`);
 
 // Green converts at 30%, blue at 10%: the analysis finds green the winner.
@@ -68,7 +68,7 @@ assert.equal(rolled.status, 'RolledOut', 'hooks/concluded-rollout.lua rolled the
 
 // Every evaluation now returns the winner: known units, new units, every client.
 await growthbook.refreshFeatures({ skipCache: true });
-for (const unit of [...units.slice(0, 300), 'newcomer-1', 'newcomer-2']) {
+for (const unit of [...units.slice(0, 100), 'newcomer-1', 'newcomer-2']) {
   const details = await openFeature.getStringDetails('checkout-button', 'none', { targetingKey: unit });
   assert.equal(details.value, 'green', unit);
   assert.equal(details.reason, 'STATIC');
