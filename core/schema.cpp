@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/flags/flag_definition.hpp"
 #include "core/slug.hpp"
+#include "core/tracking/holdouts.hpp"
 
 namespace verdict {
 
@@ -519,8 +520,9 @@ Noun experiment() {
        {"slug", "string##", "URL-safe identifier, derived from the name when not given"},
        {"description", "string", "what is being tested"},
        {"hypothesis", "string", "the hypothesis being validated"},
-       {"type", "ABTest | Multivariate | FeatureFlag | MLExperiment | PromptExperiment",
-        "kind of experiment"},
+       {"type", "ABTest | Multivariate | FeatureFlag | MLExperiment | PromptExperiment | Holdout",
+        "kind of experiment; a Holdout keeps trafficAllocation % of units out of every "
+        "experiment of its organization (or namespace) and measures them against as many others"},
        {"status", "Draft | Started | Running | Paused | Concluded | Completed | Stopped | Archived",
         "lifecycle state; changed by verbs"},
        {"organization", "-> Organization", "organization running this experiment"},
@@ -566,13 +568,25 @@ Noun experiment() {
                   "bandit mode: reweight every this many exposures (default 100); also on analyze"),
       1, 1e6));
   noun.slug_source = "name";
-  noun.validators = {validate_variants, validate_winner, validate_target_audience};
+  noun.validators = {validate_variants, validate_winner, validate_target_audience,
+                     tracking::validate_holdout};
   noun.advisors = {advise_traffic_allocation};
-  noun.normalizers = {derive_variant_keys};
+  noun.normalizers = {derive_variant_keys, tracking::normalize_holdout};
   add_crud(noun);
 
   Verb start = transition("start", "Started", {"Draft"}, "Started",
-                          "begin the experiment; sets startAt", set_time_if_absent("startAt"));
+                          "begin the experiment; sets startAt (now, unless it is already due)",
+                          [](const Noun& noun, json::object& entity, const json::object& data) {
+                            // Starting before a scheduled startAt starts now: startAt records
+                            // when the experiment really began, and a later endAt stays valid.
+                            const auto* at = entity.if_contains("startAt");
+                            const auto when = at && at->is_string()
+                                                  ? parse_iso8601_utc(at->get_string())
+                                                  : std::nullopt;
+                            if (when && *when > std::chrono::system_clock::now())
+                              entity.erase("startAt");
+                            set_time_if_absent("startAt")(noun, entity, data);
+                          });
   start.aliases = {"launch"};
   noun.verbs.push_back(std::move(start));
   noun.verbs.push_back(transition("run", "Ran", {"Started"}, "Running",
