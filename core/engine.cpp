@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/flags/flag_verbs.hpp"
+#include "core/flags/rollout_steps.hpp"
 #include "core/log.hpp"
 #include "core/slug.hpp"
 #include "core/tracking/experiment_verbs.hpp"
@@ -69,6 +70,7 @@ Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
   tracking::add_tracking_events(*store_);
   tracking::add_schedules(*this);
   flags::add_flag_verbs(*this);
+  flags::add_rollout_steps(*this);
 }
 
 Engine::Engine(const std::string& path, Schema schema)
@@ -181,8 +183,9 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
     entity["version"] = 0;
     entity["createdAt"] = now_iso8601();
   }
-  if (verb.apply) verb.apply(noun, entity, request.data);
+  // The status first, so that an apply may choose another (a stepped rollout stays Enabled).
   if (verb.to) entity["status"] = *verb.to;
+  if (verb.apply) verb.apply(noun, entity, request.data);
   entity["updatedAt"] = now_iso8601();
   if (!entity.contains("createdAt")) entity["createdAt"] = entity["updatedAt"];
   return entity;

@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/flags/flag_definition.hpp"
+#include "core/flags/rollout_steps.hpp"
 #include "core/slug.hpp"
 #include "core/tracking/holdouts.hpp"
 
@@ -654,13 +655,24 @@ Noun feature_flag() {
       100));
   noun.fields.push_back(bounded(parse_field("evaluations", "number", "evaluation count"), 0, 1e15));
   noun.fields.push_back(parse_field("lastEvaluatedAt", "datetime", ""));
+  noun.fields.push_back(
+      written_by(parse_field("rolloutSteps", "json",
+                             "a stepped rollout's plan {steps, every, step}; set by rollout"),
+                 "rollout"));
+  noun.fields.push_back(written_by(
+      parse_field("nextRolloutAt", "datetime", "when a stepped rollout takes its next step"),
+      "rollout"));
   noun.validators = {flags::validate_feature_flag};
   add_crud(noun);
-  noun.verbs.push_back(transition(
+  Verb rollout = transition(
       "rollout", "RolledOut", {"Draft", "Active", "Enabled", "Disabled", "Paused"}, "RolledOut",
-      "roll out to 100% of traffic", [](const Noun&, json::object& entity, const json::object&) {
-        entity["rolloutPercentage"] = 100;
-      }));
+      "roll out to 100% of traffic (-> RolledOut), or in steps {steps: [5, 25, 50, 100], every: "
+      "seconds} that advance while the linked experiment's guardrails hold (Enabled meanwhile)",
+      flags::apply_rollout);
+  rollout.params = {
+      parse_field("steps", "json", "increasing percentages ending at 100, e.g. [5, 25, 50, 100]"),
+      parse_field("every", "number", "seconds between steps, e.g. 86400 for daily")};
+  noun.verbs.push_back(std::move(rollout));
   noun.verbs.push_back(transition("enable", "Enabled", {"Draft", "Active", "Disabled", "Paused"},
                                   "Enabled", "turn the flag on"));
   noun.verbs.push_back(transition("disable", "Disabled",

@@ -50,8 +50,9 @@ std::optional<std::string_view> scheduled_field(const json::object& experiment) 
 void check_end_after_start(const json::object& experiment) {
   const auto start = time_of(experiment, "startAt");
   const auto end = time_of(experiment, "endAt");
-  if (start && end && *end <= *start)
-    invalid("endAt", "must be after startAt (" + text(experiment, "startAt") + "), got " +
+  // Equal is allowed: a stop in the millisecond of the start.
+  if (start && end && *end < *start)
+    invalid("endAt", "must not be before startAt (" + text(experiment, "startAt") + "), got " +
                          text(experiment, "endAt"));
 }
 
@@ -104,20 +105,15 @@ class Scheduler {
   // those whose scheduled verb failed wait until they change.
   std::vector<json::object> page(json::value status, const char* field, const std::string& cutoff,
                                  std::int64_t limit) {
-    json::object when{{"$exists", true}};
-    if (!cutoff.empty()) when["$lte"] = cutoff;
-    FindQuery query;
-    query.filter = {{field, std::move(when)}};
-    query.filter["status"] =
+    json::object filter;
+    filter["status"] =
         status.is_array() ? json::value(json::object{{"$in", status}}) : std::move(status);
     if (!failed_.empty()) {
       json::array skipped;
       for (const auto& id : failed_) skipped.push_back(json::value(id));
-      query.filter["id"] = {{"$nin", std::move(skipped)}};
+      filter["id"] = {{"$nin", std::move(skipped)}};
     }
-    query.sort = {{field, "asc"}};
-    query.limit = limit;
-    return engine_.find("Experiment", query).items;
+    return by_due_time(engine_, "Experiment", std::move(filter), field, cutoff, limit);
   }
 
   void consider(const std::optional<json::object>& experiment, const char* field, std::string& id) {
@@ -192,6 +188,19 @@ class Scheduler {
 };
 
 }  // namespace
+
+std::vector<json::object> by_due_time(Engine& engine, std::string_view noun, json::object filter,
+                                      const char* field, const std::string& until,
+                                      std::int64_t limit) {
+  json::object when{{"$exists", true}};
+  if (!until.empty()) when["$lte"] = until;
+  FindQuery query;
+  query.filter = std::move(filter);
+  query.filter[field] = std::move(when);
+  query.sort = {{field, "asc"}};
+  query.limit = limit;
+  return engine.find(noun, query).items;
+}
 
 void add_schedules(Engine& engine) {
   auto scheduler = std::make_shared<Scheduler>(engine);

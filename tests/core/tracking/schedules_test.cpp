@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace verdict::tracking {
 namespace {
@@ -17,19 +18,9 @@ namespace {
 namespace json = boost::json;
 using std::chrono::hours;
 using std::chrono::minutes;
+using test_support::ManualClock;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Time moves only when the test says so.
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(time_point now) : now_(now) {}
-  time_point now() const override { return now_; }
-  void set(time_point now) { now_ = now; }
-
- private:
-  time_point now_;
-};
 
 // Records every after hook with the actor that ran the verb, and may refuse a start.
 class RecordingHooks final : public HookRunner {
@@ -216,13 +207,13 @@ TEST_F(SchedulesTest, ARefusedStartIsRecordedOnceAndTriedAgainWhenTheExperimentC
   EXPECT_EQ(status(id), "Started");
 }
 
-TEST_F(SchedulesTest, AnEndAtNotAfterStartAtIsRefused) {
+TEST_F(SchedulesTest, AnEndAtBeforeStartAtIsRefused) {
   try {
-    create({{"startAt", to_iso8601(kStart)}, {"endAt", to_iso8601(kStart)}});
+    create({{"startAt", to_iso8601(kStart)}, {"endAt", to_iso8601(kStart - minutes(1))}});
     FAIL() << "accepted";
   } catch (const Error& error) {
     EXPECT_EQ(error.code(), ErrorCode::kInvalidArgument);
-    EXPECT_THAT(error.what(), HasSubstr("endAt: must be after startAt"));
+    EXPECT_THAT(error.what(), HasSubstr("endAt: must not be before startAt"));
   }
   EXPECT_TRUE(engine_.find("Experiment", {}).items.empty());
 }
