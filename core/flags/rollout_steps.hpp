@@ -9,10 +9,11 @@ struct Noun;
 
 namespace verdict::flags {
 
-/// FeatureFlag's `rollout`, applied after the pipeline set RolledOut. Without arguments: 100 %. With `steps` (increasing
-/// percentages ending at 100, e.g. [5, 25, 50, 100]) and `every` (seconds between steps): the
-/// flag is Enabled at the first step and `rolloutSteps` / `nextRolloutAt` record the plan, which
-/// add_rollout_steps() carries out. Throws verdict::Error naming `steps` or `every`.
+/// FeatureFlag's `rollout`, applied after the pipeline set RolledOut. Without arguments: 100 %.
+/// With `steps` (increasing percentages ending at 100, e.g. [5, 25, 50, 100]) and `every` (seconds
+/// between steps): the flag is Enabled at the first step and `rolloutSteps` / `nextRolloutAt`
+/// record the plan, which add_rollout_steps() carries out. Throws verdict::Error naming `steps` or
+/// `every`.
 void apply_rollout(const Noun& noun, boost::json::object& flag, const boost::json::object& data);
 
 /// The idle task of stepped rollouts: when a flag's `nextRolloutAt` comes while it is Enabled,
