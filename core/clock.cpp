@@ -7,9 +7,26 @@
 
 namespace verdict {
 
+namespace {
+
+class SystemClock final : public Clock {
+ public:
+  time_point now() const override { return std::chrono::system_clock::now(); }
+};
+
+}  // namespace
+
+const Clock& Clock::system() {
+  static const SystemClock clock;
+  return clock;
+}
+
 std::string now_iso8601() {
+  return to_iso8601(std::chrono::system_clock::now());
+}
+
+std::string to_iso8601(std::chrono::system_clock::time_point now) {
   using namespace std::chrono;
-  auto now = system_clock::now();
   auto days = floor<std::chrono::days>(now);
   year_month_day date{days};
   hh_mm_ss time{floor<milliseconds>(now - days)};

@@ -5,9 +5,11 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/flags/flag_verbs.hpp"
+#include "core/flags/rollout_steps.hpp"
 #include "core/log.hpp"
 #include "core/slug.hpp"
 #include "core/tracking/experiment_verbs.hpp"
+#include "core/tracking/schedules.hpp"
 #include "core/tracking/tracking_events.hpp"
 #include "core/validator.hpp"
 
@@ -66,11 +68,30 @@ void keep_identity(const json::object& entity, json::object& modified) {
 Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
   tracking::add_experiment_verbs(*this);
   tracking::add_tracking_events(*store_);
+  tracking::add_schedules(*this);
   flags::add_flag_verbs(*this);
+  flags::add_rollout_steps(*this);
 }
 
 Engine::Engine(const std::string& path, Schema schema)
     : schema_(std::move(schema)), store_(std::make_unique<Store>(path, schema_)) {}
+
+std::optional<Clock::time_point> Engine::idle() {
+  if (hooks_) hooks_->idle();
+  std::optional<Clock::time_point> next;
+  for (const auto& task : idle_tasks_) {
+    std::optional<Clock::time_point> due;
+    try {
+      due = task(clock_->now());
+    } catch (const std::exception& error) {
+      // A task that cannot use the store now (a full disk) tries again a minute later.
+      log(LogLevel::kError, std::string("scheduled work failed: ") + error.what());
+      due = clock_->now() + std::chrono::minutes(1);
+    }
+    if (due && (!next || *due < *next)) next = due;
+  }
+  return next;
+}
 
 void Engine::add_custom_verb(std::string_view noun, Verb verb, VerbHandler handler) {
   verb.kind = VerbKind::kCustom;
@@ -162,8 +183,9 @@ json::object Engine::propose(const Noun& noun, const Verb& verb, const VerbReque
     entity["version"] = 0;
     entity["createdAt"] = now_iso8601();
   }
-  if (verb.apply) verb.apply(noun, entity, request.data);
+  // The status first, so that an apply may choose another (a stepped rollout stays Enabled).
   if (verb.to) entity["status"] = *verb.to;
+  if (verb.apply) verb.apply(noun, entity, request.data);
   entity["updatedAt"] = now_iso8601();
   if (!entity.contains("createdAt")) entity["createdAt"] = entity["updatedAt"];
   return entity;

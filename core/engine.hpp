@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "core/schema.hpp"
 #include "core/store.hpp"
 
@@ -91,11 +92,22 @@ class Engine {
   FindResult find(std::string_view noun, const FindQuery& query);
 
   void set_hooks(std::shared_ptr<HookRunner> hooks) { hooks_ = std::move(hooks); }
+
+  /// Work done on a timetable (scheduled starts, rollout steps): runs what is due at `now`
+  /// through execute() and returns when it next has something due, nullopt for never.
+  using IdleTask = std::function<std::optional<Clock::time_point>(Clock::time_point now)>;
+  void add_idle_task(IdleTask task) { idle_tasks_.push_back(std::move(task)); }
+
   /// Call between batches, with no verb running and no transaction open (the engine thread's
-  /// loop does): lets the hooks do deferred work such as a reload.
-  void idle() {
-    if (hooks_) hooks_->idle();
-  }
+  /// loop does, also when it starts and when the returned time comes): lets the hooks do
+  /// deferred work such as a reload, runs the idle tasks, and returns the earliest time one of
+  /// them has something due, for the caller to call again then.
+  std::optional<Clock::time_point> idle();
+
+  /// The time the idle tasks read; the system clock unless a test sets another. `clock` must
+  /// outlive the engine.
+  void set_clock(const Clock& clock) { clock_ = &clock; }
+  const Clock& clock() const { return *clock_; }
   const std::shared_ptr<HookRunner>& hooks() const { return hooks_; }
 
   /// Declares a verb with a C++ implementation on a noun (kind kCustom).
@@ -125,6 +137,8 @@ class Engine {
   std::unique_ptr<Store> store_;
   std::shared_ptr<HookRunner> hooks_;
   std::map<std::string, VerbHandler, std::less<>> handlers_;  ///< keyed `Noun.verb`
+  std::vector<IdleTask> idle_tasks_;
+  const Clock* clock_ = &Clock::system();
 };
 
 }  // namespace verdict

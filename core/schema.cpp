@@ -8,7 +8,9 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/flags/flag_definition.hpp"
+#include "core/flags/rollout_steps.hpp"
 #include "core/slug.hpp"
+#include "core/tracking/holdouts.hpp"
 
 namespace verdict {
 
@@ -535,8 +537,9 @@ Noun experiment() {
        {"slug", "string##", "URL-safe identifier, derived from the name when not given"},
        {"description", "string", "what is being tested"},
        {"hypothesis", "string", "the hypothesis being validated"},
-       {"type", "ABTest | Multivariate | FeatureFlag | MLExperiment | PromptExperiment",
-        "kind of experiment"},
+       {"type", "ABTest | Multivariate | FeatureFlag | MLExperiment | PromptExperiment | Holdout",
+        "kind of experiment; a Holdout keeps trafficAllocation % of units out of every "
+        "experiment of its organization (or namespace) and measures them against as many others"},
        {"status", "Draft | Started | Running | Paused | Concluded | Completed | Stopped | Archived",
         "lifecycle state; changed by verbs"},
        {"organization", "-> Organization", "organization running this experiment"},
@@ -582,13 +585,25 @@ Noun experiment() {
                   "bandit mode: reweight every this many exposures (default 100); also on analyze"),
       1, 1e6));
   noun.slug_source = "name";
-  noun.validators = {validate_variants, validate_winner, validate_target_audience};
+  noun.validators = {validate_variants, validate_winner, validate_target_audience,
+                     tracking::validate_holdout};
   noun.advisors = {advise_traffic_allocation};
-  noun.normalizers = {derive_variant_keys};
+  noun.normalizers = {derive_variant_keys, tracking::normalize_holdout};
   add_crud(noun);
 
   Verb start = transition("start", "Started", {"Draft"}, "Started",
-                          "begin the experiment; sets startAt", set_time_if_absent("startAt"));
+                          "begin the experiment; sets startAt (now, unless it is already due)",
+                          [](const Noun& noun, json::object& entity, const json::object& data) {
+                            // Starting before a scheduled startAt starts now: startAt records
+                            // when the experiment really began, and a later endAt stays valid.
+                            const auto* at = entity.if_contains("startAt");
+                            const auto when = at && at->is_string()
+                                                  ? parse_iso8601_utc(at->get_string())
+                                                  : std::nullopt;
+                            if (when && *when > std::chrono::system_clock::now())
+                              entity.erase("startAt");
+                            set_time_if_absent("startAt")(noun, entity, data);
+                          });
   start.aliases = {"launch"};
   noun.verbs.push_back(std::move(start));
   noun.verbs.push_back(transition("run", "Ran", {"Started"}, "Running",
@@ -656,13 +671,24 @@ Noun feature_flag() {
       100));
   noun.fields.push_back(bounded(parse_field("evaluations", "number", "evaluation count"), 0, 1e15));
   noun.fields.push_back(parse_field("lastEvaluatedAt", "datetime", ""));
+  noun.fields.push_back(
+      written_by(parse_field("rolloutSteps", "json",
+                             "a stepped rollout's plan {steps, every, step}; set by rollout"),
+                 "rollout"));
+  noun.fields.push_back(written_by(
+      parse_field("nextRolloutAt", "datetime", "when a stepped rollout takes its next step"),
+      "rollout"));
   noun.validators = {flags::validate_feature_flag};
   add_crud(noun);
-  noun.verbs.push_back(transition(
+  Verb rollout = transition(
       "rollout", "RolledOut", {"Draft", "Active", "Enabled", "Disabled", "Paused"}, "RolledOut",
-      "roll out to 100% of traffic", [](const Noun&, json::object& entity, const json::object&) {
-        entity["rolloutPercentage"] = 100;
-      }));
+      "roll out to 100% of traffic (-> RolledOut), or in steps {steps: [5, 25, 50, 100], every: "
+      "seconds} that advance while the linked experiment's guardrails hold (Enabled meanwhile)",
+      flags::apply_rollout);
+  rollout.params = {
+      parse_field("steps", "json", "increasing percentages ending at 100, e.g. [5, 25, 50, 100]"),
+      parse_field("every", "number", "seconds between steps, e.g. 86400 for daily")};
+  noun.verbs.push_back(std::move(rollout));
   noun.verbs.push_back(transition("enable", "Enabled", {"Draft", "Active", "Disabled", "Paused"},
                                   "Enabled", "turn the flag on"));
   noun.verbs.push_back(transition("disable", "Disabled",

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/log.hpp"
 #include "core/sqlite.hpp"
 #include "server/error_mapping.hpp"
@@ -79,15 +82,33 @@ void EngineWorker::stop() {
 }
 
 void EngineWorker::run() {
+  // Scheduled work that fell due while the server was down runs before the first request.
+  std::optional<Clock::time_point> due = engine_.idle();
   for (;;) {
     std::vector<Job> jobs;
     std::deque<std::function<void()>> tasks;
     std::vector<std::shared_ptr<Channel>> resumed;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] {
+      const auto ready = [this] {
         return stopping_ || !jobs_.empty() || !tasks_.empty() || !resumed_.empty();
-      });
+      };
+      if (due) {
+        // Bounded, so that the engine's clock is read again at least once a second (the system
+        // clock may be set back or forth meanwhile).
+        const Clock::duration left = *due - engine_.clock().now();
+        wake_.wait_for(
+            lock,
+            std::clamp(left, Clock::duration::zero(), Clock::duration(std::chrono::seconds(1))),
+            ready);
+      } else {
+        wake_.wait(lock, ready);
+      }
+      if (!ready()) {
+        lock.unlock();
+        due = engine_.idle();
+        continue;
+      }
       tasks.swap(tasks_);
       resumed.swap(resumed_);
       std::size_t lines = 0;
@@ -115,7 +136,7 @@ void EngineWorker::run() {
     }
     for (auto& job : jobs) batch.push_back(std::move(job));
     if (!batch.empty()) process(batch);
-    engine_.idle();
+    due = engine_.idle();
   }
 }
 

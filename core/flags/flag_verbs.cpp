@@ -16,6 +16,7 @@
 #include "core/flags/sdk_payload.hpp"
 #include "core/log.hpp"
 #include "core/sqlite.hpp"
+#include "core/tracking/holdouts.hpp"
 
 namespace verdict::flags {
 namespace {
@@ -215,11 +216,23 @@ class FlagVerbs {
   json::object evaluate_one(const json::object& flag, const Subject& subject,
                             const VerbRequest& request) {
     const std::string status = text(flag, "status");
+    if (auto held = held_out(flag, status, subject)) return std::move(*held);
     if (status == "RolledOut") return rolled_out(flag);
     if (status != "Enabled" && status != "Active")
       return answer(flag, default_of(flag), "DISABLED");
     if (auto split = experiment_split(flag, subject, request)) return std::move(*split);
     return targeting(flag, subject);
+  }
+
+  // A unit in a holdout (core/tracking/holdouts.hpp) gets the default of every flag that would
+  // otherwise serve it something, with the holdout's id as the rule.
+  std::optional<json::object> held_out(const json::object& flag, const std::string& status,
+                                       const Subject& subject) {
+    if (status != "RolledOut" && status != "Enabled" && status != "Active") return std::nullopt;
+    const auto holdout =
+        tracking::holdout_for_flag(engine_, flag, subject.unit, subject.attributes);
+    if (!holdout) return std::nullopt;
+    return answer(flag, default_of(flag), "DEFAULT", json::value(*holdout));
   }
 
   // RolledOut serves the experiment's winner when it has one, else the rollout value.

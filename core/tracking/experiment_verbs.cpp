@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <span>
 #include <sstream>
 
 #include "core/assignment/allocation.hpp"
@@ -17,6 +18,7 @@
 #include "core/stats/thompson_sampler.hpp"
 #include "core/tracking/experiment_plan.hpp"
 #include "core/tracking/guardrails.hpp"
+#include "core/tracking/holdouts.hpp"
 #include "core/tracking/namespaces.hpp"
 #include "core/tracking/ratio_metric.hpp"
 #include "core/tracking/tracking_store.hpp"
@@ -126,6 +128,12 @@ struct Batch {
   std::map<int, std::int64_t> fresh;
 };
 
+/// A holdout covering the experiment being assigned, with the exposures this call records in it.
+struct Enrolment {
+  json::object holdout;
+  Batch batch;
+};
+
 /// Assignment state derived from one version of an experiment, reused across calls.
 struct Plan {
   /// The version and update time it was built from. The version alone is not enough: a batch
@@ -188,6 +196,10 @@ class ExperimentVerbs {
     }
     json::array results;
     Batch batch{.at = now_iso8601(), .sequence = store_.sequence(text_field(experiment, "id"))};
+    std::vector<Enrolment> holdouts;
+    if (status == "Running")
+      for (auto& holdout : covering_holdouts(engine_, experiment))
+        holdouts.push_back(enrolment(noun, std::move(holdout), request, batch.at));
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "attributes"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -195,15 +207,12 @@ class ExperimentVerbs {
       if (attributes && !attributes->is_object())
         invalid(where + "attributes", "expected an object");
       results.push_back(assign_one(experiment, status, unit,
-                                   attributes ? attributes->get_object() : json::object{}, batch));
+                                   attributes ? attributes->get_object() : json::object{}, batch,
+                                   holdouts));
     }
     std::string id = text_field(experiment, "id");
-    std::int64_t fresh = 0;
-    if (!batch.fresh.empty()) store_.set_sequence(id, batch.sequence);
-    for (const auto& [variant, count] : batch.fresh) {
-      store_.add_exposures(id, variant, count);
-      fresh += count;
-    }
+    const std::int64_t fresh = record_fresh(id, batch);
+    for (auto& holdout : holdouts) record_fresh(text_field(holdout.holdout, "id"), holdout.batch);
     if (fresh > 0 && bandit_enabled(experiment)) {
       std::int64_t total = 0;
       for (auto n : store_.exposures(id, plan_for(experiment).keys.size())) total += n;
@@ -217,6 +226,10 @@ class ExperimentVerbs {
 
   json::value track(const Noun& noun, const VerbRequest& request, json::object& experiment) {
     std::string status = text_field(experiment, "status");
+    if (status == "Started" && is_holdout(experiment)) {
+      experiment = enrolment(noun, experiment, request, "").holdout;
+      status = "Running";
+    }
     if (status != "Running" && status != "Paused")
       throw Error(ErrorCode::kInvalidTransition,
                   "cannot track: experiment is " + status +
@@ -231,6 +244,11 @@ class ExperimentVerbs {
     TrackingStore::Sequence sequence = store_.sequence(id);
     std::int64_t newest_tracked = 0;
     const std::string at = now_iso8601();
+    // A holdout takes every unit's events: one it has not seen yet is enrolled by its hash (as
+    // assign would) and one in neither arm is passed over, so an application can send it all.
+    const bool holdout = is_holdout(experiment);
+    Batch enrolled{.at = at, .sequence = sequence};
+    std::size_t ignored = 0;
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "metric", "value", "covariate"}, where);
       std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
@@ -238,6 +256,13 @@ class ExperimentVerbs {
       auto value = optional_number(item, "value", where);
       auto covariate = optional_number(item, "covariate", where);
       auto exposure = store_.exposure(id, unit);
+      if (!exposure && holdout) {
+        if (assign_one(experiment, "Running", unit, {}, enrolled).at("inExperiment") != true) {
+          ++ignored;
+          continue;
+        }
+        exposure = store_.exposure(id, unit);
+      }
       if (!exposure)
         invalid(where + "unit", "'" + unit + "' was never assigned to " + id +
                                     " (assign it first; events of unassigned units are refused)");
@@ -264,6 +289,7 @@ class ExperimentVerbs {
           store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate, at);
     }
     for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
+    if (record_fresh(id, enrolled) > 0) sequence.assigned = enrolled.sequence.assigned;
     if (newest_tracked > sequence.observed_through) {
       sequence.observed_through = newest_tracked;
       store_.set_sequence(id, sequence);
@@ -271,7 +297,9 @@ class ExperimentVerbs {
     // The shown posterior follows the outcomes as they arrive; weights move at the cadence.
     if (bandit_enabled(experiment) && kinds.contains(text_field(experiment, "primaryMetric")))
       reweight(noun, experiment, request.actor, Reweight::kPosteriorOnly);
-    return json::object{{"tracked", items.size()}};
+    json::object tracked{{"tracked", items.size() - ignored}};
+    if (holdout) tracked["ignored"] = ignored;
+    return tracked;
   }
 
   json::value analyze(const Noun& noun, const VerbRequest& request, json::object& experiment) {
@@ -544,7 +572,9 @@ class ExperimentVerbs {
     const std::string seed = text_field(experiment, "seed");
     return std::make_unique<assignment::Allocation>(
         seed.empty() ? text_field(experiment, "id") : seed,
-        number_field(experiment, "trafficAllocation", 100) / 100.0, allocation_weights(experiment),
+        is_holdout(experiment) ? holdout_coverage(experiment)
+                               : number_field(experiment, "trafficAllocation", 100) / 100.0,
+        allocation_weights(experiment),
         static_cast<int>(number_field(experiment, "hashVersion", 2)));
   }
 
@@ -558,8 +588,37 @@ class ExperimentVerbs {
     return normalized(std::move(weights));
   }
 
+  // A covering holdout that is Started starts running with its first exposure, as the
+  // experiment itself does.
+  Enrolment enrolment(const Noun& noun, json::object holdout, const VerbRequest& request,
+                      const std::string& at) {
+    const std::string id = text_field(holdout, "id");
+    if (text_field(holdout, "status") == "Started") {
+      engine_.execute({.noun = noun.name,
+                       .verb = "run",
+                       .id = id,
+                       .actor = request.actor,
+                       .depth = request.depth + 1});
+      holdout = engine_.store().get(noun, id).value();
+    }
+    return {std::move(holdout), Batch{.at = at, .sequence = store_.sequence(id)}};
+  }
+
+  // Writes what one call's new exposures add up to; returns how many there were.
+  std::int64_t record_fresh(const std::string& id, const Batch& batch) {
+    if (batch.fresh.empty()) return 0;
+    store_.set_sequence(id, batch.sequence);
+    std::int64_t fresh = 0;
+    for (const auto& [variant, count] : batch.fresh) {
+      store_.add_exposures(id, variant, count);
+      fresh += count;
+    }
+    return fresh;
+  }
+
   json::object assign_one(const json::object& experiment, const std::string& status,
-                          const std::string& unit, const json::object& attributes, Batch& batch) {
+                          const std::string& unit, const json::object& attributes, Batch& batch,
+                          std::span<Enrolment> holdouts = {}) {
     auto refusal = [&](std::string reason) {
       return json::object{{"variant", nullptr},
                           {"variantIndex", nullptr},
@@ -586,6 +645,17 @@ class ExperimentVerbs {
                           {"inExperiment", true},
                           {"bucket", exposure->bucket},
                           {"reason", "sticky"}};
+    // Both arms of a holdout are recorded alike, so that its own analysis compares like with
+    // like; only the holdout arm is kept out.
+    for (auto& enrolment : holdouts) {
+      const json::object arm =
+          assign_one(enrolment.holdout, "Running", unit, attributes, enrolment.batch);
+      if (arm.at("inExperiment") == true && arm.at("variantIndex") == 0) {
+        json::object out = refusal("holdout");
+        out["holdout"] = enrolment.holdout.at("id");
+        return out;
+      }
+    }
     if (plan.condition && !assignment::eval_condition(attributes, *plan.condition))
       return refusal("targeting");
     if (plan.ns && !assignment::in_namespace(unit, *plan.ns)) return refusal("namespace");

@@ -2,6 +2,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/tracking/holdouts.hpp"
 
 #include <boost/json.hpp>
 
@@ -42,7 +43,8 @@ std::optional<assignment::Namespace> parse_namespace(const json::object& experim
 
 void check_namespace_overlap(Engine& engine, const json::object& experiment) {
   const auto ns = parse_namespace(experiment);
-  if (!ns) return;
+  // A holdout's namespace names the experiments it covers; it takes no range from them.
+  if (!ns || is_holdout(experiment)) return;
   const std::string id = text_of(experiment, "id");
   // Only experiments that hold a range: stopped and archived ones have freed theirs.
   FindQuery query;
@@ -54,7 +56,7 @@ void check_namespace_overlap(Engine& engine, const json::object& experiment) {
     const FindResult page = engine.find("Experiment", query);
     for (const auto& other : page.items) {
       const auto theirs = parse_namespace(other);
-      if (!theirs || theirs->id != ns->id) continue;
+      if (!theirs || is_holdout(other) || theirs->id != ns->id) continue;
       if (ns->start < theirs->end && theirs->start < ns->end)
         throw Error(ErrorCode::kConflict,
                     "namespace: " + text_of(experiment, "name") + " " + range_text(*ns) +

@@ -332,8 +332,8 @@ TEST_F(EngineVerbTest, ConcludeAndStopSetEndAt) {
   std::string given = experiment();
   for (const char* verb : {"start", "run"}) run("Experiment", verb, given);
   json::object with_end = forced;
-  with_end["endAt"] = "2026-05-01T00:00:00Z";
-  EXPECT_EQ(run("Experiment", "conclude", given, with_end).at("endAt"), "2026-05-01T00:00:00.000Z");
+  with_end["endAt"] = "2099-05-01T00:00:00Z";  // an end before the start is refused
+  EXPECT_EQ(run("Experiment", "conclude", given, with_end).at("endAt"), "2099-05-01T00:00:00.000Z");
 }
 
 TEST_F(EngineVerbTest, ConcludeRecordsWinnerAndConfidence) {
