@@ -24,6 +24,7 @@ void HttpFrontDoor::listen(const ListenAddress& address) {
     listener.tls_key = options_.tls_key;
   }
   listener.token = options_.token;
+  listener.require_keys = options_.require_keys;
   listener.allow_origins = options_.allow_origins;
   listener.body_limit = options_.limits.max_message_bytes;
   listener.idle_timeout =

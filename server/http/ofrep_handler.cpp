@@ -109,7 +109,7 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
   auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
-  exchange->session.authenticated = context.authenticated;
+  exchange->session.presented_key = context.presented_key;
   std::vector<LineFramer::Frame> frames;
   frames.push_back({json::serialize(json::object{
       {"jsonrpc", "2.0"}, {"id", 1}, {"method", "do"}, {"params", std::move(params)}})});

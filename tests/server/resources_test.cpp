@@ -29,14 +29,16 @@ TEST(ResourcesTest, TemplatesCoverSchemasAndEntities) {
 
 TEST(ResourcesTest, ReadsSchemasAndEntitiesByIdOrSlug) {
   Engine engine(":memory:");
-  json::array schema = read_resource(engine, "verdict://schema/Experiment");
+  json::array schema =
+      read_resource(engine, Caller::local_operator(), "verdict://schema/Experiment");
   json::value described = json::parse(schema.at(0).at("text").as_string());
   EXPECT_TRUE(described.at("verbs").as_object().contains("addVariant"));
   auto created =
       engine.execute({.noun = "Experiment", .verb = "create", .data = {{"name", "Read me"}}});
   std::string id(created.at("id").as_string());
   for (const std::string& key : {id, std::string("read-me")}) {
-    json::array contents = read_resource(engine, entity_uri("Experiment", key));
+    json::array contents =
+        read_resource(engine, Caller::local_operator(), entity_uri("Experiment", key));
     EXPECT_EQ(contents.at(0).at("uri").as_string(), "verdict://Experiment/" + key);
     EXPECT_EQ(json::parse(contents.at(0).at("text").as_string()).at("id").as_string(), id);
   }
@@ -46,7 +48,7 @@ TEST(ResourcesTest, BadUrisSayWhatIsExpected) {
   Engine engine(":memory:");
   auto code_of = [&](std::string_view uri) {
     try {
-      read_resource(engine, uri);
+      read_resource(engine, Caller::local_operator(), uri);
     } catch (const Error& error) {
       return error.code();
     }
