@@ -11,7 +11,7 @@ namespace verdict::server::http {
 namespace {
 
 namespace json = boost::json;
-using beast_http::verb;
+using verb = test_support::beast_http::verb;
 using test_support::HttpClient;
 using test_support::ServerProcess;
 using Headers = std::map<std::string, std::string>;
