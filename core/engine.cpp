@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/access/access_nouns.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/flags/flag_verbs.hpp"
@@ -46,6 +47,8 @@ std::string status_of(const json::object& entity) {
 
 // A hook may change fields, not identity or state: those stay as the pipeline set them.
 void keep_identity(const json::object& entity, json::object& modified) {
+  // `project` is shown to hooks; an entity never moves to another project.
+  modified.erase("project");
   for (const char* kept : {"id", "version", "createdAt", "updatedAt", "status"}) {
     if (const auto* value = entity.if_contains(kept)) {
       modified[kept] = *value;
@@ -71,10 +74,13 @@ Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
   tracking::add_schedules(*this);
   flags::add_flag_verbs(*this);
   flags::add_rollout_steps(*this);
+  access::add_access_nouns(*this);
 }
 
 Engine::Engine(const std::string& path, Schema schema)
-    : schema_(std::move(schema)), store_(std::make_unique<Store>(path, schema_)) {}
+    : schema_(std::move(schema)),
+      store_(std::make_unique<Store>(path, schema_)),
+      keys_(std::make_unique<access::KeyStore>(store_->db())) {}
 
 std::optional<Clock::time_point> Engine::idle() {
   if (hooks_) hooks_->idle();
@@ -112,9 +118,13 @@ json::object Engine::load(const Noun& noun, std::string_view id_or_slug) {
   return std::move(*entity);
 }
 
-json::object Engine::get(std::string_view noun_name, std::string_view id_or_slug,
-                         bool with_history) {
+json::object Engine::get(const Caller& caller, std::string_view noun_name,
+                         std::string_view id_or_slug, bool with_history) {
+  // A verb's own reads (custom verbs, hooks) are not the caller's requests: no role check.
+  bool outermost = !caller_;
+  CallerScope scope(*this, caller);
   const Noun& noun = schema_.noun(noun_name);
+  if (outermost) require_role(caller, noun.read_role, "get " + noun.name);
   json::object entity = load(noun, id_or_slug);
   if (with_history) {
     json::array history;
@@ -125,8 +135,12 @@ json::object Engine::get(std::string_view noun_name, std::string_view id_or_slug
   return entity;
 }
 
-FindResult Engine::find(std::string_view noun_name, const FindQuery& query) {
-  return store_->find(schema_.noun(noun_name), query);
+FindResult Engine::find(const Caller& caller, std::string_view noun_name, const FindQuery& query) {
+  bool outermost = !caller_;
+  CallerScope scope(*this, caller);
+  const Noun& noun = schema_.noun(noun_name);
+  if (outermost) require_role(caller, noun.read_role, "find " + noun.name);
+  return store_->find(noun, query);
 }
 
 void Engine::check_transition(const Noun& noun, const Verb& verb, const json::object& entity) {
@@ -239,6 +253,7 @@ json::value Engine::execute(const VerbRequest& request) {
     throw Error(ErrorCode::kLimitExceeded,
                 "hook recursion deeper than " + std::to_string(kMaxDepth) + " verbs (at " +
                     request.noun + "." + request.verb + "); a hook is probably triggering itself");
+  CallerScope scope(*this, request.caller);
   const Noun& noun = schema_.noun(request.noun);
   const Verb* verb = noun.verb(request.verb);
   if (!verb) {
@@ -249,6 +264,7 @@ json::value Engine::execute(const VerbRequest& request) {
                     "' (verbs: " + join(names) + ")",
                 "verb");
   }
+  if (request.depth == 0) require_role(request.caller, verb->role, noun.name + "." + verb->name);
   if (verb->kind == VerbKind::kCustom) return execute_custom(noun, *verb, request);
 
   std::optional<json::object> current;
@@ -368,7 +384,9 @@ void Engine::record(const Noun& noun, const json::object& entity, const std::str
                         .entity_id = std::string(entity.at("id").get_string()),
                         .verb = verb,
                         .data = data,
-                        .actor = actor});
+                        .actor = actor,
+                        .key_id = caller().key_id,
+                        .key_name = caller().key_name});
 }
 
 void Engine::run_after_hooks(const HookContext& context, const json::object& entity) {

@@ -7,8 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/access/key_store.hpp"
 #include "core/clock.hpp"
 #include "core/schema.hpp"
 #include "core/store.hpp"
@@ -25,6 +27,9 @@ struct VerbRequest {
   boost::json::object data;
   std::string actor;  ///< the acting client, recorded in the event log
   int depth = 0;      ///< nesting through after hooks; bounded by Engine::kMaxDepth
+  /// The project the verb runs in and the key that asked (recorded in the event log). Its role
+  /// is checked at depth 0 only: verbs that hooks run are the operator's.
+  Caller caller;
 };
 
 /// What a hook is told about the verb it runs for.
@@ -82,14 +87,29 @@ class Engine {
   explicit Engine(const std::string& path);
   Engine(const std::string& path, Schema schema);
 
-  /// Runs a verb. Throws Error on bad input, refused transitions, hook rejections and
-  /// conflicts; a thrown verb has changed nothing.
+  /// Runs a verb in `request.caller`'s project. Throws Error on bad input, refused transitions,
+  /// hook rejections, conflicts and a role that may not run the verb (kUnauthorized); a thrown
+  /// verb has changed nothing. Another project's entity is "not found".
   boost::json::value execute(const VerbRequest& request);
 
-  /// The entity by id or slug, with its event history when `with_history`.
-  boost::json::object get(std::string_view noun, std::string_view id_or_slug,
+  /// The entity by id or slug in the caller's project, with its event history when
+  /// `with_history`. Needs the reader role.
+  boost::json::object get(const Caller& caller, std::string_view noun, std::string_view id_or_slug,
                           bool with_history = false);
-  FindResult find(std::string_view noun, const FindQuery& query);
+  /// Entities of the caller's project. Needs the reader role.
+  FindResult find(const Caller& caller, std::string_view noun, const FindQuery& query);
+  /// As the current caller: inside a verb (custom verbs, hooks) its caller, so an internal read
+  /// stays in the verb's project; outside any call the local operator of the default project.
+  boost::json::object get(std::string_view noun, std::string_view id_or_slug,
+                          bool with_history = false) {
+    return get(caller(), noun, id_or_slug, with_history);
+  }
+  FindResult find(std::string_view noun, const FindQuery& query) {
+    return find(caller(), noun, query);
+  }
+
+  /// The caller of the outermost call running now (the local operator between calls).
+  const Caller& caller() const { return caller_ ? *caller_ : operator_; }
 
   void set_hooks(std::shared_ptr<HookRunner> hooks) { hooks_ = std::move(hooks); }
 
@@ -120,6 +140,8 @@ class Engine {
 
   Schema& schema() { return schema_; }
   Store& store() { return *store_; }
+  /// Projects and API keys, in the same database.
+  access::KeyStore& keys() { return *keys_; }
 
  private:
   boost::json::object load(const Noun& noun, std::string_view id_or_slug);
@@ -133,8 +155,28 @@ class Engine {
               const std::string& verb, const boost::json::object& data, const std::string& actor);
   boost::json::value execute_custom(const Noun& noun, const Verb& verb, const VerbRequest& request);
 
+  /// Scopes the store to a caller's project and makes it the caller events are recorded for.
+  class CallerScope {
+   public:
+    CallerScope(Engine& engine, const Caller& caller)
+        : engine_(engine),
+          previous_(std::exchange(engine.caller_, &caller)),
+          store_scope_(*engine.store_, caller.project_id) {}
+    ~CallerScope() { engine_.caller_ = previous_; }
+    CallerScope(const CallerScope&) = delete;
+    CallerScope& operator=(const CallerScope&) = delete;
+
+   private:
+    Engine& engine_;
+    const Caller* previous_;
+    Store::Scope store_scope_;
+  };
+
   Schema schema_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<access::KeyStore> keys_;
+  const Caller* caller_ = nullptr;
+  const Caller operator_ = Caller::local_operator();
   std::shared_ptr<HookRunner> hooks_;
   std::map<std::string, VerbHandler, std::less<>> handlers_;  ///< keyed `Noun.verb`
   std::vector<IdleTask> idle_tasks_;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/access/caller.hpp"
+
 namespace verdict {
 
 enum class FieldType { kString, kNumber, kBoolean, kDatetime, kJson, kEnum, kRelation };
@@ -67,6 +69,7 @@ struct Verb {
   std::vector<Field> params;  ///< documented arguments beyond the noun's own fields
   std::string before_hook;    ///< `starting`
   std::string after_hook;     ///< `started`
+  Role role = Role::kWriter;  ///< the role a key needs to run the verb (core/access/caller.hpp)
   /// For batch verbs (assign, track): the batch's items, given to the after hooks once per call.
   std::function<boost::json::array(const boost::json::object& data,
                                    const boost::json::value& result)>
@@ -102,7 +105,8 @@ struct Noun {
   std::vector<NounValidator> validators;
   std::vector<NounAdvisor> advisors;
   std::vector<NounNormalizer> normalizers;
-  std::string slug_source;  ///< when set, `slug` is derived from this field
+  std::string slug_source;         ///< when set, `slug` is derived from this field
+  Role read_role = Role::kReader;  ///< the role find and get need (Key and Project: admin)
 
   const Field* field(std::string_view name) const;
   /// Resolves a verb by name or alias.

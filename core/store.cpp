@@ -71,6 +71,21 @@ std::string encode_cursor(std::int64_t offset, std::size_t fingerprint) {
   return std::to_string(offset) + "." + std::to_string(fingerprint % 1000000007);
 }
 
+// Adds `column` to a table made by an older release: its rows get the column's default.
+void add_missing_column(sqlite::Database& db, const std::string& table, const std::string& column,
+                        const std::string& declaration) {
+  auto info = db.prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  info.bind(1, table).bind(2, column);
+  if (!info.step())
+    db.exec("ALTER TABLE " + quote_identifier(table) + " ADD COLUMN " + quote_identifier(column) +
+            " " + declaration);
+}
+
+// Rows written before projects existed belong to the default project.
+std::string project_column() {
+  return "TEXT NOT NULL DEFAULT '" + std::string(kDefaultProjectId) + "'";
+}
+
 std::int64_t decode_cursor(const std::string& cursor, std::size_t fingerprint) {
   if (cursor.empty()) return 0;
   auto dot = cursor.find('.');
@@ -97,6 +112,7 @@ json::object to_json(const EventRecord& event) {
   out["verb"] = event.verb;
   out["data"] = event.data;
   if (!event.actor.empty()) out["actor"] = event.actor;
+  if (!event.key_id.empty()) out["key"] = {{"id", event.key_id}, {"name", event.key_name}};
   out["at"] = event.at;
   return out;
 }
@@ -112,6 +128,10 @@ Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_
       BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     CREATE TRIGGER IF NOT EXISTS event_log_no_delete BEFORE DELETE ON event_log
       BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;)");
+  add_missing_column(db_, "event_log", "project", project_column());
+  add_missing_column(db_, "event_log", "key_id", "TEXT");
+  add_missing_column(db_, "event_log", "key_name", "TEXT");
+  db_.exec("CREATE INDEX IF NOT EXISTS event_log_project ON event_log(project, sequence)");
   migrate();
 }
 
@@ -121,7 +141,9 @@ void Store::migrate() {
     std::string table = quote_identifier(noun->table);
     db_.exec("CREATE TABLE IF NOT EXISTS " + table +
              " (\"id\" TEXT PRIMARY KEY, \"version\" INTEGER NOT NULL, \"createdAt\" TEXT NOT NULL,"
-             " \"updatedAt\" TEXT NOT NULL)");
+             " \"updatedAt\" TEXT NOT NULL, \"project\" " +
+             project_column() + ")");
+    add_missing_column(db_, noun->table, "project", project_column());
     std::set<std::string> columns;
     {
       auto info = db_.prepare("SELECT name FROM pragma_table_info(?)");
@@ -132,10 +154,18 @@ void Store::migrate() {
       if (!columns.contains(field.name))
         db_.exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(field.name) + " " +
                  column_type(field.type));
-      if (field.indexed || field.unique) {
-        std::string index = quote_identifier(noun->table + "_" + field.name);
-        db_.exec(std::string("CREATE ") + (field.unique ? "UNIQUE " : "") + "INDEX IF NOT EXISTS " +
-                 index + " ON " + table + "(" + quote_identifier(field.name) + ")");
+      std::string index = quote_identifier(noun->table + "_" + field.name);
+      if (field.unique) {
+        // Unique per project: (field, project) also serves lookups by the field alone. Files
+        // from before projects have a unique index on the field alone, which would keep two
+        // projects from using one slug.
+        db_.exec("DROP INDEX IF EXISTS " + index);
+        db_.exec("CREATE UNIQUE INDEX IF NOT EXISTS " +
+                 quote_identifier(noun->table + "_" + field.name + "_project") + " ON " + table +
+                 "(" + quote_identifier(field.name) + ", \"project\")");
+      } else if (field.indexed) {
+        db_.exec("CREATE INDEX IF NOT EXISTS " + index + " ON " + table + "(" +
+                 quote_identifier(field.name) + ")");
       }
     }
   }
@@ -155,6 +185,7 @@ std::string Store::from_sql(const Noun& noun) {
   if (sources == sources_.end()) return quote_identifier(noun.table);
   std::string columns = "\"id\", \"version\", \"createdAt\", \"updatedAt\"";
   for (const auto& field : noun.fields) columns += ", " + quote_identifier(field.name);
+  columns += ", \"project\"";
   // UNION ALL in a FROM subquery: SQLite pushes the caller's WHERE into every branch, so each
   // source is searched with its own indexes.
   std::string sql = "(SELECT " + columns + " FROM " + quote_identifier(noun.table);
@@ -201,30 +232,30 @@ json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {
 }
 
 std::optional<json::object> Store::get(const Noun& noun, std::string_view id_or_slug) {
-  std::string sql = select_sql(noun) + " WHERE \"id\" = ?";
+  std::string sql = select_sql(noun) + " WHERE \"project\" = ? AND (\"id\" = ?";
   const Field* lookup = noun.lookup_field();
   if (lookup) sql += " OR " + quote_identifier(lookup->name) + " = ?";
   // No ORDER BY to prefer the id over an equal key: a sort costs a temporary b-tree on the hot
   // path, and slugs cannot look like ids (no `_`).
-  auto statement = db_.prepare(sql + " LIMIT 1");
-  statement.bind(1, id_or_slug);
-  if (lookup) statement.bind(2, id_or_slug);
+  auto statement = db_.prepare(sql + ") LIMIT 1");
+  statement.bind(1, project_).bind(2, id_or_slug);
+  if (lookup) statement.bind(3, id_or_slug);
   if (!statement.step()) return std::nullopt;
   return read_row(noun, statement);
 }
 
 bool Store::exists(const Noun& noun, std::string_view id) {
-  auto statement =
-      db_.prepare("SELECT 1 FROM " + quote_identifier(noun.table) + " WHERE \"id\" = ?");
-  statement.bind(1, id);
+  auto statement = db_.prepare("SELECT 1 FROM " + quote_identifier(noun.table) +
+                               " WHERE \"id\" = ? AND \"project\" = ?");
+  statement.bind(1, id).bind(2, project_);
   return statement.step();
 }
 
 std::optional<std::string> Store::find_unique(const Noun& noun, const Field& field,
                                               std::string_view value) {
   auto statement = db_.prepare("SELECT \"id\" FROM " + quote_identifier(noun.table) + " WHERE " +
-                               quote_identifier(field.name) + " = ?");
-  statement.bind(1, value);
+                               quote_identifier(field.name) + " = ? AND \"project\" = ?");
+  statement.bind(1, value).bind(2, project_);
   if (!statement.step()) return std::nullopt;
   return statement.column_text(0);
 }
@@ -291,9 +322,10 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
   std::int64_t offset = decode_cursor(query.cursor, fingerprint);
 
   // One extra row tells whether another page exists without a COUNT.
-  auto statement = db_.prepare(select_sql(noun) + " WHERE " + where.sql + " ORDER BY " + order +
-                               " LIMIT ? OFFSET ?");
-  int index = 1;
+  auto statement = db_.prepare(select_sql(noun) + " WHERE \"project\" = ? AND (" + where.sql +
+                               ") ORDER BY " + order + " LIMIT ? OFFSET ?");
+  statement.bind(1, project_);
+  int index = 2;
   for (const auto& param : where.params) bind_value(statement, index++, param);
   statement.bind(index++, query.limit + 1);
   statement.bind(index, offset);
@@ -318,16 +350,18 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
 
 std::int64_t Store::count(const Noun& noun, const json::object& filter) {
   SqlCondition where = compile_filter(noun, resolve_relations(noun, filter));
-  auto statement = db_.prepare("SELECT COUNT(*) FROM " + from_sql(noun) + " WHERE " + where.sql);
-  int index = 1;
+  auto statement = db_.prepare("SELECT COUNT(*) FROM " + from_sql(noun) +
+                               " WHERE \"project\" = ? AND (" + where.sql + ")");
+  statement.bind(1, project_);
+  int index = 2;
   for (const auto& param : where.params) bind_value(statement, index++, param);
   statement.step();
   return statement.column_int(0);
 }
 
 void Store::insert(const Noun& noun, const json::object& entity) {
-  std::string columns = "\"id\", \"version\", \"createdAt\", \"updatedAt\"";
-  std::string values = "?, ?, ?, ?";
+  std::string columns = "\"id\", \"version\", \"createdAt\", \"updatedAt\", \"project\"";
+  std::string values = "?, ?, ?, ?, ?";
   for (const auto& field : noun.fields) {
     columns += ", " + quote_identifier(field.name);
     values += ", ?";
@@ -338,7 +372,8 @@ void Store::insert(const Noun& noun, const json::object& entity) {
   statement.bind(2, entity.at("version").to_number<std::int64_t>());
   statement.bind(3, std::string_view(entity.at("createdAt").get_string()));
   statement.bind(4, std::string_view(entity.at("updatedAt").get_string()));
-  int index = 5;
+  statement.bind(5, project_);
+  int index = 6;
   for (const auto& field : noun.fields)
     bind_field(statement, index++, field, entity.if_contains(field.name));
   statement.run();
@@ -348,14 +383,15 @@ void Store::update(const Noun& noun, const json::object& entity, std::int64_t ex
   std::string assignments = "\"version\" = ?, \"updatedAt\" = ?";
   for (const auto& field : noun.fields) assignments += ", " + quote_identifier(field.name) + " = ?";
   auto statement = db_.prepare("UPDATE " + quote_identifier(noun.table) + " SET " + assignments +
-                               " WHERE \"id\" = ? AND \"version\" = ?");
+                               " WHERE \"id\" = ? AND \"version\" = ? AND \"project\" = ?");
   statement.bind(1, entity.at("version").to_number<std::int64_t>());
   statement.bind(2, std::string_view(entity.at("updatedAt").get_string()));
   int index = 3;
   for (const auto& field : noun.fields)
     bind_field(statement, index++, field, entity.if_contains(field.name));
   statement.bind(index++, std::string_view(entity.at("id").get_string()));
-  statement.bind(index, expected_version);
+  statement.bind(index++, expected_version);
+  statement.bind(index, project_);
   statement.run();
   if (db_.changes() != 1)
     throw Error(ErrorCode::kConflict,
@@ -366,15 +402,16 @@ void Store::update(const Noun& noun, const json::object& entity, std::int64_t ex
 }
 
 void Store::remove(const Noun& noun, std::string_view id) {
-  auto statement = db_.prepare("DELETE FROM " + quote_identifier(noun.table) + " WHERE \"id\" = ?");
-  statement.bind(1, id);
+  auto statement = db_.prepare("DELETE FROM " + quote_identifier(noun.table) +
+                               " WHERE \"id\" = ? AND \"project\" = ?");
+  statement.bind(1, id).bind(2, project_);
   statement.run();
 }
 
 std::int64_t Store::append_event(const EventRecord& event) {
   auto statement = db_.prepare(
-      "INSERT INTO event_log (type, noun, entity_id, verb, data, actor, at) VALUES (?, ?, ?, ?, ?, "
-      "?, ?)");
+      "INSERT INTO event_log (type, noun, entity_id, verb, data, actor, at, project, key_id,"
+      " key_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   statement.bind(1, event.type).bind(2, event.noun).bind(3, event.entity_id).bind(4, event.verb);
   statement.bind(5, json::serialize(event.data));
   if (event.actor.empty()) {
@@ -383,6 +420,14 @@ std::int64_t Store::append_event(const EventRecord& event) {
     statement.bind(6, event.actor);
   }
   statement.bind(7, event.at.empty() ? now_iso8601() : event.at);
+  statement.bind(8, project_);
+  for (auto [index, text] : {std::pair{9, &event.key_id}, std::pair{10, &event.key_name}}) {
+    if (text->empty()) {
+      statement.bind(index, nullptr);
+    } else {
+      statement.bind(index, *text);
+    }
+  }
   statement.run();
   return sqlite3_last_insert_rowid(db_.handle());
 }
@@ -397,6 +442,8 @@ EventRecord Store::read_event(sqlite::Statement& statement) {
   event.data = json::parse(statement.column_text(5)).as_object();
   event.actor = statement.column_text(6);
   event.at = statement.column_text(7);
+  event.key_id = statement.column_text(8);
+  event.key_name = statement.column_text(9);
   return event;
 }
 
@@ -408,17 +455,18 @@ std::vector<EventRecord> Store::read_events(sqlite::Statement& statement) {
 
 std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t limit) {
   auto statement = db_.prepare(
-      "SELECT * FROM (SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
-      " WHERE entity_id = ? ORDER BY sequence DESC LIMIT ?) ORDER BY sequence");
-  statement.bind(1, entity_id).bind(2, limit);
+      "SELECT * FROM (SELECT sequence, type, noun, entity_id, verb, data, actor, at, key_id,"
+      " key_name FROM event_log WHERE entity_id = ? AND project = ? ORDER BY sequence DESC"
+      " LIMIT ?) ORDER BY sequence");
+  statement.bind(1, entity_id).bind(2, project_).bind(3, limit);
   return read_events(statement);
 }
 
 std::vector<EventRecord> Store::events_since(std::int64_t sequence, std::int64_t limit) {
   auto statement = db_.prepare(
-      "SELECT sequence, type, noun, entity_id, verb, data, actor, at FROM event_log"
-      " WHERE sequence > ? ORDER BY sequence LIMIT ?");
-  statement.bind(1, sequence).bind(2, limit);
+      "SELECT sequence, type, noun, entity_id, verb, data, actor, at, key_id, key_name"
+      " FROM event_log WHERE project = ? AND sequence > ? ORDER BY sequence LIMIT ?");
+  statement.bind(1, project_).bind(2, sequence).bind(3, limit);
   return read_events(statement);
 }
 

@@ -8,8 +8,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "core/access/caller.hpp"
 #include "core/schema.hpp"
 #include "core/sqlite.hpp"
 
@@ -38,6 +40,8 @@ struct EventRecord {
   boost::json::object data;
   std::string actor;
   std::string at;
+  std::string key_id;  ///< the acting key; empty for the local operator
+  std::string key_name;
 };
 
 /// A SELECT of rows kept in another module's tables, shown as entities of a noun: its columns
@@ -45,6 +49,9 @@ struct EventRecord {
 using RowSource = std::function<std::string(const Noun& noun)>;
 
 /// The SQLite store: one typed table per noun generated from the schema, and the event log.
+/// Every row belongs to one project (a `project` column); every read and write sees only the
+/// current project (set_project, or Store::Scope), so no caller can name another project's rows.
+/// Ids are unique across projects; unique fields (slugs, keys) are unique per project.
 /// Not thread-safe; the engine's single executor owns it.
 class Store {
  public:
@@ -55,6 +62,24 @@ class Store {
 
   /// Creates missing tables, columns and indexes; call again after the schema grows.
   void migrate();
+
+  /// The project (id) every query is scoped to; `prj_default` until set.
+  const std::string& project() const { return project_; }
+  void set_project(std::string project_id) { project_ = std::move(project_id); }
+
+  /// Scopes the store to a project for its lifetime and restores the previous one after.
+  class Scope {
+   public:
+    Scope(Store& store, std::string project_id)
+        : store_(store), previous_(std::exchange(store.project_, std::move(project_id))) {}
+    ~Scope() { store_.project_ = std::move(previous_); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Store& store_;
+    std::string previous_;
+  };
 
   std::optional<boost::json::object> get(const Noun& noun, std::string_view id_or_slug);
   bool exists(const Noun& noun, std::string_view id);
@@ -76,7 +101,8 @@ class Store {
   std::vector<EventRecord> events_since(std::int64_t sequence, std::int64_t limit = 100);
 
   /// Adds rows that find, get and count show as entities of `noun` (read-only: they are not in
-  /// its table). The tracking tables appear as Events this way, with no second write.
+  /// its table). A source selects the noun's columns and then its rows' project. The tracking
+  /// tables appear as Events this way, with no second write.
   void add_row_source(const std::string& noun, RowSource source);
   /// Whether the entity `id` (one that get found) is a row of a source, not of the noun's table.
   bool is_derived(const Noun& noun, std::string_view id);
@@ -100,6 +126,7 @@ class Store {
   const Schema& schema_;
   std::unordered_map<std::string, std::string> select_sql_;  ///< per noun; reset by migrate()
   std::unordered_map<std::string, std::vector<RowSource>> sources_;
+  std::string project_ = std::string(kDefaultProjectId);
 };
 
 /// Renders an event as JSON for tools and hooks.

@@ -16,6 +16,15 @@ namespace json = boost::json;
 
 namespace {
 
+// The entity as a hook sees it: with the slug of its project, so one hook set can serve every
+// project and still tell them apart.
+void push_entity(lua_State* L, const json::object& entity, const HookContext& context) {
+  push_object(L, entity);
+  const std::string& project = context.request.caller.project_slug;
+  lua_pushlstring(L, project.data(), project.size());
+  lua_setfield(L, -2, "project");
+}
+
 constexpr const char* kSetKey = "verdict.hooks";
 constexpr std::uintmax_t kMaxScriptBytes = 1024 * 1024;
 
@@ -198,7 +207,7 @@ std::optional<json::object> HookSet::before(const HookContext& context,
   for (const Hook& hook : found->second.before) {
     sandbox_.call(CallFrame{.script = hook.script}, ErrorCode::kHookRejected, [&](lua_State* L) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, hook.function);
-      push_object(L, modified ? *modified : entity);
+      push_entity(L, modified ? *modified : entity, context);
       lua_call(L, 1, 1);
       if (!lua_isnil(L, -1))
         modified = to_object(L, -1, ("the result of the before hook at " + hook.location).c_str());
@@ -215,11 +224,12 @@ std::vector<HookFailure> HookSet::after(const HookContext& context, const json::
   std::optional<json::value> items;
   if (context.items && !found->second.after.empty()) items = context.items();
   for (const Hook& hook : found->second.after) {
-    CallFrame frame{&engine, context.request.depth, "hook:" + hook.script, hook.script};
+    CallFrame frame{&engine, context.request.depth, "hook:" + hook.script, hook.script,
+                    context.request.caller};
     try {
       sandbox_.call(frame, ErrorCode::kHookRejected, [&](lua_State* L) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, hook.function);
-        push_object(L, entity);
+        push_entity(L, entity, context);
         lua_rawgeti(L, LUA_REGISTRYINDEX, context_);
         if (items) push_json(L, *items);
         lua_call(L, items ? 3 : 2, 0);

@@ -73,7 +73,7 @@ FindQuery find_query(lua_State* L) {
 
 int find(lua_State* L) {
   const CallFrame& frame = serving_frame(L);
-  FindResult result = frame.engine->find(upvalue_string(L, 1), find_query(L));
+  FindResult result = frame.engine->find(frame.caller, upvalue_string(L, 1), find_query(L));
   push_items(L, result.items);
   if (result.next_cursor.empty()) {
     lua_pushnil(L);
@@ -85,7 +85,7 @@ int find(lua_State* L) {
 
 int get(lua_State* L) {
   const CallFrame& frame = serving_frame(L);
-  push_object(L, frame.engine->get(upvalue_string(L, 1), id_argument(L, 1)));
+  push_object(L, frame.engine->get(frame.caller, upvalue_string(L, 1), id_argument(L, 1)));
   return 1;
 }
 
@@ -94,7 +94,8 @@ int run_verb(lua_State* L) {
   VerbRequest request{.noun = upvalue_string(L, 1),
                       .verb = upvalue_string(L, 2),
                       .actor = frame.actor,
-                      .depth = frame.depth + 1};
+                      .depth = frame.depth + 1,
+                      .caller = frame.caller};
   const Verb* verb = frame.engine->schema().noun(request.noun).verb(request.verb);
   int data = 1;
   if (verb && verb->needs_entity) request.id = id_argument(L, data++);

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/access/caller.hpp"
 #include "core/error.hpp"
 #include "plugins/limits.hpp"
 
@@ -26,6 +27,7 @@ struct CallFrame {
   int depth = 0;             ///< the depth of the verb being served; ctx verbs run at depth + 1
   std::string actor;         ///< recorded on the events of verbs run through `ctx`
   std::string script;        ///< the running script, named in limit errors
+  Caller caller;             ///< whose project every `ctx` call is scoped to
 };
 
 /// One sandboxed Lua state: only base, string, table, math, utf8 and os.time/date/clock; text

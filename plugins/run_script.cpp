@@ -8,9 +8,9 @@
 namespace verdict::plugins {
 
 boost::json::value run_script(Engine& engine, std::string_view source, const std::string& actor,
-                              const Limits& limits) {
+                              const Limits& limits, const Caller& caller) {
   LuaSandbox sandbox(limits);
-  CallFrame frame{&engine, 0, actor, "script"};
+  CallFrame frame{&engine, 0, actor, "script", caller};
   boost::json::value result;
   sqlite::Transaction transaction(engine.store().db());
   sandbox.call(frame, ErrorCode::kInvalidArgument, [&](lua_State* L) {

@@ -109,6 +109,12 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
     } else if (arg == "--token-file") {
       options.token = read_token_file(reader.value());
       token_given = true;
+    } else if (arg == "--require-keys") {
+      reader.no_value();
+      options.require_keys = true;
+    } else if (arg == "--project") {
+      options.project = reader.value();
+      if (options.project.empty()) usage_error("--project: needs a project slug");
     } else if (arg == "--log-level") {
       options.log_level = reader.value();
       static const char* kLevels[] = {"debug", "info", "warning", "error", "off"};
@@ -177,6 +183,59 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
   if (!options.stdio && options.listen.empty())
     usage_error("--no-stdio: nothing left to serve; add --listen tcp://127.0.0.1:7878");
   return options;
+}
+
+// `verdict keys create|list|revoke` and `verdict projects create|list`, all with --db FILE.
+Command parse_access(const std::vector<std::string>& args, const std::string& noun) {
+  Command command;
+  for (std::size_t i = 2; i < args.size(); ++i)
+    if (args[i] == "--help" || args[i] == "-h") {
+      command.help_topic = noun;
+      return command;
+    }
+  command.kind = noun == "keys" ? Command::Kind::kKeys : Command::Kind::kProjects;
+  auto& access = command.access;
+  if (args.size() < 3)
+    usage_error(noun + ": name a subcommand (" +
+                (noun == "keys" ? "create, list, revoke" : "create, list") + ")");
+  access.action = args[2];
+  bool known = access.action == "create" || access.action == "list" ||
+               (noun == "keys" && access.action == "revoke");
+  if (!known) usage_error(noun + ": unknown subcommand '" + access.action + "'");
+  std::string where = noun + " " + access.action;
+  ArgReader reader(args, 3);
+  std::vector<std::string> positional;
+  while (reader.next()) {
+    const std::string& arg = reader.current();
+    if (arg == "--db") {
+      command.input = reader.value();
+    } else if (arg == "--name" && access.action == "create") {
+      access.name = reader.value();
+    } else if (arg == "--project" && noun == "keys" && access.action != "revoke") {
+      access.project = reader.value();
+    } else if (arg == "--role" && noun == "keys" && access.action == "create") {
+      access.role = reader.value();
+    } else if (arg.starts_with("-")) {
+      usage_error(where + ": unknown option '" + arg + "'");
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (command.input.empty()) usage_error(where + ": --db FILE is required");
+  std::size_t wanted =
+      access.action == "revoke" || (noun == "projects" && access.action == "create");
+  if (positional.size() != wanted)
+    usage_error(where + (wanted ? ": name exactly one " +
+                                      std::string(noun == "keys" ? "key id" : "project slug")
+                                : ": takes no arguments besides its options"));
+  if (access.action == "revoke") access.key_id = positional[0];
+  if (noun == "projects" && access.action == "create") access.project = positional[0];
+  if (noun == "keys" && access.action == "create") {
+    if (access.project.empty()) usage_error(where + ": --project SLUG is required");
+    if (!parse_role(access.role))
+      usage_error(where + ": --role must be reader, writer, admin or evaluator");
+  }
+  return command;
 }
 
 }  // namespace
@@ -275,6 +334,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
     if (command.dirs.empty()) usage_error("hooks check: name at least one directory");
     return command;
   }
+  if (first == "keys" || first == "projects") return parse_access(args, first);
   usage_error("unknown command '" + first + "'");
 }
 
@@ -288,17 +348,19 @@ Options:
   --db PATH                SQLite database file (default: ./verdict.db)
   --listen URL             also listen on tcp://HOST:PORT, unix:/PATH, or http://HOST:PORT
                            and https://HOST:PORT (MCP Streamable HTTP at /mcp) (repeatable);
-                           a non-loopback TCP or HTTP address requires a token
+                           a non-loopback TCP or HTTP address requires API keys
   --tls-cert FILE          PEM certificate chain for https:// listeners
   --tls-key FILE           PEM private key for https:// listeners
   --allow-origin ORIGIN    an Origin HTTP listeners accept besides their own (repeatable; *: any)
   --conformance            add the MCP conformance suite's fixture tools, resources and prompts
                            (testing only)
   --no-stdio               do not serve on stdin/stdout (daemon use)
-  --token-file FILE        token socket clients must present, HTTP clients as
-                           Authorization: Bearer (or set VERDICT_TOKEN); at least
-                           16 characters; the file must not be accessible by group or others
-                           (chmod 600)
+  --token-file FILE        a secret that becomes an admin key of the project `default`
+                           (or set VERDICT_TOKEN); at least 16 characters; the file must not
+                           be accessible by group or others (chmod 600)
+  --require-keys           socket and HTTP clients on loopback addresses must present an API
+                           key too (without it they act as the default project's operator)
+  --project SLUG           the project stdio serves, as its operator (default: default)
   --log-level LEVEL        debug, info, warning, error or off (default: info); logs go to stderr
   --hooks DIR              load Lua hook scripts from DIR after the shipped ones (repeatable)
   --hooks-dir DIR          where the shipped hooks are (default: PREFIX/share/verdict/hooks
@@ -344,6 +406,28 @@ Plan an experiment and print the result as JSON; `-` reads stdin. FILE is one of
   {"kind": "mid_experiment", "variants": [...], "target_mde": 0.05, ...}
       gbstats' mid-experiment power: how many more units a running comparison needs
 )";
+  if (topic == "keys")
+    return R"(Usage: verdict keys create --db FILE --project SLUG --role ROLE [--name NAME]
+       verdict keys list --db FILE [--project SLUG]
+       verdict keys revoke --db FILE KEY_ID
+
+API keys: clients present one as Authorization: Bearer KEY or X-API-Key: KEY over HTTP, and
+with {"method":"auth","params":{"token":KEY}} or _meta["io.verdict/token"] on sockets. A key
+acts in its project only, with its role:
+  reader     find, get, analyze, plan, summary, resources and prompts
+  writer     also every other verb, assign and track
+  admin      also scripts, keys and projects
+  evaluator  assign and FeatureFlag evaluate only (the key an application embeds)
+create prints the secret once, alone on the last line; only its SHA-256 is stored. A revoked
+key stops working on open connections at their next request.
+)";
+  if (topic == "projects")
+    return R"(Usage: verdict projects create --db FILE SLUG [--name NAME]
+       verdict projects list --db FILE
+
+Projects isolate tenants: every entity, event, exposure and statistic belongs to one, and a key
+sees only its own. The project `default` always exists; data from before projects is in it.
+)";
   if (topic == "hooks")
     return R"(Usage: verdict hooks check DIR...
 
@@ -360,6 +444,8 @@ Commands:
   plan            sample size, MDE, power and duration of an experiment
   hooks check     validate Lua hook scripts without serving
   check           check a database file's integrity (verdict check --db FILE)
+  projects        create and list projects (see: verdict projects --help)
+  keys            create, list and revoke API keys (see: verdict keys --help)
 
 Options:
   -h, --help      show this help (or: verdict help COMMAND)

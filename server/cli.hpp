@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/access/caller.hpp"
 #include "server/limits.hpp"
 
 namespace verdict::server {
@@ -27,7 +28,13 @@ struct ServeOptions {
   std::string db = "verdict.db";
   std::vector<ListenAddress> listen;
   bool stdio = true;
-  std::string token;  ///< from --token-file or VERDICT_TOKEN
+  std::string token;  ///< from --token-file or VERDICT_TOKEN; an admin key of `default`
+  /// Socket and HTTP clients must present an API key on loopback addresses too.
+  bool require_keys = false;
+  /// --project: the project stdio serves, as its local operator (an admin).
+  std::string project = std::string(kDefaultProjectSlug);
+  /// The local operator of `project`, resolved against the database before serving.
+  Caller stdio_caller;
   std::string log_level = "info";
   std::vector<std::string> hook_dirs;
   std::string shipped_hooks_dir;  ///< --hooks-dir; empty: beside the binary (install_paths.hpp)
@@ -52,12 +59,22 @@ struct Command {
     kAnalyze,
     kPlan,
     kHooksCheck,
-    kCheck
+    kCheck,
+    kKeys,     ///< keys create | list | revoke
+    kProjects  ///< projects create | list
   } kind = Kind::kHelp;
   std::string help_topic;  ///< for kHelp: "" or a subcommand
   ServeOptions serve;
   std::string input;              ///< analyze, plan: a file or "-"; check: the database
   std::vector<std::string> dirs;  ///< hooks check
+  /// keys and projects: the subcommand and its options (`input` is the database).
+  struct Access {
+    std::string action;   ///< create | list | revoke
+    std::string project;  ///< --project (keys), or the slug to create (projects create)
+    std::string role;     ///< keys create --role
+    std::string name;     ///< --name
+    std::string key_id;   ///< keys revoke KEY_ID
+  } access;
 };
 
 /// Tokens shorter than this are refused wherever they come from (--token-file, VERDICT_TOKEN).

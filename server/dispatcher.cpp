@@ -39,14 +39,6 @@ bool valid_id(const json::value& id) {
   return id.is_string() || id.is_int64() || id.is_uint64();
 }
 
-// Compares every byte whatever the first difference, so timing does not reveal a token prefix.
-bool constant_time_equal(std::string_view given, std::string_view expected) {
-  unsigned char difference = given.size() != expected.size();
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    difference |= static_cast<unsigned char>((i < given.size() ? given[i] : 0) ^ expected[i]);
-  return difference == 0 && !expected.empty();
-}
-
 const json::object& object_param(const json::object& params, std::string_view name) {
   static const json::object kEmpty;
   const auto* value = params.if_contains(name);
@@ -118,7 +110,10 @@ Dispatcher::Dispatcher(verdict::Engine& engine, DispatcherOptions options,
                        ScriptRunner script_runner)
     : engine_(engine),
       options_(std::move(options)),
-      tools_(engine, std::move(script_runner), options_.scripts_enabled) {}
+      tools_(engine, std::move(script_runner), options_.scripts_enabled) {
+  // The token of --token-file is an admin key of the default project like any other.
+  if (!options_.token.empty()) engine_.keys().adopt_secret(options_.token, "token-file");
+}
 
 std::string Dispatcher::oversized_reply(std::size_t limit) {
   return error_response(
@@ -183,12 +178,21 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   }
   const json::object& params = params_value ? params_value->get_object() : kNoParams;
 
-  if (session.requires_token && !session.authenticated && !authenticate(params, session))
+  if (auto refusal = admit(method, params, session))
+    return {error_response(reply_id, {kUnauthorizedCode, *refusal}),
+            session.requires_token && !session.authenticated};
+  if (session.requires_token && !session.authenticated)
     return {
         error_response(reply_id, {kUnauthorizedCode,
                                   "unauthorized: the first message must be auth {token} or carry "
-                                  "_meta[\"io.verdict/token\"] with the server's token"}),
+                                  "_meta[\"io.verdict/token\"] with an API key"}),
         true};
+  if (!session.required_project.empty() && session.required_project != session.caller.project_slug)
+    return {error_response(reply_id,
+                           {kNotFoundCode,
+                            "not found: no project '" + session.required_project.substr(0, 100) +
+                                "' for this caller (a key acts in its own project only)",
+                            json::object{{"field", "project"}}})};
 
   if (!id) {
     if (method == "do" || method == "tools/call") {
@@ -232,15 +236,49 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   }
 }
 
-bool Dispatcher::authenticate(const json::object& params, Session& session) const {
-  std::string_view given;
-  if (const auto* token = params.if_contains("token"); token && token->is_string())
+std::optional<std::string> Dispatcher::admit(std::string_view method, const json::object& params,
+                                             Session& session) {
+  std::string_view given = session.presented_key;
+  if (const auto* token = params.if_contains("token");
+      token && token->is_string() &&
+      (method == "auth" || (session.requires_token && !session.authenticated)))
     given = token->get_string();
   if (const auto* meta = params.if_contains("_meta"); meta && meta->is_object())
     if (const auto* token = meta->get_object().if_contains(kTokenKey); token && token->is_string())
       given = token->get_string();
-  session.authenticated = constant_time_equal(given, options_.token);
-  return session.authenticated;
+  access::KeyStore& keys = engine_.keys();
+  if (!given.empty()) {
+    std::string digest = access::sha256_hex(given);
+    if (session.authenticated && digest == session.key_digest &&
+        session.key_generation == keys.generation())
+      return std::nullopt;
+    auto caller = keys.authenticate(given);
+    if (!caller) {
+      // A wrong key is refused, never served as the operator instead.
+      session.authenticated = false;
+      session.caller = session.unkeyed;
+      return "unauthorized: wrong token (unknown or revoked API key)";
+    }
+    session.caller = std::move(*caller);
+    session.authenticated = true;
+    session.key_digest = std::move(digest);
+    session.key_generation = keys.generation();
+    return std::nullopt;
+  }
+  if (!session.authenticated || session.caller.key_id.empty()) return std::nullopt;
+  // The cheap check on every request: only when a key may have been revoked is this one looked
+  // up again, by its primary key.
+  if (std::int64_t generation = keys.generation(); generation != session.key_generation) {
+    if (!keys.active(session.caller.key_id)) {
+      std::string key = session.caller.key_id;
+      session.authenticated = false;
+      session.caller = session.unkeyed;
+      session.key_digest.clear();
+      return "unauthorized: key " + key + " was revoked";
+    }
+    session.key_generation = generation;
+  }
+  return std::nullopt;
 }
 
 void Dispatcher::resolve_era(Call& call, const Session& session, bool required) const {
@@ -287,10 +325,13 @@ void Dispatcher::resolve_era(Call& call, const Session& session, bool required) 
 json::object Dispatcher::route(Call& call, Session& session) {
   std::string_view method = call.method;
   if (method == "auth") {
-    if (!constant_time_equal(string_param(call.params, "token", true), options_.token))
-      fail(kUnauthorizedCode, "unauthorized: wrong token");
-    session.authenticated = true;
-    return {{"authenticated", true}};
+    // admit() has checked the token already; this catches a missing or mistyped one.
+    string_param(call.params, "token", true);
+    if (!session.authenticated) fail(kUnauthorizedCode, "unauthorized: wrong token");
+    return {{"authenticated", true},
+            {"project", session.caller.project_slug},
+            {"key", session.caller.key_id},
+            {"role", to_string(session.caller.role)}};
   }
   if (is_plain_method(method)) {
     json::object arguments = call.params;
@@ -341,7 +382,7 @@ json::object Dispatcher::route(Call& call, Session& session) {
     call.cache_scope = schema ? "public" : "private";
     if (options_.conformance)
       if (auto contents = fixtures_.read_resource(uri)) return {{"contents", std::move(*contents)}};
-    return {{"contents", read_resource(engine_, uri)}};
+    return {{"contents", read_resource(engine_, session.caller, uri)}};
   }
   if (method == "prompts/list") {
     call.ttl_ms = kStaticTtlMs;
@@ -357,7 +398,7 @@ json::object Dispatcher::route(Call& call, Session& session) {
   if (method == "completion/complete" && options_.conformance)
     return {{"completion", {{"values", json::array{}}, {"total", 0}, {"hasMore", false}}}};
   if (method == "prompts/get")
-    return get_prompt(engine_, string_param(call.params, "name", true),
+    return get_prompt(engine_, session.caller, string_param(call.params, "name", true),
                       object_param(call.params, "arguments"));
   if (method == "logging/setLevel" && !call.current_era) {
     std::string level = string_param(call.params, "level", true);
@@ -419,11 +460,16 @@ ToolCaller Dispatcher::caller(const Call& call, const Session& session) const {
   ToolCaller caller;
   caller.actor = session.actor.empty() ? session.transport : session.actor;
   if (!call.client_name.empty()) caller.actor += "/" + call.client_name;
+  caller.caller = session.caller;
   bool trusted =
       session.authenticated || (session.transport == "stdio" && options_.script_on_stdio);
-  caller.scripts_allowed = options_.scripts_enabled && trusted;
+  caller.scripts_allowed =
+      options_.scripts_enabled && trusted && allows(session.caller.role, Role::kAdmin);
   if (!options_.scripts_enabled)
     caller.script_refusal = "scripts are disabled on this server (--no-scripts)";
+  else if (trusted && !caller.scripts_allowed)
+    caller.script_refusal = "role: scripts need the admin role (this key is " +
+                            std::string(to_string(session.caller.role)) + ")";
   else if (!trusted)
     caller.script_refusal = "scripts on " + session.transport +
                             " need an authenticated connection: send {\"method\":\"auth\","

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -30,6 +31,21 @@ struct Session {
   std::string client_name;
   /// Lowest level of notifications/message the client asked for (logging/setLevel); "" = none.
   std::string log_level;
+  /// Who the connection acts as: the key it authenticated with, or, without one, the local
+  /// operator of the project the transport serves (stdio's --project; `default` elsewhere).
+  Caller caller;
+  /// Who the connection is without a key; `caller` returns to it when its key fails.
+  Caller unkeyed;
+  /// A secret the transport received outside the JSON-RPC message (HTTP `Authorization` or
+  /// `X-API-Key`); checked on the engine thread with every request it came with.
+  std::string presented_key;
+  /// The project the request addresses (a REST path's `/~{project}`); empty: the caller's own.
+  /// Set per request by the HTTP adapters; any other project is answered "not found".
+  std::string required_project;
+  /// SHA-256 (hex) of the secret `caller` was authenticated with, so that a client repeating
+  /// it in `_meta` is not looked up again, and the key generation it was checked at.
+  std::string key_digest;
+  std::int64_t key_generation = 0;
 };
 
 /// What the transport writes back for one line. `line` is empty for notifications.
@@ -39,7 +55,8 @@ struct Reply {
 };
 
 struct DispatcherOptions {
-  std::string token;            ///< expected token ("" = none configured)
+  /// The --token-file token, adopted as the admin key `token-file` of the default project.
+  std::string token;
   bool script_on_stdio = true;  ///< `do {script}` allowed on stdio without a token
   bool scripts_enabled = true;  ///< --no-scripts turns scripts off everywhere
   std::size_t max_depth = 64;   ///< JSON nesting limit
@@ -72,7 +89,10 @@ class Dispatcher {
   struct Call;
 
   Reply handle_request(const boost::json::object& message, Session& session);
-  bool authenticate(const boost::json::object& params, Session& session) const;
+  /// Authenticates a secret presented with this message (`auth`, `_meta`, an HTTP header), or
+  /// re-checks the session's key if a key may have been revoked since. Returns the refusal.
+  std::optional<std::string> admit(std::string_view method, const boost::json::object& params,
+                                   Session& session);
   void resolve_era(Call& call, const Session& session, bool required) const;
   boost::json::object route(Call& call, Session& session);
   boost::json::object initialize(const Call& call, Session& session) const;

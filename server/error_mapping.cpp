@@ -69,7 +69,7 @@ json::object to_json(const RpcError& error) {
   return out;
 }
 
-OfrepError to_ofrep_error(int rpc_code) {
+OfrepError to_ofrep_error(int rpc_code, std::string_view field) {
   switch (rpc_code) {
     case kNotFoundCode:
       return {404, "FLAG_NOT_FOUND"};
@@ -77,7 +77,7 @@ OfrepError to_ofrep_error(int rpc_code) {
     case kLimitExceededCode:
       return {400, "INVALID_CONTEXT"};
     case kUnauthorizedCode:
-      return {401, "GENERAL"};
+      return {field == "role" ? 403 : 401, "GENERAL"};
     default:
       return {500, "GENERAL"};
   }
@@ -100,7 +100,9 @@ HttpProblem to_http_problem(int rpc_code, std::string_view field) {
     case kInvalidTransitionCode:
       return {409, "invalid-transition", "Transition refused"};
     case kUnauthorizedCode:
-      return {401, "unauthorized", "Unauthorized"};
+      // A known key whose role may not do this: 403, as the error table asks.
+      return field == "role" ? HttpProblem{403, "forbidden", "Forbidden"}
+                             : HttpProblem{401, "unauthorized", "Unauthorized"};
     case kParseError:
     case kInvalidRequest:
       return {400, "malformed", "Malformed request"};

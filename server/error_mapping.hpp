@@ -35,6 +35,13 @@ struct RpcError {
   int code = kInternalError;
   std::string message;
   boost::json::value data;  ///< null: no `data` member
+
+  /// `data.field`, the input the error names, or empty.
+  std::string_view field() const {
+    const boost::json::object* fields = data.if_object();
+    const boost::json::value* name = fields ? fields->if_contains("field") : nullptr;
+    return name && name->is_string() ? std::string_view(name->get_string()) : std::string_view();
+  }
 };
 
 /// Which kind of method an Error escaped from; MCP fixes a few codes differently per era.
@@ -68,9 +75,9 @@ struct OfrepError {
 };
 
 /// OFREP's mapping of a JSON-RPC error from `do ... evaluate`: a missing flag is 404
-/// FLAG_NOT_FOUND, bad arguments 400 INVALID_CONTEXT, a refused token 401, anything else 500
-/// GENERAL.
-OfrepError to_ofrep_error(int rpc_code);
+/// FLAG_NOT_FOUND, bad arguments 400 INVALID_CONTEXT, an unknown key 401, a key whose role may
+/// not evaluate (error field `role`) 403, anything else 500 GENERAL.
+OfrepError to_ofrep_error(int rpc_code, std::string_view field = {});
 
 /// A REST failure (RFC 9457 problem details): the HTTP status, the problem type's name (the
 /// `type` URI is `urn:verdict:problem:<type>`) and its title.

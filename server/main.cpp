@@ -75,7 +75,7 @@ int plan(const std::string& input) {
   return 0;
 }
 
-int serve(const ServeOptions& options) {
+int serve(ServeOptions options) {
   LogLevel level = LogLevel::kInfo;
   parse_log_level(options.log_level, level);
   set_log_level(level);
@@ -105,6 +105,12 @@ int serve(const ServeOptions& options) {
   }
   Engine engine(options.db);
   engine.store().db().set_query_timeout(options.query_timeout);
+  try {
+    options.stdio_caller = engine.keys().operator_of(options.project);
+  } catch (const Error& error) {
+    std::cerr << "verdict: --project: " << error.what() << "\n";
+    return kExitUsage;
+  }
   std::optional<Checkpointer> checkpointer;
   if (options.db != ":memory:") {
     checkpointer.emplace(options.db, std::chrono::milliseconds(250));
@@ -123,10 +129,10 @@ int serve(const ServeOptions& options) {
   dispatcher_options.scripts_enabled = options.scripts;
   dispatcher_options.max_message_bytes = options.limits.max_message_bytes;
   dispatcher_options.conformance = options.conformance;
-  Dispatcher dispatcher(engine, dispatcher_options,
-                        [](Engine& engine, const std::string& source, const std::string& actor) {
-                          return plugins::run_script(engine, source, actor);
-                        });
+  Dispatcher dispatcher(
+      engine, dispatcher_options,
+      [](Engine& engine, const std::string& source, const std::string& actor,
+         const Caller& caller) { return plugins::run_script(engine, source, actor, {}, caller); });
   // SIGHUP: the new hook set replaces the old one whole, or the old one stays.
   Server server(options, engine, dispatcher, [hooks] {
     try {
@@ -154,6 +160,43 @@ int check_database(const std::string& path) {
   std::cerr << "verdict check: " << path << " is damaged. To recover, " << recovery_advice(path)
             << ".\n";
   return kExitFailure;
+}
+
+// `verdict projects ...` and `verdict keys ...`: the same tables a server on the file reads; a
+// running server sees a revocation at its connections' next request.
+int manage_access(const Command& command) {
+  Engine engine(command.input);
+  access::KeyStore& keys = engine.keys();
+  const auto& access = command.access;
+  if (command.kind == Command::Kind::kProjects) {
+    if (access.action == "create") {
+      auto project = keys.create_project(access.project, access.name);
+      std::cout << "project " << project.slug << " (" << project.id << ") created\n";
+      return 0;
+    }
+    for (const auto& project : keys.projects())
+      std::cout << project.id << "  " << project.slug << "  " << project.name << "  "
+                << project.created_at << "\n";
+    return 0;
+  }
+  if (access.action == "create") {
+    auto created = keys.create_key(access.project, *parse_role(access.role), access.name);
+    std::cout << "key " << created.key.id << " (" << created.key.name << "), role "
+              << to_string(created.key.role) << " in project " << created.key.project_slug
+              << "\nThe secret is shown only now; store it (only its SHA-256 is kept):\n"
+              << created.secret << "\n";
+    return 0;
+  }
+  if (access.action == "revoke") {
+    auto key = keys.revoke(access.key_id);
+    std::cout << "key " << key.id << " (" << key.name << ") revoked at " << key.revoked_at << "\n";
+    return 0;
+  }
+  for (const auto& key : keys.keys(access.project))
+    std::cout << key.id << "  " << key.project_slug << "  " << to_string(key.role) << "  "
+              << key.name << "  " << key.hint << "...  " << key.created_at << "  "
+              << (key.revoked_at.empty() ? "active" : "revoked " + key.revoked_at) << "\n";
+  return 0;
 }
 
 int check_hooks(const std::vector<std::string>& dirs) {
@@ -189,6 +232,15 @@ int run(const std::vector<std::string>& args) {
       return check_hooks(command.dirs);
     case Command::Kind::kCheck:
       return check_database(command.input);
+    case Command::Kind::kKeys:
+    case Command::Kind::kProjects:
+      try {
+        return manage_access(command);
+      } catch (const Error& error) {
+        std::cerr << "verdict " << (command.kind == Command::Kind::kKeys ? "keys" : "projects")
+                  << " " << command.access.action << ": " << error.what() << "\n";
+        return error.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+      }
   }
   return kExitFailure;
 }

@@ -107,10 +107,10 @@ json::object design(const json::object& arguments) {
           {"messages", {user_text(std::move(text))}}};
 }
 
-json::object analyze(verdict::Engine& engine, const json::object& arguments) {
+json::object analyze(verdict::Engine& engine, const Caller& caller, const json::object& arguments) {
   json::object experiment;
   try {
-    experiment = engine.get("Experiment", argument(arguments, "experiment"));
+    experiment = engine.get(caller, "Experiment", argument(arguments, "experiment"));
   } catch (const Error& error) {
     // A prompt argument that names nothing is a bad argument, not a missing resource.
     if (error.code() != ErrorCode::kNotFound) throw;
@@ -135,7 +135,8 @@ json::object analyze(verdict::Engine& engine, const json::object& arguments) {
       quoted +
       "}\n"
       "Explain the evidence.";
-  json::object resource = read_resource(engine, entity_uri("Experiment", id)).at(0).get_object();
+  json::object resource =
+      read_resource(engine, caller, entity_uri("Experiment", id)).at(0).get_object();
   return {{"description", "analyze experiment " + id},
           {"messages",
            {user_text(std::move(text)),
@@ -160,11 +161,12 @@ json::array list_prompts() {
   return prompts;
 }
 
-json::object get_prompt(verdict::Engine& engine, std::string_view name,
+json::object get_prompt(verdict::Engine& engine, const Caller& caller, std::string_view name,
                         const json::object& arguments) {
   const PromptSpec& prompt = spec(name);
   check(prompt, arguments);
-  return prompt.name == "design-experiment" ? design(arguments) : analyze(engine, arguments);
+  return prompt.name == "design-experiment" ? design(arguments)
+                                            : analyze(engine, caller, arguments);
 }
 
 }  // namespace verdict::server

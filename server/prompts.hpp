@@ -14,8 +14,8 @@ boost::json::array list_prompts();
 
 /// The `prompts/get` result (description and messages). Throws kInvalidArgument for an unknown
 /// prompt, a missing required argument, an unknown argument, a non-string value, or an
-/// experiment that does not exist.
-boost::json::object get_prompt(verdict::Engine& engine, std::string_view name,
+/// experiment that does not exist (in `caller`'s project).
+boost::json::object get_prompt(verdict::Engine& engine, const Caller& caller, std::string_view name,
                                const boost::json::object& arguments);
 
 }  // namespace verdict::server

@@ -49,7 +49,7 @@ json::array list_resource_templates() {
            {"mimeType", kJson}}};
 }
 
-json::array read_resource(verdict::Engine& engine, std::string_view uri) {
+json::array read_resource(verdict::Engine& engine, const Caller& caller, std::string_view uri) {
   if (!uri.starts_with(kScheme))
     invalid("uri", "not a Verdict resource (verdict://schema/{type} or verdict://{type}/{id})");
   std::string_view path = uri.substr(kScheme.size());
@@ -60,7 +60,7 @@ json::array read_resource(verdict::Engine& engine, std::string_view uri) {
   auto slash = path.find('/');
   if (slash == std::string_view::npos || slash + 1 == path.size())
     invalid("uri", "expected verdict://{type}/{id}");
-  return {text_contents(uri, engine.get(path.substr(0, slash), path.substr(slash + 1)))};
+  return {text_contents(uri, engine.get(caller, path.substr(0, slash), path.substr(slash + 1)))};
 }
 
 }  // namespace verdict::server

@@ -18,8 +18,9 @@ boost::json::array list_resources(const Schema& schema);
 boost::json::array list_resource_templates();
 
 /// The `contents` of `uri`. Throws kNotFound for a URI that names nothing, kInvalidArgument
-/// (field `uri`) for one that is not a Verdict URI.
-boost::json::array read_resource(verdict::Engine& engine, std::string_view uri);
+/// (field `uri`) for one that is not a Verdict URI. Entities are read in `caller`'s project.
+boost::json::array read_resource(verdict::Engine& engine, const Caller& caller,
+                                 std::string_view uri);
 
 /// The resource URI of an entity.
 std::string entity_uri(std::string_view noun, std::string_view id);

@@ -623,15 +623,17 @@ struct Server::State {
       struct stat info {};
       if (::lstat(address.path.c_str(), &info) == 0) listener.unix_inode = info.st_ino;
       log(LogLevel::kInfo, "listening on " + address.text);
-      asio::co_spawn(io, accept_loop(this, &listener, &*listener.unix_socket, "unix", false),
-                     log_if_failed(LogLevel::kError, "accepting on " + address.text + " stopped"));
+      asio::co_spawn(
+          io, accept_loop(this, &listener, &*listener.unix_socket, "unix", options.require_keys),
+          log_if_failed(LogLevel::kError, "accepting on " + address.text + " stopped"));
       return;
     }
     bool loopback = is_loopback_host(address.host);
-    if (!loopback && options.token.empty())
+    if (!loopback && options.token.empty() && !options.require_keys)
       throw Error(ErrorCode::kUnauthorized,
                   "--listen " + address.text +
-                      ": a non-loopback address requires a token (--token-file or VERDICT_TOKEN)");
+                      ": a non-loopback address requires API keys (--require-keys, --token-file "
+                      "or VERDICT_TOKEN)");
     asio::ip::tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
     asio::ip::tcp::endpoint endpoint = *endpoints.begin();
@@ -643,8 +645,9 @@ struct Server::State {
     acceptor.listen();
     log(LogLevel::kInfo, "listening on tcp://" + endpoint.address().to_string() + ":" +
                              std::to_string(acceptor.local_endpoint().port()));
-    asio::co_spawn(io, accept_loop(this, &listener, &acceptor, "tcp", !loopback),
-                   log_if_failed(LogLevel::kError, "accepting on " + address.text + " stopped"));
+    asio::co_spawn(
+        io, accept_loop(this, &listener, &acceptor, "tcp", !loopback || options.require_keys),
+        log_if_failed(LogLevel::kError, "accepting on " + address.text + " stopped"));
   }
 
   // Each listener gets an equal share of the connection slots, all of which fit under the
@@ -681,6 +684,7 @@ struct Server::State {
     stdio = std::make_shared<StdioChannel>();
     stdio->session.transport = "stdio";
     stdio->session.actor = "stdio";
+    stdio->session.caller = stdio->session.unkeyed = options.stdio_caller;
     stdio->session.notify = [channel = stdio.get()](std::string line) {
       channel->send(line + "\n");
     };

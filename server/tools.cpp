@@ -238,19 +238,19 @@ bool Tools::contains(std::string_view name) const {
 json::value Tools::call(std::string_view name, const json::object& arguments,
                         const ToolCaller& caller) {
   check_arguments(input_schema(definitions(true), name), arguments);
-  if (name == "find") return find(arguments);
-  if (name == "get") return get(arguments);
+  if (name == "find") return find(arguments, caller.caller);
+  if (name == "get") return get(arguments, caller.caller);
   return run(arguments, caller);
 }
 
-json::value Tools::find(const json::object& arguments) {
+json::value Tools::find(const json::object& arguments, const Caller& caller) {
   FindQuery query;
   if (const auto* filter = arguments.if_contains("filter")) query.filter = filter->get_object();
   if (const auto* sort = arguments.if_contains("sort")) query.sort = sort->get_object();
   if (const auto* limit = arguments.if_contains("limit"))
     query.limit = limit->to_number<std::int64_t>();
   query.cursor = string_argument(arguments, "cursor");
-  FindResult found = engine_.find(arguments.at("type").get_string(), query);
+  FindResult found = engine_.find(caller, arguments.at("type").get_string(), query);
   json::array items;
   items.reserve(found.items.size());
   for (auto& item : found.items) items.emplace_back(std::move(item));
@@ -259,11 +259,11 @@ json::value Tools::find(const json::object& arguments) {
   return result;
 }
 
-json::value Tools::get(const json::object& arguments) {
+json::value Tools::get(const json::object& arguments, const Caller& caller) {
   bool with_history = false;
   if (const auto* include = arguments.if_contains("include"))
     with_history = !include->get_array().empty();  // "history" is the only value the schema allows
-  return engine_.get(arguments.at("type").get_string(), arguments.at("id").get_string(),
+  return engine_.get(caller, arguments.at("type").get_string(), arguments.at("id").get_string(),
                      with_history);
 }
 
@@ -275,7 +275,7 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
       throw Error(ErrorCode::kUnauthorized, "script: " + caller.script_refusal, "script");
     if (!script_runner_)
       throw Error(ErrorCode::kInternal, "script: this server has no script runner", "script");
-    return script_runner_(engine_, std::string(script->get_string()), caller.actor);
+    return script_runner_(engine_, std::string(script->get_string()), caller.actor, caller.caller);
   }
   for (const char* required : {"type", "verb"})
     if (!arguments.contains(required))
@@ -283,7 +283,8 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
   VerbRequest request{.noun = string_argument(arguments, "type"),
                       .verb = string_argument(arguments, "verb"),
                       .id = string_argument(arguments, "id"),
-                      .actor = caller.actor};
+                      .actor = caller.actor,
+                      .caller = caller.caller};
   if (const auto* data = arguments.if_contains("data")) request.data = data->get_object();
   return engine_.execute(request);
 }

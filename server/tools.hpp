@@ -12,12 +12,14 @@
 namespace verdict::server {
 
 /// Runs a Lua script for `do {script}` and returns its result as JSON. Throws verdict::Error.
-using ScriptRunner = std::function<boost::json::value(verdict::Engine&, const std::string& source,
-                                                      const std::string& actor)>;
+using ScriptRunner =
+    std::function<boost::json::value(verdict::Engine&, const std::string& source,
+                                     const std::string& actor, const verdict::Caller& caller)>;
 
 /// Who calls a tool, and whether they may run scripts.
 struct ToolCaller {
   std::string actor;
+  verdict::Caller caller;  ///< the project and key every call is made as
   bool scripts_allowed = false;
   std::string script_refusal;  ///< the reason shown when a script is refused
 };
@@ -42,8 +44,8 @@ class Tools {
 
  private:
   void refresh();
-  boost::json::value find(const boost::json::object& arguments);
-  boost::json::value get(const boost::json::object& arguments);
+  boost::json::value find(const boost::json::object& arguments, const verdict::Caller& caller);
+  boost::json::value get(const boost::json::object& arguments, const verdict::Caller& caller);
   boost::json::value run(const boost::json::object& arguments, const ToolCaller& caller);
 
   verdict::Engine& engine_;

@@ -263,7 +263,8 @@ class FlagVerbs {
                                                   .id = experiment_id,
                                                   .data = std::move(data),
                                                   .actor = request.actor,
-                                                  .depth = request.depth + 1});
+                                                  .depth = request.depth + 1,
+                                                  .caller = request.caller});
     const json::value& variant = assigned.at("variant");
     if (!variant.is_string()) return std::nullopt;
     const json::value* value = variant_value(flag, variant.get_string());
@@ -406,6 +407,7 @@ void add_flag_verbs(Engine& engine) {
                             "{flags?, units?}: {value, variant, reason, ruleId}");
   // Evaluation reads the flag itself, so it runs no hooks and takes an id or a key.
   evaluate.needs_entity = false;
+  evaluate.role = Role::kEvaluator;
   evaluate.params = {parse_field("unit", "string", "the unit id, hashed as GrowthBook's `id`"),
                      parse_field("attributes", "json", "targeting attributes"),
                      parse_field("flags", "json", "batch: flag ids or keys (default: every flag)"),
@@ -419,6 +421,8 @@ void add_flag_verbs(Engine& engine) {
                            "the GrowthBook SDK features payload {features, experiments, "
                            "dateUpdated} that GET /api/features/{clientKey} serves");
   payload.needs_entity = false;
+  // The key an application embeds (an evaluator key) is the GrowthBook SDK's client key.
+  payload.role = Role::kEvaluator;
   engine.add_custom_verb("FeatureFlag", std::move(payload),
                          [](Engine& current, const Noun&, const VerbRequest&,
                             json::object*) -> json::value { return growthbook_payload(current); });

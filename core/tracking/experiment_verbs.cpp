@@ -147,7 +147,8 @@ struct Plan {
 
 class ExperimentVerbs {
  public:
-  explicit ExperimentVerbs(Engine& engine) : engine_(engine), store_(engine.store().db()) {}
+  explicit ExperimentVerbs(Engine& engine)
+      : engine_(engine), store_(engine.store().db(), engine.store().project()) {}
 
   // The split `assign` makes, as a GrowthBook experiment rule: the same seed, hash version,
   // coverage, weights and the bucket ranges they give, so an SDK buckets every unit alike.
@@ -190,7 +191,8 @@ class ExperimentVerbs {
                        .verb = "run",
                        .id = text_field(experiment, "id"),
                        .actor = request.actor,
-                       .depth = request.depth + 1});
+                       .depth = request.depth + 1,
+                       .caller = request.caller});
       experiment = engine_.store().get(noun, text_field(experiment, "id")).value();
       status = "Running";
     }
@@ -807,16 +809,24 @@ void add_experiment_verbs(Engine& engine) {
       return ((*verbs).*method)(noun, request, *entity);
     };
   };
+  // Applications assign with an evaluator key; reports (analyze, plan, summary) need a reader.
+  auto for_role = [](Verb verb, Role role) {
+    verb.role = role;
+    return verb;
+  };
   engine.add_custom_verb(
       "Experiment",
-      data_verb("assign", "Assigned",
-                "bucket a unit {unit, attributes?} (or {units: [...]}) into a variant, GrowthBook-"
-                "compatible; records the exposure",
-                {},
-                {parse_field("unit", "string", "the unit id, e.g. a user id"),
-                 parse_field("attributes", "json", "targeting attributes"),
-                 parse_field("units", "json", "batch: a list of {unit, attributes?}")},
-                assigned_items),
+      for_role(
+          data_verb(
+              "assign", "Assigned",
+              "bucket a unit {unit, attributes?} (or {units: [...]}) into a variant, GrowthBook-"
+              "compatible; records the exposure",
+              {},
+              {parse_field("unit", "string", "the unit id, e.g. a user id"),
+               parse_field("attributes", "json", "targeting attributes"),
+               parse_field("units", "json", "batch: a list of {unit, attributes?}")},
+              assigned_items),
+          Role::kEvaluator),
       with_entity(&ExperimentVerbs::assign));
   engine.add_custom_verb(
       "Experiment",
@@ -834,17 +844,20 @@ void add_experiment_verbs(Engine& engine) {
       with_entity(&ExperimentVerbs::track));
   engine.add_custom_verb(
       "Experiment",
-      data_verb("analyze", "Analyzed",
-                "run the statistics (SRM, p-value, mSPRT, lift, Bayesian, CUPED) on the primary "
-                "metric and every metric; stores results, sets winner and confidence when the "
-                "always-valid test is significant",
-                {}, {}),
+      for_role(data_verb("analyze", "Analyzed",
+                         "run the statistics (SRM, p-value, mSPRT, lift, Bayesian, CUPED) on the "
+                         "primary metric and every metric; stores results, sets winner and "
+                         "confidence when the always-valid test is significant",
+                         {}, {}),
+               Role::kReader),
       with_entity(&ExperimentVerbs::analyze));
   engine.add_custom_verb(
       "Experiment",
-      data_verb("checkStats", "StatsChecked",
-                "compare the incremental statistics with a recomputation from per-unit data", {},
-                {}),
+      for_role(data_verb("checkStats", "StatsChecked",
+                         "compare the incremental statistics with a recomputation from per-unit "
+                         "data",
+                         {}, {}),
+               Role::kReader),
       [verbs](Engine&, const Noun&, const VerbRequest&, json::object* entity) -> json::value {
         return verbs->check_stats(*entity);
       });
@@ -866,6 +879,7 @@ void add_experiment_verbs(Engine& engine) {
        parse_field("sequentialTuningParameter", "number", "N* of the always-valid test (5000)"),
        parse_field("metric", "string", "with an id: the metric to plan (default: primary)")});
   plan.needs_entity = false;
+  plan.role = Role::kReader;
   plan.before_hook = "planning";
   plan.after_hook = "planned";
   engine.add_custom_verb(
@@ -877,6 +891,7 @@ void add_experiment_verbs(Engine& engine) {
       data_verb("summary", "Summarized",
                 "stat cards for the experiments list: total, running, winners found", {}, {});
   summary.needs_entity = false;
+  summary.role = Role::kReader;
   summary.before_hook = "summarizing";
   summary.after_hook = "summarized";
   engine.add_custom_verb("Experiment", std::move(summary),

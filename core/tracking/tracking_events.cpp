@@ -19,7 +19,7 @@ std::string select(const Noun& noun, const Columns& columns, const std::string& 
     auto column = columns.find(field.name);
     sql += ", " + (column == columns.end() ? std::string("NULL") : column->second);
   }
-  return sql + " FROM " + from;
+  return sql + ", " + columns.at("project") + " FROM " + from;
 }
 
 }  // namespace
@@ -34,7 +34,8 @@ void add_tracking_events(Store& store) {
                    {"unit", "unit"},
                    {"variant", "variant_key"},
                    {"timestamp", "at"},
-                   {"data", "json_object('variantIndex', variant, 'bucket', bucket)"}},
+                   {"data", "json_object('variantIndex', variant, 'bucket', bucket)"},
+                   {"project", "project"}},
                   "exposure");
   });
   store.add_row_source("Event", [](const Noun& noun) {
@@ -50,7 +51,8 @@ void add_tracking_events(Store& store) {
          {"timestamp", "COALESCE(m.at, e.at)"},
          {"data",
           "json_object('metric', m.metric, 'value', m.value, 'events', m.events,"
-          " 'variantIndex', m.variant)"}},
+          " 'variantIndex', m.variant)"},
+         {"project", "e.project"}},
         "unit_metric AS m JOIN exposure AS e ON e.experiment = m.experiment AND e.unit = m.unit");
   });
 }

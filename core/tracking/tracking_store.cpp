@@ -1,10 +1,12 @@
 #include "core/tracking/tracking_store.hpp"
 
+#include "core/access/caller.hpp"
 #include "core/clock.hpp"
 
 namespace verdict::tracking {
 
-TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
+TrackingStore::TrackingStore(sqlite::Database& db, const std::string& project)
+    : db_(db), project_(project) {
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS exposure (
       experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
@@ -38,6 +40,11 @@ TrackingStore::TrackingStore(sqlite::Database& db) : db_(db) {
   // Files from before conversions were Events have no time of first conversion.
   auto at_column = db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'at'");
   if (!at_column.step()) db_.exec("ALTER TABLE unit_metric ADD COLUMN at TEXT");
+  auto project_column =
+      db_.prepare("SELECT 1 FROM pragma_table_info('exposure') WHERE name = 'project'");
+  if (!project_column.step())
+    db_.exec("ALTER TABLE exposure ADD COLUMN project TEXT NOT NULL DEFAULT '" +
+             std::string(kDefaultProjectId) + "'");
 }
 
 TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
@@ -96,11 +103,11 @@ std::optional<Exposure> TrackingStore::exposure(std::string_view experiment,
 void TrackingStore::record_exposure(std::string_view experiment, std::string_view unit,
                                     const Exposure& exposure, const std::string& at) {
   auto insert = db_.prepare(
-      "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at, sequence)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at, sequence, project)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, experiment).bind(2, unit).bind(3, exposure.variant_index);
   insert.bind(4, exposure.variant_key).bind(5, exposure.bucket).bind(6, at);
-  insert.bind(7, exposure.sequence);
+  insert.bind(7, exposure.sequence).bind(8, project_);
   insert.run();
 }
 

@@ -57,7 +57,10 @@ struct ObservedArm {
 /// Runs on the engine thread inside the verb's transaction.
 class TrackingStore {
  public:
-  explicit TrackingStore(sqlite::Database& db);
+  /// `project` is the store's current project (Store::project()), read at each exposure: an
+  /// exposure row names its project so that Events are found per project. The other tables are
+  /// keyed by an experiment id, which belongs to one project.
+  TrackingStore(sqlite::Database& db, const std::string& project);
 
   std::optional<Exposure> exposure(std::string_view experiment, std::string_view unit);
   /// Records a unit's first exposure; the per-variant count is added by add_exposures, once per
@@ -109,6 +112,7 @@ class TrackingStore {
 
  private:
   sqlite::Database& db_;
+  const std::string& project_;
 };
 
 }  // namespace verdict::tracking

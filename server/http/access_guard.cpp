@@ -1,7 +1,5 @@
 #include "server/http/access_guard.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 
@@ -33,17 +31,11 @@ HttpResponse refusal(const HttpRequest& request, status code, std::string messag
       request.version());
 }
 
-bool tokens_equal(std::string_view given, const std::string& expected) {
-  return given.size() == expected.size() && !expected.empty() &&
-         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
-}
-
 }  // namespace
 
 AccessGuard::AccessGuard(std::string scheme, const std::string& host, unsigned short port,
-                         bool loopback, std::string token, bool token_required,
-                         std::vector<std::string> allow_origins)
-    : loopback_(loopback), token_(std::move(token)), token_required_(token_required) {
+                         bool loopback, bool key_required, std::vector<std::string> allow_origins)
+    : loopback_(loopback), key_required_(key_required) {
   std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   hosts_ = {bracketed};
   if (loopback) hosts_.insert(hosts_.end(), {"localhost", "127.0.0.1", "[::1]"});
@@ -70,8 +62,8 @@ bool AccessGuard::host_allowed(std::string_view host) const {
 }
 
 std::optional<HttpResponse> AccessGuard::check(const HttpRequest& request,
-                                               bool& authenticated) const {
-  authenticated = false;
+                                               std::string& presented_key) const {
+  presented_key.clear();
   if (auto origin = request.find(field::origin); origin != request.end() && !any_origin_) {
     std::string_view value = origin->value();
     if (std::find(origins_.begin(), origins_.end(), value) == origins_.end())
@@ -84,23 +76,25 @@ std::optional<HttpResponse> AccessGuard::check(const HttpRequest& request,
     return refusal(request, status::forbidden,
                    "Forbidden: host '" + std::string(host->value().substr(0, 100)) +
                        "' is not a loopback name (DNS rebinding protection)");
-  if (token_.empty()) return std::nullopt;
-  std::string_view given;
   bool sent = false;
   if (auto auth = request.find(field::authorization); auth != request.end()) {
     std::string_view value = auth->value();
     sent = true;
     if (value.size() > 7 && (value.starts_with("Bearer ") || value.starts_with("bearer ")))
-      given = value.substr(7);
+      presented_key = value.substr(7);
+  } else if (auto key = request.find("X-API-Key"); key != request.end()) {
+    sent = true;
+    presented_key = key->value();
   }
   // GrowthBook's SDKs send no header: their key is in the path, and its handler checks it.
   if (!sent && request.target().starts_with(kSdkFeaturesPrefix)) return std::nullopt;
-  authenticated = tokens_equal(given, token_);
-  if (authenticated || (!sent && (!token_required_ || ConsoleHandler::is_public(request))))
+  // The console's files hold no data and must load for its user to sign in.
+  if (!presented_key.empty() || (!sent && (!key_required_ || ConsoleHandler::is_public(request))))
     return std::nullopt;
-  HttpResponse response = refusal(
-      request, status::unauthorized,
-      sent ? "Unauthorized: wrong token" : "Unauthorized: send Authorization: Bearer <token>");
+  HttpResponse response =
+      refusal(request, status::unauthorized,
+              sent ? "Unauthorized: the Authorization header must be Bearer <key>"
+                   : "Unauthorized: send Authorization: Bearer <key> (or X-API-Key: <key>)");
   response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
   return response;
 }

@@ -14,7 +14,8 @@ asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const Reques
   auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
-  exchange->session.authenticated = context.authenticated;
+  exchange->session.presented_key = context.presented_key;
+  exchange->session.required_project = context.project;
   std::vector<LineFramer::Frame> frames;
   frames.push_back({json::serialize(json::object{
       {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}})});

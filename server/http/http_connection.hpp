@@ -112,7 +112,7 @@ class HttpConnection : public ConnectionControl,
       bool keep_alive = request.keep_alive();
       RequestContext context{.peer = peer_};
       HttpResponse response;
-      if (auto refusal = guard_.check(request, context.authenticated))
+      if (auto refusal = guard_.check(request, context.presented_key))
         response = router_->restyle(request, std::move(*refusal));
       else
         response = co_await router_->handle(std::move(request), std::move(context));

@@ -32,7 +32,14 @@ Session& HttpExchange::session_for_next_line() {
   target.notify = [weak = weak_from_this()](std::string line) {
     if (auto self = weak.lock()) self->notifications_.push_back(std::move(line));
   };
-  if (shared_) shared_->session.authenticated = session.authenticated;
+  // Every HTTP request authenticates on its own: the legacy session takes this request's key,
+  // or none, and never keeps an earlier request's.
+  if (shared_) {
+    shared_->session.authenticated = false;
+    shared_->session.caller = session.caller;
+    shared_->session.presented_key = session.presented_key;
+    shared_->session.key_digest.clear();
+  }
   return target;
 }
 

@@ -14,7 +14,7 @@ HttpFrontDoor::HttpFrontDoor(boost::asio::io_context& io, EngineWorker& worker,
       ofrep_(worker),
       admin_(worker),
       rest_(worker),
-      sdk_payload_(worker, options.token),
+      sdk_payload_(worker),
       router_(std::make_shared<Router>()) {
   mcp_.register_routes(*router_, "/mcp");
   ofrep_.register_routes(*router_);
@@ -40,6 +40,7 @@ void HttpFrontDoor::listen(const ListenAddress& address) {
     listener.tls_key = options_.tls_key;
   }
   listener.token = options_.token;
+  listener.require_keys = options_.require_keys;
   listener.allow_origins = options_.allow_origins;
   listener.body_limit = options_.limits.max_message_bytes;
   listener.idle_timeout =

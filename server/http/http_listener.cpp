@@ -86,10 +86,11 @@ HttpListener::HttpListener(asio::io_context& io, HttpListenerOptions options,
   bool loopback = is_loopback_host(o.host);
   std::string scheme = o.tls_cert.empty() ? "http" : "https";
   std::string text = scheme + "://" + o.host + ":" + std::to_string(o.port);
-  if (!loopback && o.token.empty())
+  if (!loopback && o.token.empty() && !o.require_keys)
     throw Error(ErrorCode::kUnauthorized,
                 "--listen " + text +
-                    ": a non-loopback address requires a token (--token-file or VERDICT_TOKEN)");
+                    ": a non-loopback address requires API keys (--require-keys, --token-file or "
+                    "VERDICT_TOKEN)");
   if (!o.tls_cert.empty()) {
     state.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     state.tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -111,7 +112,7 @@ HttpListener::HttpListener(asio::io_context& io, HttpListenerOptions options,
   state.acceptor.listen(asio::socket_base::max_listen_connections);
   state.guard =
       std::make_unique<AccessGuard>(scheme, o.host, state.acceptor.local_endpoint().port(),
-                                    loopback, o.token, !loopback, o.allow_origins);
+                                    loopback, !loopback || o.require_keys, o.allow_origins);
 }
 
 HttpListener::~HttpListener() = default;

@@ -22,8 +22,11 @@ struct HttpListenerOptions {
   /// Set for https: the certificate chain and private key, both PEM files.
   std::string tls_cert;
   std::string tls_key;
-  /// Token clients must send as `Authorization: Bearer`; required on non-loopback addresses.
+  /// The --token-file token (an admin key of `default`); a non-loopback address needs it or
+  /// `require_keys`.
   std::string token;
+  /// Every request must carry an API key, on loopback too (--require-keys).
+  bool require_keys = false;
   /// Origins allowed besides the listener's own (`--allow-origin`); "*" allows any.
   std::vector<std::string> allow_origins;
   std::size_t header_limit = 16 * 1024;

@@ -80,8 +80,9 @@ const char* name_source(std::string_view method) {
   return nullptr;
 }
 
-// The HTTP status a current-era reply travels with: its JSON-RPC error decides.
-status current_era_status(const std::string& reply) {
+// The HTTP status a reply travels with: in the current era its JSON-RPC error decides; in the
+// legacy era only a refused key does (401, so that HTTP clients see the usual status).
+status reply_status(const std::string& reply, bool current) {
   // Only a top-level error matters; skip parsing the (possibly large) successful results.
   if (reply.find("\"error\":{") == std::string::npos) return status::ok;
   std::error_code ec;
@@ -91,6 +92,8 @@ status current_era_status(const std::string& reply) {
   if (!error || !error->is_object()) return status::ok;
   const auto* code = error->get_object().if_contains("code");
   if (!code || !code->is_int64()) return status::ok;
+  if (code->get_int64() == kUnauthorizedCode) return status::unauthorized;
+  if (!current) return status::ok;
   switch (code->get_int64()) {
     case kMethodNotFound:
       return status::not_found;
@@ -255,7 +258,7 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
   auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, shared);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
-  exchange->session.authenticated = context.authenticated;
+  exchange->session.presented_key = context.presented_key;
   std::vector<LineFramer::Frame> frames;
   frames.push_back({std::move(request.body())});
   worker_.submit(exchange, std::move(frames));
@@ -263,8 +266,10 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
   if (!message.is_request) co_return HttpResponse{status::accepted, request.version()};
   co_await exchange->wait();
 
-  status code = current ? current_era_status(exchange->reply()) : status::ok;
+  status code = reply_status(exchange->reply(), current);
   HttpResponse response = reply_response(request, *exchange, code);
+  if (code == status::unauthorized)
+    response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
   if (!new_session_id.empty()) {
     if (exchange->reply().find("\"error\":{") == std::string::npos)
       response.set("Mcp-Session-Id", new_session_id);

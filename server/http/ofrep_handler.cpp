@@ -97,7 +97,7 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
 
   EngineReply reply = co_await call_engine(worker_, context, kDoMethod, std::move(params));
   if (reply.failed) {
-    const OfrepError mapped = to_ofrep_error(reply.error.code);
+    const OfrepError mapped = to_ofrep_error(reply.error.code, reply.error.field());
     co_return failure(request, mapped.status, key, mapped.code, reply.error.message);
   }
   const json::value* result = &reply.result;

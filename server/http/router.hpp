@@ -18,8 +18,13 @@ using HttpResponse = beast_http::response<beast_http::string_body>;
 
 /// What the connection knows about a request beyond its bytes.
 struct RequestContext {
-  std::string peer;            ///< "http:127.0.0.1:5555", for logs and the event log's actor
-  bool authenticated = false;  ///< a valid `Authorization: Bearer` token came with it
+  std::string peer;  ///< "http:127.0.0.1:5555", for logs and the event log's actor
+  /// The API key sent as `Authorization: Bearer` or `X-API-Key`; checked on the engine thread.
+  std::string presented_key;
+  /// The project a REST path or `project_id` names; empty: the caller's own. The engine answers
+  /// "not found" when the caller's project is another, so a key never learns another tenant's
+  /// data, nor whether the project exists.
+  std::string project;
 };
 
 /// A response with a JSON body (`application/json`).

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include "server/error_mapping.hpp"
-#include "server/http/client_keys.hpp"
 #include "server/http/engine_call.hpp"
 
 namespace verdict::server::http {
@@ -42,13 +41,7 @@ asio::awaitable<HttpResponse> SdkPayloadHandler::features(HttpRequest request,
   if (key.empty() || key.size() > kMaxKeyBytes || key.find('/') != std::string_view::npos)
     co_return failure(request, status::not_found,
                       "not found: GET /api/features/{clientKey} takes one client key");
-  const std::optional<std::string> project = project_for_client_key(key, listener_token_);
-  if (!project)
-    co_return failure(request, status::unauthorized,
-                      "unauthorized: unknown client key (the server's bearer token is the client "
-                      "key until evaluator keys exist)");
-  // The key has been checked, so the payload is read as an authenticated caller.
-  context.authenticated = true;
+  context.presented_key = std::string(key);
   // A named object: GCC 12 cannot keep string-literal temporaries alive across a co_await.
   json::object params{{"type", "FeatureFlag"}, {"verb", "growthbookPayload"}};
   const std::string reply =
@@ -62,10 +55,22 @@ asio::awaitable<HttpResponse> SdkPayloadHandler::features(HttpRequest request,
   const json::value parsed = json::parse(reply, ec);
   const json::object* answer = ec ? nullptr : parsed.if_object();
   const json::value* error = answer ? answer->if_contains("error") : nullptr;
-  std::string message = "the engine gave no result";
-  if (error && error->is_object() && error->get_object().contains("message"))
-    message = error->at("message").as_string();
-  co_return failure(request, status::internal_server_error, message);
+  if (!error || !error->is_object())
+    co_return failure(request, status::internal_server_error, "the engine gave no result");
+  const json::object& fields = error->get_object();
+  const json::value* data = fields.if_contains("data");
+  const json::value* field =
+      data && data->is_object() ? data->get_object().if_contains("field") : nullptr;
+  const bool role = field && field->is_string() && field->get_string() == "role";
+  const bool unauthorized = fields.contains("code") && fields.at("code").is_int64() &&
+                            fields.at("code").get_int64() == kUnauthorizedCode;
+  const status code = !unauthorized ? status::internal_server_error
+                      : role        ? status::forbidden
+                                    : status::unauthorized;
+  const json::value* message = fields.if_contains("message");
+  co_return failure(request, code,
+                    message && message->is_string() ? std::string(message->get_string())
+                                                    : "the engine gave no result");
 }
 
 }  // namespace verdict::server::http

@@ -2,7 +2,6 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include <string>
 #include <string_view>
 
 #include "server/engine_worker.hpp"
@@ -17,12 +16,13 @@ inline constexpr std::string_view kSdkFeaturesPrefix = "/api/features/";
 
 /// `GET /api/features/{clientKey}`: the GrowthBook SDK features payload of the key's project
 /// (`do FeatureFlag growthbookPayload` on the engine worker), with an `ETag` of the body and 304
-/// for a matching `If-None-Match`. 404 for a path without a key, 401 for a key that resolves
-/// to no project (project_for_client_key). Thread-safe.
+/// for a matching `If-None-Match`. The client key is an API key (an evaluator key is the one to
+/// embed in an application), presented to the engine as if sent in `Authorization`, so it reads
+/// its own project's flags only. 404 for a path without a key, 401 for an unknown or revoked
+/// key, 403 for a key whose role may not evaluate. Thread-safe.
 class SdkPayloadHandler {
  public:
-  SdkPayloadHandler(EngineWorker& worker, std::string listener_token)
-      : worker_(worker), listener_token_(std::move(listener_token)) {}
+  explicit SdkPayloadHandler(EngineWorker& worker) : worker_(worker) {}
 
   void register_routes(Router& router);
 
@@ -30,7 +30,6 @@ class SdkPayloadHandler {
   boost::asio::awaitable<HttpResponse> features(HttpRequest request, RequestContext context);
 
   EngineWorker& worker_;
-  const std::string listener_token_;
 };
 
 }  // namespace verdict::server::http

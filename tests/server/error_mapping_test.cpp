@@ -83,10 +83,11 @@ TEST(InternalErrorTest, TheClientSeesTheIncidentNotTheDetail) {
 }
 
 TEST(InternalErrorTest, AStorageFailureInAVerbKeepsItsSqlToTheLog) {
-  DispatcherHarness harness({}, [](Engine&, const std::string&, const std::string&) -> json::value {
-    throw sqlite::StorageError(SQLITE_CORRUPT, "database disk image is malformed",
-                               "SELECT secret_column FROM experiment");
-  });
+  DispatcherHarness harness(
+      {}, [](Engine&, const std::string&, const std::string&, const Caller&) -> json::value {
+        throw sqlite::StorageError(SQLITE_CORRUPT, "database disk image is malformed",
+                                   "SELECT secret_column FROM experiment");
+      });
   json::object error = harness.error("do", {{"script", "return 1"}});
   EXPECT_EQ(error.at("code"), kInternalError) << json::serialize(error);
   std::string text = json::serialize(error);

@@ -29,14 +29,16 @@ TEST(ResourcesTest, TemplatesCoverSchemasAndEntities) {
 
 TEST(ResourcesTest, ReadsSchemasAndEntitiesByIdOrSlug) {
   Engine engine(":memory:");
-  json::array schema = read_resource(engine, "verdict://schema/Experiment");
+  json::array schema =
+      read_resource(engine, Caller::local_operator(), "verdict://schema/Experiment");
   json::value described = json::parse(schema.at(0).at("text").as_string());
   EXPECT_TRUE(described.at("verbs").as_object().contains("addVariant"));
   auto created =
       engine.execute({.noun = "Experiment", .verb = "create", .data = {{"name", "Read me"}}});
   std::string id(created.at("id").as_string());
   for (const std::string& key : {id, std::string("read-me")}) {
-    json::array contents = read_resource(engine, entity_uri("Experiment", key));
+    json::array contents =
+        read_resource(engine, Caller::local_operator(), entity_uri("Experiment", key));
     EXPECT_EQ(contents.at(0).at("uri").as_string(), "verdict://Experiment/" + key);
     EXPECT_EQ(json::parse(contents.at(0).at("text").as_string()).at("id").as_string(), id);
   }
@@ -46,7 +48,7 @@ TEST(ResourcesTest, BadUrisSayWhatIsExpected) {
   Engine engine(":memory:");
   auto code_of = [&](std::string_view uri) {
     try {
-      read_resource(engine, uri);
+      read_resource(engine, Caller::local_operator(), uri);
     } catch (const Error& error) {
       return error.code();
     }
@@ -61,12 +63,15 @@ TEST(ResourcesTest, BadUrisSayWhatIsExpected) {
 
 TEST(ResourcesTest, ListPagesThroughTheDispatcher) {
   DispatcherHarness harness({.list_page_size = 4});
-  json::object first = harness.result("resources/list", DispatcherHarness::current());
-  EXPECT_EQ(first.at("resources").as_array().size(), 4u);
-  json::object rest = harness.result(
-      "resources/list", DispatcherHarness::current({{"cursor", first.at("nextCursor")}}));
-  EXPECT_EQ(first.at("resources").as_array().size() + rest.at("resources").as_array().size(),
-            harness.engine.schema().nouns().size());
+  json::object page = harness.result("resources/list", DispatcherHarness::current());
+  EXPECT_EQ(page.at("resources").as_array().size(), 4u);
+  std::size_t listed = page.at("resources").as_array().size();
+  while (page.contains("nextCursor")) {
+    page = harness.result("resources/list",
+                          DispatcherHarness::current({{"cursor", page.at("nextCursor")}}));
+    listed += page.at("resources").as_array().size();
+  }
+  EXPECT_EQ(listed, harness.engine.schema().nouns().size());
   EXPECT_EQ(harness.error("resources/read", DispatcherHarness::current()).at("code"), -32602);
 }
 

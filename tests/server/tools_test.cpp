@@ -195,7 +195,8 @@ TEST(ToolsTest, GetIncludesHistoryOnRequest) {
   EXPECT_EQ(full.at("structuredContent").at("history").at(0).at("type"), "Experiment.Created");
 }
 
-json::value echo_script(Engine&, const std::string& source, const std::string& actor) {
+json::value echo_script(Engine&, const std::string& source, const std::string& actor,
+                        const Caller&) {
   return json::array{source, actor};
 }
 

@@ -65,7 +65,7 @@ TEST(TransportTest, NonLoopbackListenerWithoutTokenRefusesToStart) {
   ServerProcess server(
       {"serve", "--db", temp_path("public.db"), "--no-stdio", "--listen", "tcp://0.0.0.0:0"});
   EXPECT_EQ(server.wait(), 1);
-  EXPECT_NE(server.read_all_stderr().find("requires a token"), std::string::npos);
+  EXPECT_NE(server.read_all_stderr().find("requires API keys"), std::string::npos);
 }
 
 TEST(TransportTest, LoopbackDetection) {

@@ -32,7 +32,7 @@ std::string console_status(std::string_view status) {
 
 // The console's project_id, resolved by the one function the /~{project} paths use too.
 std::string project_of(const json::value* given) {
-  if (!given) return "default";
+  if (!given) return {};  // the caller's own project
   if (!given->is_string())
     throw Problem(422, "project_id: must be a string", {{"field", "project_id"}});
   auto project = resolve_project(given->get_string());
@@ -227,7 +227,7 @@ asio::awaitable<HttpResponse> AdminApi::list(HttpRequest request, RequestContext
       throw Problem(400, name + ": unknown query parameter (allowed: project_id, cursor)",
                     {{"field", name}});
   }
-  project_of(project ? &*project : nullptr);
+  context.project = project_of(project ? &*project : nullptr);
   json::value found = co_await engine_call(worker_, context, kFindMethod, std::move(query));
   json::object summary{{"type", "Experiment"}, {"verb", "summary"}};
   json::value cards = co_await engine_call(worker_, context, kDoMethod, std::move(summary));
@@ -248,7 +248,7 @@ asio::awaitable<HttpResponse> AdminApi::create(HttpRequest request, RequestConte
   json::object body = read_body(request);
   only_fields(body,
               {"name", "hypothesis", "bandit_enabled", "project_id", "primary_metric", "variants"});
-  project_of(member(body, "project_id"));
+  context.project = project_of(member(body, "project_id"));
   json::object data;
   if (const json::value* name = body.if_contains("name")) data["name"] = *name;
   if (const json::value* hypothesis = member(body, "hypothesis")) data["hypothesis"] = *hypothesis;

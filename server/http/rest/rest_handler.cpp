@@ -131,8 +131,10 @@ asio::awaitable<HttpResponse> RestHandler::openapi(HttpRequest request, RequestC
 asio::awaitable<HttpResponse> RestHandler::handle(HttpRequest request, RequestContext context) {
   std::vector<std::string> segments = split_path(request_path(request).substr(2));
   const std::string& project_name = segments.at(0);
-  if (!resolve_project(project_name))
+  auto project = resolve_project(project_name);
+  if (!project)
     throw Problem(404, "no project '" + project_name.substr(0, 100) + "'", {{"field", "project"}});
+  context.project = std::move(*project);
   const bool empty_segment =
       std::any_of(segments.begin(), segments.end(), [](const std::string& s) { return s.empty(); });
   if (segments.size() < 2 || segments.size() > 4 || empty_segment)

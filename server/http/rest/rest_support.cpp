@@ -2,6 +2,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/json_style.hpp"
@@ -86,8 +87,13 @@ asio::awaitable<json::value> engine_call(EngineWorker& worker, const RequestCont
 }
 
 std::optional<std::string> resolve_project(std::string_view name) {
-  if (name == "default") return std::string(name);
-  return std::nullopt;
+  // Project slugs are lower-case words joined by hyphens (core/slug); anything else names none.
+  const bool slug_like =
+      !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      });
+  if (!slug_like) return std::nullopt;
+  return std::string(name);
 }
 
 std::string url_decode(std::string_view text, bool query) {

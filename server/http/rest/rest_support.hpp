@@ -48,8 +48,9 @@ boost::asio::awaitable<boost::json::value> engine_call(EngineWorker& worker,
                                                        std::string_view method,
                                                        boost::json::object params);
 
-/// The project a `{project}` path segment or a `project_id` names, or nullopt (404). The one
-/// place REST resolves projects: until projects exist only `default` resolves.
+/// The project a `{project}` path segment or a `project_id` names, or nullopt (404) for text
+/// that cannot be a project's slug. The one place REST reads projects; whether the caller may
+/// act in it is the engine's decision (Session::required_project), made with the caller's key.
 std::optional<std::string> resolve_project(std::string_view name);
 
 /// Decodes %XX and `+` (in a query) of a URL component.

@@ -14,7 +14,8 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
       variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
       PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
     INSERT INTO exposure VALUES ('e', 'old-unit', 1, 'b', 0.5, '2026-01-01T00:00:00.000Z');)");
-  TrackingStore store(db);
+  const std::string project = "prj_default";
+  TrackingStore store(db, project);
   ASSERT_EQ(store.exposure("e", "old-unit")->sequence, 0);
   store.record_exposure("e", "new-unit", Exposure{0, "a", 0.1, 1}, "2026-01-02T00:00:00.000Z");
   store.set_sequence("e", {.assigned = 1, .observed_through = 0});
@@ -24,7 +25,7 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
   store.set_sequence("e", {.assigned = 1, .observed_through = 1});
   EXPECT_EQ(store.observed("e", "m", 2)[0].n, 1);
   // Opening the migrated database again changes nothing.
-  TrackingStore again(db);
+  TrackingStore again(db, project);
   EXPECT_EQ(again.sequence("e").observed_through, 1);
 }
 

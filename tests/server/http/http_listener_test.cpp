@@ -232,7 +232,7 @@ TEST_F(HttpListenerTest, NonLoopbackListenerWithoutATokenRefusesToStart) {
   ServerProcess server({"serve", "--db", ":memory:", "--no-stdio", "--listen",
                         "http://0.0.0.0:" + std::to_string(port_)});
   EXPECT_EQ(server.wait(), 1);
-  EXPECT_NE(server.read_all_stderr().find("requires a token"), std::string::npos);
+  EXPECT_NE(server.read_all_stderr().find("requires API keys"), std::string::npos);
 }
 
 }  // namespace
