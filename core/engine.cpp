@@ -85,16 +85,21 @@ Engine::Engine(const std::string& path, Schema schema)
 std::optional<Clock::time_point> Engine::idle() {
   if (hooks_) hooks_->idle();
   std::optional<Clock::time_point> next;
-  for (const auto& task : idle_tasks_) {
-    std::optional<Clock::time_point> due;
-    try {
-      due = task(clock_->now());
-    } catch (const std::exception& error) {
-      // A task that cannot use the store now (a full disk) tries again a minute later.
-      log(LogLevel::kError, std::string("scheduled work failed: ") + error.what());
-      due = clock_->now() + std::chrono::minutes(1);
+  if (idle_tasks_.empty()) return next;
+  for (const auto& project : keys_->projects()) {
+    const Caller project_operator = Caller::local_operator(project.id, project.slug);
+    CallerScope scope(*this, project_operator);
+    for (const auto& task : idle_tasks_) {
+      std::optional<Clock::time_point> due;
+      try {
+        due = task(clock_->now());
+      } catch (const std::exception& error) {
+        // A task that cannot use the store now (a full disk) tries again a minute later.
+        log(LogLevel::kError, std::string("scheduled work failed: ") + error.what());
+        due = clock_->now() + std::chrono::minutes(1);
+      }
+      if (due && (!next || *due < *next)) next = due;
     }
-    if (due && (!next || *due < *next)) next = due;
   }
   return next;
 }

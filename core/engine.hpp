@@ -114,7 +114,9 @@ class Engine {
   void set_hooks(std::shared_ptr<HookRunner> hooks) { hooks_ = std::move(hooks); }
 
   /// Work done on a timetable (scheduled starts, rollout steps): runs what is due at `now`
-  /// through execute() and returns when it next has something due, nullopt for never.
+  /// through execute() and returns when it next has something due, nullopt for never. idle()
+  /// runs every task once per project, as that project's operator (caller()), so a task sees
+  /// one project's entities at a time; PerProject keeps its state apart.
   using IdleTask = std::function<std::optional<Clock::time_point>(Clock::time_point now)>;
   void add_idle_task(IdleTask task) { idle_tasks_.push_back(std::move(task)); }
 
@@ -181,6 +183,26 @@ class Engine {
   std::map<std::string, VerbHandler, std::less<>> handlers_;  ///< keyed `Noun.verb`
   std::vector<IdleTask> idle_tasks_;
   const Clock* clock_ = &Clock::system();
+};
+
+/// One `T` per project, made on first use from the engine: the state of an idle task or a
+/// validator (a schedule's next due time) kept apart per project, since Engine::idle runs each
+/// task once per project and a verb's validators run in the verb's project.
+template <typename T>
+class PerProject {
+ public:
+  explicit PerProject(Engine& engine) : engine_(engine) {}
+
+  /// The state of the project the engine's current caller acts in.
+  T& current() {
+    auto& slot = items_[engine_.caller().project_id];
+    if (!slot) slot = std::make_unique<T>(engine_);
+    return *slot;
+  }
+
+ private:
+  Engine& engine_;
+  std::map<std::string, std::unique_ptr<T>, std::less<>> items_;
 };
 
 }  // namespace verdict

@@ -152,8 +152,11 @@ class RolloutSteps {
   }
 
   json::value execute_on(const char* type, const std::string& id, const char* verb) {
-    return engine_.execute(
-        {.noun = type, .verb = verb, .id = id, .actor = std::string(tracking::kSchedulerActor)});
+    return engine_.execute({.noun = type,
+                            .verb = verb,
+                            .id = id,
+                            .actor = std::string(tracking::kSchedulerActor),
+                            .caller = engine_.caller()});
   }
 
   const Noun& noun() { return engine_.schema().noun("FeatureFlag"); }
@@ -188,10 +191,10 @@ void apply_rollout(const Noun&, json::object& flag, const json::object& data) {
 }
 
 void add_rollout_steps(Engine& engine) {
-  auto steps = std::make_shared<RolloutSteps>(engine);
-  engine.schema().add_validator("FeatureFlag",
-                                [steps](const json::object& flag) { steps->noticed(flag); });
-  engine.add_idle_task([steps](time_point now) { return steps->run(now); });
+  auto steps = std::make_shared<PerProject<RolloutSteps>>(engine);
+  engine.schema().add_validator(
+      "FeatureFlag", [steps](const json::object& flag) { steps->current().noticed(flag); });
+  engine.add_idle_task([steps](time_point now) { return steps->current().run(now); });
 }
 
 }  // namespace verdict::flags

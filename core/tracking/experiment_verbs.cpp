@@ -600,7 +600,8 @@ class ExperimentVerbs {
                        .verb = "run",
                        .id = id,
                        .actor = request.actor,
-                       .depth = request.depth + 1});
+                       .depth = request.depth + 1,
+                       .caller = request.caller});
       holdout = engine_.store().get(noun, id).value();
     }
     return {std::move(holdout), Batch{.at = at, .sequence = store_.sequence(id)}};

@@ -135,8 +135,11 @@ class Scheduler {
   }
 
   json::value execute(const std::string& id, const char* verb) {
-    return engine_.execute(
-        {.noun = "Experiment", .verb = verb, .id = id, .actor = std::string(kSchedulerActor)});
+    return engine_.execute({.noun = "Experiment",
+                            .verb = verb,
+                            .id = id,
+                            .actor = std::string(kSchedulerActor),
+                            .caller = engine_.caller()});
   }
 
   // What an operator does at the scheduled end: a Running experiment is analyzed and concluded
@@ -203,12 +206,12 @@ std::vector<json::object> by_due_time(Engine& engine, std::string_view noun, jso
 }
 
 void add_schedules(Engine& engine) {
-  auto scheduler = std::make_shared<Scheduler>(engine);
-  engine.schema().add_validator("Experiment", [scheduler](const json::object& experiment) {
+  auto schedulers = std::make_shared<PerProject<Scheduler>>(engine);
+  engine.schema().add_validator("Experiment", [schedulers](const json::object& experiment) {
     check_end_after_start(experiment);
-    scheduler->noticed(experiment);
+    schedulers->current().noticed(experiment);
   });
-  engine.add_idle_task([scheduler](time_point now) { return scheduler->run(now); });
+  engine.add_idle_task([schedulers](time_point now) { return schedulers->current().run(now); });
 }
 
 }  // namespace verdict::tracking
