@@ -205,11 +205,14 @@ void BM_Analyze(benchmark::State& state) {
   if (real) {
     // Units alternate variants; a unit converts when its number falls in its variant's rate.
     db.exec("WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < " +
-            std::to_string(units) + ") INSERT INTO exposure SELECT " + quoted +
+            std::to_string(units) +
+            ") INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at) SELECT " +
+            quoted +
             ", 'user-' || i, i % 2, CASE i % 2 WHEN 0 THEN 'control' ELSE 'green' END,"
             " (i % 10000) / 10000.0, '2026-01-01T00:00:00Z' FROM u");
     db.exec(
-        "INSERT INTO unit_metric SELECT experiment, 'purchase', unit, variant, 1, NULL, 1"
+        "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events)"
+        " SELECT experiment, 'purchase', unit, variant, 1, NULL, 1"
         " FROM exposure WHERE experiment = " +
         quoted +
         " AND (CAST(substr(unit, 6) AS INTEGER) / 2) % 1000 < CASE variant WHEN 0 THEN 100"
