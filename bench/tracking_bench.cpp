@@ -67,12 +67,13 @@ json::value execute(Engine& engine, const std::string& verb, const std::string& 
 }
 
 /// A started two-variant experiment with `primaryMetric` purchase and `metrics` (a CSV).
-std::string start_experiment(Engine& engine, const std::string& metrics = {}) {
+std::string start_experiment(Engine& engine, const std::string& metrics = {}, bool bandit = false) {
   json::object data{{"name", "Checkout button color"},
                     {"primaryMetric", "purchase"},
                     {"variants", json::array{{{"key", "control"}, {"weight", 50}},
                                              {{"key", "green"}, {"weight", 50}}}}};
   if (!metrics.empty()) data["metrics"] = metrics;
+  if (bandit) data["banditEnabled"] = true;
   std::string id(execute(engine, "create", {}, std::move(data)).at("id").as_string());
   execute(engine, "start", id);
   return id;
@@ -142,11 +143,12 @@ BENCHMARK(BM_EngineAssignBatch)
 // The track verb with {events: [...]} on a temp file: each event looks up the unit's exposure,
 // upserts its per-unit value and updates the sufficient statistics. 100,000 units are assigned
 // first; batches cycle through them. Args: batch size, value (0: conversions, 1: a mean metric
-// with a covariate).
+// with a covariate), bandit (1: a bandit, whose posterior follows every track of its primary
+// metric).
 void BM_TrackBatch(benchmark::State& state) {
   constexpr std::size_t kAssigned = 100000;
   Fixture fixture(false);
-  std::string id = start_experiment(fixture.engine);
+  std::string id = start_experiment(fixture.engine, {}, state.range(2) != 0);
   for (std::size_t first = 0; first < kAssigned; first += 10000)
     execute(fixture.engine, "assign", id, units_batch(first, 10000));
   const auto batch = static_cast<std::size_t>(state.range(0));
@@ -171,10 +173,11 @@ void BM_TrackBatch(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_TrackBatch)
-    ->ArgNames({"batch", "value"})
-    ->Args({1000, 0})
-    ->Args({10000, 0})
-    ->Args({10000, 1})
+    ->ArgNames({"batch", "value", "bandit"})
+    ->Args({1000, 0, 0})
+    ->Args({10000, 0, 0})
+    ->Args({10000, 1, 0})
+    ->Args({100, 0, 1})
     ->Unit(benchmark::kMillisecond);
 
 // Analyze for an experiment with `units` exposed units, on a temp file. Analysis reads only the
@@ -202,11 +205,14 @@ void BM_Analyze(benchmark::State& state) {
   if (real) {
     // Units alternate variants; a unit converts when its number falls in its variant's rate.
     db.exec("WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i + 1 < " +
-            std::to_string(units) + ") INSERT INTO exposure SELECT " + quoted +
+            std::to_string(units) +
+            ") INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at) SELECT " +
+            quoted +
             ", 'user-' || i, i % 2, CASE i % 2 WHEN 0 THEN 'control' ELSE 'green' END,"
             " (i % 10000) / 10000.0, '2026-01-01T00:00:00Z' FROM u");
     db.exec(
-        "INSERT INTO unit_metric SELECT experiment, 'purchase', unit, variant, 1, NULL, 1"
+        "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events)"
+        " SELECT experiment, 'purchase', unit, variant, 1, NULL, 1"
         " FROM exposure WHERE experiment = " +
         quoted +
         " AND (CAST(substr(unit, 6) AS INTEGER) / 2) % 1000 < CASE variant WHEN 0 THEN 100"

@@ -177,8 +177,8 @@ SqlCondition compile_filter(const Noun& noun, const json::object& filter) {
   return condition;
 }
 
-std::string compile_sort(const Noun& noun, const json::object& sort) {
-  std::string sql;
+std::vector<SortKey> parse_sort(const Noun& noun, const json::object& sort) {
+  std::vector<SortKey> keys;
   for (const auto& [key, direction] : sort) {
     std::string where = "sort." + std::string(key);
     if (!noun.field(key) && !is_meta_field(key)) invalid(where, "unknown field of " + noun.name);
@@ -190,9 +190,20 @@ std::string compile_sort(const Noun& noun, const json::object& sort) {
     } else {
       invalid(where, "direction must be \"asc\", \"desc\", 1 or -1");
     }
-    sql += quote_identifier(key) + (descending ? " DESC, " : " ASC, ");
+    keys.push_back({std::string(key), descending});
   }
-  return sql + "\"id\" ASC";
+  // The id breaks ties in the direction of the last key, so one index on (key, id) read
+  // forwards or backwards serves either direction without a sort.
+  keys.push_back({"id", !keys.empty() && keys.back().descending});
+  return keys;
+}
+
+std::string order_by(const std::vector<SortKey>& keys) {
+  std::string sql;
+  for (const auto& key : keys)
+    sql += (sql.empty() ? "" : ", ") + quote_identifier(key.field) +
+           (key.descending ? " DESC" : " ASC");
+  return sql;
 }
 
 }  // namespace verdict

@@ -21,9 +21,19 @@ struct SqlCondition {
 /// errors naming the field. Every value is a bound parameter; field names come from the schema.
 SqlCondition compile_filter(const Noun& noun, const boost::json::object& filter);
 
-/// Compiles a sort spec (`{"startAt": "desc"}`) into an ORDER BY list ending with the id, so the
-/// order is total and pages are stable.
-std::string compile_sort(const Noun& noun, const boost::json::object& sort);
+/// One column of an ORDER BY.
+struct SortKey {
+  std::string field;
+  bool descending = false;
+};
+
+/// Parses a sort spec (`{"startAt": "desc"}`) into its keys, ending with the id (in the last
+/// key's direction, ascending when there is none) so the order is total and pages are stable.
+/// Unknown fields and directions are kInvalidArgument.
+std::vector<SortKey> parse_sort(const Noun& noun, const boost::json::object& sort);
+
+/// The ORDER BY list of `keys`.
+std::string order_by(const std::vector<SortKey>& keys);
 
 /// Quotes an identifier that the schema has already vetted.
 std::string quote_identifier(std::string_view name);

@@ -127,8 +127,15 @@ class Database {
   void end_query();
   static int on_progress(void* database);
 
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, Cached> cache_;
+  std::unordered_map<std::string, Cached, TextHash, std::equal_to<>> cache_;
   std::list<std::string> recency_;  ///< SQL texts, most recently used first
   std::chrono::milliseconds query_timeout_{0};
   std::chrono::steady_clock::time_point deadline_;

@@ -1,11 +1,14 @@
 #include "core/store.hpp"
 
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <set>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/filter.hpp"
+#include "core/validator.hpp"
 
 namespace verdict {
 
@@ -67,8 +70,14 @@ json::value read_number(const sqlite::Statement& statement, int column) {
   return number;
 }
 
-std::string encode_cursor(std::int64_t offset, std::size_t fingerprint) {
-  return std::to_string(offset) + "." + std::to_string(fingerprint % 1000000007);
+// The column of a field in select_sql: the four meta columns first, then the declared fields.
+int column_of(const Noun& noun, std::string_view field) {
+  static constexpr std::string_view kMeta[] = {"id", "version", "createdAt", "updatedAt"};
+  for (int i = 0; i < 4; ++i)
+    if (field == kMeta[i]) return i;
+  for (std::size_t i = 0; i < noun.fields.size(); ++i)
+    if (noun.fields[i].name == field) return static_cast<int>(i) + 4;
+  throw std::logic_error("no column " + std::string(field));
 }
 
 // Adds `column` to a table made by an older release: its rows get the column's default.
@@ -86,19 +95,147 @@ std::string project_column() {
   return "TEXT NOT NULL DEFAULT '" + std::string(kDefaultProjectId) + "'";
 }
 
-std::int64_t decode_cursor(const std::string& cursor, std::size_t fingerprint) {
-  if (cursor.empty()) return 0;
-  auto dot = cursor.find('.');
-  try {
-    if (dot != std::string::npos && cursor.size() < 40 &&
-        cursor.substr(dot + 1) == std::to_string(fingerprint % 1000000007)) {
-      std::size_t used = 0;
-      std::int64_t offset = std::stoll(cursor.substr(0, dot), &used);
-      if (used == dot && offset >= 0) return offset;
+// A keyset cursor: the query's fingerprint and the sort-key values of the page's last row, each
+// tagged with its SQLite type (doubles by their bits, so they compare equal when bound back),
+// hex-encoded so that clients treat it as opaque.
+std::string encode_cursor(std::size_t fingerprint, const sqlite::Statement& row,
+                          const std::vector<int>& columns) {
+  std::string payload = std::to_string(fingerprint % 1000000007) + "|";
+  for (int column : columns) {
+    switch (row.column_type(column)) {
+      case SQLITE_NULL:
+        payload += "n|";
+        break;
+      case SQLITE_INTEGER:
+        payload += "i" + std::to_string(row.column_int(column)) + "|";
+        break;
+      case SQLITE_FLOAT:
+        payload +=
+            "f" + std::to_string(std::bit_cast<std::int64_t>(row.column_double(column))) + "|";
+        break;
+      default: {
+        std::string text = row.column_text(column);
+        payload += "s" + std::to_string(text.size()) + ":" + text + "|";
+      }
     }
-  } catch (const std::exception&) {
   }
-  invalid("cursor", "not a cursor from this query (pass back nextCursor unchanged)");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string cursor;
+  cursor.reserve(payload.size() * 2);
+  for (unsigned char c : payload) {
+    cursor += kHex[c >> 4];
+    cursor += kHex[c & 15];
+  }
+  return cursor;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// The sort-key values of a cursor, or nullopt when it is not one of this query's cursors.
+std::optional<std::vector<json::value>> parse_cursor(const std::string& cursor,
+                                                     std::size_t fingerprint, std::size_t keys) {
+  if (cursor.size() % 2 != 0) return std::nullopt;
+  std::string payload;
+  payload.reserve(cursor.size() / 2);
+  for (std::size_t i = 0; i < cursor.size(); i += 2) {
+    int byte = 0;
+    auto [end, ec] = std::from_chars(cursor.data() + i, cursor.data() + i + 2, byte, 16);
+    if (ec != std::errc() || end != cursor.data() + i + 2) return std::nullopt;
+    payload += static_cast<char>(byte);
+  }
+  std::string_view rest = payload;
+  std::string prefix = std::to_string(fingerprint % 1000000007) + "|";
+  if (!rest.starts_with(prefix)) return std::nullopt;
+  rest.remove_prefix(prefix.size());
+  std::vector<json::value> values;
+  while (!rest.empty()) {
+    char tag = rest.front();
+    rest.remove_prefix(1);
+    if (tag == 's') {
+      auto colon = rest.find(':');
+      auto size = parse_int(rest.substr(0, colon));
+      if (colon == std::string_view::npos || !size || *size < 0 ||
+          rest.size() - colon - 1 <= static_cast<std::size_t>(*size))
+        return std::nullopt;
+      rest.remove_prefix(colon + 1);
+      values.emplace_back(rest.substr(0, static_cast<std::size_t>(*size)));
+      rest.remove_prefix(static_cast<std::size_t>(*size));
+    } else {
+      auto bar = rest.find('|');
+      if (bar == std::string_view::npos) return std::nullopt;
+      std::string_view number = rest.substr(0, bar);
+      rest.remove_prefix(bar);
+      if (tag == 'n' && number.empty()) {
+        values.emplace_back(nullptr);
+      } else if (auto integer = parse_int(number); integer && tag == 'i') {
+        values.emplace_back(*integer);
+      } else if (integer && tag == 'f') {
+        values.emplace_back(std::bit_cast<double>(*integer));
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (!rest.starts_with('|')) return std::nullopt;
+    rest.remove_prefix(1);
+  }
+  if (values.size() != keys) return std::nullopt;
+  return values;
+}
+
+// The rows after the cursor's, in the order of `keys`: lexicographic on the keys, with NULL
+// before every value (SQLite's order, so first under ASC and last under DESC). Meta columns are
+// never NULL.
+SqlCondition keyset_condition(const std::vector<SortKey>& keys,
+                              const std::vector<json::value>& values) {
+  SqlCondition condition;
+  bool ascending = true, descending = true;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    ascending = ascending && !keys[i].descending && !values[i].is_null();
+    descending = descending && keys[i].descending && is_meta_field(keys[i].field);
+  }
+  if (ascending || descending) {
+    // One row-value comparison is a range the planner seeks in an index on the keys. Under
+    // DESC it holds only for keys that are never NULL (meta fields): NULLs sort last there.
+    std::string columns, marks;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      columns += (i ? ", " : "") + quote_identifier(keys[i].field);
+      marks += i ? ", ?" : "?";
+      condition.params.push_back(values[i]);
+    }
+    condition.sql = "(" + columns + (ascending ? ") > (" : ") < (") + marks + ")";
+    return condition;
+  }
+  std::string equal_prefix;
+  std::vector<json::value> prefix_params;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    std::string column = quote_identifier(keys[i].field);
+    bool never_null = is_meta_field(keys[i].field);
+    std::string after;
+    std::vector<json::value> after_params;
+    if (values[i].is_null()) {
+      after = keys[i].descending ? "0" : column + " IS NOT NULL";
+    } else {
+      after = column + (keys[i].descending ? " < ?" : " > ?");
+      if (keys[i].descending && !never_null) after = "(" + after + " OR " + column + " IS NULL)";
+      after_params.push_back(values[i]);
+    }
+    condition.sql += std::string(i ? " OR " : "") + "(" + equal_prefix + after + ")";
+    condition.params.insert(condition.params.end(), prefix_params.begin(), prefix_params.end());
+    condition.params.insert(condition.params.end(), after_params.begin(), after_params.end());
+    if (values[i].is_null()) {
+      equal_prefix += column + " IS NULL AND ";
+    } else {
+      equal_prefix += column + " = ? AND ";
+      prefix_params.push_back(values[i]);
+    }
+  }
+  condition.sql = "(" + condition.sql + ")";
+  return condition;
 }
 
 }  // namespace
@@ -163,11 +300,30 @@ void Store::migrate() {
         db_.exec("CREATE UNIQUE INDEX IF NOT EXISTS " +
                  quote_identifier(noun->table + "_" + field.name + "_project") + " ON " + table +
                  "(" + quote_identifier(field.name) + ", \"project\")");
-      } else if (field.indexed) {
-        db_.exec("CREATE INDEX IF NOT EXISTS " + index + " ON " + table + "(" +
-                 quote_identifier(field.name) + ")");
       }
     }
+    migrate_paging_indexes(*noun);
+  }
+}
+
+void Store::migrate_paging_indexes(const Noun& noun) {
+  // A filter on an indexed field and the id order that pages it, or the createdAt order, are
+  // served by one index: the first page is a seek, not a sort of every match. Every query is
+  // scoped to one project, so each index leads with it. A unique field matches one row, so its
+  // unique index is enough.
+  std::string table = quote_identifier(noun.table);
+  db_.exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_project_id") + " ON " +
+           table + "(\"project\", \"id\")");
+  auto create = [&](const std::string& field) {
+    db_.exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_" + field + "_id") +
+             " ON " + table + "(\"project\", " + quote_identifier(field) + ", \"id\")");
+  };
+  create("createdAt");
+  for (const auto& field : noun.fields) {
+    if (!field.indexed || field.unique) continue;
+    create(field.name);
+    // The single-column index of earlier versions is superseded by the new one.
+    db_.exec("DROP INDEX IF EXISTS " + quote_identifier(noun.table + "_" + field.name));
   }
 }
 
@@ -316,27 +472,40 @@ json::object Store::resolve_relations(const Noun& noun, const json::object& filt
 FindResult Store::find(const Noun& noun, const FindQuery& query) {
   if (query.limit < 1 || query.limit > kMaxLimit) invalid("limit", "must be between 1 and 1000");
   SqlCondition where = compile_filter(noun, resolve_relations(noun, query.filter));
-  std::string order = compile_sort(noun, query.sort);
-  std::size_t fingerprint =
-      std::hash<std::string>{}(noun.name + "|" + json::serialize(query.filter) + "|" + order);
-  std::int64_t offset = decode_cursor(query.cursor, fingerprint);
+  std::vector<SortKey> keys = parse_sort(noun, query.sort);
+  std::string order = order_by(keys);
+  std::size_t fingerprint = std::hash<std::string>{}(project_ + "|" + noun.name + "|" +
+                                                     json::serialize(query.filter) + "|" + order);
+  std::string sql = select_sql(noun) + " WHERE \"project\" = ? AND (" + where.sql + ")";
+  where.params.insert(where.params.begin(), json::value(project_));
+  if (!query.cursor.empty()) {
+    // Keyset paging: the next page starts after the last row's sort keys, so its cost does
+    // not grow with the page number as an OFFSET's does.
+    auto values = parse_cursor(query.cursor, fingerprint, keys.size());
+    if (!values) invalid("cursor", "not a cursor from this query (pass back nextCursor unchanged)");
+    SqlCondition after = keyset_condition(keys, *values);
+    sql += " AND " + after.sql;
+    where.params.insert(where.params.end(), after.params.begin(), after.params.end());
+  }
+  std::vector<int> key_columns;
+  for (const auto& key : keys) key_columns.push_back(column_of(noun, key.field));
 
   // One extra row tells whether another page exists without a COUNT.
-  auto statement = db_.prepare(select_sql(noun) + " WHERE \"project\" = ? AND (" + where.sql +
-                               ") ORDER BY " + order + " LIMIT ? OFFSET ?");
-  statement.bind(1, project_);
-  int index = 2;
+  auto statement = db_.prepare(sql + " ORDER BY " + order + " LIMIT ?");
+  int index = 1;
   for (const auto& param : where.params) bind_value(statement, index++, param);
-  statement.bind(index++, query.limit + 1);
-  statement.bind(index, offset);
+  statement.bind(index, query.limit + 1);
   FindResult result;
+  std::string last_row_cursor;
   try {
     while (statement.step()) {
       if (static_cast<std::int64_t>(result.items.size()) == query.limit) {
-        result.next_cursor = encode_cursor(offset + query.limit, fingerprint);
+        result.next_cursor = std::move(last_row_cursor);
         break;
       }
       result.items.push_back(read_row(noun, statement));
+      if (static_cast<std::int64_t>(result.items.size()) == query.limit)
+        last_row_cursor = encode_cursor(fingerprint, statement, key_columns);
     }
   } catch (const sqlite::StorageError& error) {
     // The REGEXP function gives up on matches beyond its complexity bounds: a bound the

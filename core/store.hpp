@@ -111,6 +111,8 @@ class Store {
   const Schema& schema() const { return schema_; }
 
  private:
+  /// Indexes of (field, id) for every indexed field and of (createdAt, id).
+  void migrate_paging_indexes(const Noun& noun);
   boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
   /// The filter with every relation operand given as a slug or key replaced by the target's id.
   boost::json::object resolve_relations(const Noun& noun, const boost::json::object& filter,

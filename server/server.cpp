@@ -33,6 +33,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+// A socket's read buffer starts this small and doubles, up to kReadChunk, while reads fill it.
+constexpr std::size_t kFirstReadChunk = 4 * 1024;
 // Flow control: a client that pipelines more than this many unanswered lines waits.
 constexpr std::size_t kMaxUnansweredLines = 8192;
 // How often a reader blocked on the shared input budget looks again; local events (answers,
@@ -217,7 +219,11 @@ class SocketChannel : public Connection,
   }
 
   static awaitable<void> read_loop(std::shared_ptr<SocketChannel> self) {
-    std::string buffer(kReadChunk, '\0');
+    // An idle connection holds no read buffer: it waits for readability with none, and the
+    // buffer is dropped whenever a read drains the socket between lines. A stream that keeps
+    // filling it grows it, so bulk input still moves in large reads.
+    std::string buffer;
+    std::size_t chunk = kFirstReadChunk;
     std::vector<LineFramer::Frame> frames;
     for (;;) {
       while (!self->closed_ && self->must_wait()) {
@@ -225,6 +231,12 @@ class SocketChannel : public Connection,
         co_await self->flow_timer_.async_wait(asio::as_tuple(use_awaitable));
       }
       if (self->closed_) break;
+      if (buffer.empty()) {
+        auto [wait_ec] =
+            co_await self->socket_.async_wait(Socket::wait_read, asio::as_tuple(use_awaitable));
+        if (wait_ec || self->closed_) break;
+        buffer.resize(chunk);
+      }
       auto [ec, n] = co_await self->socket_.async_read_some(asio::buffer(buffer),
                                                             asio::as_tuple(use_awaitable));
       if (ec) break;
@@ -245,6 +257,13 @@ class SocketChannel : public Connection,
         frames.clear();
       }
       self->update_held();
+      if (n < buffer.size()) {
+        // Mid-line the rest is due soon: keep the buffer and a read pending, as before.
+        if (!self->framer_.has_partial()) std::string().swap(buffer);
+      } else if (chunk < kReadChunk) {
+        chunk *= 2;
+        buffer.resize(chunk);
+      }
     }
     self->eof_ = true;
     self->line_open_ = false;

@@ -243,6 +243,8 @@ class ExperimentVerbs {
     // per batch: per event only the unit's own row is read and written.
     std::map<std::string, MetricKind, std::less<>> kinds;
     std::map<std::pair<std::string, int>, MetricStats> deltas;
+    // Conversions of units already observed; set_sequence counts those it newly passes.
+    std::map<std::pair<std::string, int>, std::int64_t> observed_conversions;
     TrackingStore::Sequence sequence = store_.sequence(id);
     std::int64_t newest_tracked = 0;
     const std::string at = now_iso8601();
@@ -287,11 +289,16 @@ class ExperimentVerbs {
                          ? "records values (a mean metric); give a value"
                          : "records conversions (a binomial metric); drop the value"));
       newest_tracked = std::max(newest_tracked, exposure->sequence);
-      deltas[{metric, exposure->variant_index}] +=
+      MetricStats delta =
           store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate, at);
+      if (exposure->sequence <= sequence.observed_through && delta.positives != 0)
+        observed_conversions[{metric, exposure->variant_index}] += delta.positives;
+      deltas[{metric, exposure->variant_index}] += delta;
     }
     for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
     if (record_fresh(id, enrolled) > 0) sequence.assigned = enrolled.sequence.assigned;
+    for (const auto& [key, count] : observed_conversions)
+      store_.add_observed_conversions(id, key.first, key.second, count);
     if (newest_tracked > sequence.observed_through) {
       sequence.observed_through = newest_tracked;
       store_.set_sequence(id, sequence);
@@ -705,6 +712,7 @@ class ExperimentVerbs {
     auto result = stats::ThompsonSampler().update(arms, configured_weights(experiment));
     if (mode == Reweight::kPosteriorOnly) result.reweighted = false;
     auto& variants = experiment.at("variants").as_array();
+    if (mode == Reweight::kPosteriorOnly && same_posteriors(variants, result.posteriors)) return;
     for (std::size_t i = 0; i < variants.size(); ++i) {
       auto& variant = variants[i].as_object();
       variant["alpha"] = result.posteriors[i].alpha;
@@ -719,6 +727,22 @@ class ExperimentVerbs {
     engine_.persist(
         noun, experiment, "Reweighted",
         {{"weights", json::value_from(result.weights)}, {"reweighted", result.reweighted}}, actor);
+  }
+
+  // Whether the stored posteriors already are these: events that convert no observed unit
+  // (pending units, repeat conversions) leave the experiment's version alone.
+  static bool same_posteriors(const json::array& variants,
+                              const std::vector<stats::BetaPosterior>& posteriors) {
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+      const auto& variant = variants[i].as_object();
+      const auto* alpha = variant.if_contains("alpha");
+      const auto* beta = variant.if_contains("beta");
+      if (!alpha || !beta || !alpha->is_number() || !beta->is_number() ||
+          alpha->to_number<double>() != posteriors[i].alpha ||
+          beta->to_number<double>() != posteriors[i].beta)
+        return false;
+    }
+    return true;
   }
 
   static json::object summarize(const Plan& plan, const stats::AnalysisResult& result,

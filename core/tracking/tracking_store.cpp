@@ -45,6 +45,33 @@ TrackingStore::TrackingStore(sqlite::Database& db, const std::string& project)
   if (!project_column.step())
     db_.exec("ALTER TABLE exposure ADD COLUMN project TEXT NOT NULL DEFAULT '" +
              std::string(kDefaultProjectId) + "'");
+  migrate_observed_counts();
+}
+
+void TrackingStore::migrate_observed_counts() {
+  auto existing =
+      db_.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'observed_units'");
+  if (existing.step()) return;
+  // Running counts of what observed() used to aggregate from every exposure on each request.
+  // Exposures without a sequence (0) are observed from the start.
+  db_.exec(R"(
+    CREATE INDEX IF NOT EXISTS exposure_sequence_order ON exposure(experiment, sequence);
+    CREATE TABLE observed_units (
+      experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
+      PRIMARY KEY (experiment, variant)) WITHOUT ROWID;
+    CREATE TABLE observed_conversions (
+      experiment TEXT NOT NULL, metric TEXT NOT NULL, variant INTEGER NOT NULL,
+      n INTEGER NOT NULL, PRIMARY KEY (experiment, metric, variant)) WITHOUT ROWID;
+    INSERT INTO observed_units
+      SELECT e.experiment, e.variant, COUNT(*) FROM exposure e
+      LEFT JOIN exposure_sequence s ON s.experiment = e.experiment
+      WHERE e.sequence <= IFNULL(s.observed_through, 0) GROUP BY e.experiment, e.variant;
+    INSERT INTO observed_conversions
+      SELECT m.experiment, m.metric, e.variant, COUNT(*) FROM unit_metric m
+      JOIN exposure e ON e.experiment = m.experiment AND e.unit = m.unit
+      LEFT JOIN exposure_sequence s ON s.experiment = e.experiment
+      WHERE m.value > 0 AND e.sequence <= IFNULL(s.observed_through, 0)
+      GROUP BY m.experiment, m.metric, e.variant;)");
 }
 
 TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
@@ -56,6 +83,29 @@ TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
 }
 
 void TrackingStore::set_sequence(std::string_view experiment, const Sequence& sequence) {
+  const std::int64_t before = this->sequence(experiment).observed_through;
+  if (sequence.observed_through > before) {
+    // Only the units the boundary passes: each exposure is counted once, when it is passed,
+    // with its conversions as tracked so far. CROSS JOIN keeps the passed exposures (a range of
+    // the sequence index) outermost; led by unit_metric the join would read every unit.
+    static constexpr const char* kAdvance[] = {
+        "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
+        " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
+        " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n",
+        "INSERT INTO observed_conversions (experiment, metric, variant, n)"
+        " SELECT e.experiment, k.metric, e.variant, COUNT(*) FROM exposure e"
+        " CROSS JOIN experiment_metric k ON k.experiment = e.experiment"
+        " CROSS JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = k.metric"
+        " AND m.unit = e.unit"
+        " WHERE e.experiment = ? AND e.sequence > ? AND e.sequence <= ? AND m.value > 0"
+        " GROUP BY k.metric, e.variant"
+        " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n"};
+    for (const char* sql : kAdvance) {
+      auto advance = db_.prepare(sql);
+      advance.bind(1, experiment).bind(2, before).bind(3, sequence.observed_through);
+      advance.run();
+    }
+  }
   auto statement = db_.prepare(
       "INSERT INTO exposure_sequence (experiment, assigned, observed_through) VALUES (?, ?, ?)"
       " ON CONFLICT (experiment) DO UPDATE SET assigned = excluded.assigned,"
@@ -67,26 +117,29 @@ void TrackingStore::set_sequence(std::string_view experiment, const Sequence& se
 std::vector<ObservedArm> TrackingStore::observed(std::string_view experiment,
                                                  std::string_view metric, std::size_t variants) {
   std::vector<ObservedArm> arms(variants);
-  const std::int64_t through = sequence(experiment).observed_through;
-  auto units = db_.prepare(
-      "SELECT variant, COUNT(*) FROM exposure WHERE experiment = ? AND sequence <= ?"
-      " GROUP BY variant");
-  units.bind(1, experiment).bind(2, through);
+  auto units = db_.prepare("SELECT variant, n FROM observed_units WHERE experiment = ?");
+  units.bind(1, experiment);
   while (units.step()) {
     auto index = static_cast<std::size_t>(units.column_int(0));
     if (index < variants) arms[index].n = units.column_int(1);
   }
   auto conversions = db_.prepare(
-      "SELECT e.variant, COUNT(*) FROM unit_metric m JOIN exposure e"
-      " ON e.experiment = m.experiment AND e.unit = m.unit"
-      " WHERE m.experiment = ? AND m.metric = ? AND m.value > 0 AND e.sequence <= ?"
-      " GROUP BY e.variant");
-  conversions.bind(1, experiment).bind(2, metric).bind(3, through);
+      "SELECT variant, n FROM observed_conversions WHERE experiment = ? AND metric = ?");
+  conversions.bind(1, experiment).bind(2, metric);
   while (conversions.step()) {
     auto index = static_cast<std::size_t>(conversions.column_int(0));
     if (index < variants) arms[index].conversions = conversions.column_int(1);
   }
   return arms;
+}
+
+void TrackingStore::add_observed_conversions(std::string_view experiment, std::string_view metric,
+                                             int variant_index, std::int64_t count) {
+  auto statement = db_.prepare(
+      "INSERT INTO observed_conversions (experiment, metric, variant, n) VALUES (?, ?, ?, ?)"
+      " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n");
+  statement.bind(1, experiment).bind(2, metric).bind(3, variant_index).bind(4, count);
+  statement.run();
 }
 
 std::optional<Exposure> TrackingStore::exposure(std::string_view experiment,
@@ -192,6 +245,7 @@ MetricStats TrackingStore::track(std::string_view experiment, std::string_view m
   delta.pre_sum_squares = x1 * x1 - x0 * x0;
   delta.post_pre_sum_of_products = new_value * x1 - old_value * x0;
   delta.covariates = (new_covariate && !old_covariate) ? 1 : 0;
+  delta.positives = (new_value > 0 ? 1 : 0) - (old_value > 0 ? 1 : 0);
   return delta;
 }
 

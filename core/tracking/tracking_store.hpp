@@ -32,6 +32,9 @@ struct MetricStats {
   double post_pre_sum_of_products = 0;
   bool has_covariate = false;
   std::int64_t covariates = 0;  ///< units with a covariate (a count, so changes can be summed)
+  /// Units with a positive value (conversions); from track() a change, which the caller adds
+  /// to the observed conversions when the unit is already observed.
+  std::int64_t positives = 0;
 
   /// Adds a change from track(); `n` is not a sum of changes and stays as it is.
   MetricStats& operator+=(const MetricStats& delta) {
@@ -41,6 +44,7 @@ struct MetricStats {
     pre_sum_squares += delta.pre_sum_squares;
     post_pre_sum_of_products += delta.post_pre_sum_of_products;
     covariates += delta.covariates;
+    positives += delta.positives;
     return *this;
   }
 };
@@ -77,11 +81,17 @@ class TrackingStore {
     std::int64_t observed_through = 0;
   };
   Sequence sequence(std::string_view experiment);
+  /// Stores `sequence`; when `observed_through` moves forward, the units it passes (and their
+  /// conversions, as tracked so far) are added to the observed counts.
   void set_sequence(std::string_view experiment, const Sequence& sequence);
   /// Per variant, the units up to `observed_through` and their conversions on a binomial
-  /// metric: what a bandit may learn from without counting pending units as failures.
+  /// metric: what a bandit may learn from without counting pending units as failures. Kept as
+  /// running counts, so reading them costs the same at any number of exposures.
   std::vector<ObservedArm> observed(std::string_view experiment, std::string_view metric,
                                     std::size_t variants);
+  /// Adds `count` conversions of already observed units (the `positives` of their track()).
+  void add_observed_conversions(std::string_view experiment, std::string_view metric,
+                                int variant_index, std::int64_t count);
   void add_exposures(std::string_view experiment, int variant_index, std::int64_t count);
   /// Exposed units per variant index (missing indexes are zero), sized to `variants`.
   std::vector<std::int64_t> exposures(std::string_view experiment, std::size_t variants);
@@ -111,6 +121,9 @@ class TrackingStore {
   std::int64_t metric_count(std::string_view experiment);
 
  private:
+  /// Creates the running observed counts, filled from the stored exposures and values.
+  void migrate_observed_counts();
+
   sqlite::Database& db_;
   const std::string& project_;
 };

@@ -77,8 +77,11 @@ class HttpConnection : public ConnectionControl,
       if (buffer_.size() == 0) {
         if (stopping_) break;
         idle_ = true;
+        // An idle keep-alive connection waits with a small buffer, not the peak of its last
+        // request; the parser grows it on demand for a larger one.
+        buffer_.shrink_to_fit();
         socket_layer().expires_after(first ? options_.header_timeout : options_.idle_timeout);
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kReadChunk), token);
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kIdleReadChunk), token);
         idle_ = false;
         if (ec) break;
         buffer_.commit(n);
@@ -167,7 +170,7 @@ class HttpConnection : public ConnectionControl,
     socket_layer().close();
   }
 
-  static constexpr std::size_t kReadChunk = 16 * 1024;
+  static constexpr std::size_t kIdleReadChunk = 2 * 1024;
 
   Stream stream_;
   const HttpListenerOptions& options_;

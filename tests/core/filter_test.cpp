@@ -121,10 +121,13 @@ TEST_F(FilterTest, MetaFieldsAreFilterable) {
 }
 
 TEST_F(FilterTest, SortEndsWithIdAndChecksFields) {
+  auto compile_sort = [](const Noun& noun, const json::object& sort) {
+    return order_by(parse_sort(noun, sort));
+  };
   EXPECT_EQ(compile_sort(experiment_, {}), "\"id\" ASC");
   EXPECT_EQ(compile_sort(experiment_, {{"confidence", "desc"}, {"name", 1}}),
             "\"confidence\" DESC, \"name\" ASC, \"id\" ASC");
-  EXPECT_EQ(compile_sort(experiment_, {{"createdAt", -1}}), "\"createdAt\" DESC, \"id\" ASC");
+  EXPECT_EQ(compile_sort(experiment_, {{"createdAt", -1}}), "\"createdAt\" DESC, \"id\" DESC");
   try {
     compile_sort(experiment_, {{"colour", "asc"}});
     FAIL();

@@ -35,6 +35,14 @@
 namespace verdict::test_support {
 
 /// How the child is started beyond its arguments.
+// AddressSanitizer keeps freed memory in quarantine and ThreadSanitizer shadows every
+// allocation: a sanitized server's RSS says nothing about its own memory.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kRssIsMeaningful = false;
+#else
+inline constexpr bool kRssIsMeaningful = true;
+#endif
+
 struct ServerProcessOptions {
   /// RLIMIT_FSIZE for the child (0: unlimited); SIGXFSZ is ignored so writes fail with EFBIG.
   rlim_t file_size_limit = 0;

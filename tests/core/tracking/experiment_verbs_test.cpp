@@ -450,6 +450,19 @@ TEST_F(ExperimentVerbsTest, BanditPosteriorIsCurrentAfterTracking) {
   EXPECT_EQ(alphas, 60 + 2);  // Beta(successes + 1, ...) per arm
 }
 
+TEST_F(ExperimentVerbsTest, BanditTrackThatChangesNoPosteriorKeepsTheVersion) {
+  create({{"banditEnabled", true}});
+  run("start");
+  run("assign", {{"units", json::array{{{"unit", "u1"}}, {{"unit", "u2"}}}}});
+  run("track", {{"unit", "u1"}, {"metric", "signup"}});
+  auto version = engine_.get("Experiment", id_).at("version").as_int64();
+  // A repeat conversion of the same unit: the counts, and so the posterior, stay as they are.
+  run("track", {{"unit", "u1"}, {"metric", "signup"}});
+  EXPECT_EQ(engine_.get("Experiment", id_).at("version").as_int64(), version);
+  run("track", {{"unit", "u2"}, {"metric", "signup"}});
+  EXPECT_GT(engine_.get("Experiment", id_).at("version").as_int64(), version);
+}
+
 // True rates 10% and 16%; each round assigns 500 new units, and their conversions arrive only
 // after the next round has been assigned (a delay of one round). Units whose outcome cannot
 // have arrived must not count as failures, or the arm that just got more traffic looks worse

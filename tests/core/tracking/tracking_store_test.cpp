@@ -29,5 +29,40 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
   EXPECT_EQ(again.sequence("e").observed_through, 1);
 }
 
+// Bandits read the observed counts on every track: running counts, not a pass over exposures.
+TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) {
+  sqlite::Database db(":memory:");
+  TrackingStore store(db);
+  const std::string at = "2026-01-02T00:00:00.000Z";
+  for (int i = 1; i <= 4; ++i)
+    store.record_exposure("e", "u" + std::to_string(i), Exposure{(i + 1) % 2, "k", 0.1, i}, at);
+  store.declare_metric("e", "m", MetricKind::kBinomial);
+  auto convert = [&](int unit) {
+    return store.track("e", "m", MetricKind::kBinomial, "u" + std::to_string(unit), (unit + 1) % 2,
+                       std::nullopt, std::nullopt, at);
+  };
+  // u1 and u3 (variant 0) convert while nothing is observed yet.
+  EXPECT_EQ(convert(1).positives, 1);
+  EXPECT_EQ(convert(3).positives, 1);
+  EXPECT_EQ(store.observed("e", "m", 2)[0].n, 0);
+  store.set_sequence("e", {.assigned = 4, .observed_through = 3});
+  auto arms = store.observed("e", "m", 2);
+  EXPECT_EQ(arms[0].n, 2);
+  EXPECT_EQ(arms[0].conversions, 2);
+  EXPECT_EQ(arms[1].n, 1);
+  EXPECT_EQ(arms[1].conversions, 0);
+  // An observed unit converting again counts once; the caller adds a first conversion.
+  EXPECT_EQ(convert(1).positives, 0);
+  EXPECT_EQ(convert(2).positives, 1);
+  store.add_observed_conversions("e", "m", 1, 1);
+  // Moving the boundary back or to where it is adds nothing.
+  store.set_sequence("e", {.assigned = 4, .observed_through = 3});
+  EXPECT_EQ(store.observed("e", "m", 2)[1].n, 1);
+  EXPECT_EQ(store.observed("e", "m", 2)[1].conversions, 1);
+  // The counts are read as they are, not re-aggregated from the exposures.
+  db.exec("DELETE FROM exposure");
+  EXPECT_EQ(store.observed("e", "m", 2)[0].conversions, 2);
+}
+
 }  // namespace
 }  // namespace verdict::tracking
