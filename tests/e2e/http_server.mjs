@@ -2,18 +2,21 @@
 // resolves with the listener's base URL once it logs it; the server dies with the test.
 // With `token`, the listener requires nothing more on loopback but knows the token (written to
 // an owner-only --token-file), which is also GrowthBook's client key for /api/features/.
-// `extraArgs` go to `verdict serve` as they are.
+// `extraArgs` go to `verdict serve` as they are; `prepare(dbPath)` runs before the server starts
+// (to create projects and keys with the CLI on the same database).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startHttpServer(prefix, { token, extraArgs = [] } = {}) {
+export async function startHttpServer(prefix, { token, extraArgs = [], prepare } = {}) {
   const binary = process.env.VERDICT_BINARY;
   assert.ok(binary, 'set VERDICT_BINARY to the verdict executable');
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const args = ['serve', '--db', join(dir, 'verdict.db'), '--no-stdio',
+  const db = join(dir, 'verdict.db');
+  if (prepare) prepare(db);
+  const args = ['serve', '--db', db, '--no-stdio',
     '--listen', 'http://127.0.0.1:0', ...extraArgs];
   if (token) {
     writeFileSync(join(dir, 'token'), token, { mode: 0o600 });
@@ -33,7 +36,7 @@ export async function startHttpServer(prefix, { token, extraArgs = [] } = {}) {
     });
     server.on('exit', (code) => reject(new Error(`verdict exited with ${code}: ${log}`)));
   });
-  return { server, base, act: jsonRpcDo(base, token) };
+  return { server, base, db, act: jsonRpcDo(base, token) };
 }
 
 /** A plain JSON-RPC `do` (or `method`: get, find) over /mcp; resolves with the result, throws on
