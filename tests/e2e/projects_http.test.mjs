@@ -5,6 +5,7 @@
 // event history names the acting key.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { startHttpServer } from './http_server.mjs';
 
 const binary = process.env.VERDICT_BINARY;
@@ -15,7 +16,7 @@ function cli(...args) {
   return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-const { base } = await startHttpServer('verdict-e2e-projects-', {
+const { base, db } = await startHttpServer('verdict-e2e-projects-', {
   extraArgs: ['--require-keys'],
   prepare(db) {
     for (const project of ['acme', 'globex']) {
@@ -304,6 +305,28 @@ await check('history: /~acme/experiments/{id}/events records the acting key id a
     }, JSON.stringify(events.json.items));
     const items = events.json.items;
     assert.ok(!JSON.stringify(items).includes(keys.acme.writer.secret), 'no secret in the log');
+  });
+
+// ---- Keys made and revoked by the CLI while the server runs ---------------------------------
+await check('keys created and revoked in a shell while serving take effect at the next request',
+  async () => {
+    const out = cli('keys', 'create', '--db', db, '--project', 'acme', '--role', 'reader',
+      '--name', 'late-reader').trimEnd().split('\n');
+    const secret = out.at(-1).trim();
+    const id = out.join('\n').match(/\b(key_[A-Za-z0-9]+)\b/)[1];
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise((resolve, reject) => {
+      const request = http.get(new URL('/~acme/experiments', base),
+        { agent, headers: { Authorization: `Bearer ${secret}` } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode));
+        });
+      request.on('error', reject);
+    });
+    assert.equal(await get(), 200, 'a key made after the start works');
+    cli('keys', 'revoke', '--db', db, id);
+    assert.equal(await get(), 401, 'revoked: refused on the same keep-alive connection');
+    agent.destroy();
   });
 
 if (failures.length) {
