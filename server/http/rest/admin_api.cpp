@@ -13,6 +13,20 @@ using beast_http::verb;
 
 namespace {
 
+// An engine call of this API: the engine names the project a request addresses `project`, which
+// this API's callers know as `project_id`.
+asio::awaitable<json::value> admin_call(EngineWorker& worker, const RequestContext& context,
+                                        std::string_view method, json::object params) {
+  try {
+    json::value result = co_await engine_call(worker, context, method, std::move(params));
+    co_return result;
+  } catch (Problem& problem) {
+    if (json::value* field = problem.extra.if_contains("field"); field && *field == "project")
+      *field = "project_id";
+    throw;
+  }
+}
+
 constexpr std::string_view kBase = "/v1/admin/experiments";
 // Seed 000's experiments measure conversions: what an experiment made here measures unless the
 // request names another primary metric.
@@ -228,9 +242,9 @@ asio::awaitable<HttpResponse> AdminApi::list(HttpRequest request, RequestContext
                     {{"field", name}});
   }
   context.project = project_of(project ? &*project : nullptr);
-  json::value found = co_await engine_call(worker_, context, kFindMethod, std::move(query));
+  json::value found = co_await admin_call(worker_, context, kFindMethod, std::move(query));
   json::object summary{{"type", "Experiment"}, {"verb", "summary"}};
-  json::value cards = co_await engine_call(worker_, context, kDoMethod, std::move(summary));
+  json::value cards = co_await admin_call(worker_, context, kDoMethod, std::move(summary));
   json::array experiments;
   for (const json::value& experiment : found.at("items").as_array())
     experiments.push_back(to_admin(experiment.as_object()));
@@ -282,7 +296,7 @@ asio::awaitable<HttpResponse> AdminApi::create(HttpRequest request, RequestConte
     data["variants"] = std::move(list);
   }
   json::object call{{"type", "Experiment"}, {"verb", "create"}, {"data", std::move(data)}};
-  json::value created = co_await engine_call(worker_, context, kDoMethod, std::move(call));
+  json::value created = co_await admin_call(worker_, context, kDoMethod, std::move(call));
   json::object out = to_admin(created.as_object());
   out["notices"] = std::move(notices);
   HttpResponse response = rest_json(request, 201, out);
@@ -319,10 +333,9 @@ asio::awaitable<HttpResponse> AdminApi::item(HttpRequest request, RequestContext
                     {{"field", body.begin()->key()}});
     call["verb"] = action == "launch" ? "start" : action;
   }
-  if (call.contains("verb")) co_await engine_call(worker_, context, kDoMethod, std::move(call));
+  if (call.contains("verb")) co_await admin_call(worker_, context, kDoMethod, std::move(call));
   json::object get_params{{"type", "Experiment"}, {"id", id}};
-  json::value experiment =
-      co_await engine_call(worker_, context, kGetMethod, std::move(get_params));
+  json::value experiment = co_await admin_call(worker_, context, kGetMethod, std::move(get_params));
   co_return rest_json(request, status, to_admin(experiment.as_object()));
 }
 
