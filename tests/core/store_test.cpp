@@ -268,19 +268,20 @@ TEST_F(StoreTest, IndexedFilterPagesWithoutSortingEveryMatch) {
   auto plan = [&](const std::string& sql) {
     std::string steps;
     auto explain = store_.db().prepare("EXPLAIN QUERY PLAN " + sql);
-    explain.bind(1, "m");
-    explain.bind(2, "metric_00000001");
+    explain.bind(1, "prj_default");
+    explain.bind(2, "m");
+    explain.bind(3, "metric_00000001");
     while (explain.step()) steps += explain.column_text(3) + "\n";
     return steps;
   };
   std::string by_name = plan(
-      "SELECT \"id\" FROM \"metric\" WHERE \"name\" = ? AND \"id\" > ? ORDER BY \"id\" LIMIT 21");
+      "SELECT \"id\" FROM \"metric\" WHERE \"project\" = ? AND \"name\" = ? AND \"id\" > ? "
+      "ORDER BY \"id\" LIMIT 21");
   EXPECT_NE(by_name.find("INDEX metric_name_id"), std::string::npos) << by_name;
   EXPECT_EQ(by_name.find("TEMP B-TREE"), std::string::npos) << by_name;
   std::string newest = plan(
-      "SELECT \"id\" FROM \"metric\" WHERE (\"createdAt\", \"id\") > (?, ?) ORDER BY "
-      "\"createdAt\", "
-      "\"id\" LIMIT 21");
+      "SELECT \"id\" FROM \"metric\" WHERE \"project\" = ? AND (\"createdAt\", \"id\") > (?, ?) "
+      "ORDER BY \"createdAt\", \"id\" LIMIT 21");
   EXPECT_EQ(newest.find("TEMP B-TREE"), std::string::npos) << newest;
 }
 

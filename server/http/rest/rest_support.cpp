@@ -51,6 +51,9 @@ HttpResponse problem_response(const HttpRequest& request, const Problem& problem
   HttpResponse response = rest_json(request, problem.status, body);
   response.set(field::content_type, "application/problem+json");
   if (!problem.allow.empty()) response.set(field::allow, problem.allow);
+  // RFC 9110: a 401 says how to authenticate, also when the engine (not the listener) refused
+  // the key.
+  if (problem.status == 401) response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
   return response;
 }
 

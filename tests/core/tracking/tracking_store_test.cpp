@@ -32,7 +32,8 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
 // Bandits read the observed counts on every track: running counts, not a pass over exposures.
 TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) {
   sqlite::Database db(":memory:");
-  TrackingStore store(db, "prj_default");
+  const std::string project = "prj_default";  // the store reads it by reference
+  TrackingStore store(db, project);
   const std::string at = "2026-01-02T00:00:00.000Z";
   for (int i = 1; i <= 4; ++i)
     store.record_exposure("e", "u" + std::to_string(i), Exposure{(i + 1) % 2, "k", 0.1, i}, at);

@@ -135,7 +135,7 @@ TEST_F(ApiKeysTest, OfrepNeedsAnEvaluatorKeyOfTheFlagsProject) {
   };
   EXPECT_EQ(status(evaluator), 200);
   EXPECT_EQ(status(other), 404) << "another project's flag does not exist";
-  EXPECT_EQ(status(reader), 401) << "a reader does not evaluate";
+  EXPECT_EQ(status(reader), 403) << "a reader is known but may not evaluate";
 }
 
 }  // namespace
