@@ -603,6 +603,10 @@ struct Server::State {
         co_await pause();
         continue;
       }
+      // The room seen before accepting can be gone once a client arrives (the idle connection
+      // that would have made room started a line meanwhile): the client waits for a slot, as
+      // it would have in the backlog, instead of being dropped.
+      while (!state->stopping && !state->room(*listener)) co_await pause();
       std::string actor = describe_peer(socket);
       state->adopt(std::move(socket), *listener, transport, actor, requires_token);
     }

@@ -446,7 +446,7 @@ TEST(BudgetTest, ConnectionsStopBelowTheOpenFileLimit) {
   // The Unix listener has its own share, and the server answers once TCP clients leave.
   EXPECT_TRUE(ping(served.connect()));
   clients.leave();
-  EXPECT_TRUE(ping(connect_tcp(port)));
+  EXPECT_TRUE(ping(connect_tcp(port))) << served.log().substr(0, 4000);
 }
 
 // ---------------------------------------------------------------------------------------------
