@@ -2,7 +2,7 @@
 // framework (docs/console.md says why); the DOM is built with h() so no server text is ever
 // parsed as HTML.
 import { api, onRequestOutcome, session, setProject, whoami } from './api.js';
-import { liftPlot } from './plot.js';
+import { liftPlot, weightsPlot } from './plot.js';
 
 const POLL_MS = 3000;
 const state = {
@@ -390,6 +390,7 @@ function drawerContent(experiment) {
     h('h3', {}, 'Hypothesis'),
     h('p', { class: 'hypothesis-text' }, experiment.hypothesis || 'No hypothesis given.'),
     variantsTable(experiment),
+    banditOf(experiment) ? weightsSection(experiment) : null,
     h('div', { class: 'drawer-actions' }, actionButtons(experiment, true)),
     analysis ? analysisPanel(experiment, analysis) : null,
     historySection(experiment),
@@ -397,6 +398,19 @@ function drawerContent(experiment) {
 }
 
 // ---- event history (the audit log) -----------------------------------------------------------
+
+// A bandit's weights over time are its `Experiment.Reweighted` events, read from the history.
+function weightsSection(experiment) {
+  const entry = state.history.get(experiment.id);
+  if (!entry) return null;
+  const points = entry.items
+    .filter((event) => event.type === 'Experiment.Reweighted' && Array.isArray(event.data?.weights))
+    .map((event) => ({ at: formatDate(event.at), weights: event.data.weights }));
+  const names = variantsOf(experiment).map((variant) => variant.name || variantKey(variant));
+  return h('section', { id: 'weights', 'aria-labelledby': 'weights-title' },
+    h('h3', { id: 'weights-title' }, 'Traffic weights over time'),
+    weightsPlot(points, names) || h('p', { class: 'help' }, 'Not recomputed yet.'));
+}
 
 function historySection(experiment) {
   const entry = state.history.get(experiment.id);
@@ -453,6 +467,7 @@ function renderDrawer(openId) {
   drawer.dataset.id = openId;
   drawer.replaceChildren(...drawerContent(experiment));
   loadResults(experiment).catch(() => {});
+  if (banditOf(experiment)) loadHistory(experiment).catch(() => {});
   drawer.hidden = false;
   backdrop.hidden = false;
   if (!wasOpen) {
