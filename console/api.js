@@ -67,34 +67,63 @@ export async function request(method, path, body, extraHeaders = {}) {
 const base = '/v1/admin/experiments';
 const enc = encodeURIComponent;
 
+// The project every call acts in: the admin API gets it as project_id, the entity API in its
+// path. A key acts in its own project only, so the page learns it from the key (whoami).
+let project = 'default';
+const MCP_VERSION = '2026-07-28';
+export function setProject(slug) { project = slug; }
+const inProject = (path) => `/~${enc(project)}${path}`;
+
+/// Who the session is: {project, role, key}. Without a key a loopback caller is the default
+/// project's operator; with one, MCP's `auth` method (POST /mcp) names the key's project, so the
+/// console needs no endpoint of its own.
+export async function whoami() {
+  if (!session.key) return { project: 'default', role: 'operator', key: null };
+  let reply;
+  try {
+    reply = (await request('POST', '/mcp',
+      { jsonrpc: '2.0', id: 1, method: 'auth',
+        params: { token: session.key, _meta: { 'io.modelcontextprotocol/protocolVersion': MCP_VERSION } } },
+      { 'MCP-Protocol-Version': MCP_VERSION, 'Mcp-Method': 'auth',
+        Accept: 'application/json, text/event-stream' })).data;
+  } catch (error) {
+    const rpc = error.problem && error.problem.error;
+    if (rpc && rpc.message) throw new ApiError(error.status, { detail: rpc.message });
+    throw error;
+  }
+  return reply.result;
+}
+
 /// The admin API of docs/rest.md (seed 000's names), plus the entity API for what the admin
 /// shapes leave out (the full statistics the lift plot draws).
 export const api = {
   async experiments() {
-    const { data } = await request('GET', base);
+    const { data } = await request('GET', `${base}?project_id=${enc(project)}`);
     return { experiments: data.experiments || [], summary: data.summary || null };
   },
-  async create(fields) { return (await request('POST', base, fields)).data; },
+  async create(fields) {
+    return (await request('POST', base, { ...fields, project_id: project })).data;
+  },
   async launch(id) { return (await request('POST', `${base}/${enc(id)}/launch`)).data; },
   async stop(id) { return (await request('POST', `${base}/${enc(id)}/stop`)).data; },
   async analyze(id) { return (await request('POST', `${base}/${enc(id)}/analyze`)).data; },
-  async history(project, id) {
-    const { data } = await request('GET', `/~${enc(project)}/experiments/${enc(id)}/events`);
+  async history(id) {
+    const { data } = await request('GET', inProject(`/experiments/${enc(id)}/events`));
     return data.items || [];
   },
   async flags() {
-    const { data } = await request('GET', '/~default/featureFlags?limit=1000&sort=key');
+    const { data } = await request('GET', inProject('/featureFlags?limit=1000&sort=key'));
     return data.items || [];
   },
   async flagVerb(id, verb) {
-    return (await request('POST', `/~default/featureFlags/${enc(id)}/${verb}`)).data;
+    return (await request('POST', inProject(`/featureFlags/${enc(id)}/${verb}`))).data;
   },
   async flagRollout(id, version, percentage) {
-    return (await request('PATCH', `/~default/featureFlags/${enc(id)}`,
+    return (await request('PATCH', inProject(`/featureFlags/${enc(id)}`),
       { rolloutPercentage: percentage }, { 'If-Match': `"${version}"` })).data;
   },
-  async results(project, id) {
-    const { data } = await request('GET', `/~${enc(project)}/experiments/${enc(id)}`);
+  async results(id) {
+    const { data } = await request('GET', inProject(`/experiments/${enc(id)}`));
     return data.results || null;
   },
 };

@@ -1,13 +1,16 @@
 // The Verdict admin console: seed 000's Experiments page over the REST API. Plain modules, no
 // framework (docs/console.md says why); the DOM is built with h() so no server text is ever
 // parsed as HTML.
-import { api, onRequestOutcome, session } from './api.js';
-import { liftPlot } from './plot.js';
+import { api, onRequestOutcome, session, setProject, whoami } from './api.js';
+import { liftPlot, weightsPlot } from './plot.js';
 
 const POLL_MS = 3000;
 const state = {
   experiments: [], summary: null, flags: [], results: new Map(), history: new Map(),
   historyOpen: false, error: null,
+  // The project the page acts in and those the session may switch to: a key acts in its own
+  // project only, the local operator without a key in `default`.
+  project: 'default', projects: ['default'], role: 'operator', loaded: false,
 };
 const $ = (selector) => document.querySelector(selector);
 
@@ -366,7 +369,7 @@ async function loadResults(experiment) {
   const analysis = experiment.analysis;
   const known = state.results.get(experiment.id);
   if (!analysis || (known && known.analyzed_at === analysis.analyzed_at)) return;
-  const results = await api.results(experiment.project_id || 'default', experiment.id);
+  const results = await api.results(experiment.id);
   state.results.set(experiment.id, { ...(results || {}), analyzed_at: analysis.analyzed_at });
   render();
 }
@@ -387,6 +390,7 @@ function drawerContent(experiment) {
     h('h3', {}, 'Hypothesis'),
     h('p', { class: 'hypothesis-text' }, experiment.hypothesis || 'No hypothesis given.'),
     variantsTable(experiment),
+    banditOf(experiment) ? weightsSection(experiment) : null,
     h('div', { class: 'drawer-actions' }, actionButtons(experiment, true)),
     analysis ? analysisPanel(experiment, analysis) : null,
     historySection(experiment),
@@ -394,6 +398,19 @@ function drawerContent(experiment) {
 }
 
 // ---- event history (the audit log) -----------------------------------------------------------
+
+// A bandit's weights over time are its `Experiment.Reweighted` events, read from the history.
+function weightsSection(experiment) {
+  const entry = state.history.get(experiment.id);
+  if (!entry) return null;
+  const points = entry.items
+    .filter((event) => event.type === 'Experiment.Reweighted' && Array.isArray(event.data?.weights))
+    .map((event) => ({ at: formatDate(event.at), weights: event.data.weights }));
+  const names = variantsOf(experiment).map((variant) => variant.name || variantKey(variant));
+  return h('section', { id: 'weights', 'aria-labelledby': 'weights-title' },
+    h('h3', { id: 'weights-title' }, 'Traffic weights over time'),
+    weightsPlot(points, names) || h('p', { class: 'help' }, 'Not recomputed yet.'));
+}
 
 function historySection(experiment) {
   const entry = state.history.get(experiment.id);
@@ -416,7 +433,7 @@ function historySection(experiment) {
 async function loadHistory(experiment) {
   const known = state.history.get(experiment.id);
   if (known && known.version === experiment.version) return;
-  const items = await api.history(experiment.project_id || 'default', experiment.id);
+  const items = await api.history(experiment.id);
   state.history.set(experiment.id, { version: experiment.version, items });
   render();
 }
@@ -426,6 +443,19 @@ function renderDrawer(openId) {
   const drawer = $('#drawer');
   const backdrop = $('#drawer-backdrop');
   const experiment = openId && state.experiments.find((item) => item.id === openId);
+  if (openId && !experiment && state.loaded) {
+    // Another project's experiment is "not found" for this key, exactly as the API says it.
+    drawer.dataset.id = openId;
+    drawer.replaceChildren(h('header', { class: 'drawer-head' },
+      h('h2', { id: 'drawer-title' }, 'Not found'),
+      h('button', { type: 'button', class: 'link close', 'data-action': 'close',
+        'aria-label': 'Close the drawer', onclick: closeDrawer }, '×')),
+    h('p', { id: 'not-found' }, `No experiment ${openId} in the project ${state.project}.`));
+    drawer.hidden = false;
+    backdrop.hidden = false;
+    drawer.querySelector('.close').focus();
+    return;
+  }
   if (!experiment) {
     drawer.hidden = true;
     backdrop.hidden = true;
@@ -437,6 +467,7 @@ function renderDrawer(openId) {
   drawer.dataset.id = openId;
   drawer.replaceChildren(...drawerContent(experiment));
   loadResults(experiment).catch(() => {});
+  if (banditOf(experiment)) loadHistory(experiment).catch(() => {});
   drawer.hidden = false;
   backdrop.hidden = false;
   if (!wasOpen) {
@@ -461,7 +492,7 @@ document.addEventListener('keydown', (event) => {
 function flagsTable() {
   if (!state.flags.length)
     return h('p', { class: 'empty' }, 'No feature flags yet. Create them over REST ' +
-      '(POST /~default/featureFlags) or MCP; they are evaluated at /ofrep/v1.');
+      `(POST /~${state.project}/featureFlags) or MCP; they are evaluated at /ofrep/v1.`);
   const verbButton = (flag, verb, label, kind) => h('button', {
     type: 'button', class: kind, 'data-action': verb,
     onclick: (event) => act(event.currentTarget, async () => {
@@ -569,8 +600,12 @@ function render() {
 // re-rendering (and from disturbing focus or a half-typed form).
 let lastList = '';
 async function refresh() {
+  const asked = state.project;
   const { experiments, summary } = await api.experiments();
   const flags = route().tab === 'flags' ? await api.flags() : state.flags;
+  // A poll that was under way when the project changed answers for the old one.
+  if (asked !== state.project) return;
+  state.loaded = true;
   const fingerprint = JSON.stringify([experiments, summary, flags]);
   if (fingerprint === lastList) return;
   lastList = fingerprint;
@@ -578,6 +613,47 @@ async function refresh() {
   state.summary = summary;
   state.flags = flags;
   render();
+}
+
+// ---- project ----------------------------------------------------------------------------------
+
+function actIn(project) {
+  state.project = project;
+  setProject(project);
+  state.experiments = [];
+  state.summary = null;
+  state.flags = [];
+  state.results.clear();
+  state.history.clear();
+  state.loaded = false;
+  lastList = '';
+  const select = $('#project');
+  select.replaceChildren(...state.projects.map((slug) =>
+    h('option', { value: slug, selected: slug === project }, slug)));
+  $('#project-role').textContent = state.role;
+  render();
+}
+
+/// Learns the session's project from its key, then shows that project's data.
+async function identify() {
+  let who;
+  try {
+    who = await whoami();
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  state.role = who.role;
+  state.projects = [who.project];
+  actIn(who.project);
+  refresh().catch(() => {});
+}
+
+function projectSwitcher() {
+  $('#project').addEventListener('change', (event) => {
+    actIn(event.currentTarget.value);
+    refresh().catch(() => {});
+  });
 }
 
 function signinForm() {
@@ -592,11 +668,12 @@ function signinForm() {
     session.key = form.key.value.trim();
     form.key.value = '';
     sync();
-    refresh().catch(() => {});
+    identify();
   });
   signout.addEventListener('click', () => {
     session.key = '';
     sync();
+    identify();
   });
   sync();
 }
@@ -617,5 +694,6 @@ onRequestOutcome((error, method) => {
   state.error = error;
 });
 signinForm();
+projectSwitcher();
 render();
-poll();
+identify().finally(() => setTimeout(poll, POLL_MS));

@@ -63,3 +63,66 @@ export function liftPlot(metric, names) {
   figure.append(svg, caption);
   return figure;
 }
+
+// Told apart by dash and marker shape (and each line's name at its end), never by colour alone.
+const DASHES = ['', '8 4', '2 3', '12 3 2 3'];
+const MARKERS = ['circle', 'square', 'triangle', 'diamond'];
+function marker(shape, x, y) {
+  const r = 4.5;
+  if (shape === 'circle') return s('circle', { cx: x, cy: y, r, class: 'marker' });
+  if (shape === 'square')
+    return s('rect', { x: x - r, y: y - r, width: 2 * r, height: 2 * r, class: 'marker' });
+  const points = shape === 'triangle'
+    ? [[x, y - r - 1], [x + r + 1, y + r], [x - r - 1, y + r]]
+    : [[x, y - r - 1], [x + r + 1, y], [x, y + r + 1], [x - r - 1, y]];
+  return s('polygon', { points: points.map((p) => p.join(',')).join(' '), class: 'marker' });
+}
+
+/// A bandit's traffic weights after each recomputation (`Experiment.Reweighted` events, oldest
+/// first: [{at, weights}]), one line per variant in `names` order. Null before the first one.
+export function weightsPlot(points, names) {
+  if (!points.length) return null;
+  const width = 560;
+  const left = 44;
+  const right = 130;
+  const top = 14;
+  const height = 220;
+  const bottom = height - 34;
+  const x = (index) => left + (points.length === 1 ? 0.5 : index / (points.length - 1)) *
+    (width - left - right);
+  const y = (weight) => bottom - weight * (bottom - top);
+  const label = (index) => names[index] || `variant ${index}`;
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'weights-plot', role: 'img',
+    'aria-labelledby': 'weights-plot-title weights-plot-desc' });
+  const description = points.map((point, step) => `${step === 0 ? 'first' : `recomputation ${step + 1}`}` +
+    ` (${point.at}): ` + point.weights.map((w, i) => `${label(i)} ${(w * 100).toFixed(1)}%`).join(', '))
+    .join('; ');
+  svg.append(s('title', { id: 'weights-plot-title' }, 'Bandit traffic weights over time'),
+    s('desc', { id: 'weights-plot-desc' }, description));
+  for (const tick of [0, 0.5, 1])
+    svg.append(s('line', { x1: left, x2: width - right, y1: y(tick), y2: y(tick), class: 'grid' }),
+      s('text', { x: left - 6, y: y(tick) + 4, 'text-anchor': 'end', class: 'axis' },
+        `${tick * 100}%`));
+  svg.append(s('text', { x: left, y: height - 8, class: 'axis' }, 'first'),
+    s('text', { x: width - right, y: height - 8, 'text-anchor': 'end', class: 'axis' },
+      `recomputation ${points.length}`));
+  names.forEach((_, variant) => {
+    const series = points.map((point, step) => [x(step), y(point.weights[variant] ?? 0)]);
+    const shape = MARKERS[variant % MARKERS.length];
+    svg.append(s('polyline', { points: series.map((p) => p.join(',')).join(' '),
+      class: 'series', 'stroke-dasharray': DASHES[variant % DASHES.length] || 'none',
+      'data-variant': variant }));
+    series.forEach(([px, py]) => svg.append(marker(shape, px, py)));
+    const [lastX, lastY] = series.at(-1);
+    svg.append(s('text', { x: lastX + 10, y: lastY + 4 + variant * 2, class: 'label' },
+      `${label(variant)} ${((points.at(-1).weights[variant] ?? 0) * 100).toFixed(1)}%`));
+  });
+  const figure = document.createElement('figure');
+  figure.className = 'plot';
+  const caption = document.createElement('figcaption');
+  caption.textContent = 'Traffic weight after each recomputation: ' + names.map((name, i) =>
+    `${name} = ${['solid', 'dashed', 'dotted', 'dash-dot'][i % DASHES.length]} line, ` +
+    `${MARKERS[i % MARKERS.length]}s`).join('; ') + '.';
+  figure.append(svg, caption);
+  return figure;
+}

@@ -216,6 +216,25 @@ const banditWeights = await page.$$eval('#drawer table.variants tbody tr td:last
 assert.equal(banditWeights.length, 2);
 assert.ok(banditWeights[1] > banditWeights[0], `Price gets more traffic: ${banditWeights}`);
 assert.ok(Math.abs(banditWeights[0] + banditWeights[1] - 100) < 0.2, `${banditWeights}`);
+// The weights over time: one line per arm from the Reweighted events, the last point the
+// weights the table shows, told apart by dash and marker shape, every number in the <desc>.
+const reweighted = (await rest('GET', `/~default/experiments/${banditId}/events`)).items
+  .filter((event) => event.type === 'Experiment.Reweighted');
+assert.ok(reweighted.length >= 2, `analyze recomputed the weights: ${reweighted.length}`);
+await page.waitForFunction((n) => document.querySelectorAll('#weights svg circle.marker').length === n,
+  { timeout: 15000 }, reweighted.length);
+const plotted = await page.$$eval('#weights svg.weights-plot polyline.series', (lines) =>
+  lines.map((line) => [line.getAttribute('points').split(' ').length,
+    line.getAttribute('stroke-dasharray')]));
+assert.equal(plotted.length, 2);
+assert.equal(plotted[0][0], reweighted.length);
+assert.notEqual(plotted[0][1], plotted[1][1], 'the two lines differ by dash');
+assert.equal(await page.$$eval('#weights svg rect.marker', (marks) => marks.length), reweighted.length);
+const weightsDesc = await page.$eval('#weights svg desc', (d) => d.textContent);
+const last = reweighted.at(-1).data.weights;
+assert.ok(weightsDesc.endsWith(`Words ${(last[0] * 100).toFixed(1)}%, Price ${(last[1] * 100).toFixed(1)}%`),
+  weightsDesc);
+assert.match(await text('#weights figcaption'), /Words = solid line, circles; Price = dashed line, squares/);
 await shot('drawer-bandit');
 await page.keyboard.press('Escape');
 await page.waitForSelector('#drawer', { hidden: true });
