@@ -1,5 +1,6 @@
 // libFuzzer target for the two filter languages that see untrusted JSON:
-// - compile_filter + compile_sort + Store::find (MongoDB-style filters of `find`), on an in-memory
+// - compile_filter + parse_sort/order_by + Store::find (MongoDB-style filters of `find`), on an
+// in-memory
 //   store with a few rows, so the SQL they compile also runs;
 // - eval_condition (GrowthBook targeting conditions of `assign`) and padded_version_string.
 //
@@ -93,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const json::object& sort = object_or_empty(input, "sort");
   try {
     (void)verdict::compile_filter(noun, filter);
-    (void)verdict::compile_sort(noun, sort);
+    (void)verdict::order_by(verdict::parse_sort(noun, sort));
   } catch (const verdict::Error&) {
   }
   try {
