@@ -1,7 +1,6 @@
 // libFuzzer target for the two filter languages that see untrusted JSON:
 // - compile_filter + parse_sort/order_by + Store::find (MongoDB-style filters of `find`), on an
-// in-memory
-//   store with a few rows, so the SQL they compile also runs;
+//   in-memory store with a few rows, so the SQL they compile also runs;
 // - eval_condition (GrowthBook targeting conditions of `assign`) and padded_version_string.
 //
 // Input: the first byte picks the noun, the rest is JSON. An object with "filter", "sort",
