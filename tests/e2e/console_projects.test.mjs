@@ -5,19 +5,11 @@
 // console error, failed request or HTTP error status happens on the way.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer-core';
+import { launchChromium, screenshotFolder } from './browser.mjs';
 import { startHttpServer } from './http_server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  console.error(`${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh --test)`);
-  process.exit(1);
-}
-const shots = process.env.VERDICT_SCREENSHOTS || mkdtempSync(join(tmpdir(), 'verdict-shots-'));
-mkdirSync(shots, { recursive: true });
+const shots = screenshotFolder();
 
 const secrets = {};
 const { base } = await startHttpServer('verdict-console-projects-', {
@@ -32,13 +24,7 @@ const { base } = await startHttpServer('verdict-console-projects-', {
   },
 });
 
-const browser = await puppeteer.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [...(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []),
-    '--disable-gpu', '--no-first-run', '--font-render-hinting=none'],
-});
-process.on('exit', () => browser.process()?.kill('SIGKILL'));
+const browser = await launchChromium();
 const page = await browser.newPage();
 await page.setViewport({ width: 1280, height: 900 });
 const problems = [];
