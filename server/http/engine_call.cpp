@@ -9,8 +9,13 @@ namespace verdict::server::http {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const RequestContext& context,
-                                              std::string_view method, json::object params) {
+namespace {
+
+// The exchange once the engine has answered it; its session then names the caller.
+asio::awaitable<std::shared_ptr<HttpExchange>> exchange_with_engine(EngineWorker& worker,
+                                                                    const RequestContext& context,
+                                                                    std::string_view method,
+                                                                    json::object params) {
   auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
@@ -21,16 +26,25 @@ asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const Reques
       {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}})});
   worker.submit(exchange, std::move(frames));
   co_await exchange->wait();
+  co_return exchange;
+}
+
+}  // namespace
+
+asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const RequestContext& context,
+                                              std::string_view method, json::object params) {
+  auto exchange = co_await exchange_with_engine(worker, context, method, std::move(params));
   co_return exchange->reply();
 }
 
 asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
                                          std::string_view method, json::object params) {
-  const std::string text = co_await call_engine_text(worker, context, method, std::move(params));
+  auto exchange = co_await exchange_with_engine(worker, context, method, std::move(params));
   std::error_code ec;
-  json::value reply = json::parse(text, ec);
+  json::value reply = json::parse(exchange->reply(), ec);
   json::object* answer = ec ? nullptr : reply.if_object();
   EngineReply out;
+  out.project = exchange->session.caller.project_slug;
   if (json::value* error = answer ? answer->if_contains("error") : nullptr) {
     json::object& fields = error->as_object();
     out.failed = true;

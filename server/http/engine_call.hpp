@@ -24,6 +24,8 @@ struct EngineReply {
   bool failed = false;
   boost::json::value result;
   RpcError error;
+  /// The slug of the project the call acted in: the caller's own (a key acts in no other).
+  std::string project;
 };
 
 /// Runs one plain JSON-RPC method (`find`, `get`, `do`, `schema`) on the engine worker, as the

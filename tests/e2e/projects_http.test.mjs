@@ -226,6 +226,10 @@ await check('admin API: project_id=acme with an acme key lists acme; project_id=
     assert.equal(list.status, 200, show(list));
     assert.deepEqual(list.json.experiments.map((e) => e.id).sort(), [...acmeIds].sort());
     assert.equal(list.json.summary.total, 2);
+    // Each experiment names the project it lives in, whether the request named it or not.
+    assert.deepEqual([...new Set(list.json.experiments.map((e) => e.project_id))], ['acme']);
+    const own = await call('GET', `/v1/admin/experiments/${acmeRun.id}`, acmeW);
+    assert.equal(own.json.project_id, 'acme', show(own));
     // The admin API names its own parameter (docs/rest.md; rest.test.mjs expects the same for an
     // unknown project): another project is exactly as absent as one that does not exist.
     const other = expectProblem(await call('GET', '/v1/admin/experiments?project_id=globex', acmeW),

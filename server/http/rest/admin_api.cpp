@@ -16,9 +16,10 @@ namespace {
 // An engine call of this API: the engine names the project a request addresses `project`, which
 // this API's callers know as `project_id`.
 asio::awaitable<json::value> admin_call(EngineWorker& worker, const RequestContext& context,
-                                        std::string_view method, json::object params) {
+                                        std::string_view method, json::object params,
+                                        std::string* project = nullptr) {
   try {
-    json::value result = co_await engine_call(worker, context, method, std::move(params));
+    json::value result = co_await engine_call(worker, context, method, std::move(params), project);
     co_return result;
   } catch (Problem& problem) {
     if (json::value* field = problem.extra.if_contains("field"); field && *field == "project")
@@ -168,7 +169,7 @@ std::pair<double, double> posterior(const json::object& variant, const json::obj
 
 }  // namespace
 
-json::object AdminApi::to_admin(const json::object& experiment) {
+json::object AdminApi::to_admin(const json::object& experiment, std::string_view project) {
   json::object analysis;
   if (const json::value* results = member(experiment, "results"); results && results->is_object())
     analysis = to_analysis(results->get_object());
@@ -193,7 +194,7 @@ json::object AdminApi::to_admin(const json::object& experiment) {
     return value ? *value : json::value(nullptr);
   };
   return {{"id", experiment.at("id")},
-          {"project_id", "default"},
+          {"project_id", project},
           {"name", experiment.at("name")},
           {"slug", text("slug")},
           {"hypothesis", text("hypothesis")},
@@ -242,12 +243,14 @@ asio::awaitable<HttpResponse> AdminApi::list(HttpRequest request, RequestContext
                     {{"field", name}});
   }
   context.project = project_of(project ? &*project : nullptr);
-  json::value found = co_await admin_call(worker_, context, kFindMethod, std::move(query));
+  std::string project_slug;
+  json::value found =
+      co_await admin_call(worker_, context, kFindMethod, std::move(query), &project_slug);
   json::object summary{{"type", "Experiment"}, {"verb", "summary"}};
   json::value cards = co_await admin_call(worker_, context, kDoMethod, std::move(summary));
   json::array experiments;
   for (const json::value& experiment : found.at("items").as_array())
-    experiments.push_back(to_admin(experiment.as_object()));
+    experiments.push_back(to_admin(experiment.as_object(), project_slug));
   json::object body{{"experiments", std::move(experiments)},
                     {"summary",
                      {{"total", cards.at("total")},
@@ -296,8 +299,10 @@ asio::awaitable<HttpResponse> AdminApi::create(HttpRequest request, RequestConte
     data["variants"] = std::move(list);
   }
   json::object call{{"type", "Experiment"}, {"verb", "create"}, {"data", std::move(data)}};
-  json::value created = co_await admin_call(worker_, context, kDoMethod, std::move(call));
-  json::object out = to_admin(created.as_object());
+  std::string project_slug;
+  json::value created =
+      co_await admin_call(worker_, context, kDoMethod, std::move(call), &project_slug);
+  json::object out = to_admin(created.as_object(), project_slug);
   out["notices"] = std::move(notices);
   HttpResponse response = rest_json(request, 201, out);
   response.set(beast_http::field::location,
@@ -335,8 +340,10 @@ asio::awaitable<HttpResponse> AdminApi::item(HttpRequest request, RequestContext
   }
   if (call.contains("verb")) co_await admin_call(worker_, context, kDoMethod, std::move(call));
   json::object get_params{{"type", "Experiment"}, {"id", id}};
-  json::value experiment = co_await admin_call(worker_, context, kGetMethod, std::move(get_params));
-  co_return rest_json(request, status, to_admin(experiment.as_object()));
+  std::string project_slug;
+  json::value experiment =
+      co_await admin_call(worker_, context, kGetMethod, std::move(get_params), &project_slug);
+  co_return rest_json(request, status, to_admin(experiment.as_object(), project_slug));
 }
 
 }  // namespace verdict::server::http::rest

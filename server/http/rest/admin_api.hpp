@@ -24,7 +24,8 @@ class AdminApi {
   void register_routes(Router& router);
 
   /// Verdict's Experiment as the console shows it (docs/rest.md, "Experiment (admin)").
-  static boost::json::object to_admin(const boost::json::object& experiment);
+  static boost::json::object to_admin(const boost::json::object& experiment,
+                                      std::string_view project);
 
  private:
   boost::asio::awaitable<HttpResponse> list(HttpRequest request, RequestContext context);

@@ -83,9 +83,11 @@ json::object read_body(const HttpRequest& request) {
 }
 
 asio::awaitable<json::value> engine_call(EngineWorker& worker, const RequestContext& context,
-                                         std::string_view method, json::object params) {
+                                         std::string_view method, json::object params,
+                                         std::string* project) {
   EngineReply reply = co_await call_engine(worker, context, method, std::move(params));
   if (reply.failed) throw Problem(reply.error);
+  if (project) *project = std::move(reply.project);
   co_return std::move(reply.result);
 }
 

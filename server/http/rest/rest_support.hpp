@@ -42,11 +42,13 @@ HttpResponse rest_json(const HttpRequest& request, int status, const boost::json
 /// not parse or is not an object.
 boost::json::object read_body(const HttpRequest& request);
 
-/// Runs one engine call; throws Problem when the engine refuses it.
+/// Runs one engine call; throws Problem when the engine refuses it. `project`, when given, is set
+/// to the slug of the project the call acted in (the caller's).
 boost::asio::awaitable<boost::json::value> engine_call(EngineWorker& worker,
                                                        const RequestContext& context,
                                                        std::string_view method,
-                                                       boost::json::object params);
+                                                       boost::json::object params,
+                                                       std::string* project = nullptr);
 
 /// The project a `{project}` path segment or a `project_id` names, or nullopt (404) for text
 /// that cannot be a project's slug. The one place REST reads projects; whether the caller may
