@@ -181,9 +181,10 @@ struct StickyVariation {
 StickyVariation sticky_variation(const StickyBucketDocs& docs, const json::object& attributes,
                                  const ExperimentSpec& experiment) {
   const json::object assignments = stored_assignments(docs, attributes, experiment);
-  if (experiment.min_bucket_version > 0)
-    for (int version = 0; version <= experiment.min_bucket_version; ++version)
-      if (assignments.contains(sticky_key(experiment.key, version))) return {-1, true};
+  // Versions 0 to min - 1, as the JS SDK: `<=` (as some older SDKs had it) would block the
+  // assignments made under the current version when it equals the minimum.
+  for (int version = 0; version < experiment.min_bucket_version; ++version)
+    if (assignments.contains(sticky_key(experiment.key, version))) return {-1, true};
   const json::value* stored =
       assignments.if_contains(sticky_key(experiment.key, experiment.bucket_version));
   if (!stored || !stored->is_string() || stored->get_string().empty()) return {};

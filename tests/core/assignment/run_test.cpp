@@ -102,6 +102,25 @@ TEST(RunTest, QaModeServesOnlyForcedVariationsAndStoresNothing) {
   EXPECT_EQ(run(context, experiment).value, 1);
 }
 
+// Raising bucketVersion and minBucketVersion together re-buckets everyone once: assignments
+// under the earlier versions are blocked, the ones made under the current version stay sticky.
+TEST(RunTest, MinBucketVersionBlocksOnlyEarlierVersions) {
+  StickyBucketDocs docs;
+  RunContext context = parse_run_context(json::parse(R"({"attributes": {"id": "1"}})"));
+  context.sticky_buckets = &docs;
+  const ExperimentSpec experiment = parse_experiment_spec(json::parse(
+      R"({"key": "k", "variations": [0, 1], "bucketVersion": 1, "minBucketVersion": 1,
+          "meta": [{"key": "a"}, {"key": "b"}]})"));
+  ASSERT_TRUE(run(context, experiment).in_experiment);
+  ASSERT_TRUE(docs.at("id||1").at("assignments").as_object().contains("k__1"));
+  const RunResult again = run(context, experiment);
+  EXPECT_TRUE(again.in_experiment);
+  EXPECT_TRUE(again.sticky_bucket_used);
+
+  docs["id||1"].as_object()["assignments"].as_object()["k__0"] = "a";
+  EXPECT_FALSE(run(context, experiment).in_experiment);
+}
+
 TEST(RunTest, PrerequisitesGateTheExperiment) {
   RunContext context = parse_run_context(json::parse(R"({"attributes": {"id": "1"}})"));
   const ExperimentSpec experiment = parse_experiment_spec(json::parse(
