@@ -33,14 +33,19 @@ double number_of(const json::value& value) {
   }
 }
 
+// The digit's value in bases up to 16; 16 for anything else.
+int digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 16;
+}
+
 double parse_radix_integer(std::string_view digits, int radix) {
   if (digits.empty()) return kNaN;
   double result = 0;
   for (char c : digits) {
-    int digit = radix;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    const int digit = digit_value(c);
     if (digit >= radix) return kNaN;
     result = result * radix + digit;
   }
@@ -180,6 +185,21 @@ double to_number(const json::value& value) {
       break;
   }
   return string_to_number(to_string(value));
+}
+
+double parse_int(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && is_ascii_space(text[i])) ++i;
+  double sign = 1;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) sign = text[i++] == '-' ? -1 : 1;
+  int radix = 10;
+  if (text.size() - i >= 2 && text[i] == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X')) {
+    radix = 16;
+    i += 2;
+  }
+  std::size_t end = i;
+  while (end < text.size() && digit_value(text[end]) < radix) ++end;
+  return sign * parse_radix_integer(text.substr(i, end - i), radix);
 }
 
 bool truthy(const json::value& value) {

@@ -22,6 +22,11 @@ std::string to_string(const boost::json::value& value);
 /// Only ASCII whitespace is trimmed.
 double string_to_number(std::string_view text);
 
+/// `parseInt(text)`: the leading decimal (or `0x` hexadecimal) digits after optional whitespace
+/// and sign, ignoring what follows them; NaN when there are none. Only ASCII whitespace is
+/// skipped.
+double parse_int(std::string_view text);
+
 /// `Number(value)`: null is 0, arrays and objects go through their string form.
 double to_number(const boost::json::value& value);
 

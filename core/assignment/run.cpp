@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cmath>
+#include <functional>
+#include <map>
 #include <string_view>
 
 #include "core/assignment/condition.hpp"
@@ -13,10 +15,10 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 5> kUnsupportedExperimentFields{
-    "url", "urlPatterns", "include", "groups", "parentConditions"};
-constexpr std::array<std::string_view, 6> kUnsupportedContextFields{
-    "url", "forcedVariations", "qaMode", "overrides", "stickyBucketAssignmentDocs", "groups"};
+constexpr std::array<std::string_view, 4> kUnsupportedExperimentFields{"url", "urlPatterns",
+                                                                       "include", "groups"};
+constexpr std::array<std::string_view, 3> kUnsupportedContextFields{
+    "overrides", "stickyBucketAssignmentDocs", "groups"};
 
 template <std::size_t N>
 void refuse_unsupported(const json::object& object,
@@ -119,6 +121,14 @@ std::vector<std::string> require_meta_keys(const json::value& value, const std::
   return keys;
 }
 
+std::map<std::string, int, std::less<>> require_forced_variations(const json::value& value,
+                                                                  const std::string& field) {
+  std::map<std::string, int, std::less<>> forced;
+  for (const auto& [key, variation] : require_object(value, field))
+    forced.emplace(key, require_integer(variation, field + "." + std::string(key)));
+  return forced;
+}
+
 // GrowthBook's getHashAttribute: the attribute and its value, else the fallback's.
 struct HashSource {
   std::string attribute;
@@ -171,9 +181,10 @@ struct StickyVariation {
 StickyVariation sticky_variation(const StickyBucketDocs& docs, const json::object& attributes,
                                  const ExperimentSpec& experiment) {
   const json::object assignments = stored_assignments(docs, attributes, experiment);
-  if (experiment.min_bucket_version > 0)
-    for (int version = 0; version <= experiment.min_bucket_version; ++version)
-      if (assignments.contains(sticky_key(experiment.key, version))) return {-1, true};
+  // Versions 0 to min - 1, as the JS SDK: `<=` (as some older SDKs had it) would block the
+  // assignments made under the current version when it equals the minimum.
+  for (int version = 0; version < experiment.min_bucket_version; ++version)
+    if (assignments.contains(sticky_key(experiment.key, version))) return {-1, true};
   const json::value* stored =
       assignments.if_contains(sticky_key(experiment.key, experiment.bucket_version));
   if (!stored || !stored->is_string() || stored->get_string().empty()) return {};
@@ -261,6 +272,7 @@ ExperimentSpec parse_experiment_spec(const json::value& definition) {
   read_field(object, "minBucketVersion", spec.min_bucket_version, require_integer);
   read_field(object, "disableStickyBucketing", spec.disable_sticky_bucketing, require_bool);
   read_field(object, "meta", spec.meta_keys, require_meta_keys);
+  read_field(object, "parentConditions", spec.parent_conditions, parse_parent_conditions);
   return spec;
 }
 
@@ -272,16 +284,69 @@ RunContext parse_run_context(const json::value& context) {
   read_field(object, "attributes", parsed.attributes, require_object);
   read_field(object, "enabled", parsed.enabled, require_bool);
   read_field(object, "savedGroups", parsed.saved_groups, require_object);
+  read_field(object, "url", parsed.url, require_string);
+  read_field(object, "forcedVariations", parsed.forced_variations, require_forced_variations);
+  read_field(object, "qaMode", parsed.qa_mode, require_bool);
   return parsed;
+}
+
+std::vector<ParentCondition> parse_parent_conditions(const json::value& value,
+                                                     const std::string& field) {
+  std::vector<ParentCondition> parents;
+  for (const json::value& item : require_array(value, field)) {
+    const json::object* object = item.if_object();
+    const json::value* id = object ? object->if_contains("id") : nullptr;
+    if (!id || !id->is_string() || id->get_string().empty())
+      invalid(field, "each parent condition needs an `id` naming a flag");
+    ParentCondition parent{std::string(id->get_string()), {}, false};
+    if (const json::value* condition = object->if_contains("condition"))
+      parent.condition = require_object(*condition, field + ".condition");
+    if (const json::value* gate = object->if_contains("gate"))
+      parent.gate = require_bool(*gate, field + ".gate");
+    parents.push_back(std::move(parent));
+  }
+  return parents;
+}
+
+ParentsOutcome check_parents(const std::vector<ParentCondition>& parents,
+                             const std::function<Prerequisite(std::string_view)>& evaluate,
+                             const json::object& saved_groups) {
+  for (const ParentCondition& parent : parents) {
+    const Prerequisite flag = evaluate(parent.id);
+    if (flag.cyclic) return {nullptr, true};
+    if (!eval_condition(json::object{{"value", flag.value}}, parent.condition, saved_groups))
+      return {&parent, false};
+  }
+  return {};
+}
+
+std::optional<int> query_string_override(std::string_view key, std::string_view url,
+                                         int variations) {
+  // url.split("?")[1] without its anchor: the text between the first "?" and the next "?" or "#".
+  const std::size_t question = url.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  std::string_view search = url.substr(question + 1);
+  search = search.substr(0, search.find_first_of("?#"));
+  while (!search.empty()) {
+    const std::size_t amp = search.find('&');
+    const std::string_view pair = search.substr(0, amp);
+    search = amp == std::string_view::npos ? std::string_view{} : search.substr(amp + 1);
+    const std::size_t equals = pair.find('=');
+    if (pair.substr(0, equals) != key) continue;
+    // kv.split("=", 2)[1]: up to a second "="; none at all reads as undefined, hence NaN.
+    if (equals == std::string_view::npos) return std::nullopt;
+    const std::string_view text = pair.substr(equals + 1);
+    const double n = js::parse_int(text.substr(0, text.find('=')));
+    if (n >= 0 && n < variations) return static_cast<int>(n);
+    return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 RunResult run(const RunContext& context, const ExperimentSpec& experiment) {
   constexpr int kExcluded = -1;
-  if (experiment.variations.size() < 2 || !context.enabled)
-    return result_for(experiment, kExcluded);
-  if (!experiment.active || experiment.status == "draft") return result_for(experiment, kExcluded);
-
   const bool sticky = context.sticky_buckets && !experiment.disable_sticky_bucketing;
+  // GrowthBook names the hash attribute and value in every result, even an excluded one.
   const HashSource source = hash_source(context.attributes, experiment.hash_attribute,
                                         sticky ? experiment.fallback_attribute : std::string{});
   const auto from_source = [&](RunResult result) {
@@ -290,6 +355,18 @@ RunResult run(const RunContext& context, const ExperimentSpec& experiment) {
     return result;
   };
   const auto excluded = [&] { return from_source(result_for(experiment, kExcluded)); };
+  const int count = static_cast<int>(experiment.variations.size());
+  if (count < 2 || !context.enabled) return excluded();
+
+  // Forced variations come before the experiment's own status and targeting, so QA can see a
+  // variation of an experiment that is not running yet.
+  if (const std::optional<int> forced = query_string_override(experiment.key, context.url, count))
+    return from_source(result_for(experiment, *forced));
+  if (const auto forced = context.forced_variations.find(experiment.key);
+      forced != context.forced_variations.end())
+    return from_source(result_for(experiment, forced->second));
+
+  if (!experiment.active || experiment.status == "draft") return excluded();
   if (source.value.empty()) return excluded();
   const StickyVariation stored =
       sticky ? sticky_variation(*context.sticky_buckets, context.attributes, experiment)
@@ -305,6 +382,14 @@ RunResult run(const RunContext& context, const ExperimentSpec& experiment) {
     if (experiment.condition &&
         !eval_condition(context.attributes, *experiment.condition, context.saved_groups))
       return excluded();
+    if (!experiment.parent_conditions.empty()) {
+      const auto evaluate = [&](std::string_view flag) {
+        return context.prerequisites ? context.prerequisites(flag, context) : Prerequisite{};
+      };
+      const ParentsOutcome parents =
+          check_parents(experiment.parent_conditions, evaluate, context.saved_groups);
+      if (parents.cyclic || parents.unmet) return excluded();
+    }
   }
 
   const std::string& seed = experiment.seed.empty() ? experiment.key : experiment.seed;
@@ -315,13 +400,13 @@ RunResult run(const RunContext& context, const ExperimentSpec& experiment) {
       found_sticky ? stored.variation
       : experiment.ranges
           ? choose_variation(*n, *experiment.ranges)
-          : choose_variation(*n, get_bucket_ranges(static_cast<int>(experiment.variations.size()),
-                                                   experiment.coverage, experiment.weights));
+          : choose_variation(*n, get_bucket_ranges(count, experiment.coverage, experiment.weights));
   if (stored.blocked) return excluded();
   // Coverage takes precedence over force: a unit outside it is never forced in.
   if (assigned < 0) return excluded();
   if (experiment.force) return from_source(result_for(experiment, *experiment.force));
-  if (experiment.status == "stopped") return excluded();
+  // QA mode serves forced variations only, so nobody is hashed in.
+  if (context.qa_mode || experiment.status == "stopped") return excluded();
   RunResult result = from_source(result_for(experiment, assigned, true, n));
   result.sticky_bucket_used = found_sticky;
   if (sticky && result.in_experiment)

@@ -17,7 +17,6 @@ using assignment::RunContext;
 // definitions nobody wrote by hand.
 constexpr std::size_t kMaxPrerequisiteDepth = 32;
 
-using detail::ParentCondition;
 using detail::Rule;
 
 // Errors from the shared parser name the field within the rule; callers need the rule too.
@@ -32,28 +31,6 @@ auto with_prefix(const std::string& prefix, F&& parse) {
   }
 }
 
-std::vector<ParentCondition> parse_parents(const json::value& value, const std::string& field) {
-  if (!value.is_array()) invalid(field, "must be an array");
-  std::vector<ParentCondition> parents;
-  for (const json::value& item : value.get_array()) {
-    const json::object* object = item.if_object();
-    const json::value* id = object ? object->if_contains("id") : nullptr;
-    if (!id || !id->is_string() || id->get_string().empty())
-      invalid(field, "each parent condition needs an `id` naming a flag");
-    ParentCondition parent{std::string(id->get_string()), {}, false};
-    if (const json::value* condition = object->if_contains("condition")) {
-      if (!condition->is_object()) invalid(field + ".condition", "must be an object");
-      parent.condition = condition->get_object();
-    }
-    if (const json::value* gate = object->if_contains("gate")) {
-      if (!gate->is_bool()) invalid(field + ".gate", "must be a boolean");
-      parent.gate = gate->get_bool();
-    }
-    parents.push_back(std::move(parent));
-  }
-  return parents;
-}
-
 Rule parse_rule(const json::value& value, std::string_view feature_key, const std::string& field) {
   if (!value.is_object()) invalid(field, "must be an object");
   const json::object& object = value.get_object();
@@ -63,7 +40,7 @@ Rule parse_rule(const json::value& value, std::string_view feature_key, const st
     rule.id = std::string(id->get_string());
   }
   if (const json::value* parents = object.if_contains("parentConditions"))
-    rule.parents = parse_parents(*parents, field + ".parentConditions");
+    rule.parents = assignment::parse_parent_conditions(*parents, field + ".parentConditions");
   if (const json::value* force = object.if_contains("force")) rule.force = *force;
   if (const json::value* range = object.if_contains("range"); range && !range->is_null()) {
     const json::array* pair = range->if_array();
@@ -103,6 +80,10 @@ const json::object* meta_of(const Rule& rule, int variation) {
   return rule.meta[static_cast<std::size_t>(variation)].if_object();
 }
 
+assignment::Prerequisite as_prerequisite(FeatureResult parent) {
+  return {std::move(parent.value), parent.source == FeatureSource::kCyclicPrerequisite};
+}
+
 FeatureResult result(FeatureSource source, json::value value = nullptr, const Rule* rule = nullptr,
                      int index = -1) {
   FeatureResult out;
@@ -137,19 +118,14 @@ class Evaluator {
     for (std::size_t i = 0; i < list.size(); ++i) {
       const int index = static_cast<int>(i);
       const Rule& rule = list[i];
-      bool skip = false;
-      for (const ParentCondition& parent : rule.parents) {
-        const FeatureResult parent_result = evaluate(parent.id);
-        if (parent_result.source == FeatureSource::kCyclicPrerequisite)
-          return result(FeatureSource::kCyclicPrerequisite);
-        const json::object subject{{"value", parent_result.value}};
-        if (!assignment::eval_condition(subject, parent.condition, context_.saved_groups)) {
-          if (parent.gate) return result(FeatureSource::kPrerequisite);
-          skip = true;
-          break;
-        }
+      if (!rule.parents.empty()) {
+        const assignment::ParentsOutcome parents = assignment::check_parents(
+            rule.parents, [this](std::string_view id) { return as_prerequisite(evaluate(id)); },
+            context_.saved_groups);
+        if (parents.cyclic) return result(FeatureSource::kCyclicPrerequisite);
+        if (parents.unmet && parents.unmet->gate) return result(FeatureSource::kPrerequisite);
+        if (parents.unmet) continue;
       }
-      if (skip) continue;
       if (rule.spec.filters && assignment::filtered_out(*rule.spec.filters, context_.attributes))
         continue;
       if (rule.force) {
@@ -213,6 +189,12 @@ CompiledFeature::CompiledFeature(std::string key, const json::object& definition
 FeatureResult evaluate_feature(std::string_view key, const RunContext& context,
                                const FeatureLookup& lookup) {
   return Evaluator(context, lookup).evaluate(key);
+}
+
+assignment::PrerequisiteEvaluator prerequisite_evaluator(FeatureLookup lookup) {
+  return [lookup = std::move(lookup)](std::string_view flag, const RunContext& context) {
+    return as_prerequisite(evaluate_feature(flag, context, lookup));
+  };
 }
 
 void check_rule(const json::value& rule, const std::string& field) {

@@ -40,17 +40,11 @@ struct FeatureResult {
 
 namespace detail {
 
-struct ParentCondition {
-  std::string id;
-  boost::json::object condition;
-  bool gate = false;
-};
-
 /// A rule as GrowthBook reads it. The hashing and targeting fields are read by
 /// assignment::parse_experiment_spec, so force and experiment rules share one parser.
 struct Rule {
   std::string id;
-  std::vector<ParentCondition> parents;
+  std::vector<assignment::ParentCondition> parents;
   std::optional<boost::json::value> force;
   std::optional<assignment::BucketRange> range;
   bool has_coverage = false;
@@ -92,6 +86,11 @@ using FeatureLookup = std::function<const CompiledFeature*(std::string_view key)
 /// Throws what `lookup` throws.
 FeatureResult evaluate_feature(std::string_view key, const assignment::RunContext& context,
                                const FeatureLookup& lookup);
+
+/// Lets `assignment::run` evaluate an experiment's `parentConditions`: each parent flag is
+/// evaluated as `evaluate_feature` would, for the run's context. `lookup` is copied; the
+/// features it returns must stay valid while the evaluator is in use.
+assignment::PrerequisiteEvaluator prerequisite_evaluator(FeatureLookup lookup);
 
 /// Checks one rule's shape without evaluating it (for write-time validation); `field` prefixes
 /// error messages, e.g. `targetingRules[2]`.

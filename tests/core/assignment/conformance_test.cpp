@@ -17,8 +17,8 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "core/error.hpp"
 #include "tests/support/growthbook_cases.hpp"
+#include "tests/support/growthbook_features.hpp"
 
 namespace verdict::assignment {
 namespace {
@@ -95,6 +95,21 @@ TEST_P(ChooseVariationCase, Matches) {
 INSTANTIATE_TEST_SUITE_P(GrowthBook, ChooseVariationCase,
                          testing::ValuesIn(cases_of("chooseVariation")), case_name);
 
+// [name, experiment key, url, number of variations, expected variation or null]
+class GetQueryStringOverrideCase : public Conformance {};
+TEST_P(GetQueryStringOverrideCase, Matches) {
+  const std::optional<int> forced = query_string_override(
+      data()[1].as_string(), data()[2].as_string(), static_cast<int>(number(data()[3])));
+  if (data()[4].is_null()) {
+    EXPECT_FALSE(forced.has_value()) << "forced " << forced.value_or(-1);
+  } else {
+    ASSERT_TRUE(forced.has_value());
+    EXPECT_EQ(*forced, static_cast<int>(number(data()[4])));
+  }
+}
+INSTANTIATE_TEST_SUITE_P(GrowthBook, GetQueryStringOverrideCase,
+                         testing::ValuesIn(cases_of("getQueryStringOverride")), case_name);
+
 // [name, user id, [namespace, start, end], expected]
 class InNamespaceCase : public Conformance {};
 TEST_P(InNamespaceCase, Matches) {
@@ -129,22 +144,14 @@ TEST_P(EvalConditionCase, Matches) {
 INSTANTIATE_TEST_SUITE_P(GrowthBook, EvalConditionCase,
                          testing::ValuesIn(cases_of("evalCondition")), case_name);
 
-// [name, context, experiment, value, inExperiment, hashUsed]. Cases that need a feature
-// Verdict does not implement are skipped with the parser's reason.
+// [name, context {attributes, url, forcedVariations, qaMode, features (prerequisite flags),
+// ...}, experiment, value, inExperiment, hashUsed].
 class RunCase : public Conformance {};
 TEST_P(RunCase, Matches) {
-  RunContext context;
-  ExperimentSpec experiment;
-  try {
-    context = parse_run_context(data()[1]);
-    experiment = parse_experiment_spec(data()[2]);
-  } catch (const Error& error) {
-    const std::string reason = error.what();
-    // Only an unsupported feature may skip a case; a parse failure is a bug.
-    ASSERT_NE(reason.find("not supported"), std::string::npos) << reason;
-    GTEST_SKIP() << reason;
-  }
-  const RunResult result = run(context, experiment);
+  RunContext context = parse_run_context(data()[1]);
+  testing_support::CaseFeatures features(data()[1].as_object());
+  context.prerequisites = flags::prerequisite_evaluator(features.lookup());
+  const RunResult result = run(context, parse_experiment_spec(data()[2]));
   EXPECT_EQ(result.value, data()[3]) << "value " << json::serialize(result.value);
   EXPECT_EQ(result.in_experiment, data()[4].as_bool());
   EXPECT_EQ(result.hash_used, data()[5].as_bool());

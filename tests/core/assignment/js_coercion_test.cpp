@@ -50,6 +50,20 @@ TEST(JsCoercionTest, StringsConvertToNumbers) {
   }
 }
 
+TEST(JsCoercionTest, ParseIntReadsTheLeadingInteger) {
+  EXPECT_EQ(parse_int("12"), 12);
+  EXPECT_EQ(parse_int("  7px"), 7);
+  EXPECT_EQ(parse_int("2.054"), 2);
+  EXPECT_EQ(parse_int("-3"), -3);
+  EXPECT_EQ(parse_int("+4"), 4);
+  EXPECT_EQ(parse_int("0x1A"), 26);
+  EXPECT_EQ(parse_int("1e3"), 1);
+  EXPECT_TRUE(std::signbit(parse_int("-0")));
+  for (const char* text : {"", " ", "-", "x1", ".5", "0x", "0xg"}) {
+    EXPECT_TRUE(std::isnan(parse_int(text))) << text;
+  }
+}
+
 TEST(JsCoercionTest, ValuesConvertToNumbers) {
   EXPECT_EQ(to_number(json::parse("null")), 0);
   EXPECT_EQ(to_number(json::parse("true")), 1);

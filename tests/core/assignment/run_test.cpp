@@ -1,9 +1,12 @@
 #include "core/assignment/run.hpp"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "core/error.hpp"
 
@@ -29,10 +32,116 @@ std::string parse_error(std::string_view context, std::string_view experiment) {
 
 TEST(RunTest, RefusesTargetingItDoesNotImplement) {
   const char* experiment = R"({"key": "k", "variations": [0, 1]})";
-  EXPECT_EQ(parse_error(R"({"qaMode": true})", experiment), "qaMode: not supported");
-  EXPECT_EQ(parse_error(R"({"url": "http://x?k=1"})", experiment), "url: not supported");
-  EXPECT_EQ(parse_error("{}", R"({"key": "k", "variations": [0, 1], "parentConditions": []})"),
-            "parentConditions: not supported");
+  EXPECT_EQ(parse_error(R"({"overrides": {}})", experiment), "overrides: not supported");
+  EXPECT_EQ(parse_error(R"({"groups": {}})", experiment), "groups: not supported");
+  EXPECT_EQ(parse_error("{}", R"({"key": "k", "variations": [0, 1], "include": 1})"),
+            "include: not supported");
+}
+
+TEST(RunTest, RejectsMalformedOverridesAndPrerequisites) {
+  const char* experiment = R"({"key": "k", "variations": [0, 1]})";
+  EXPECT_EQ(parse_error(R"({"forcedVariations": {"k": "1"}})", experiment),
+            "forcedVariations.k: must be a number");
+  EXPECT_EQ(parse_error(R"({"forcedVariations": {"k": 1.5}})", experiment),
+            "forcedVariations.k: must be an integer");
+  EXPECT_EQ(parse_error(R"({"forcedVariations": [1]})", experiment),
+            "forcedVariations: must be an object");
+  EXPECT_EQ(parse_error(R"({"qaMode": "yes"})", experiment), "qaMode: must be a boolean");
+  EXPECT_EQ(parse_error(R"({"url": 1})", experiment), "url: must be a string");
+  EXPECT_EQ(parse_error("{}", R"({"key": "k", "variations": [0, 1], "parentConditions": [{}]})"),
+            "parentConditions: each parent condition needs an `id` naming a flag");
+  EXPECT_EQ(parse_error("{}", R"({"key": "k", "variations": [0, 1],
+                                  "parentConditions": [{"id": "p", "condition": true}]})"),
+            "parentConditions.condition: must be an object");
+}
+
+// GrowthBook serves context overrides before the experiment's status: QA previews a variation
+// of an experiment that is not running, and the query string wins over forcedVariations.
+TEST(RunTest, ContextOverridesComeBeforeStatusAndTargeting) {
+  const char* inactive =
+      R"({"key": "k", "variations": ["a", "b", "c"], "active": false, "condition": {"x": 1}})";
+  const RunResult forced = run_json(
+      R"({"attributes": {"id": "u"}, "forcedVariations": {"k": 2}, "url": "http://h/?k=1"})",
+      inactive);
+  EXPECT_EQ(forced.value, "b");
+  EXPECT_TRUE(forced.in_experiment);
+  EXPECT_FALSE(forced.hash_used);
+  EXPECT_FALSE(forced.bucket.has_value());
+  EXPECT_EQ(forced.hash_attribute, "id");
+  EXPECT_EQ(forced.hash_value, "u");
+
+  // A query string outside the variations is no override, so forcedVariations applies.
+  EXPECT_EQ(run_json(R"({"forcedVariations": {"k": 2}, "url": "http://h/?k=3"})", inactive).value,
+            "c");
+  // A forced index outside the variations puts the unit out, on the baseline.
+  const RunResult out = run_json(R"({"attributes": {"id": "u"}, "forcedVariations": {"k": 3}})",
+                                 R"({"key": "k", "variations": ["a", "b"]})");
+  EXPECT_FALSE(out.in_experiment);
+  EXPECT_EQ(out.value, "a");
+  // Another experiment's overrides change nothing.
+  EXPECT_TRUE(run_json(R"({"attributes": {"id": "u"}, "forcedVariations": {"other": 1},
+                           "url": "http://h/?kk=1&k"})",
+                       R"({"key": "k", "variations": ["a", "b"]})")
+                  .hash_used);
+}
+
+TEST(RunTest, QaModeServesOnlyForcedVariationsAndStoresNothing) {
+  StickyBucketDocs docs;
+  RunContext context = parse_run_context(json::parse(R"({"attributes": {"id": "1"}})"));
+  context.sticky_buckets = &docs;
+  const ExperimentSpec experiment =
+      parse_experiment_spec(json::parse(R"({"key": "my-test", "variations": [0, 1]})"));
+  ASSERT_TRUE(run(context, experiment).in_experiment);
+  ASSERT_FALSE(docs.empty());
+
+  docs.clear();
+  context.qa_mode = true;
+  EXPECT_FALSE(run(context, experiment).in_experiment);
+  EXPECT_TRUE(docs.empty()) << json::serialize(docs);
+  context.forced_variations = {{"my-test", 1}};
+  EXPECT_EQ(run(context, experiment).value, 1);
+}
+
+// Raising bucketVersion and minBucketVersion together re-buckets everyone once: assignments
+// under the earlier versions are blocked, the ones made under the current version stay sticky.
+TEST(RunTest, MinBucketVersionBlocksOnlyEarlierVersions) {
+  StickyBucketDocs docs;
+  RunContext context = parse_run_context(json::parse(R"({"attributes": {"id": "1"}})"));
+  context.sticky_buckets = &docs;
+  const ExperimentSpec experiment = parse_experiment_spec(json::parse(
+      R"({"key": "k", "variations": [0, 1], "bucketVersion": 1, "minBucketVersion": 1,
+          "meta": [{"key": "a"}, {"key": "b"}]})"));
+  ASSERT_TRUE(run(context, experiment).in_experiment);
+  ASSERT_TRUE(docs.at("id||1").at("assignments").as_object().contains("k__1"));
+  const RunResult again = run(context, experiment);
+  EXPECT_TRUE(again.in_experiment);
+  EXPECT_TRUE(again.sticky_bucket_used);
+
+  docs["id||1"].as_object()["assignments"].as_object()["k__0"] = "a";
+  EXPECT_FALSE(run(context, experiment).in_experiment);
+}
+
+TEST(RunTest, PrerequisitesGateTheExperiment) {
+  RunContext context = parse_run_context(json::parse(R"({"attributes": {"id": "1"}})"));
+  const ExperimentSpec experiment = parse_experiment_spec(json::parse(
+      R"({"key": "my-test", "variations": [0, 1],
+          "parentConditions": [{"id": "parent", "condition": {"value": {"$exists": false}}}]})"));
+  // Without an evaluator every parent is an unknown flag, whose value is null.
+  EXPECT_TRUE(run(context, experiment).in_experiment);
+
+  std::vector<std::string> asked;
+  Prerequisite parent{json::value(true), false};
+  context.prerequisites = [&](std::string_view flag, const RunContext& seen) {
+    asked.emplace_back(flag);
+    EXPECT_EQ(&seen, &context);
+    return parent;
+  };
+  EXPECT_FALSE(run(context, experiment).in_experiment);
+  EXPECT_EQ(asked, std::vector<std::string>{"parent"});
+  parent = {nullptr, true};  // null would pass, but a cycle excludes
+  EXPECT_FALSE(run(context, experiment).in_experiment);
+  parent = {nullptr, false};
+  EXPECT_TRUE(run(context, experiment).in_experiment);
 }
 
 TEST(RunTest, RejectsWrongTypes) {

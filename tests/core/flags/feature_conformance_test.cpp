@@ -10,54 +10,24 @@
 
 #include "core/assignment/js_coercion.hpp"
 #include "core/assignment/run.hpp"
-#include "core/error.hpp"
 #include "tests/support/growthbook_cases.hpp"
+#include "tests/support/growthbook_features.hpp"
 
 namespace verdict::flags {
 namespace {
 
 namespace json = boost::json;
 using testing_support::case_name;
+using testing_support::CaseFeatures;
 using testing_support::cases_of;
 using testing_support::Conformance;
 
-// A case's `features` compiled on demand, as the server compiles stored flags.
-class Features {
- public:
-  explicit Features(const json::object& context) {
-    if (const json::value* listed = context.if_contains("features"))
-      definitions_ = listed->as_object();
-  }
-  FeatureLookup lookup() {
-    return [this](std::string_view key) -> const CompiledFeature* {
-      if (auto known = compiled_.find(key); known != compiled_.end()) return &known->second;
-      const json::value* feature = definitions_.if_contains(key);
-      if (!feature) return nullptr;
-      return &compiled_.try_emplace(std::string(key), std::string(key), feature->as_object())
-                  .first->second;
-    };
-  }
-  const json::object& definitions() const { return definitions_; }
-
- private:
-  json::object definitions_;
-  std::map<std::string, CompiledFeature, std::less<>> compiled_;
-};
-
-// [name, context {attributes, features, savedGroups, ...}, feature key, expected result].
-// Cases whose context needs something Verdict does not implement (forcedVariations) are
-// skipped with the parser's reason.
+// [name, context {attributes, features, savedGroups, forcedVariations, ...}, feature key,
+// expected result].
 class FeatureCase : public Conformance {};
 TEST_P(FeatureCase, Matches) {
-  assignment::RunContext context;
-  try {
-    context = assignment::parse_run_context(data()[1]);
-  } catch (const Error& error) {
-    const std::string reason = error.what();
-    ASSERT_NE(reason.find("not supported"), std::string::npos) << reason;
-    GTEST_SKIP() << reason;
-  }
-  Features features(data()[1].as_object());
+  const assignment::RunContext context = assignment::parse_run_context(data()[1]);
+  CaseFeatures features(data()[1].as_object());
   const FeatureLookup lookup = features.lookup();
   const FeatureResult result = evaluate_feature(data()[2].as_string(), context, lookup);
   const json::object& expected = data()[3].as_object();
@@ -120,7 +90,7 @@ TEST_P(StickyBucketCase, Matches) {
   // The context's own documents (empty in every case) stand in for the service's.
   spec.erase("stickyBucketAssignmentDocs");
   assignment::RunContext context = assignment::parse_run_context(spec);
-  Features features(spec);
+  CaseFeatures features(spec);
   assignment::StickyBucketDocs docs =
       load_sticky_docs(features.definitions(), context.attributes, data()[2].as_array());
   context.sticky_buckets = &docs;
