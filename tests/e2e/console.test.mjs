@@ -50,9 +50,9 @@ const text = (selector) => page.$eval(selector, (element) => element.textContent
 const waitText = (selector, wanted, timeout = 15000) => page.waitForFunction(
   (s, w) => document.querySelector(s)?.textContent.includes(w), { timeout }, selector, wanted);
 
-async function rest(method, path, body) {
+async function rest(method, path, body, headers = {}) {
   const response = await fetch(base + path, {
-    method, headers: { 'Content-Type': 'application/json' },
+    method, headers: { 'Content-Type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json();
@@ -137,6 +137,10 @@ assert.deepEqual(await page.$$eval('#drawer .weight', (cells) => cells.map((c) =
 await shot('drawer-draft');
 
 // ---- Launch from the drawer; traffic through the API; Analyze; the winner -------------------
+// The console sets no seed, and the random id as one would fire SRM 1 run in 1000.
+const seeded = await rest('PATCH', `/~default/experiments/${id}`, { seed: 'checkout-button-1' },
+  { 'If-Match': '*' });
+assert.equal(seeded.seed, 'checkout-button-1');
 await press('#drawer [data-action=launch]');
 await page.waitForSelector('#drawer .badge-running');
 const counts = await sendTraffic(id, 3000, { control: 0.1, green: 0.2 }, 'buyer');

@@ -17,6 +17,7 @@ const experiment = await act({
   type: 'Experiment', verb: 'create',
   data: {
     name: 'Checkout button', primaryMetric: 'purchase',
+    seed: 'checkout-button-4', // not the random id: its split would fire SRM 1 run in 1000
     variants: [{ key: 'control', name: 'Blue', weight: 50 }, { key: 'green', name: 'Green', weight: 50 }],
   },
 });

@@ -55,6 +55,11 @@ const expectProblem = (result, status, field) => {
   assert.equal(created.json.primary_metric, 'conversion');
   assert.match(created.json.notices[0], /conversion/);
   assert.equal(created.headers.get('location'), `/v1/admin/experiments/${id}`);
+  // The admin API takes no seed, and the random id as one would fire SRM 1 run in 1000.
+  const seeded = await rest('PATCH', `/~default/experiments/${id}`,
+    { body: { seed: 'checkout-button-4' }, headers: { 'If-Match': '*' } });
+  assert.equal(seeded.status, 200, JSON.stringify(seeded.json));
+  assert.equal(seeded.json.seed, 'checkout-button-4');
 
   for (const name of ['Control', 'Variant B']) {
     const added = await rest('POST', `/v1/admin/experiments/${id}/variants`,
@@ -179,7 +184,9 @@ const curl = (...args) => {
   const got = await rest('GET', `/~default/experiments/${id}`);
   assert.equal(got.headers.get('etag'), `"${got.json.version}"`);
   const patched = await rest('PATCH', `/~default/experiments/${id}`, {
-    body: { primaryMetric: 'conversion', variants: [{ name: 'Control', weight: 50 }, { name: 'V2', weight: 50 }] },
+    // A fixed seed: the random id as one would fire SRM (no winner) about 1 run in 1000.
+    body: { primaryMetric: 'conversion', variants: [{ name: 'Control', weight: 50 }, { name: 'V2', weight: 50 }],
+      seed: 'pricing-page-6' },
     headers: { 'If-Match': got.headers.get('etag') },
   });
   assert.equal(patched.status, 200, JSON.stringify(patched.json));

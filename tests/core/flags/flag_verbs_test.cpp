@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 #include <string>
@@ -367,7 +369,9 @@ TEST_F(FlagVerbsTest, EvaluationsAreCountedInBatchesWithoutNewVersions) {
 }
 
 TEST(FlagUsage, CountsReachTheDatabaseAtShutdown) {
-  const std::string path = ::testing::TempDir() + "flag_usage_test.db";
+  // The pid keeps concurrent runs (another build's tests, another checkout) off this file.
+  const std::string path =
+      ::testing::TempDir() + "flag_usage_test_" + std::to_string(::getpid()) + ".db";
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
   std::string id;
   {

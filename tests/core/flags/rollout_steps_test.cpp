@@ -58,6 +58,8 @@ class RolloutStepsTest : public ::testing::Test {
         {{"name", "New nav"},
          {"primaryMetric", "signup"},
          {"guardrails", "revenue"},
+         // Not the random id: the harm the guardrail sees depends on its split.
+         {"seed", "new-nav-5"},
          {"variants", json::array{json::object{{"key", "off"}}, json::object{{"key", "on"}}}}});
     execute("Experiment", "start", id);
     json::array units, events;

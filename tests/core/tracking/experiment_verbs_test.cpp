@@ -33,6 +33,8 @@ class ExperimentVerbsTest : public ::testing::Test {
     json::object data{
         {"name", "Signup button"},
         {"primaryMetric", "signup"},
+        // Not the random id: its split would fire SRM (and so lose the winner) 1 run in 1000.
+        {"seed", "signup-button-6"},
         {"variants", json::array{{{"key", "control"}, {"name", "Control"}, {"weight", 50}},
                                  {{"key", "green"}, {"name", "Green"}, {"weight", 50}}}}};
     for (const auto& entry : extra) data[entry.key()] = entry.value();
