@@ -6,6 +6,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <array>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -156,8 +158,9 @@ class HttpConnection : public ConnectionControl,
     response.keep_alive(false);
     response.prepare_payload();
     socket_layer().expires_after(options_.write_timeout);
-    co_await bhttp::async_write(stream_, response,
-                                boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec_write, written] = co_await bhttp::async_write(
+        stream_, response, boost::asio::as_tuple(boost::asio::use_awaitable));
+    unread_request_bytes_ = !ec_write;
   }
 
   boost::asio::awaitable<void> close() {
@@ -167,10 +170,29 @@ class HttpConnection : public ConnectionControl,
       co_await stream_.async_shutdown(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     socket_layer().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    if (unread_request_bytes_) co_await drain_unread_bytes();
     socket_layer().close();
   }
 
+  // Closing a socket with received bytes unread makes the kernel answer with a reset, which can
+  // destroy a refusal (413, 431, 400) in flight before the client reads it. So the rest of a
+  // refused request is read and dropped until the client closes, as nginx's lingering close
+  // does, bounded in bytes and time.
+  boost::asio::awaitable<void> drain_unread_bytes() {
+    std::array<char, 4096> sink;
+    std::size_t drained = 0;
+    socket_layer().expires_after(kLingerTime);
+    while (drained < kLingerBytes) {
+      auto [ec, n] = co_await socket_layer().async_read_some(
+          boost::asio::buffer(sink), boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (ec) break;
+      drained += n;
+    }
+  }
+
   static constexpr std::size_t kIdleReadChunk = 2 * 1024;
+  static constexpr std::size_t kLingerBytes = 1024 * 1024;
+  static constexpr std::chrono::seconds kLingerTime{2};
 
   Stream stream_;
   const HttpListenerOptions& options_;
@@ -181,6 +203,7 @@ class HttpConnection : public ConnectionControl,
   boost::beast::flat_buffer buffer_;
   bool idle_ = false;
   bool stopping_ = false;
+  bool unread_request_bytes_ = false;
 };
 
 }  // namespace verdict::server::http
