@@ -2,7 +2,7 @@
 // framework (docs/console.md says why); the DOM is built with h() so no server text is ever
 // parsed as HTML.
 import { api, onRequestOutcome, session, setProject, whoami } from './api.js';
-import { liftPlot, weightsPlot } from './plot.js';
+import { liftPlot, looksPlot, weightsPlot } from './plot.js';
 
 const POLL_MS = 3000;
 const state = {
@@ -360,7 +360,25 @@ function analysisPanel(experiment, analysis) {
         h('td', { class: 'num conversions' }, number(row.conversions, 2)),
         h('td', { class: 'num exposures' }, number(row.exposures, 0)),
         h('td', { class: 'num rate' }, percent(row.rate, 2)))))),
-    metric ? liftPlot(metric, names) : null);
+    metric ? liftPlot(metric, names) : null,
+    looksSection(experiment, analysis));
+}
+
+// Every analyze is a look: its `Experiment.Analyzed` event in the history holds the primary
+// metric's always-valid numbers at that moment (the stored results keep the latest only).
+function looksSection(experiment, analysis) {
+  const entry = state.history.get(experiment.id);
+  const looks = entry ? entry.items
+    .filter((event) => event.type === 'Experiment.Analyzed' &&
+      Array.isArray(event.data?.comparisons) && event.data.metric === analysis.primary_metric)
+    .map((event) => ({ ...event.data, at: formatDate(event.at) })) : [];
+  const variants = variantsOf(experiment);
+  const names = Object.fromEntries(variants.map((variant) =>
+    [variantKey(variant), variant.name || variantKey(variant)]));
+  return h('section', { id: 'looks', 'aria-labelledby': 'looks-title' },
+    h('h3', { id: 'looks-title' }, 'Evidence over the looks'),
+    looksPlot(looks, names, variants.slice(1).map(variantKey)) ||
+      h('p', { class: 'help' }, entry ? 'No look recorded yet.' : 'Loading…'));
 }
 
 // The lift plot needs the intervals the admin shape leaves out: read them once per analysis
@@ -467,7 +485,7 @@ function renderDrawer(openId) {
   drawer.dataset.id = openId;
   drawer.replaceChildren(...drawerContent(experiment));
   loadResults(experiment).catch(() => {});
-  if (banditOf(experiment)) loadHistory(experiment).catch(() => {});
+  if (banditOf(experiment) || experiment.analysis) loadHistory(experiment).catch(() => {});
   drawer.hidden = false;
   backdrop.hidden = false;
   if (!wasOpen) {

@@ -139,8 +139,19 @@ await shot('drawer-draft');
 // ---- Launch from the drawer; traffic through the API; Analyze; the winner -------------------
 await press('#drawer [data-action=launch]');
 await page.waitForSelector('#drawer .badge-running');
-const counts = await sendTraffic(id, 3000, { control: 0.1, green: 0.2 }, 'buyer');
-await press('#drawer [data-action=analyze]');
+// Traffic arrives in three batches and each is analyzed: three looks of the always-valid test.
+const counts = {};
+for (const [look, batch] of [[1, 600], [2, 1200], [3, 1200]]) {
+  const sent = await sendTraffic(id, batch, { control: 0.1, green: 0.2 }, `buyer${look}`);
+  for (const [key, { exposures, conversions }] of Object.entries(sent)) {
+    counts[key] ||= { exposures: 0, conversions: 0 };
+    counts[key].exposures += exposures;
+    counts[key].conversions += conversions;
+  }
+  await press('#drawer [data-action=analyze]');
+  await page.waitForFunction((n) => document.querySelectorAll('#looks svg .p-marker').length === n,
+    { timeout: 15000 }, look);
+}
 await page.waitForSelector('#analysis #recommendation');
 await waitText('#drawer .badges', 'winner: Green');
 assert.match(await text('#recommendation'), /Green beats Control/);
@@ -158,6 +169,42 @@ await page.waitForSelector('#analysis svg.lift-plot circle.estimate');
 assert.match(await page.$eval('#analysis svg.lift-plot desc', (d) => d.textContent),
   /Green: lift \+\d+\.\d%, 95% CI \+\d+\.\d% to \+\d+\.\d%, always-valid/);
 await shot('drawer-analysis');
+// The looks: one point per Analyzed event of the REST history, each at that look's numbers.
+const analyzed = (await rest('GET', `/~default/experiments/${id}/events`)).items
+  .filter((event) => event.type === 'Experiment.Analyzed').map((event) => event.data);
+assert.deepEqual(analyzed.map((look) => look.units), [600, 1800, 3000]);
+const formatP = (p) => (p >= 0.001 ? p.toFixed(4) : p.toExponential(2));
+const pct = (value) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+const pointsDrawn = await page.$$eval('#looks svg .p-marker', (marks) => marks.map((mark) => {
+  const box = mark.getBBox();
+  return { variant: mark.dataset.variant, look: Number(mark.dataset.look), y: box.y + box.height / 2 };
+}));
+assert.deepEqual(pointsDrawn.map(({ variant, look }) => [variant, look]),
+  [['green', 1], ['green', 2], ['green', 3]]);
+assert.equal(await page.$$eval('#looks svg line.interval', (bars) => bars.length), 3);
+// Log scale, 1 at the top: the running minimum never rises, and the last look is below alpha.
+const alphaY = await page.$eval('#looks svg line.alpha', (line) => Number(line.getAttribute('y1')));
+const running = analyzed.map((look) => look.comparisons[0].alwaysValidPValueRunningMin);
+for (let i = 1; i < 3; i++) {
+  assert.ok(running[i] <= running[i - 1], `running minimum ${running}`);
+  assert.ok(pointsDrawn[i].y >= pointsDrawn[i - 1].y - 0.01, `drawn ${JSON.stringify(pointsDrawn)}`);
+}
+assert.ok(running[2] < 0.05 && pointsDrawn[2].y > alphaY, `last look below alpha: ${running[2]}`);
+const tableRows = await page.$$eval('#looks .looks-table tbody tr', (trs) => trs.map((tr) =>
+  [tr.children[2].textContent, tr.querySelector('.p').textContent,
+    tr.querySelector('.p-current').textContent, tr.querySelector('.ci').textContent]));
+assert.deepEqual(tableRows, analyzed.map((look) => {
+  const c = look.comparisons[0];
+  return [String(look.units), formatP(c.alwaysValidPValueRunningMin),
+    formatP(c.alwaysValidPValueCurrentLook), `${pct(c.alwaysValidCI[0])} to ${pct(c.alwaysValidCI[1])}`];
+}));
+const looksDesc = await page.$eval('#looks svg desc', (d) => d.textContent);
+assert.ok(looksDesc.includes(`look 3 (`) && looksDesc.includes(`3000 units): Green always-valid p ` +
+  `${formatP(running[2])}`), looksDesc);
+assert.match(await text('#looks figcaption'), /α = 0\.05 line.*Green = solid line, circles/);
+await press('#looks .looks-table summary');
+await page.$eval('#looks', (section) => section.scrollIntoView());
+await shot('drawer-looks');
 
 // ---- Stop; the list and its cards ------------------------------------------------------------
 await press('#drawer [data-action=stop]');
@@ -294,6 +341,35 @@ await page.setViewport({ width: 390, height: 844 });
 await shot('experiments-narrow');
 const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
+// The drawer with its plots fits a phone's width too.
+await press(`table.experiments tr[data-id="${id}"] [data-action=view]`);
+await page.waitForSelector('#drawer:not([hidden]) #looks svg .p-marker');
+if (!await page.$eval('#history', (details) => details.open)) await press('#history summary');
+await page.waitForSelector('#history table.history');
+await press('#looks .looks-table summary');
+// Nothing in the drawer (tables, plots, the history) reaches past its right edge, but for
+// what a box of its own scrolls (the looks' table).
+const drawerOverflow = await page.$eval('#drawer', (drawer) => {
+  const edge = drawer.getBoundingClientRect().right - Number.parseFloat(getComputedStyle(drawer).paddingRight);
+  const wide = [...drawer.querySelectorAll('*')]
+    .filter((element) => !element.parentElement.closest('#drawer .scroll') &&
+      element.getBoundingClientRect().right > edge + 0.5)
+    .map((element) => `${element.tagName.toLowerCase()}.${element.className.baseVal ?? element.className} ` +
+      `(${Math.round(element.getBoundingClientRect().right - edge)}px)`);
+  return wide.slice(0, 12);
+});
+assert.deepEqual(drawerOverflow, [], 'nothing in the drawer is wider than a phone');
+// Hiding the list's columns on a phone hides no column of another table (headings stay above
+// their cells).
+const shownColumns = await page.$$eval('#drawer table', (tables) => tables.map((table) =>
+  [...table.rows].map((row) => [...row.cells].filter((cell) => getComputedStyle(cell).display !== 'none')
+    .length)));
+for (const columns of shownColumns)
+  assert.ok(columns.every((n) => n === columns[0]), `columns per row: ${JSON.stringify(shownColumns)}`);
+await page.$eval('#looks', (section) => section.scrollIntoView());
+await shot('drawer-looks-narrow');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
 await page.setViewport({ width: 1280, height: 1080 });
 await press('#tab-new');
 await shot('new');
