@@ -272,7 +272,7 @@ function looksTable(looks, label, treatments) {
       const row = document.createElement('tr');
       row.dataset.look = index + 1;
       row.dataset.variant = key;
-      row.append(cell('th', String(index + 1), { scope: 'row' }), cell('td', look.at),
+      row.append(cell('th', String(index + 1), { scope: 'row' }), cell('td', look.at, { class: 'when' }),
         cell('td', String(look.units), { class: 'num' }), cell('td', label(key)),
         cell('td', formatP(c.alwaysValidPValueRunningMin), { class: 'num p' }),
         cell('td', formatP(c.alwaysValidPValueCurrentLook), { class: 'num p-current' }),

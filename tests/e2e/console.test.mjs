@@ -366,7 +366,7 @@ const shownColumns = await page.$$eval('#drawer table', (tables) => tables.map((
     .length)));
 for (const columns of shownColumns)
   assert.ok(columns.every((n) => n === columns[0]), `columns per row: ${JSON.stringify(shownColumns)}`);
-await page.$eval('#looks', (section) => section.scrollIntoView());
+await page.$eval('#analysis svg.lift-plot', (plot) => plot.scrollIntoView());
 await shot('drawer-looks-narrow');
 await page.keyboard.press('Escape');
 await page.waitForSelector('#drawer', { hidden: true });
