@@ -456,7 +456,17 @@ async function loadHistory(experiment) {
   render();
 }
 
-let returnFocus = null;
+// While the drawer is open the page behind it is inert (no focus, hidden from screen readers),
+// as a modal dialog's background must be; the error bar stays live and becomes a bar above the
+// drawer, which would otherwise cover it (on a phone, entirely).
+function showDrawer(drawer, backdrop, open) {
+  drawer.hidden = !open;
+  backdrop.hidden = !open;
+  for (const behind of document.querySelectorAll('body > .skip, body > header, body > main'))
+    behind.inert = open;
+  document.body.classList.toggle('drawer-open', open);
+}
+
 function renderDrawer(openId) {
   const drawer = $('#drawer');
   const backdrop = $('#drawer-backdrop');
@@ -469,27 +479,24 @@ function renderDrawer(openId) {
       h('button', { type: 'button', class: 'link close', 'data-action': 'close',
         'aria-label': 'Close the drawer', onclick: closeDrawer }, '×')),
     h('p', { id: 'not-found' }, `No experiment ${openId} in the project ${state.project}.`));
-    drawer.hidden = false;
-    backdrop.hidden = false;
+    showDrawer(drawer, backdrop, true);
     drawer.querySelector('.close').focus();
     return;
   }
   if (!experiment) {
-    drawer.hidden = true;
-    backdrop.hidden = true;
+    showDrawer(drawer, backdrop, false);
     drawer.replaceChildren();
     return;
   }
   const wasOpen = !drawer.hidden && drawer.dataset.id === openId;
   const focusedAction = wasOpen && document.activeElement && document.activeElement.dataset.action;
   drawer.dataset.id = openId;
-  drawer.replaceChildren(...drawerContent(experiment));
+  // replaceChildren, unlike h(), would print an absent section as the text "null".
+  drawer.replaceChildren(...drawerContent(experiment).filter(Boolean));
   loadResults(experiment).catch(() => {});
   if (banditOf(experiment) || experiment.analysis) loadHistory(experiment).catch(() => {});
-  drawer.hidden = false;
-  backdrop.hidden = false;
+  showDrawer(drawer, backdrop, true);
   if (!wasOpen) {
-    returnFocus = document.activeElement;
     drawer.querySelector('.close').focus();
   } else if (focusedAction) {
     const again = drawer.querySelector(`[data-action=${focusedAction}]`);
@@ -498,8 +505,12 @@ function renderDrawer(openId) {
 }
 
 function closeDrawer() {
+  const id = $('#drawer').dataset.id;
   navigate('/experiments');
-  if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+  // Back to the experiment's View link: the list re-renders, so it is found again by its row.
+  const view = id && document.querySelector(
+    `table.experiments tr[data-id="${CSS.escape(id)}"] [data-action=view]`);
+  (view || $('#main')).focus();
 }
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && !$('#drawer').hidden) closeDrawer();
