@@ -46,11 +46,13 @@ export async function request(method, path, body, extraHeaders = {}) {
     listeners.forEach((listener) => listener(error, method));
     throw error;
   }
+  // Read even a 304's empty body: a response left unread is cancelled, which the browser
+  // reports as a failed request.
+  const text = await response.text();
   if (response.status === 304 && cached) {
     listeners.forEach((listener) => listener(null, method));
     return { data: cached[1] };
   }
-  const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
   if (!response.ok) {

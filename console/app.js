@@ -625,8 +625,9 @@ function render() {
   });
 }
 
-// The admin list sends no ETag yet; comparing the body keeps an unchanged poll from
-// re-rendering (and from disturbing focus or a half-typed form).
+// An unchanged admin list is a 304 (api.js sends its ETag back); comparing the bodies too
+// covers the flags list, which has none, so an unchanged poll never re-renders (nor disturbs
+// focus or a half-typed form).
 let lastList = '';
 async function refresh() {
   const asked = state.project;

@@ -20,6 +20,7 @@ await page.setViewport({ width: 1280, height: 1080 });
 const problems = [];
 const expectedFailures = [];   // [method, path-prefix, status] the test provokes on purpose
 let allowed401 = false;
+let unchangedPolls = 0;   // polls of the list answered 304 by its ETag
 page.on('console', (message) => {
   // Chromium logs every HTTP error status as "Failed to load resource"; the response listener
   // below already fails the test on each one that was not provoked on purpose.
@@ -30,6 +31,8 @@ page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
 page.on('requestfailed', (request) =>
   problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
 page.on('response', (response) => {
+  if (response.status() === 304 && new URL(response.url()).pathname === '/v1/admin/experiments')
+    unchangedPolls++;
   if (response.status() < 400 || (allowed401 && response.status() === 401)) return;
   const path = new URL(response.url()).pathname;
   const method = response.request().method();
@@ -448,6 +451,7 @@ assert.equal(await text('#stat-total .card-value'), '0');
 assert.equal(await page.evaluate(() => sessionStorage.getItem('verdict.apiKey')), token);
 assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept in the tab only');
 
+assert.ok(unchangedPolls > 0, 'an unchanged list is a 304, not a new answer');
 assert.deepEqual(expectedFailures, [], 'every provoked failure happened');
 assert.deepEqual(problems, [], 'no console errors or failed requests');
 await browser.close();
