@@ -109,8 +109,9 @@ export const api = {
   async launch(id) { return (await request('POST', `${base}/${enc(id)}/launch`)).data; },
   async stop(id) { return (await request('POST', `${base}/${enc(id)}/stop`)).data; },
   async analyze(id) { return (await request('POST', `${base}/${enc(id)}/analyze`)).data; },
-  async history(id) {
-    const { data } = await request('GET', inProject(`/experiments/${enc(id)}/events`));
+  /// An entity's audit log, oldest first: `plural` is the REST collection (experiments, featureFlags).
+  async history(plural, id) {
+    const { data } = await request('GET', inProject(`/${plural}/${enc(id)}/events`));
     return data.items || [];
   },
   async flags() {

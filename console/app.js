@@ -7,7 +7,7 @@ import { liftPlot, looksPlot, weightsPlot } from './plot.js';
 const POLL_MS = 3000;
 const state = {
   experiments: [], summary: null, flags: [], results: new Map(), history: new Map(),
-  historyOpen: false, error: null,
+  historyOpen: false, flagHistory: null, error: null,
   // The project the page acts in and those the session may switch to: a key acts in its own
   // project only, the local operator without a key in `default`.
   project: 'default', projects: ['default'], role: 'operator', loaded: false,
@@ -130,8 +130,20 @@ function tabs(active) {
   const tab = (path, label, name) => h('a', {
     href: path, 'data-route': path, role: 'tab', id: `tab-${name}`,
     'aria-selected': String(active === name), class: active === name ? 'tab active' : 'tab',
+    tabindex: active === name ? '0' : '-1',
   }, label);
-  return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiments' },
+  // The ARIA tabs pattern: arrow keys (and Home, End) move between the tabs and select one.
+  const onkeydown = (event) => {
+    const list = [...event.currentTarget.querySelectorAll('[role=tab]')];
+    const at = list.indexOf(document.activeElement);
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: list.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const target = list[(to + list.length) % list.length];
+    navigate(target.getAttribute('href'));
+    document.getElementById(target.id).focus();
+  };
+  return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiments', onkeydown },
     tab('/experiments', 'Experiments', 'experiments'), tab('/new', 'New', 'new'));
 }
 
@@ -430,29 +442,33 @@ function weightsSection(experiment) {
     weightsPlot(points, names) || h('p', { class: 'help' }, 'Not recomputed yet.'));
 }
 
+// Who did what, when: newest first.
+function historyTable(items) {
+  return h('table', { class: 'history' }, h('caption', { class: 'visually-hidden' }, 'Event history, newest first'),
+    h('thead', {}, h('tr', {}, ['When', 'Event', 'By'].map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, items.slice().reverse().map((event) => h('tr', {},
+      h('td', { class: 'created' }, formatDate(event.at)),
+      h('td', { class: 'event-type' }, event.type),
+      h('td', {}, event.actor || '–')))));
+}
+
 function historySection(experiment) {
   const entry = state.history.get(experiment.id);
-  const rows = entry ? entry.items.slice().reverse().map((event) => h('tr', {},
-    h('td', { class: 'created' }, formatDate(event.at)),
-    h('td', { class: 'event-type' }, event.type),
-    h('td', {}, event.actor || '–'))) : [];
   return h('details', {
     id: 'history', open: state.historyOpen,
     ontoggle: (event) => {
       state.historyOpen = event.currentTarget.open;
       if (state.historyOpen) loadHistory(experiment).catch(() => {});
     },
-  }, h('summary', {}, 'Event history'),
-  entry ? h('table', { class: 'history' }, h('caption', { class: 'visually-hidden' }, 'Event history, newest first'),
-    h('thead', {}, h('tr', {}, ['When', 'Event', 'By'].map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, rows)) : h('p', {}, 'Loading…'));
+  }, h('summary', {}, 'Event history'), entry ? historyTable(entry.items) : h('p', {}, 'Loading…'));
 }
 
-async function loadHistory(experiment) {
-  const known = state.history.get(experiment.id);
-  if (known && known.version === experiment.version) return;
-  const items = await api.history(experiment.id);
-  state.history.set(experiment.id, { version: experiment.version, items });
+/// Reads an entity's history once per version (`plural`: its REST collection).
+async function loadHistory(entity, plural = 'experiments') {
+  const known = state.history.get(entity.id);
+  if (known && known.version === entity.version) return;
+  const items = await api.history(plural, entity.id);
+  state.history.set(entity.id, { version: entity.version, items });
   render();
 }
 
@@ -552,8 +568,23 @@ function flagsTable() {
       h('td', { class: 'actions' },
         status !== 'Enabled' ? verbButton(flag, 'enable', 'Enable', 'primary') : null,
         status !== 'Disabled' ? verbButton(flag, 'disable', 'Disable', 'danger') : null,
-        status !== 'RolledOut' ? verbButton(flag, 'rollout', 'Roll out', '') : null));
+        status !== 'RolledOut' ? verbButton(flag, 'rollout', 'Roll out', '') : null,
+        h('button', { type: 'button', class: 'link', 'data-action': 'history',
+          'aria-expanded': String(state.flagHistory === flag.id), 'aria-controls': `flag-history-${flag.id}`,
+          onclick: () => {
+            state.flagHistory = state.flagHistory === flag.id ? null : flag.id;
+            render();
+          } }, 'History')));
   });
+  // The open flag's history is a row of its own under the flag's, read once per version.
+  const open = state.flags.find((flag) => flag.id === state.flagHistory);
+  if (open) {
+    loadHistory(open, 'featureFlags').catch(() => {});
+    const entry = state.history.get(open.id);
+    const at = rows.findIndex((row) => row.dataset.id === open.id);
+    rows.splice(at + 1, 0, h('tr', { class: 'flag-history', id: `flag-history-${open.id}` },
+      h('td', { colspan: 5 }, entry ? historyTable(entry.items) : 'Loading…')));
+  }
   return h('div', { class: 'table-wrap' }, h('table', { class: 'flags' },
     h('caption', { class: 'visually-hidden' }, 'Feature flags'),
     h('thead', {}, h('tr', {}, ['Flag', 'Status', 'Rollout', 'Linked experiment', 'Actions']

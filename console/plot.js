@@ -16,7 +16,9 @@ const pct = (value) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
 /// `metric` is the engine's full result for one metric (comparisons[].lift, .sequential);
 /// `names` the variants' names by index. Returns a <figure>, or null when nothing is comparable.
 export function liftPlot(metric, names) {
-  const rows = (metric.comparisons || []).filter((c) => c.lift && Array.isArray(c.lift.ci));
+  // A comparison with an `error` (an empty arm, no variance) has placeholder zeros, not an
+  // estimate: drawing them would read as a certain "no change".
+  const rows = (metric.comparisons || []).filter((c) => c.lift && Array.isArray(c.lift.ci) && !c.error);
   if (!rows.length) return null;
   const values = rows.flatMap((c) => [...c.lift.ci, ...((c.sequential && c.sequential.ci) || []), 0]);
   let low = Math.min(...values);
@@ -130,6 +132,9 @@ export function weightsPlot(points, names) {
 /// A p-value as the console prints it: four decimals, or three significant digits when tiny.
 export const formatP = (p) => (p >= 0.001 ? p.toFixed(4) : p.toExponential(2));
 
+const interval = (c) => (c.error ? 'not enough data'
+  : `${pct(c.alwaysValidCI[0])} to ${pct(c.alwaysValidCI[1])}`);
+
 /// The always-valid evidence at every look so far (the `Experiment.Analyzed` events, oldest
 /// first: [{at, units, alpha, comparisons: [{variant, relativeLift, alwaysValidCI,
 /// alwaysValidPValueRunningMin, alwaysValidPValueCurrentLook}]}]): above, each treatment's
@@ -157,7 +162,8 @@ export function looksPlot(looks, names, order) {
   const py = (p) => pTop + (Math.min(decades, -Math.log10(Math.max(p, 10 ** -decades))) / decades) *
     (pBottom - pTop);
   // interval: linear, padded, always showing zero.
-  const bounds = looks.flatMap((look) => look.comparisons.flatMap((c) => c.alwaysValidCI));
+  const bounds = looks.flatMap((look) => look.comparisons.filter((c) => !c.error)
+    .flatMap((c) => c.alwaysValidCI));
   let low = Math.min(0, ...bounds);
   let high = Math.max(0, ...bounds);
   const pad = (high - low) * 0.08 || 0.01;
@@ -169,7 +175,7 @@ export function looksPlot(looks, names, order) {
     'aria-labelledby': 'looks-plot-title looks-plot-desc' });
   const description = looks.map((look, index) => `look ${index + 1} (${look.at}, ${look.units} units): ` +
     look.comparisons.map((c) => `${label(c.variant)} always-valid p ${formatP(c.alwaysValidPValueRunningMin)}, ` +
-      `interval ${pct(c.alwaysValidCI[0])} to ${pct(c.alwaysValidCI[1])}`).join(', ')).join('; ');
+      `interval ${interval(c)}`).join(', ')).join('; ');
   svg.append(s('title', { id: 'looks-plot-title' },
     `Always-valid p-value and interval at each look, against alpha ${alpha} and zero`),
   s('desc', { id: 'looks-plot-desc' }, description));
@@ -213,7 +219,7 @@ export function looksPlot(looks, names, order) {
     svg.append(s('text', { x: width - right + 6, y: series.at(-1)[1] + 4 + t * 13, class: 'label' },
       `${label(key)} ${formatP(lastP)}`));
     const offset = (t - (treatments.length - 1) / 2) * spread;
-    seen.forEach((index) => {
+    seen.filter((index) => !at(index).error).forEach((index) => {
       const c = at(index);
       const bx = x(index) + offset;
       svg.append(s('line', { x1: bx, x2: bx, y1: cy(c.alwaysValidCI[0]), y2: cy(c.alwaysValidCI[1]),
@@ -276,7 +282,7 @@ function looksTable(looks, label, treatments) {
         cell('td', String(look.units), { class: 'num' }), cell('td', label(key)),
         cell('td', formatP(c.alwaysValidPValueRunningMin), { class: 'num p' }),
         cell('td', formatP(c.alwaysValidPValueCurrentLook), { class: 'num p-current' }),
-        cell('td', `${pct(c.alwaysValidCI[0])} to ${pct(c.alwaysValidCI[1])}`, { class: 'num ci' }));
+        cell('td', interval(c), { class: 'num ci' }));
       body.append(row);
     }
   });

@@ -755,13 +755,17 @@ class ExperimentVerbs {
     json::array comparisons;
     for (std::size_t i = 0; i < result.comparisons.size(); ++i) {
       const stats::Comparison& comparison = result.comparisons[i];
-      comparisons.push_back(json::object{
+      json::object entry{
           {"variant", plan.keys[comparison.variant]},
           {"relativeLift", comparison.lift.estimate},
           {"alwaysValidCI", json::array{comparison.sequential.ci[0], comparison.sequential.ci[1]}},
           {"alwaysValidPValueCurrentLook", comparison.sequential.p_value},
           {"alwaysValidPValueRunningMin", comparison.running_min_p},
-          {"alwaysValidPValueAdjusted", result.decision.p_values[i]}});
+          {"alwaysValidPValueAdjusted", result.decision.p_values[i]}};
+      // Without data to compare (an empty arm, no variance) the lift and interval are
+      // placeholders, not an estimate of "no change": say so.
+      if (!comparison.effect.valid) entry["error"] = comparison.effect.error;
+      comparisons.push_back(std::move(entry));
     }
     return {{"metric", metric}, {"alpha", alpha}, {"comparisons", std::move(comparisons)}};
   }

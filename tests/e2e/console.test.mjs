@@ -317,9 +317,19 @@ await Promise.all([
 ]);
 const stored = await rest('GET', '/~default/featureFlags/green-checkout');
 assert.equal(stored.rolloutPercentage, 30);
-await shot('flags');
 await press(`${flagRow} [data-action=disable]`);
 await waitText(`${flagRow} .badge`, 'disabled');
+// The flag's own history, newest first, as the REST history has it.
+await press(`${flagRow} [data-action=history]`);
+await page.waitForSelector('table.flags tr.flag-history table.history');
+const flagEvents = (await rest('GET', '/~default/featureFlags/green-checkout/events')).items
+  .map((event) => event.type).reverse();
+assert.ok(flagEvents.includes('FeatureFlag.Enabled') && flagEvents[0] === 'FeatureFlag.Disabled',
+  `${flagEvents}`);
+assert.deepEqual(await page.$$eval('tr.flag-history .event-type', (cells) => cells.map((c) => c.textContent)),
+  flagEvents);
+assert.equal(await page.$eval(`${flagRow} [data-action=history]`, (b) => b.getAttribute('aria-expanded')), 'true');
+await shot('flags');
 await press('nav a[data-route="/experiments"]');
 await page.waitForSelector('table.experiments');
 
@@ -360,6 +370,17 @@ await page.waitForSelector('#drawer', { hidden: true });
 // Focus is back on the View link that opened the drawer, though the list re-rendered under it.
 assert.equal(await page.evaluate(() => document.activeElement.closest('tr')?.dataset.id), viewedId);
 assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'view');
+
+// The tabs follow the ARIA tabs pattern: one Tab stop, arrow keys switch and select.
+assert.deepEqual(await page.$$eval('[role=tab]', (tabs) => tabs.map((tab) => tab.tabIndex)), [0, -1]);
+await page.focus('#tab-experiments');
+await page.keyboard.press('ArrowRight');
+await page.waitForSelector('#new-experiment');
+assert.equal(new URL(page.url()).pathname, '/new');
+assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-new');
+await page.keyboard.press('ArrowLeft');
+await page.waitForSelector('table.experiments');
+assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-experiments');
 
 // ---- A narrow screen -------------------------------------------------------------------------
 await page.setViewport({ width: 390, height: 844 });

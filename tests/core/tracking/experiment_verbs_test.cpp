@@ -472,11 +472,26 @@ TEST_F(ExperimentVerbsTest, EachAnalyzedEventKeepsItsLooksAlwaysValidNumbers) {
     EXPECT_EQ(comparison.at("alwaysValidPValueCurrentLook"), sequential.at("pValueCurrent"));
     EXPECT_EQ(comparison.at("alwaysValidPValueRunningMin"), sequential.at("pValue"));
     EXPECT_EQ(comparison.at("alwaysValidPValueAdjusted"), sequential.at("pValueHolm"));
+    EXPECT_FALSE(comparison.contains("error"));
     const double running_min = comparison.at("alwaysValidPValueRunningMin").to_number<double>();
     EXPECT_LE(running_min, previous_min);
     previous_min = running_min;
   }
   EXPECT_LT(previous_min, 0.05);
+}
+
+TEST_F(ExperimentVerbsTest, ALookWithNothingToCompareSaysWhyInItsEvent) {
+  create();
+  run("start");
+  run("assign", {{"unit", "lonely"}});
+  run("analyze");
+  json::object data;
+  for (const auto& event : engine_.store().history(id_))
+    if (event.type == "Experiment.Analyzed") data = event.data;
+  const auto& comparison = data.at("comparisons").at(0).as_object();
+  ASSERT_TRUE(comparison.contains("error")) << json::serialize(data);
+  EXPECT_FALSE(comparison.at("error").as_string().empty());
+  EXPECT_EQ(data.at("units"), 1);
 }
 
 TEST_F(ExperimentVerbsTest, BanditPosteriorIsCurrentAfterTracking) {
