@@ -217,7 +217,8 @@ await page.waitForSelector('#drawer .badge-stopped');
 assert.equal(await page.$('#drawer [data-action=stop]'), null, 'no Stop once stopped');
 // The audit log: who did what, newest first.
 await press('#history summary');
-await page.waitForSelector('#history table.history');
+// The history was read for the looks before the stop; it is re-read for the new version.
+await waitText('#history table.history', 'Experiment.Stopped');
 const events = await page.$$eval('#history .event-type', (cells) => cells.map((c) => c.textContent));
 for (const type of ['Experiment.Created', 'Experiment.Started', 'Experiment.Analyzed',
   'Experiment.Stopped'])
