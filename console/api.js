@@ -46,11 +46,13 @@ export async function request(method, path, body, extraHeaders = {}) {
     listeners.forEach((listener) => listener(error, method));
     throw error;
   }
+  // Read even a 304's empty body: a response left unread is cancelled, which the browser
+  // reports as a failed request.
+  const text = await response.text();
   if (response.status === 304 && cached) {
     listeners.forEach((listener) => listener(null, method));
     return { data: cached[1] };
   }
-  const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text.slice(0, 300) }; }
   if (!response.ok) {
@@ -107,8 +109,9 @@ export const api = {
   async launch(id) { return (await request('POST', `${base}/${enc(id)}/launch`)).data; },
   async stop(id) { return (await request('POST', `${base}/${enc(id)}/stop`)).data; },
   async analyze(id) { return (await request('POST', `${base}/${enc(id)}/analyze`)).data; },
-  async history(id) {
-    const { data } = await request('GET', inProject(`/experiments/${enc(id)}/events`));
+  /// An entity's audit log, oldest first: `plural` is the REST collection (experiments, featureFlags).
+  async history(plural, id) {
+    const { data } = await request('GET', inProject(`/${plural}/${enc(id)}/events`));
     return data.items || [];
   },
   async flags() {

@@ -2,12 +2,12 @@
 // framework (docs/console.md says why); the DOM is built with h() so no server text is ever
 // parsed as HTML.
 import { api, onRequestOutcome, session, setProject, whoami } from './api.js';
-import { liftPlot, weightsPlot } from './plot.js';
+import { liftPlot, looksPlot, weightsPlot } from './plot.js';
 
 const POLL_MS = 3000;
 const state = {
   experiments: [], summary: null, flags: [], results: new Map(), history: new Map(),
-  historyOpen: false, error: null,
+  historyOpen: false, flagHistory: null, error: null,
   // The project the page acts in and those the session may switch to: a key acts in its own
   // project only, the local operator without a key in `default`.
   project: 'default', projects: ['default'], role: 'operator', loaded: false,
@@ -130,8 +130,20 @@ function tabs(active) {
   const tab = (path, label, name) => h('a', {
     href: path, 'data-route': path, role: 'tab', id: `tab-${name}`,
     'aria-selected': String(active === name), class: active === name ? 'tab active' : 'tab',
+    tabindex: active === name ? '0' : '-1',
   }, label);
-  return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiments' },
+  // The ARIA tabs pattern: arrow keys (and Home, End) move between the tabs and select one.
+  const onkeydown = (event) => {
+    const list = [...event.currentTarget.querySelectorAll('[role=tab]')];
+    const at = list.indexOf(document.activeElement);
+    const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: list.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const target = list[(to + list.length) % list.length];
+    navigate(target.getAttribute('href'));
+    document.getElementById(target.id).focus();
+  };
+  return h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Experiments', onkeydown },
     tab('/experiments', 'Experiments', 'experiments'), tab('/new', 'New', 'new'));
 }
 
@@ -360,7 +372,25 @@ function analysisPanel(experiment, analysis) {
         h('td', { class: 'num conversions' }, number(row.conversions, 2)),
         h('td', { class: 'num exposures' }, number(row.exposures, 0)),
         h('td', { class: 'num rate' }, percent(row.rate, 2)))))),
-    metric ? liftPlot(metric, names) : null);
+    metric ? liftPlot(metric, names) : null,
+    looksSection(experiment, analysis));
+}
+
+// Every analyze is a look: its `Experiment.Analyzed` event in the history holds the primary
+// metric's always-valid numbers at that moment (the stored results keep the latest only).
+function looksSection(experiment, analysis) {
+  const entry = state.history.get(experiment.id);
+  const looks = entry ? entry.items
+    .filter((event) => event.type === 'Experiment.Analyzed' &&
+      Array.isArray(event.data?.comparisons) && event.data.metric === analysis.primary_metric)
+    .map((event) => ({ ...event.data, at: formatDate(event.at) })) : [];
+  const variants = variantsOf(experiment);
+  const names = Object.fromEntries(variants.map((variant) =>
+    [variantKey(variant), variant.name || variantKey(variant)]));
+  return h('section', { id: 'looks', 'aria-labelledby': 'looks-title' },
+    h('h3', { id: 'looks-title' }, 'Evidence over the looks'),
+    looksPlot(looks, names, variants.slice(1).map(variantKey)) ||
+      h('p', { class: 'help' }, entry ? 'No look recorded yet.' : 'Loading…'));
 }
 
 // The lift plot needs the intervals the admin shape leaves out: read them once per analysis
@@ -412,33 +442,47 @@ function weightsSection(experiment) {
     weightsPlot(points, names) || h('p', { class: 'help' }, 'Not recomputed yet.'));
 }
 
+// Who did what, when: newest first.
+function historyTable(items) {
+  return h('table', { class: 'history' }, h('caption', { class: 'visually-hidden' }, 'Event history, newest first'),
+    h('thead', {}, h('tr', {}, ['When', 'Event', 'By'].map((label) => h('th', { scope: 'col' }, label)))),
+    h('tbody', {}, items.slice().reverse().map((event) => h('tr', {},
+      h('td', { class: 'created' }, formatDate(event.at)),
+      h('td', { class: 'event-type' }, event.type),
+      h('td', {}, event.actor || '–')))));
+}
+
 function historySection(experiment) {
   const entry = state.history.get(experiment.id);
-  const rows = entry ? entry.items.slice().reverse().map((event) => h('tr', {},
-    h('td', { class: 'created' }, formatDate(event.at)),
-    h('td', { class: 'event-type' }, event.type),
-    h('td', {}, event.actor || '–'))) : [];
   return h('details', {
     id: 'history', open: state.historyOpen,
     ontoggle: (event) => {
       state.historyOpen = event.currentTarget.open;
       if (state.historyOpen) loadHistory(experiment).catch(() => {});
     },
-  }, h('summary', {}, 'Event history'),
-  entry ? h('table', { class: 'history' }, h('caption', { class: 'visually-hidden' }, 'Event history, newest first'),
-    h('thead', {}, h('tr', {}, ['When', 'Event', 'By'].map((label) => h('th', { scope: 'col' }, label)))),
-    h('tbody', {}, rows)) : h('p', {}, 'Loading…'));
+  }, h('summary', {}, 'Event history'), entry ? historyTable(entry.items) : h('p', {}, 'Loading…'));
 }
 
-async function loadHistory(experiment) {
-  const known = state.history.get(experiment.id);
-  if (known && known.version === experiment.version) return;
-  const items = await api.history(experiment.id);
-  state.history.set(experiment.id, { version: experiment.version, items });
+/// Reads an entity's history once per version (`plural`: its REST collection).
+async function loadHistory(entity, plural = 'experiments') {
+  const known = state.history.get(entity.id);
+  if (known && known.version === entity.version) return;
+  const items = await api.history(plural, entity.id);
+  state.history.set(entity.id, { version: entity.version, items });
   render();
 }
 
-let returnFocus = null;
+// While the drawer is open the page behind it is inert (no focus, hidden from screen readers),
+// as a modal dialog's background must be; the error bar stays live and becomes a bar above the
+// drawer, which would otherwise cover it (on a phone, entirely).
+function showDrawer(drawer, backdrop, open) {
+  drawer.hidden = !open;
+  backdrop.hidden = !open;
+  for (const behind of document.querySelectorAll('body > .skip, body > header, body > main'))
+    behind.inert = open;
+  document.body.classList.toggle('drawer-open', open);
+}
+
 function renderDrawer(openId) {
   const drawer = $('#drawer');
   const backdrop = $('#drawer-backdrop');
@@ -451,27 +495,24 @@ function renderDrawer(openId) {
       h('button', { type: 'button', class: 'link close', 'data-action': 'close',
         'aria-label': 'Close the drawer', onclick: closeDrawer }, '×')),
     h('p', { id: 'not-found' }, `No experiment ${openId} in the project ${state.project}.`));
-    drawer.hidden = false;
-    backdrop.hidden = false;
+    showDrawer(drawer, backdrop, true);
     drawer.querySelector('.close').focus();
     return;
   }
   if (!experiment) {
-    drawer.hidden = true;
-    backdrop.hidden = true;
+    showDrawer(drawer, backdrop, false);
     drawer.replaceChildren();
     return;
   }
   const wasOpen = !drawer.hidden && drawer.dataset.id === openId;
   const focusedAction = wasOpen && document.activeElement && document.activeElement.dataset.action;
   drawer.dataset.id = openId;
-  drawer.replaceChildren(...drawerContent(experiment));
+  // replaceChildren, unlike h(), would print an absent section as the text "null".
+  drawer.replaceChildren(...drawerContent(experiment).filter(Boolean));
   loadResults(experiment).catch(() => {});
-  if (banditOf(experiment)) loadHistory(experiment).catch(() => {});
-  drawer.hidden = false;
-  backdrop.hidden = false;
+  if (banditOf(experiment) || experiment.analysis) loadHistory(experiment).catch(() => {});
+  showDrawer(drawer, backdrop, true);
   if (!wasOpen) {
-    returnFocus = document.activeElement;
     drawer.querySelector('.close').focus();
   } else if (focusedAction) {
     const again = drawer.querySelector(`[data-action=${focusedAction}]`);
@@ -480,8 +521,12 @@ function renderDrawer(openId) {
 }
 
 function closeDrawer() {
+  const id = $('#drawer').dataset.id;
   navigate('/experiments');
-  if (returnFocus && returnFocus.isConnected) returnFocus.focus();
+  // Back to the experiment's View link: the list re-renders, so it is found again by its row.
+  const view = id && document.querySelector(
+    `table.experiments tr[data-id="${CSS.escape(id)}"] [data-action=view]`);
+  (view || $('#main')).focus();
 }
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && !$('#drawer').hidden) closeDrawer();
@@ -523,8 +568,23 @@ function flagsTable() {
       h('td', { class: 'actions' },
         status !== 'Enabled' ? verbButton(flag, 'enable', 'Enable', 'primary') : null,
         status !== 'Disabled' ? verbButton(flag, 'disable', 'Disable', 'danger') : null,
-        status !== 'RolledOut' ? verbButton(flag, 'rollout', 'Roll out', '') : null));
+        status !== 'RolledOut' ? verbButton(flag, 'rollout', 'Roll out', '') : null,
+        h('button', { type: 'button', class: 'link', 'data-action': 'history',
+          'aria-expanded': String(state.flagHistory === flag.id), 'aria-controls': `flag-history-${flag.id}`,
+          onclick: () => {
+            state.flagHistory = state.flagHistory === flag.id ? null : flag.id;
+            render();
+          } }, 'History')));
   });
+  // The open flag's history is a row of its own under the flag's, read once per version.
+  const open = state.flags.find((flag) => flag.id === state.flagHistory);
+  if (open) {
+    loadHistory(open, 'featureFlags').catch(() => {});
+    const entry = state.history.get(open.id);
+    const at = rows.findIndex((row) => row.dataset.id === open.id);
+    rows.splice(at + 1, 0, h('tr', { class: 'flag-history', id: `flag-history-${open.id}` },
+      h('td', { colspan: 5 }, entry ? historyTable(entry.items) : 'Loading…')));
+  }
   return h('div', { class: 'table-wrap' }, h('table', { class: 'flags' },
     h('caption', { class: 'visually-hidden' }, 'Feature flags'),
     h('thead', {}, h('tr', {}, ['Flag', 'Status', 'Rollout', 'Linked experiment', 'Actions']
@@ -596,8 +656,9 @@ function render() {
   });
 }
 
-// The admin list sends no ETag yet; comparing the body keeps an unchanged poll from
-// re-rendering (and from disturbing focus or a half-typed form).
+// An unchanged admin list is a 304 (api.js sends its ETag back); comparing the bodies too
+// covers the flags list, which has none, so an unchanged poll never re-renders (nor disturbs
+// focus or a half-typed form).
 let lastList = '';
 async function refresh() {
   const asked = state.project;

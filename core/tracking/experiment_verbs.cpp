@@ -339,7 +339,7 @@ class ExperimentVerbs {
           mins && mins->is_object())
         previous = &mins->get_object();
 
-    json::object by_metric, running_min;
+    json::object by_metric, running_min, look;
     std::optional<stats::AnalysisResult> primary;
     std::vector<MetricStats> primary_stats;
     bool primary_binomial = true;
@@ -394,6 +394,7 @@ class ExperimentVerbs {
         guardrail_results.push_back(std::move(check));
       }
       if (!primary) {
+        look = look_json(plan, metric, input.alpha, result);
         primary = std::move(result);
         primary_stats = std::move(stats);
         primary_binomial = kind == MetricKind::kBinomial;
@@ -431,7 +432,8 @@ class ExperimentVerbs {
         experiment.erase("confidence");
       }
     }
-    engine_.persist(noun, experiment, "Analyzed", {}, request.actor);
+    look["units"] = total;
+    engine_.persist(noun, experiment, "Analyzed", look, request.actor);
     if (bandit && primary_binomial) reweight(noun, experiment, request.actor);
     view["metrics"] = std::move(by_metric);
     return view;
@@ -743,6 +745,29 @@ class ExperimentVerbs {
         return false;
     }
     return true;
+  }
+
+  // The stored results hold the latest look only; the Analyzed event keeps each look's
+  // always-valid numbers of the primary metric, so the log answers "how did the evidence
+  // build up" (the console plots it) without the entity growing with every look.
+  static json::object look_json(const Plan& plan, const std::string& metric, double alpha,
+                                const stats::AnalysisResult& result) {
+    json::array comparisons;
+    for (std::size_t i = 0; i < result.comparisons.size(); ++i) {
+      const stats::Comparison& comparison = result.comparisons[i];
+      json::object entry{
+          {"variant", plan.keys[comparison.variant]},
+          {"relativeLift", comparison.lift.estimate},
+          {"alwaysValidCI", json::array{comparison.sequential.ci[0], comparison.sequential.ci[1]}},
+          {"alwaysValidPValueCurrentLook", comparison.sequential.p_value},
+          {"alwaysValidPValueRunningMin", comparison.running_min_p},
+          {"alwaysValidPValueAdjusted", result.decision.p_values[i]}};
+      // Without data to compare (an empty arm, no variance) the lift and interval are
+      // placeholders, not an estimate of "no change": say so.
+      if (!comparison.effect.valid) entry["error"] = comparison.effect.error;
+      comparisons.push_back(std::move(entry));
+    }
+    return {{"metric", metric}, {"alpha", alpha}, {"comparisons", std::move(comparisons)}};
   }
 
   static json::object summarize(const Plan& plan, const stats::AnalysisResult& result,

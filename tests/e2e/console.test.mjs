@@ -20,6 +20,7 @@ await page.setViewport({ width: 1280, height: 1080 });
 const problems = [];
 const expectedFailures = [];   // [method, path-prefix, status] the test provokes on purpose
 let allowed401 = false;
+let unchangedPolls = 0;   // polls of the list answered 304 by its ETag
 page.on('console', (message) => {
   // Chromium logs every HTTP error status as "Failed to load resource"; the response listener
   // below already fails the test on each one that was not provoked on purpose.
@@ -30,6 +31,8 @@ page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
 page.on('requestfailed', (request) =>
   problems.push(`request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText}`));
 page.on('response', (response) => {
+  if (response.status() === 304 && new URL(response.url()).pathname === '/v1/admin/experiments')
+    unchangedPolls++;
   if (response.status() < 400 || (allowed401 && response.status() === 401)) return;
   const path = new URL(response.url()).pathname;
   const method = response.request().method();
@@ -134,6 +137,8 @@ assert.deepEqual(await page.$$eval('#drawer table.variants tbody th', (cells) =>
   cells.map((cell) => cell.textContent)), ['Control', 'Green']);
 assert.deepEqual(await page.$$eval('#drawer .weight', (cells) => cells.map((c) => c.textContent)),
   ['50%', '50%']);
+// A section the drawer leaves out (no analysis, no bandit) leaves nothing behind.
+assert.doesNotMatch(await text('#drawer'), /null|undefined/);
 await shot('drawer-draft');
 
 // ---- Launch from the drawer; traffic through the API; Analyze; the winner -------------------
@@ -143,8 +148,19 @@ const seeded = await rest('PATCH', `/~default/experiments/${id}`, { seed: 'check
 assert.equal(seeded.seed, 'checkout-button-1');
 await press('#drawer [data-action=launch]');
 await page.waitForSelector('#drawer .badge-running');
-const counts = await sendTraffic(id, 3000, { control: 0.1, green: 0.2 }, 'buyer');
-await press('#drawer [data-action=analyze]');
+// Traffic arrives in three batches and each is analyzed: three looks of the always-valid test.
+const counts = {};
+for (const [look, batch] of [[1, 600], [2, 1200], [3, 1200]]) {
+  const sent = await sendTraffic(id, batch, { control: 0.1, green: 0.2 }, `buyer${look}`);
+  for (const [key, { exposures, conversions }] of Object.entries(sent)) {
+    counts[key] ||= { exposures: 0, conversions: 0 };
+    counts[key].exposures += exposures;
+    counts[key].conversions += conversions;
+  }
+  await press('#drawer [data-action=analyze]');
+  await page.waitForFunction((n) => document.querySelectorAll('#looks svg .p-marker').length === n,
+    { timeout: 15000 }, look);
+}
 await page.waitForSelector('#analysis #recommendation');
 await waitText('#drawer .badges', 'winner: Green');
 assert.match(await text('#recommendation'), /Green beats Control/);
@@ -162,6 +178,42 @@ await page.waitForSelector('#analysis svg.lift-plot circle.estimate');
 assert.match(await page.$eval('#analysis svg.lift-plot desc', (d) => d.textContent),
   /Green: lift \+\d+\.\d%, 95% CI \+\d+\.\d% to \+\d+\.\d%, always-valid/);
 await shot('drawer-analysis');
+// The looks: one point per Analyzed event of the REST history, each at that look's numbers.
+const analyzed = (await rest('GET', `/~default/experiments/${id}/events`)).items
+  .filter((event) => event.type === 'Experiment.Analyzed').map((event) => event.data);
+assert.deepEqual(analyzed.map((look) => look.units), [600, 1800, 3000]);
+const formatP = (p) => (p >= 0.001 ? p.toFixed(4) : p.toExponential(2));
+const pct = (value) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
+const pointsDrawn = await page.$$eval('#looks svg .p-marker', (marks) => marks.map((mark) => {
+  const box = mark.getBBox();
+  return { variant: mark.dataset.variant, look: Number(mark.dataset.look), y: box.y + box.height / 2 };
+}));
+assert.deepEqual(pointsDrawn.map(({ variant, look }) => [variant, look]),
+  [['green', 1], ['green', 2], ['green', 3]]);
+assert.equal(await page.$$eval('#looks svg line.interval', (bars) => bars.length), 3);
+// Log scale, 1 at the top: the running minimum never rises, and the last look is below alpha.
+const alphaY = await page.$eval('#looks svg line.alpha', (line) => Number(line.getAttribute('y1')));
+const running = analyzed.map((look) => look.comparisons[0].alwaysValidPValueRunningMin);
+for (let i = 1; i < 3; i++) {
+  assert.ok(running[i] <= running[i - 1], `running minimum ${running}`);
+  assert.ok(pointsDrawn[i].y >= pointsDrawn[i - 1].y - 0.01, `drawn ${JSON.stringify(pointsDrawn)}`);
+}
+assert.ok(running[2] < 0.05 && pointsDrawn[2].y > alphaY, `last look below alpha: ${running[2]}`);
+const tableRows = await page.$$eval('#looks .looks-table tbody tr', (trs) => trs.map((tr) =>
+  [tr.children[2].textContent, tr.querySelector('.p').textContent,
+    tr.querySelector('.p-current').textContent, tr.querySelector('.ci').textContent]));
+assert.deepEqual(tableRows, analyzed.map((look) => {
+  const c = look.comparisons[0];
+  return [String(look.units), formatP(c.alwaysValidPValueRunningMin),
+    formatP(c.alwaysValidPValueCurrentLook), `${pct(c.alwaysValidCI[0])} to ${pct(c.alwaysValidCI[1])}`];
+}));
+const looksDesc = await page.$eval('#looks svg desc', (d) => d.textContent);
+assert.ok(looksDesc.includes(`look 3 (`) && looksDesc.includes(`3000 units): Green always-valid p ` +
+  `${formatP(running[2])}`), looksDesc);
+assert.match(await text('#looks figcaption'), /α = 0\.05 line.*Green = solid line, circles/);
+await press('#looks .looks-table summary');
+await page.$eval('#looks', (section) => section.scrollIntoView());
+await shot('drawer-looks');
 
 // ---- Stop; the list and its cards ------------------------------------------------------------
 await press('#drawer [data-action=stop]');
@@ -169,7 +221,8 @@ await page.waitForSelector('#drawer .badge-stopped');
 assert.equal(await page.$('#drawer [data-action=stop]'), null, 'no Stop once stopped');
 // The audit log: who did what, newest first.
 await press('#history summary');
-await page.waitForSelector('#history table.history');
+// The history was read for the looks before the stop; it is re-read for the new version.
+await waitText('#history table.history', 'Experiment.Stopped');
 const events = await page.$$eval('#history .event-type', (cells) => cells.map((c) => c.textContent));
 for (const type of ['Experiment.Created', 'Experiment.Started', 'Experiment.Analyzed',
   'Experiment.Stopped'])
@@ -269,9 +322,19 @@ await Promise.all([
 ]);
 const stored = await rest('GET', '/~default/featureFlags/green-checkout');
 assert.equal(stored.rolloutPercentage, 30);
-await shot('flags');
 await press(`${flagRow} [data-action=disable]`);
 await waitText(`${flagRow} .badge`, 'disabled');
+// The flag's own history, newest first, as the REST history has it.
+await press(`${flagRow} [data-action=history]`);
+await page.waitForSelector('table.flags tr.flag-history table.history');
+const flagEvents = (await rest('GET', '/~default/featureFlags/green-checkout/events')).items
+  .map((event) => event.type).reverse();
+assert.ok(flagEvents.includes('FeatureFlag.Enabled') && flagEvents[0] === 'FeatureFlag.Disabled',
+  `${flagEvents}`);
+assert.deepEqual(await page.$$eval('tr.flag-history .event-type', (cells) => cells.map((c) => c.textContent)),
+  flagEvents);
+assert.equal(await page.$eval(`${flagRow} [data-action=history]`, (b) => b.getAttribute('aria-expanded')), 'true');
+await shot('flags');
 await press('nav a[data-route="/experiments"]');
 await page.waitForSelector('table.experiments');
 
@@ -290,14 +353,89 @@ await page.keyboard.press('Enter');
 await page.waitForSelector('#drawer:not([hidden])');
 assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')),
   'Close the drawer', 'focus moves into the drawer');
+// A modal dialog: Tab and Shift+Tab cycle through the drawer and never reach the page behind.
+const focusTrail = [];
+for (const keys of [...Array(8).fill(['Tab']), ...Array(8).fill(['Shift', 'Tab'])]) {
+  if (keys.length === 2) {
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('Tab');
+    await page.keyboard.up('Shift');
+  } else await page.keyboard.press('Tab');
+  focusTrail.push(await page.evaluate(() => {
+    const element = document.activeElement;
+    const place = document.querySelector('#drawer').contains(element) ? 'drawer' : 'outside';
+    return `${place}:${element.tagName.toLowerCase()}`;
+  }));
+}
+assert.deepEqual(focusTrail.filter((step) => step.startsWith('outside:') && step !== 'outside:body'),
+  [], `focus stays in the drawer: ${focusTrail}`);
+const viewedId = await page.$eval('#drawer', (drawer) => drawer.dataset.id);
 await page.keyboard.press('Escape');
 await page.waitForSelector('#drawer', { hidden: true });
+// Focus is back on the View link that opened the drawer, though the list re-rendered under it.
+assert.equal(await page.evaluate(() => document.activeElement.closest('tr')?.dataset.id), viewedId);
+assert.equal(await page.evaluate(() => document.activeElement.dataset.action), 'view');
+
+// The tabs follow the ARIA tabs pattern: one Tab stop, arrow keys switch and select.
+assert.deepEqual(await page.$$eval('[role=tab]', (tabs) => tabs.map((tab) => tab.tabIndex)), [0, -1]);
+await page.focus('#tab-experiments');
+await page.keyboard.press('ArrowRight');
+await page.waitForSelector('#new-experiment');
+assert.equal(new URL(page.url()).pathname, '/new');
+assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-new');
+await page.keyboard.press('ArrowLeft');
+await page.waitForSelector('table.experiments');
+assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-experiments');
 
 // ---- A narrow screen -------------------------------------------------------------------------
 await page.setViewport({ width: 390, height: 844 });
 await shot('experiments-narrow');
 const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
+// The drawer with its plots fits a phone's width too.
+await press(`table.experiments tr[data-id="${id}"] [data-action=view]`);
+await page.waitForSelector('#drawer:not([hidden]) #looks svg .p-marker');
+if (!await page.$eval('#history', (details) => details.open)) await press('#history summary');
+await page.waitForSelector('#history table.history');
+await press('#looks .looks-table summary');
+// Nothing in the drawer (tables, plots, the history) reaches past its right edge, but for
+// what a box of its own scrolls (the looks' table).
+const drawerOverflow = await page.$eval('#drawer', (drawer) => {
+  const edge = drawer.getBoundingClientRect().right - Number.parseFloat(getComputedStyle(drawer).paddingRight);
+  const wide = [...drawer.querySelectorAll('*')]
+    .filter((element) => !element.parentElement.closest('#drawer .scroll') &&
+      element.getBoundingClientRect().right > edge + 0.5)
+    .map((element) => `${element.tagName.toLowerCase()}.${element.className.baseVal ?? element.className} ` +
+      `(${Math.round(element.getBoundingClientRect().right - edge)}px)`);
+  return wide.slice(0, 12);
+});
+assert.deepEqual(drawerOverflow, [], 'nothing in the drawer is wider than a phone');
+// Hiding the list's columns on a phone hides no column of another table (headings stay above
+// their cells).
+const shownColumns = await page.$$eval('#drawer table', (tables) => tables.map((table) =>
+  [...table.rows].map((row) => [...row.cells].filter((cell) => getComputedStyle(cell).display !== 'none')
+    .length)));
+for (const columns of shownColumns)
+  assert.ok(columns.every((n) => n === columns[0]), `columns per row: ${JSON.stringify(shownColumns)}`);
+await page.$eval('#analysis svg.lift-plot', (plot) => plot.scrollIntoView());
+await shot('drawer-looks-narrow');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
+// An error in the drawer is shown above it, not under it (the drawer covers a phone's width):
+// weights adding up to 1.4 are stored, and refused at launch by the shipped starting hook.
+const lopsided = await rest('POST', '/v1/admin/experiments', { name: 'Lopsided', project_id: 'default',
+  variants: [{ name: 'A', traffic_weight: 0.9 }, { name: 'B', traffic_weight: 0.5 }] });
+await page.goto(`${base}/experiments/${lopsided.id}`, { waitUntil: 'networkidle0' });
+expectedFailures.push(['POST', `/v1/admin/experiments/${lopsided.id}/launch`, 422]);
+await press('#drawer [data-action=launch]');
+await waitText('#alert', 'add up to');
+assert.ok(await page.$eval('#alert', (alert) => {
+  const box = alert.getBoundingClientRect();
+  return alert.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
+}), 'the error bar is visible over the drawer');
+await press('#alert button');
+await page.keyboard.press('Escape');
+await page.waitForSelector('#drawer', { hidden: true });
 await page.setViewport({ width: 1280, height: 1080 });
 await press('#tab-new');
 await shot('new');
@@ -339,6 +477,7 @@ assert.equal(await text('#stat-total .card-value'), '0');
 assert.equal(await page.evaluate(() => sessionStorage.getItem('verdict.apiKey')), token);
 assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept in the tab only');
 
+assert.ok(unchangedPolls > 0, 'an unchanged list is a 304, not a new answer');
 assert.deepEqual(expectedFailures, [], 'every provoked failure happened');
 assert.deepEqual(problems, [], 'no console errors or failed requests');
 await browser.close();

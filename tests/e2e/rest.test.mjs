@@ -116,6 +116,14 @@ const expectProblem = (result, status, field) => {
   assert.equal(list.json.experiments[0].id, id);
   assert.equal(list.json.summary.total, 1);
   assert.equal(list.json.summary.running, 0);
+  // The console polls the list with the ETag it got: unchanged is a 304 with no body, and a
+  // change (a new experiment) is a new answer with a new ETag.
+  const listTag = list.headers.get('etag');
+  assert.match(listTag ?? '', /^"[0-9a-f]+"$/);
+  const unchanged = await rest('GET', '/v1/admin/experiments?project_id=default',
+    { headers: { 'If-None-Match': listTag } });
+  assert.equal(unchanged.status, 304);
+  assert.equal(unchanged.json, undefined);
 
   // Bandit mode: variants given at creation, and alpha/beta are the Thompson posterior the
   // engine keeps (conversions + 1, failures + 1) as outcomes arrive.
@@ -125,6 +133,11 @@ const expectProblem = (result, status, field) => {
   });
   assert.equal(bandit.status, 201, JSON.stringify(bandit.json));
   assert.equal(bandit.json.bandit_enabled, true);
+  const changed = await rest('GET', '/v1/admin/experiments?project_id=default',
+    { headers: { 'If-None-Match': listTag } });
+  assert.equal(changed.status, 200);
+  assert.equal(changed.json.summary.total, 2);
+  assert.notEqual(changed.headers.get('etag'), listTag);
   await rest('POST', `/v1/admin/experiments/${bandit.json.id}/launch`);
   const banditUnits = Array.from({ length: 40 }, (_, i) => ({ unit: `b${i}` }));
   const banditAssigned = await rest('POST', `/~default/experiments/${bandit.json.id}/assign`,

@@ -436,6 +436,66 @@ TEST_F(ExperimentVerbsTest, StoredWinnerFollowsTheHolmAdjustedDecision) {
   EXPECT_FALSE(view.contains("msprtLogLR"));
 }
 
+TEST_F(ExperimentVerbsTest, EachAnalyzedEventKeepsItsLooksAlwaysValidNumbers) {
+  create();
+  run("start");
+  std::vector<json::object> looks;  // each look's stored comparison, as results show it
+  for (int look = 0; look < 3; ++look) {
+    // Fresh units each time (u<look>-<i>): the evidence for green grows look by look.
+    json::array units, events;
+    for (int i = 0; i < 1500; ++i)
+      units.push_back(json::object{{"unit", "u" + std::to_string(look) + "-" + std::to_string(i)}});
+    auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+    for (std::size_t i = 0; i < assignments.size(); ++i)
+      if (i % 100 < (assignments[i].at("variant") == "green" ? 30u : 10u))
+        events.push_back(json::object{{"unit", units[i].at("unit")}, {"metric", "signup"}});
+    run("track", {{"events", events}});
+    run("analyze");
+    auto results = engine_.get("Experiment", id_).at("results").as_object();
+    looks.push_back(results.at("metrics").at("signup").at("comparisons").at(0).as_object());
+  }
+  std::vector<json::object> recorded;
+  for (const auto& event : engine_.store().history(id_))
+    if (event.type == "Experiment.Analyzed") recorded.push_back(event.data);
+  ASSERT_EQ(recorded.size(), 3u);
+  double previous_min = 1;
+  for (std::size_t i = 0; i < recorded.size(); ++i) {
+    SCOPED_TRACE("look " + std::to_string(i + 1));
+    const auto& data = recorded[i];
+    EXPECT_EQ(data.at("metric"), "signup");
+    EXPECT_EQ(data.at("alpha"), 0.05);
+    EXPECT_EQ(data.at("units"), 1500 * static_cast<std::int64_t>(i + 1));
+    ASSERT_EQ(data.at("comparisons").as_array().size(), 1u);
+    const auto& comparison = data.at("comparisons").at(0).as_object();
+    const auto& sequential = looks[i].at("sequential").as_object();
+    EXPECT_EQ(comparison.at("variant"), "green");
+    EXPECT_EQ(comparison.at("relativeLift"), looks[i].at("lift").at("estimate"));
+    EXPECT_EQ(comparison.at("alwaysValidCI"), sequential.at("ci"));
+    EXPECT_EQ(comparison.at("alwaysValidPValueCurrentLook"), sequential.at("pValueCurrent"));
+    EXPECT_EQ(comparison.at("alwaysValidPValueRunningMin"), sequential.at("pValue"));
+    EXPECT_EQ(comparison.at("alwaysValidPValueAdjusted"), sequential.at("pValueHolm"));
+    EXPECT_FALSE(comparison.contains("error"));
+    const double running_min = comparison.at("alwaysValidPValueRunningMin").to_number<double>();
+    EXPECT_LE(running_min, previous_min);
+    previous_min = running_min;
+  }
+  EXPECT_LT(previous_min, 0.05);
+}
+
+TEST_F(ExperimentVerbsTest, ALookWithNothingToCompareSaysWhyInItsEvent) {
+  create();
+  run("start");
+  run("assign", {{"unit", "lonely"}});
+  run("analyze");
+  json::object data;
+  for (const auto& event : engine_.store().history(id_))
+    if (event.type == "Experiment.Analyzed") data = event.data;
+  const auto& comparison = data.at("comparisons").at(0).as_object();
+  ASSERT_TRUE(comparison.contains("error")) << json::serialize(data);
+  EXPECT_FALSE(comparison.at("error").as_string().empty());
+  EXPECT_EQ(data.at("units"), 1);
+}
+
 TEST_F(ExperimentVerbsTest, BanditPosteriorIsCurrentAfterTracking) {
   create({{"banditEnabled", true}});
   run("start");
