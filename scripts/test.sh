@@ -35,7 +35,7 @@ if [[ "${VERDICT_QUICK:-0}" == 1 ]]; then
   exit 0
 fi
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite "AddressSanitizer + UBSan" build-asan -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
+  run_suite "AddressSanitizer + UBSan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
     -DVERDICT_SANITIZE=address -DVERDICT_BENCH=OFF
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
   run_suite "ThreadSanitizer" build-tsan "${release_flags[@]}" -DVERDICT_SANITIZE=thread -DVERDICT_BENCH=OFF
