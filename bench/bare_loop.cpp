@@ -1,7 +1,8 @@
 // The limit a JSON-RPC server is compared against: a loop that parses each JSON line with
 // Boost.JSON (as `verdict serve` does) and writes a fixed reply carrying the request's id,
-// without any work behind it. Over stdio (the default; bench/stdio/compare.mjs starts it) or,
-// with `--port P`, over TCP with one thread per connection (for build/bench/verdict_load).
+// without any work behind it (its result carries an `id`, which verdict_load's setup reads). Over
+// stdio (the default; bench/stdio/compare.mjs starts it) or, with `--port P`, over TCP with one
+// thread per connection (for build/bench/verdict_load).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,7 +22,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view kResult =
-    R"(,"result":{"content":[{"type":"text","text":"{\"id\":\"experiment_bench001\"}"}],)"
+    R"(,"result":{"id":"experiment_bench001",)"
+    R"("content":[{"type":"text","text":"{\"id\":\"experiment_bench001\"}"}],)"
     R"("structuredContent":{"id":"experiment_bench001"}}})"
     "\n";
 

@@ -992,8 +992,10 @@ TEST_F(EntityCacheTest, EntriesStayInTheirProjectAndRolesAreCheckedOnEveryHit) {
   std::string in_acme = create_in(acme, "Same Slug");
   std::string in_beta = create_in(beta, "Same Slug");
   for (int pass = 0; pass < 2; ++pass) {
-    EXPECT_EQ(json::parse(engine_.get_json(acme, "Experiment", "same-slug")).at("id"), in_acme);
-    EXPECT_EQ(json::parse(engine_.get_json(beta, "Experiment", "same-slug")).at("id"), in_beta);
+    EXPECT_EQ(json::parse(engine_.get_json(acme, "Experiment", "same-slug")).at("id"),
+              json::value(in_acme));
+    EXPECT_EQ(json::parse(engine_.get_json(beta, "Experiment", "same-slug")).at("id"),
+              json::value(in_beta));
     EXPECT_THAT([&] { engine_.get_json(beta, "Experiment", in_acme); },
                 ThrowsError(ErrorCode::kNotFound, "id"));
   }
