@@ -58,6 +58,14 @@ void keep_identity(const json::object& entity, json::object& modified) {
   }
 }
 
+[[noreturn]] void not_found(const Noun& noun, std::string_view id_or_slug) {
+  throw Error(ErrorCode::kNotFound,
+              "id: no " + noun.name + " with id" +
+                  (noun.lookup_field() ? " or " + noun.lookup_field()->name : std::string()) +
+                  " '" + std::string(id_or_slug.substr(0, 100)) + "'",
+              "id");
+}
+
 // Unique-constraint failures that slip past the explicit checks (a race with another writer)
 // still reach the caller as a conflict rather than an internal error.
 [[noreturn]] void rethrow_storage(const sqlite::StorageError& error) {
@@ -114,12 +122,7 @@ void Engine::add_custom_verb(std::string_view noun, Verb verb, VerbHandler handl
 json::object Engine::load(const Noun& noun, std::string_view id_or_slug) {
   if (id_or_slug.empty()) invalid("id", "required for this verb");
   auto entity = store_->get(noun, id_or_slug);
-  if (!entity)
-    throw Error(ErrorCode::kNotFound,
-                "id: no " + noun.name + " with id" +
-                    (noun.lookup_field() ? " or " + noun.lookup_field()->name : std::string()) +
-                    " '" + std::string(id_or_slug.substr(0, 100)) + "'",
-                "id");
+  if (!entity) not_found(noun, id_or_slug);
   return std::move(*entity);
 }
 
@@ -138,6 +141,18 @@ json::object Engine::get(const Caller& caller, std::string_view noun_name,
     entity["history"] = std::move(history);
   }
   return entity;
+}
+
+std::string Engine::get_json(const Caller& caller, std::string_view noun_name,
+                             std::string_view id_or_slug) {
+  bool outermost = !caller_;
+  CallerScope scope(*this, caller);
+  const Noun& noun = schema_.noun(noun_name);
+  if (outermost) require_role(caller, noun.read_role, "get " + noun.name);
+  if (id_or_slug.empty()) invalid("id", "required for this verb");
+  auto entity = store_->get_json(noun, id_or_slug);
+  if (!entity) not_found(noun, id_or_slug);
+  return std::move(*entity);
 }
 
 FindResult Engine::find(const Caller& caller, std::string_view noun_name, const FindQuery& query) {

@@ -96,6 +96,10 @@ class Engine {
   /// `with_history`. Needs the reader role.
   boost::json::object get(const Caller& caller, std::string_view noun, std::string_view id_or_slug,
                           bool with_history = false);
+  /// get's entity without history, as to_json_text writes it: what a reply embeds, served from
+  /// the store's cache of serialized entities while the database has not changed
+  /// (Store::get_json). Needs the reader role, checked on every call.
+  std::string get_json(const Caller& caller, std::string_view noun, std::string_view id_or_slug);
   /// Entities of the caller's project. Needs the reader role.
   FindResult find(const Caller& caller, std::string_view noun, const FindQuery& query);
   /// As the current caller: inside a verb (custom verbs, hooks) its caller, so an internal read

@@ -52,17 +52,16 @@ void append_double(std::string& out, double x) {
   out += text;
 }
 
-// Most member names and values need no escaping; only the others go through Boost.JSON.
-void append_string(std::string& out, std::string_view text) {
-  for (unsigned char c : text)
-    if (c < 0x20 || c == '"' || c == '\\')
-      return (void)(out += json::serialize(json::string(text)));
-  out += '"';
-  out += text;
-  out += '"';
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
+  char buffer[24];
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  out.append(buffer, end);
 }
 
-void append(std::string& out, const json::value& value) {
+}  // namespace
+
+void append_json_text(std::string& out, const json::value& value) {
   switch (value.kind()) {
     case json::kind::double_:
       append_double(out, value.get_double());
@@ -73,9 +72,9 @@ void append(std::string& out, const json::value& value) {
       for (const auto& [key, member] : value.get_object()) {
         if (!first) out += ',';
         first = false;
-        append_string(out, key);
+        append_json_string(out, key);
         out += ':';
-        append(out, member);
+        append_json_text(out, member);
       }
       out += '}';
       break;
@@ -86,20 +85,50 @@ void append(std::string& out, const json::value& value) {
       for (const auto& item : value.get_array()) {
         if (!first) out += ',';
         first = false;
-        append(out, item);
+        append_json_text(out, item);
       }
       out += ']';
       break;
     }
     case json::kind::string:
-      append_string(out, value.get_string());
+      append_json_string(out, value.get_string());
       break;
-    default:
-      out += json::serialize(value);
+    case json::kind::int64:
+      append_integer(out, value.get_int64());
+      break;
+    case json::kind::uint64:
+      append_integer(out, value.get_uint64());
+      break;
+    case json::kind::bool_:
+      out += value.get_bool() ? "true" : "false";
+      break;
+    case json::kind::null:
+      out += "null";
   }
 }
 
-}  // namespace
+void append_json_string(std::string& out, std::string_view text) {
+  // Quotes and backslashes (every serialized entity is full of them) are escaped here in one
+  // pass, without a copy; control characters have several escapes, which Boost.JSON picks.
+  std::size_t rewind = out.size();
+  out += '"';
+  std::size_t clean = 0;  // text before this index is in `out`
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20) {
+      out.resize(rewind);
+      out += json::serialize(json::string(text));
+      return;
+    }
+    if (c == '"' || c == '\\') {
+      out.append(text.data() + clean, i - clean);
+      out += '\\';
+      clean = i;
+    }
+  }
+  out.append(text.data() + clean, text.size() - clean);
+  out += '"';
+}
 
 json::value camel_case_keys(const json::value& value) {
   if (value.is_array()) {
@@ -116,7 +145,7 @@ json::value camel_case_keys(const json::value& value) {
 
 std::string to_json_text(const json::value& value) {
   std::string out;
-  append(out, value);
+  append_json_text(out, value);
   return out;
 }
 

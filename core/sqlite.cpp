@@ -83,6 +83,12 @@ std::string Statement::column_text(int column) const {
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)));
 }
+std::string_view Statement::column_view(int column) const {
+  const auto* text = sqlite3_column_text(statement_, column);
+  if (text == nullptr) return {};
+  return {reinterpret_cast<const char*>(text),
+          static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
+}
 std::string_view Statement::column_name(int column) const {
   return sqlite3_column_name(statement_, column);
 }
@@ -145,6 +151,8 @@ Database::Database(const std::string& path) {
   sqlite3_create_function_v2(db_, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, this,
                              regexp_function, nullptr, nullptr, nullptr);
   sqlite3_progress_handler(db_, kProgressInterval, &Database::on_progress, this);
+  // Also the rollbacks SQLite does by itself (a full disk, an I/O error), not only ours.
+  sqlite3_rollback_hook(db_, &Database::on_rollback, this);
   // WAL with synchronous=NORMAL: a committed transaction survives a process crash, which is
   // the durability Verdict promises; FULL would add an fsync per commit for power loss.
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
@@ -201,6 +209,16 @@ std::string Database::budget_message(std::string_view what) const {
          "limit";
 }
 
+void Database::on_rollback(void* database) {
+  ++static_cast<Database*>(database)->rollbacks_;
+}
+
+Database::Stamp Database::stamp() {
+  auto statement = prepare("PRAGMA data_version");
+  statement.step();
+  return {sqlite3_total_changes64(db_) + rollbacks_, statement.column_int(0)};
+}
+
 int Database::on_progress(void* database) {
   auto* self = static_cast<Database*>(database);
   if (!self->over_budget()) return 0;
@@ -231,6 +249,9 @@ Transaction::Transaction(Database& database) : db_(database), nested_(database.i
 
 Transaction::~Transaction() {
   if (done_) return;
+  // Counted before it runs: a ROLLBACK TO fires no rollback hook, and a rollback that fails
+  // may still have undone rows.
+  ++db_.rollbacks_;
   // Destructors never throw: a failed rollback leaves SQLite to roll back on close.
   try {
     if (nested_) {

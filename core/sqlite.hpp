@@ -72,6 +72,8 @@ class Statement {
   std::int64_t column_int(int column) const;
   double column_double(int column) const;
   std::string column_text(int column) const;
+  /// The column's text without a copy; valid until the next step, reset or column call.
+  std::string_view column_view(int column) const;
   std::string_view column_name(int column) const;
 
  private:
@@ -111,10 +113,22 @@ class Database {
   sqlite3* handle() const noexcept { return db_; }
   std::int64_t changes() const { return sqlite3_changes64(db_); }
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+  /// What the database's content is at, for caches of what it holds: differs from an earlier
+  /// stamp once a row was inserted, updated or deleted through this connection, a transaction
+  /// or savepoint was rolled back (undoing rows a cache may have read), or another connection
+  /// (another process) committed. Equal stamps mean no row changed in between.
+  struct Stamp {
+    std::int64_t changes = -1;  ///< rows changed plus rollbacks, on this connection
+    std::int64_t data_version = -1;
+    bool operator==(const Stamp&) const = default;
+  };
+  Stamp stamp();
   [[noreturn]] void fail(int code, std::string_view context) const;
 
  private:
   friend class Statement;
+  friend class Transaction;
   struct StatementDeleter {
     void operator()(sqlite3_stmt* statement) const { sqlite3_finalize(statement); }
   };
@@ -126,6 +140,7 @@ class Database {
   void begin_query();
   void end_query();
   static int on_progress(void* database);
+  static void on_rollback(void* database);
 
   struct TextHash {
     using is_transparent = void;
@@ -140,7 +155,8 @@ class Database {
   std::chrono::milliseconds query_timeout_{0};
   std::chrono::steady_clock::time_point deadline_;
   int running_queries_ = 0;
-  bool interrupted_ = false;  ///< the progress handler stopped the running query
+  bool interrupted_ = false;    ///< the progress handler stopped the running query
+  std::int64_t rollbacks_ = 0;  ///< transactions and savepoints rolled back, for stamp()
 };
 
 /// A write transaction: `BEGIN IMMEDIATE` at the outermost level, a SAVEPOINT when nested, so a

@@ -1,6 +1,7 @@
 #include "core/store.hpp"
 
 #include <bit>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -8,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/filter.hpp"
+#include "core/json_style.hpp"
 #include "core/validator.hpp"
 
 namespace verdict {
@@ -57,7 +59,8 @@ void bind_value(sqlite::Statement& statement, int index, const json::value& valu
 void bind_field(sqlite::Statement& statement, int index, const Field& field,
                 const json::value* value) {
   if (!value || value->is_null()) return (void)statement.bind(index, nullptr);
-  if (field.type == FieldType::kJson) return (void)statement.bind(index, json::serialize(*value));
+  // As replies write them, so that get can splice the stored text (is_canonical_json).
+  if (field.type == FieldType::kJson) return (void)statement.bind(index, to_json_text(*value));
   bind_value(statement, index, *value);
 }
 
@@ -127,6 +130,56 @@ std::string encode_cursor(std::size_t fingerprint, const sqlite::Statement& row,
     cursor += kHex[c & 15];
   }
   return cursor;
+}
+
+// Calls `sink` with a row of select_sql in the order get's objects have always had: id, the
+// fields in declaration order (NULLs left out), then version, createdAt, updatedAt.
+template <typename Sink>
+void visit_row(const Noun& noun, const sqlite::Statement& statement, Sink& sink) {
+  sink.text("id", statement.column_view(0));
+  for (std::size_t i = 0; i < noun.fields.size(); ++i) {
+    int column = static_cast<int>(i) + 4;
+    if (statement.is_null(column)) continue;
+    const Field& field = noun.fields[i];
+    switch (field.type) {
+      case FieldType::kNumber:
+        sink.value(field.name, read_number(statement, column));
+        break;
+      case FieldType::kBoolean:
+        sink.value(field.name, statement.column_int(column) != 0);
+        break;
+      case FieldType::kJson:
+        sink.json_text(field.name, statement.column_view(column));
+        break;
+      default:
+        sink.text(field.name, statement.column_view(column));
+    }
+  }
+  sink.value("version", statement.column_int(1));
+  sink.text("createdAt", statement.column_view(2));
+  sink.text("updatedAt", statement.column_view(3));
+}
+
+// Whether stored JSON text is already what to_json_text writes, so a reply can splice it: true
+// unless a number has an exponent, which Boost.JSON writes for every double (`5E-1`; files from
+// before json fields were stored as to_json_text) and to_json_text only outside 1e-6..1e21.
+bool is_canonical_json(std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if ((c == 'e' || c == 'E') && i > 0 &&
+               (std::isdigit(static_cast<unsigned char>(text[i - 1])) || text[i - 1] == '.')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<std::int64_t> parse_int(std::string_view text) {
@@ -273,7 +326,7 @@ Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_
 }
 
 void Store::migrate() {
-  select_sql_.clear();
+  forget_sql();
   for (const auto& noun : schema_.nouns()) {
     std::string table = quote_identifier(noun->table);
     db_.exec("CREATE TABLE IF NOT EXISTS " + table +
@@ -329,7 +382,15 @@ void Store::migrate_paging_indexes(const Noun& noun) {
 
 void Store::add_row_source(const std::string& noun, RowSource source) {
   sources_[noun].push_back(std::move(source));
+  forget_sql();
+}
+
+void Store::forget_sql() {
+  // A new column or source changes what get returns, without changing any row.
   select_sql_.clear();
+  get_sql_.clear();
+  json_cache_.clear();
+  json_cache_bytes_ = 0;
 }
 
 bool Store::is_derived(const Noun& noun, std::string_view id) {
@@ -361,43 +422,93 @@ const std::string& Store::select_sql(const Noun& noun) {
 }
 
 json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {
-  json::object entity;
-  entity["id"] = statement.column_text(0);
-  for (std::size_t i = 0; i < noun.fields.size(); ++i) {
-    int column = static_cast<int>(i) + 4;
-    if (statement.is_null(column)) continue;
-    const Field& field = noun.fields[i];
-    switch (field.type) {
-      case FieldType::kNumber:
-        entity[field.name] = read_number(statement, column);
-        break;
-      case FieldType::kBoolean:
-        entity[field.name] = statement.column_int(column) != 0;
-        break;
-      case FieldType::kJson:
-        entity[field.name] = json::parse(statement.column_text(column));
-        break;
-      default:
-        entity[field.name] = statement.column_text(column);
+  struct ObjectSink {
+    json::object entity;
+    void text(std::string_view name, std::string_view value) { entity[name] = value; }
+    void value(std::string_view name, json::value value) { entity[name] = std::move(value); }
+    void json_text(std::string_view name, std::string_view text) {
+      entity[name] = json::parse(text);
     }
+  } sink;
+  visit_row(noun, statement, sink);
+  return std::move(sink.entity);
+}
+
+sqlite::Statement Store::select_one(const Noun& noun, std::string_view id_or_slug) {
+  // Built once per noun: the statement cache is keyed by this text, and get is the hot path.
+  std::string& sql = get_sql_[noun.name];
+  const Field* lookup = noun.lookup_field();
+  if (sql.empty()) {
+    sql = select_sql(noun) + " WHERE \"project\" = ? AND (\"id\" = ?";
+    if (lookup) sql += " OR " + quote_identifier(lookup->name) + " = ?";
+    // No ORDER BY to prefer the id over an equal key: a sort costs a temporary b-tree on the
+    // hot path, and slugs cannot look like ids (no `_`).
+    sql += ") LIMIT 1";
   }
-  entity["version"] = statement.column_int(1);
-  entity["createdAt"] = statement.column_text(2);
-  entity["updatedAt"] = statement.column_text(3);
-  return entity;
+  auto statement = db_.prepare(sql);
+  statement.bind(1, project_).bind(2, id_or_slug);
+  if (lookup) statement.bind(3, id_or_slug);
+  return statement;
 }
 
 std::optional<json::object> Store::get(const Noun& noun, std::string_view id_or_slug) {
-  std::string sql = select_sql(noun) + " WHERE \"project\" = ? AND (\"id\" = ?";
-  const Field* lookup = noun.lookup_field();
-  if (lookup) sql += " OR " + quote_identifier(lookup->name) + " = ?";
-  // No ORDER BY to prefer the id over an equal key: a sort costs a temporary b-tree on the hot
-  // path, and slugs cannot look like ids (no `_`).
-  auto statement = db_.prepare(sql + ") LIMIT 1");
-  statement.bind(1, project_).bind(2, id_or_slug);
-  if (lookup) statement.bind(3, id_or_slug);
+  auto statement = select_one(noun, id_or_slug);
   if (!statement.step()) return std::nullopt;
   return read_row(noun, statement);
+}
+
+std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id_or_slug) {
+  // Rows of a source belong to other modules (keys, tracked events), which may change them
+  // without a trace here: only a noun's own table is cached.
+  bool cacheable = !sources_.contains(noun.name);
+  if (cacheable) {
+    if (sqlite::Database::Stamp stamp = db_.stamp(); stamp != json_cache_stamp_) {
+      json_cache_.clear();
+      json_cache_bytes_ = 0;
+      json_cache_stamp_ = stamp;
+    }
+    // The project is part of the key: another project's caller never sees this entry.
+    cache_key_.assign(project_).append(1, '\n').append(noun.name).append(1, '\n');
+    cache_key_.append(id_or_slug);
+    if (auto hit = json_cache_.find(cache_key_); hit != json_cache_.end()) return hit->second;
+  }
+  auto statement = select_one(noun, id_or_slug);
+  if (!statement.step()) return std::nullopt;
+  struct TextSink {
+    std::string out = "{";
+    void name(std::string_view name) {
+      if (out.size() > 1) out += ',';
+      append_json_string(out, name);
+      out += ':';
+    }
+    void text(std::string_view field, std::string_view value) {
+      name(field);
+      append_json_string(out, value);
+    }
+    void value(std::string_view field, const json::value& value) {
+      name(field);
+      append_json_text(out, value);
+    }
+    void json_text(std::string_view field, std::string_view text) {
+      name(field);
+      if (is_canonical_json(text)) {
+        out += text;
+      } else {
+        append_json_text(out, json::parse(text));
+      }
+    }
+  } sink;
+  visit_row(noun, statement, sink);
+  sink.out += '}';
+  if (cacheable && sink.out.size() <= kMaxCachedJsonBytes / 16) {
+    if (json_cache_bytes_ + sink.out.size() > kMaxCachedJsonBytes) {
+      json_cache_.clear();
+      json_cache_bytes_ = 0;
+    }
+    json_cache_bytes_ += cache_key_.size() + sink.out.size();
+    json_cache_.emplace(cache_key_, sink.out);
+  }
+  return std::move(sink.out);
 }
 
 bool Store::exists(const Noun& noun, std::string_view id) {

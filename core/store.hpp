@@ -82,6 +82,11 @@ class Store {
   };
 
   std::optional<boost::json::object> get(const Noun& noun, std::string_view id_or_slug);
+  /// get's entity as to_json_text writes it, built without parsing stored JSON fields, and
+  /// cached per project, noun and id or slug until the database changes in any way
+  /// (sqlite::Database::stamp: a write, a rollback, another process's commit). Rows of nouns
+  /// with row sources are never cached.
+  std::optional<std::string> get_json(const Noun& noun, std::string_view id_or_slug);
   bool exists(const Noun& noun, std::string_view id);
   FindResult find(const Noun& noun, const FindQuery& query);
   std::int64_t count(const Noun& noun, const boost::json::object& filter);
@@ -114,6 +119,10 @@ class Store {
   /// Indexes of (field, id) for every indexed field and of (createdAt, id).
   void migrate_paging_indexes(const Noun& noun);
   boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
+  /// The statement of get, stepped by the caller.
+  sqlite::Statement select_one(const Noun& noun, std::string_view id_or_slug);
+  /// Drops every SQL text and cached entity built from the schema and the row sources.
+  void forget_sql();
   /// The filter with every relation operand given as a slug or key replaced by the target's id.
   boost::json::object resolve_relations(const Noun& noun, const boost::json::object& filter,
                                         int depth = 0);
@@ -126,7 +135,15 @@ class Store {
 
   sqlite::Database db_;
   const Schema& schema_;
+  static constexpr std::size_t kMaxCachedJsonBytes = 8 << 20;
+
   std::unordered_map<std::string, std::string> select_sql_;  ///< per noun; reset by migrate()
+  std::unordered_map<std::string, std::string> get_sql_;     ///< per noun; reset by migrate()
+  /// get_json's entities, valid while the database is at json_cache_stamp_.
+  std::unordered_map<std::string, std::string> json_cache_;
+  sqlite::Database::Stamp json_cache_stamp_;
+  std::size_t json_cache_bytes_ = 0;
+  std::string cache_key_;  ///< reused, so that a cache hit allocates nothing for its key
   std::unordered_map<std::string, std::vector<RowSource>> sources_;
   std::string project_ = std::string(kDefaultProjectId);
 };

@@ -35,6 +35,23 @@ std::string response(const json::value& id, json::object result) {
   return to_json_text(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
 }
 
+// The same response for a result built as JSON text (an object), with `members` added to it:
+// the text is spliced, not parsed again.
+std::string response(const json::value& id, std::string result_json, const json::object& members) {
+  if (!members.empty()) {
+    result_json.pop_back();
+    result_json += ',';
+    std::string more = to_json_text(members);
+    result_json.append(more, 1);
+  }
+  std::string line = R"({"jsonrpc":"2.0","id":)";
+  append_json_text(line, id);
+  line += R"(,"result":)";
+  line += result_json;
+  line += '}';
+  return line;
+}
+
 bool valid_id(const json::value& id) {
   return id.is_string() || id.is_int64() || id.is_uint64();
 }
@@ -104,6 +121,9 @@ struct Dispatcher::Call {
   /// ttlMs and cacheScope for cacheable results (current era only); ttl < 0: not cacheable
   std::int64_t ttl_ms = -1;
   std::string_view cache_scope = "public";
+  /// The result as JSON text when route built it so (tool results); then route returns only
+  /// members to add to it.
+  std::string result_json;
 };
 
 Dispatcher::Dispatcher(verdict::Engine& engine, DispatcherOptions options,
@@ -202,7 +222,7 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
     }
     return {};
   }
-  if (session.cancelled.erase(json::serialize(*id))) return {};
+  if (!session.cancelled.empty() && session.cancelled.erase(json::serialize(*id))) return {};
 
   const auto* meta = params.if_contains("_meta");
   if (meta && !meta->is_object())
@@ -219,6 +239,7 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
         result["cacheScope"] = call.cache_scope;
       }
     }
+    if (!call.result_json.empty()) return {response(reply_id, std::move(call.result_json), result)};
     return {response(reply_id, std::move(result))};
   } catch (const RpcFailure& failure) {
     return {error_response(reply_id, failure.error)};
@@ -334,11 +355,18 @@ json::object Dispatcher::route(Call& call, Session& session) {
             {"role", to_string(session.caller.role)}};
   }
   if (is_plain_method(method)) {
-    json::object arguments = call.params;
-    arguments.erase("_meta");
-    json::value result = tools_.call(method, arguments, caller(call, session));
+    const json::object* arguments = &call.params;
+    json::object without_meta;
+    if (call.params.contains("_meta")) {
+      without_meta = call.params;
+      without_meta.erase("_meta");
+      arguments = &without_meta;
+    }
+    call.result_json = tools_.call_json(method, *arguments, caller(call, session));
     // The plain methods answer with the tool's value itself; results are objects by contract.
-    return result.is_object() ? std::move(result.get_object()) : json::object{{"result", result}};
+    if (!call.result_json.starts_with('{'))
+      call.result_json = R"({"result":)" + call.result_json + "}";
+    return {};
   }
   if (method == "schema") return describe_schema(engine_.schema());
   if (method == "initialize") return initialize(call, session);
@@ -477,7 +505,7 @@ ToolCaller Dispatcher::caller(const Call& call, const Session& session) const {
   return caller;
 }
 
-json::object Dispatcher::call_tool(const Call& call, Session& session) {
+json::object Dispatcher::call_tool(Call& call, Session& session) {
   std::string name = string_param(call.params, "name", true);
   if (options_.conformance && fixtures_.has_tool(name)) return call_fixture(call, session, name);
   if (!tools_.contains(name))
@@ -493,8 +521,8 @@ json::object Dispatcher::call_tool(const Call& call, Session& session) {
   progress(0, name + " started");
   json::object result;
   try {
-    json::value value = tools_.call(name, arguments, caller(call, session));
-    result = tool_result(value, call.current_era || has_structured_output(call.version));
+    call.result_json = tool_result(tools_.call_json(name, arguments, caller(call, session)),
+                                   call.current_era || has_structured_output(call.version));
     log_to_client(call, session, name == "do" ? "info" : "debug",
                   {{"tool", name}, {"arguments", arguments}});
   } catch (const Error& error) {

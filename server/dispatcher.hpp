@@ -97,7 +97,7 @@ class Dispatcher {
   boost::json::object route(Call& call, Session& session);
   boost::json::object initialize(const Call& call, Session& session) const;
   boost::json::object discover() const;
-  boost::json::object call_tool(const Call& call, Session& session);
+  boost::json::object call_tool(Call& call, Session& session);
   boost::json::object call_fixture(const Call& call, Session& session, const std::string& name);
   boost::json::object capabilities() const;
   boost::json::object list_page(const Call& call, boost::json::array items,

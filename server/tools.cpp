@@ -243,6 +243,15 @@ json::value Tools::call(std::string_view name, const json::object& arguments,
   return run(arguments, caller);
 }
 
+std::string Tools::call_json(std::string_view name, const json::object& arguments,
+                             const ToolCaller& caller) {
+  if (name != "get" || arguments.contains("include"))
+    return to_json_text(call(name, arguments, caller));
+  check_arguments(input_schema(definitions(true), name), arguments);
+  return engine_.get_json(caller.caller, arguments.at("type").get_string(),
+                          arguments.at("id").get_string());
+}
+
 json::value Tools::find(const json::object& arguments, const Caller& caller) {
   FindQuery query;
   if (const auto* filter = arguments.if_contains("filter")) query.filter = filter->get_object();
@@ -289,10 +298,18 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
   return engine_.execute(request);
 }
 
-json::object tool_result(const json::value& value, bool structured) {
-  json::object result{{"content", {{{"type", "text"}, {"text", to_json_text(value)}}}}};
-  if (structured)
-    result["structuredContent"] = value.is_object() ? value : json::object{{"result", value}};
+std::string tool_result(std::string_view value_json, bool structured) {
+  std::string result = R"({"content":[{"type":"text","text":)";
+  append_json_string(result, value_json);
+  result += "}]";
+  if (structured) {
+    // JSON text is an object exactly when it starts with a brace (to_json_text adds no space).
+    bool object = value_json.starts_with('{');
+    result += object ? R"(,"structuredContent":)" : R"(,"structuredContent":{"result":)";
+    result += value_json;
+    if (!object) result += '}';
+  }
+  result += '}';
   return result;
 }
 

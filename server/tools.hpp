@@ -41,6 +41,10 @@ class Tools {
   /// kInvalidArgument naming the argument, or whatever the verb or script failed with.
   boost::json::value call(std::string_view name, const boost::json::object& arguments,
                           const ToolCaller& caller);
+  /// call's value as JSON text (to_json_text), for replies: a `get` without history is served
+  /// as the engine's serialized entity (Engine::get_json), never built as an object.
+  std::string call_json(std::string_view name, const boost::json::object& arguments,
+                        const ToolCaller& caller);
 
  private:
   void refresh();
@@ -56,10 +60,11 @@ class Tools {
   boost::json::array plain_definitions_;  ///< without, for revisions before 2025-06-18
 };
 
-/// A successful tools/call result: the value as compact JSON text, plus `structuredContent` when
-/// `structured`. A non-object value (a script's result) is wrapped as `{result}` there, because
-/// structured content is an object before 2026-07-28.
-boost::json::object tool_result(const boost::json::value& value, bool structured);
+/// A successful tools/call result, as JSON text, for a value given as JSON text (call_json): the
+/// value as a text content item, plus `structuredContent` when `structured`. A non-object value
+/// (a script's result) is wrapped as `{result}` there, because structured content is an object
+/// before 2026-07-28.
+std::string tool_result(std::string_view value_json, bool structured);
 
 /// A failed tools/call result (`isError: true`) carrying `message` for the agent to act on.
 boost::json::object tool_error(std::string_view message);

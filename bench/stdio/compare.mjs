@@ -1,10 +1,11 @@
-// Pipelined `tools/call get` over stdio against `verdict serve` and against the official SDK's
-// stdio server (in memory), reporting requests/s and latency percentiles for both and the ratio.
+// Pipelined `tools/call get` over stdio against `verdict serve`, against the bare parse-and-reply
+// loop (build/bench/bare_loop: the limit) and against the official SDK's stdio server (in
+// memory), reporting requests/s and latency percentiles for each and the ratios, in one run.
 // Usage: node bench/stdio/compare.mjs [path/to/verdict] [requests] [window]
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const verdict = process.argv[2] ?? 'build/verdict';
 const total = Number(process.argv[3] ?? 20000);
@@ -71,6 +72,14 @@ const ours = await measure('verdict serve (SQLite, durable)', verdict,
   });
 const sdk = await measure('TypeScript SDK stdio server (in memory)', process.execPath,
   [new URL('./sdk_get_server.mjs', import.meta.url).pathname], async () => 'experiment_bench001');
+const bareLoop = join(dirname(verdict), 'bench', 'bare_loop');
+const bare = existsSync(bareLoop)
+  ? await measure('bare parse-and-reply loop', bareLoop, [], async () => 'experiment_bench001')
+  : null;
 console.log(JSON.stringify(ours));
+if (bare) console.log(JSON.stringify(bare));
 console.log(JSON.stringify(sdk));
-console.log(JSON.stringify({ ratio_requests_per_second: +(ours.per_second / sdk.per_second).toFixed(2) }));
+console.log(JSON.stringify({
+  ratio_to_sdk: +(ours.per_second / sdk.per_second).toFixed(2),
+  ratio_to_bare_loop: bare ? +(ours.per_second / bare.per_second).toFixed(2) : 'build bare_loop',
+}));

@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/json_style.hpp"
 #include "core/sqlite.hpp"
 #include "tests/support/error_matchers.hpp"
 
@@ -864,6 +865,170 @@ TEST_F(EngineFileTest, SchemaGrowthMigratesTheTable) {
       {.noun = "Experiment", .verb = "update", .id = id, .data = {{"team", "growth"}}});
   EXPECT_EQ(updated.at("team"), "growth");
   EXPECT_EQ(engine.find("Experiment", {.filter = {{"team", "growth"}}}).items.size(), 1u);
+}
+
+// get_json serves a serialized entity from a cache; every way the row can change must show.
+class EntityCacheTest : public EngineHookTest {
+ protected:
+  std::string json_of(const std::string& id, const Caller& caller = Caller::local_operator()) {
+    return engine_.get_json(caller, "Experiment", id);
+  }
+  // What get_json must always equal: get's object as replies write it.
+  std::string expected(const std::string& id, const Caller& caller = Caller::local_operator()) {
+    return to_json_text(engine_.get(caller, "Experiment", id));
+  }
+  std::string name_in(const std::string& text) {
+    return std::string(json::parse(text).at("name").as_string());
+  }
+};
+
+TEST_F(EntityCacheTest, TextIsGetsObjectWithJsonFieldsSpliced) {
+  std::string id = experiment({{"name", "Splice \"quoted\" \\ name"},
+                               {"variants", json::array{{{"name", "Control"}, {"weight", 33.3}},
+                                                        {{"name", "B"}, {"weight", 66.7}}}},
+                               {"primaryMetric", "purchase"}});
+  for (int pass = 0; pass < 2; ++pass) {  // the read, then the cached copy
+    EXPECT_EQ(json_of(id), expected(id));
+    EXPECT_EQ(engine_.get_json(Caller::local_operator(), "Experiment", "splice-quoted-name"),
+              expected(id));
+  }
+  EXPECT_NE(json_of(id).find(R"("weight":33.3)"), std::string::npos) << json_of(id);
+  EXPECT_THAT([&] { json_of("experiment_nope"); }, ThrowsError(ErrorCode::kNotFound, "id"));
+}
+
+TEST_F(EntityCacheTest, UpdateShowsAtOnce) {
+  std::string id = experiment({{"name", "before"}});
+  EXPECT_EQ(name_in(json_of(id)), "before");
+  run("Experiment", "update", id, {{"name", "after"}});
+  EXPECT_EQ(name_in(json_of(id)), "after");
+  EXPECT_EQ(json_of(id), expected(id));
+  run("Experiment", "delete", id);
+  EXPECT_THAT([&] { json_of(id); }, ThrowsError(ErrorCode::kNotFound, "id"));
+}
+
+TEST_F(EntityCacheTest, FailedVerbThatReadItsOwnWriteLeavesNoPhantom) {
+  std::string id = experiment({{"name", "kept"}});
+  std::string before = json_of(id);
+  // A verb that writes, reads the written entity through the cache, then fails: the rollback
+  // must take the cached copy with it.
+  Verb rename = make_verb("renameThenFail", VerbKind::kCustom, "Renamed");
+  engine_.add_custom_verb(
+      "Experiment", rename,
+      [&](Engine& engine, const Noun& noun, const VerbRequest&,
+          json::object* entity) -> json::value {
+        (*entity)["name"] = "phantom";
+        engine.persist(noun, *entity, "Renamed", {}, "tester");
+        EXPECT_EQ(name_in(engine.get_json(engine.caller(), "Experiment", id)), "phantom");
+        throw Error(ErrorCode::kInvalidArgument, "name: refused after the write", "name");
+      });
+  EXPECT_THAT([&] { run("Experiment", "renameThenFail", id); },
+              ThrowsError(ErrorCode::kInvalidArgument, "name"));
+  EXPECT_EQ(json_of(id), before);
+  EXPECT_EQ(json_of(id), expected(id));
+}
+
+TEST_F(EntityCacheTest, RolledBackBatchAndSavepointLeaveNoPhantom) {
+  std::string id = experiment({{"name", "committed"}});
+  json_of(id);
+  {
+    // The server's batch: one transaction around many lines, which may fail to commit.
+    sqlite::Transaction batch(engine_.store().db());
+    {
+      sqlite::Transaction line(engine_.store().db());  // a script's savepoint
+      run("Experiment", "update", id, {{"name", "in savepoint"}});
+      EXPECT_EQ(name_in(json_of(id)), "in savepoint");
+    }
+    EXPECT_EQ(name_in(json_of(id)), "committed");
+    run("Experiment", "update", id, {{"name", "in batch"}});
+    EXPECT_EQ(name_in(json_of(id)), "in batch");
+  }
+  EXPECT_EQ(name_in(json_of(id)), "committed");
+  EXPECT_EQ(json_of(id), expected(id));
+}
+
+TEST_F(EntityCacheTest, ChangesMadeByHooksShow) {
+  std::string watched = experiment({{"name", "watched"}});
+  std::string other = experiment({{"name", "other"}});
+  json_of(watched);
+  hooks_->on_after = [&](const HookContext& context, const json::object&, Engine& engine) {
+    if (context.verb.name == "update" && context.request.depth == 0)
+      engine.execute({.noun = "Experiment",
+                      .verb = "update",
+                      .id = watched,
+                      .data = {{"name", "changed by a hook"}},
+                      .depth = 1});
+    return std::vector<HookFailure>{};
+  };
+  // A before hook's replacement is what is written, and what is served.
+  hooks_->on_before = [](const HookContext& context,
+                         const json::object& entity) -> std::optional<json::object> {
+    if (context.verb.name != "update") return std::nullopt;
+    json::object modified = entity;
+    modified["description"] = "set by a before hook";
+    return modified;
+  };
+  json_of(other);
+  run("Experiment", "update", other, {{"name", "other 2"}});
+  EXPECT_EQ(name_in(json_of(watched)), "changed by a hook");
+  EXPECT_EQ(json::parse(json_of(other)).at("description"), "set by a before hook");
+  EXPECT_EQ(json_of(watched), expected(watched));
+  EXPECT_EQ(json_of(other), expected(other));
+}
+
+TEST_F(EntityCacheTest, EntriesStayInTheirProjectAndRolesAreCheckedOnEveryHit) {
+  engine_.keys().create_project("acme", "Acme");
+  engine_.keys().create_project("beta", "Beta");
+  Caller acme = engine_.keys().operator_of("acme");
+  Caller beta = engine_.keys().operator_of("beta");
+  auto create_in = [&](const Caller& caller, const char* name) {
+    return std::string(engine_
+                           .execute({.noun = "Experiment",
+                                     .verb = "create",
+                                     .data = {{"name", name}, {"description", caller.project_slug}},
+                                     .caller = caller})
+                           .at("id")
+                           .as_string());
+  };
+  std::string in_acme = create_in(acme, "Same Slug");
+  std::string in_beta = create_in(beta, "Same Slug");
+  for (int pass = 0; pass < 2; ++pass) {
+    EXPECT_EQ(json::parse(engine_.get_json(acme, "Experiment", "same-slug")).at("id"),
+              json::value(in_acme));
+    EXPECT_EQ(json::parse(engine_.get_json(beta, "Experiment", "same-slug")).at("id"),
+              json::value(in_beta));
+    EXPECT_THAT([&] { engine_.get_json(beta, "Experiment", in_acme); },
+                ThrowsError(ErrorCode::kNotFound, "id"));
+  }
+  Caller evaluator = acme;
+  evaluator.role = Role::kEvaluator;
+  evaluator.key_id = "key_evaluator";
+  EXPECT_THAT([&] { engine_.get_json(evaluator, "Experiment", in_acme); },
+              ThrowsError(ErrorCode::kUnauthorized));
+}
+
+TEST_F(EntityCacheTest, KeysAreNeverCachedAndNeverShowTheirSecret) {
+  auto created = engine_.execute({.noun = "Key", .verb = "create", .data = {{"role", "reader"}}});
+  std::string id(created.at("id").as_string());
+  std::string secret(created.at("secret").as_string());
+  std::string text = engine_.get_json(Caller::local_operator(), "Key", id);
+  EXPECT_EQ(text.find(secret), std::string::npos);
+  EXPECT_FALSE(json::parse(text).as_object().contains("secret"));
+  EXPECT_EQ(text, to_json_text(engine_.get("Key", id)));
+  engine_.execute({.noun = "Key", .verb = "revoke", .id = id});
+  EXPECT_EQ(engine_.get_json(Caller::local_operator(), "Key", id),
+            to_json_text(engine_.get("Key", id)));
+}
+
+TEST_F(EngineFileTest, EntityCacheSeesAnotherProcessCommit) {
+  Engine engine(path_);
+  std::string id = std::string(create_experiment(engine, {{"name", "mine"}}).at("id").as_string());
+  EXPECT_EQ(json::parse(engine.get_json(engine.caller(), "Experiment", id)).at("name"), "mine");
+  {
+    sqlite::Database other(path_);  // another process's connection to the same file
+    other.exec("UPDATE " + engine.schema().noun("Experiment").table +
+               " SET \"name\" = 'theirs' WHERE \"id\" = '" + id + "'");
+  }
+  EXPECT_EQ(json::parse(engine.get_json(engine.caller(), "Experiment", id)).at("name"), "theirs");
 }
 
 }  // namespace

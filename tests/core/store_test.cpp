@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json_style.hpp"
 
 namespace verdict {
 namespace {
@@ -84,6 +85,33 @@ TEST_F(StoreTest, InsertThenGetRoundTripsTypes) {
   EXPECT_FALSE(store_.get(experiment, "nope"));
   EXPECT_TRUE(store_.exists(experiment, "experiment_AAAAAAAA"));
   EXPECT_FALSE(store_.exists(experiment, "pricing"));
+}
+
+TEST_F(StoreTest, GetJsonSplicesStoredJsonAndRewritesOldDoubles) {
+  const Noun& experiment = schema_.noun("Experiment");
+  json::object entity{{"id", "experiment_AAAAAAAA"},
+                      {"version", 1},
+                      {"createdAt", "2026-01-01T00:00:00.000Z"},
+                      {"updatedAt", "2026-01-01T00:00:00.000Z"},
+                      {"name", "Line\nbreak"},
+                      {"trafficAllocation", 12.5},
+                      {"variants", json::array{{{"key", "a"}, {"weight", 0.5}, {"on", true}},
+                                               {{"key", "e\"1"}, {"weight", 1e-9}}}}};
+  store_.insert(experiment, entity);
+  // Stored as replies write JSON: spliced as it is, in get's member order.
+  auto object_text = [&] { return to_json_text(*store_.get(experiment, "experiment_AAAAAAAA")); };
+  EXPECT_EQ(store_.get_json(experiment, "experiment_AAAAAAAA"), object_text());
+  EXPECT_EQ(json::parse(*store_.get_json(experiment, "experiment_AAAAAAAA")), entity);
+  // Files from earlier versions hold Boost.JSON's doubles (5E-1): rewritten, not spliced.
+  store_.db().exec("UPDATE " + experiment.table + " SET \"variants\" = '" +
+                   json::serialize(entity.at("variants")) + "'");
+  ASSERT_NE(json::serialize(entity.at("variants")).find("E-1"), std::string::npos);
+  auto text = store_.get_json(experiment, "experiment_AAAAAAAA");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, object_text());
+  EXPECT_NE(text->find(R"({"key":"a","weight":0.5,"on":true})"), std::string::npos) << *text;
+  EXPECT_NE(text->find(R"("weight":1e-9)"), std::string::npos) << *text;
+  EXPECT_FALSE(store_.get_json(experiment, "nope"));
 }
 
 TEST_F(StoreTest, FindsWithEachComparisonOperator) {

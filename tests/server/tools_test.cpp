@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/json_style.hpp"
 #include "tests/server/dispatcher_harness.hpp"
 
 namespace verdict::server {
@@ -232,6 +233,33 @@ TEST(ToolsTest, ScriptsCanBeDisabledEverywhere) {
 TEST(ToolsTest, StdioScriptsCanRequireTheToken) {
   DispatcherHarness harness({.script_on_stdio = false}, echo_script);
   EXPECT_TRUE(mentions(error_text(harness.call_tool("do", {{"script", "x"}})), "authenticated"));
+}
+
+TEST(ToolsTest, GetRepliesSpliceTheEntityTextAndShowEveryChange) {
+  DispatcherHarness harness;
+  std::string id = harness.create_experiment("Spliced \"name\"");
+  for (int version = 1; version <= 3; ++version) {
+    std::string entity = to_json_text(harness.engine.get("Experiment", id));
+    // Plain JSON-RPC get: the entity text is the result, byte for byte.
+    harness.request("get", {{"type", "Experiment"}, {"id", id}});
+    EXPECT_EQ(harness.last.line, R"({"jsonrpc":"2.0","id":)" + std::to_string(harness.next_id) +
+                                     R"(,"result":)" + entity + "}");
+    // tools/call get: the same text as the content item and as structuredContent.
+    json::object result = harness.call_tool("get", {{"type", "Experiment"}, {"id", id}});
+    EXPECT_EQ(DispatcherHarness::text_of(result), json::parse(entity));
+    EXPECT_EQ(result.at("structuredContent"), json::parse(entity));
+    EXPECT_EQ(result.at("resultType"), "complete");
+    EXPECT_NE(harness.last.line.find(R"("structuredContent":)" + entity + ","), std::string::npos)
+        << harness.last.line;
+    EXPECT_EQ(result.at("structuredContent").at("version"), version);
+    harness.call_tool("do", {{"type", "Experiment"},
+                             {"verb", "update"},
+                             {"id", id},
+                             {"data", {{"name", "v" + std::to_string(version + 1)}}}});
+  }
+  json::object with_history = harness.call_tool(
+      "get", {{"type", "Experiment"}, {"id", id}, {"include", json::array{"history"}}});
+  EXPECT_EQ(with_history.at("structuredContent").at("history").as_array().size(), 4u);
 }
 
 }  // namespace

@@ -1,0 +1,93 @@
+// The limit a JSON-RPC server is compared against: a loop that parses each JSON line with
+// Boost.JSON (as `verdict serve` does) and writes a fixed reply carrying the request's id,
+// without any work behind it (its result carries an `id`, which verdict_load's setup reads). Over
+// stdio (the default; bench/stdio/compare.mjs starts it) or, with `--port P`, over TCP with one
+// thread per connection (for build/bench/verdict_load).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kResult =
+    R"(,"result":{"id":"experiment_bench001",)"
+    R"("content":[{"type":"text","text":"{\"id\":\"experiment_bench001\"}"}],)"
+    R"("structuredContent":{"id":"experiment_bench001"}}})"
+    "\n";
+
+// Appends the reply of every complete line in `input` to `output` and drops those lines.
+void answer_lines(std::string& input, std::string& output) {
+  std::size_t start = 0;
+  for (std::size_t end; (end = input.find('\n', start)) != std::string::npos; start = end + 1) {
+    boost::system::error_code ec;
+    json::value message = json::parse(std::string_view(input).substr(start, end - start), ec);
+    const json::value* id =
+        ec || !message.is_object() ? nullptr : message.get_object().if_contains("id");
+    if (!id) continue;  // a notification
+    output += R"({"jsonrpc":"2.0","id":)";
+    output += json::serialize(*id);
+    output += kResult;
+  }
+  input.erase(0, start);
+}
+
+// Reads until end of input, answering each batch of lines with one write.
+void serve(int in, int out) {
+  std::string input, output;
+  char buffer[65536];
+  for (ssize_t n; (n = read(in, buffer, sizeof buffer)) > 0;) {
+    input.append(buffer, static_cast<std::size_t>(n));
+    answer_lines(input, output);
+    for (std::size_t written = 0; written < output.size();) {
+      ssize_t w = write(out, output.data() + written, output.size() - written);
+      if (w <= 0) return;
+      written += static_cast<std::size_t>(w);
+    }
+    output.clear();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 1) {
+    serve(0, 1);
+    return 0;
+  }
+  if (argc != 3 || std::string_view(argv[1]) != "--port") {
+    std::fprintf(stderr, "usage: bare_loop [--port P]\n");
+    return 2;
+  }
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[2])));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      listen(listener, 128) != 0) {
+    std::perror("listen");
+    return 1;
+  }
+  for (int client; (client = accept(listener, nullptr, nullptr)) >= 0;) {
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::thread([client] {
+      serve(client, client);
+      close(client);
+    }).detach();
+  }
+  return 0;
+}
