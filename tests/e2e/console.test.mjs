@@ -126,6 +126,13 @@ assert.equal(await page.$eval('.variant-row:nth-of-type(2) [name=variant-weight]
   (input) => input.getAttribute('aria-invalid')), 'true');
 await shot('new-validation-error');
 const weight = await page.$('.variant-row:nth-of-type(2) [name=variant-weight]');
+// Each weight a fraction, but not a whole between them: said at the variants, before launch.
+await weight.click({ clickCount: 3 });
+await weight.type('0.9');
+expectedFailures.push(['POST', '/v1/admin/experiments', 422]);
+await press('#new-experiment [type=submit]');
+await waitText('#variants-error', 'add up to');
+assert.match(await text('#variants-error'), /traffic weights add up to 1\.4, not 1/);
 await weight.click({ clickCount: 3 });
 await weight.type('0.5');
 await press('#new-experiment [type=submit]');
@@ -216,18 +223,20 @@ await page.$eval('#looks', (section) => section.scrollIntoView());
 await shot('drawer-looks');
 
 // ---- Stop; the list and its cards ------------------------------------------------------------
+// The looks found Green better, so Stop ends the experiment with that winner (Concluded), and
+// the "Winners found" card counts it.
 await press('#drawer [data-action=stop]');
 await page.waitForSelector('#drawer .badge-stopped');
 assert.equal(await page.$('#drawer [data-action=stop]'), null, 'no Stop once stopped');
 // The audit log: who did what, newest first.
 await press('#history summary');
 // The history was read for the looks before the stop; it is re-read for the new version.
-await waitText('#history table.history', 'Experiment.Stopped');
+await waitText('#history table.history', 'Experiment.Concluded');
 const events = await page.$$eval('#history .event-type', (cells) => cells.map((c) => c.textContent));
 for (const type of ['Experiment.Created', 'Experiment.Started', 'Experiment.Analyzed',
-  'Experiment.Stopped'])
+  'Experiment.Concluded'])
   assert.ok(events.includes(type), `${type} in ${events}`);
-assert.equal(events[0], 'Experiment.Stopped');
+assert.equal(events[0], 'Experiment.Concluded');
 await shot('drawer-history');
 await page.keyboard.press('Escape');
 await page.waitForSelector('#drawer', { hidden: true });
@@ -286,6 +295,7 @@ await page.waitForSelector('#drawer', { hidden: true });
 // ---- The list: cards, badges, actions by state -----------------------------------------------
 await waitText('#stat-total .card-value', '2');
 assert.equal(await text('#stat-running .card-value'), '1');
+assert.equal(await text('#stat-winners .card-value'), '1');
 const rows = await page.$$eval('table.experiments tbody tr', (trs) => trs.map((tr) => ({
   name: tr.querySelector('.name').textContent,
   status: tr.querySelector('.badge').textContent,

@@ -106,16 +106,20 @@ const expectProblem = (result, status, field) => {
   assert.deepEqual([b.alpha, b.beta],
     [rows['variant-b'].conversions + 1, rows['variant-b'].exposures - rows['variant-b'].conversions + 1]);
 
+  // The analysis identified a winner, so Stop ends the experiment with it (seed 000 has no
+  // separate conclusion) and the "Winners found" card counts it.
   const stopped = await rest('POST', `/v1/admin/experiments/${id}/stop`);
   assert.equal(stopped.status, 200);
   assert.equal(stopped.json.status, 'stopped');
-  assert.equal(stopped.json.verdict_status, 'Stopped');
+  assert.equal(stopped.json.verdict_status, 'Concluded');
+  assert.equal(stopped.json.winner, 'variant-b');
 
   const list = await rest('GET', '/v1/admin/experiments?project_id=default');
   assert.equal(list.json.experiments.length, 1);
   assert.equal(list.json.experiments[0].id, id);
   assert.equal(list.json.summary.total, 1);
   assert.equal(list.json.summary.running, 0);
+  assert.equal(list.json.summary.winners_found, 1);
   // The console polls the list with the ETag it got: unchanged is a 304 with no body, and a
   // change (a new experiment) is a new answer with a new ETag.
   const listTag = list.headers.get('etag');

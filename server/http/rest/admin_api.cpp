@@ -1,7 +1,9 @@
 #include "server/http/rest/admin_api.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
+#include <sstream>
 
 #include "core/json_style.hpp"
 #include "server/http/rest/rest_support.hpp"
@@ -99,6 +101,28 @@ json::object variant_data(const json::object& given, const std::string& where) {
     }
   }
   return out;
+}
+
+// The variants of one create are all there is to split, so their weights must make the whole
+// now, not only at launch (where the shipped starting hook refuses them): the form that sent
+// them can still show the error at its variants. Thirds never add up exactly, so half a percent
+// of slack, as the hook allows.
+void refuse_weights_not_adding_up(const json::array& variants) {
+  double total = 0;
+  std::size_t weighted = 0;
+  for (const json::value& variant : variants)
+    if (const json::value* weight = variant.as_object().if_contains("weight")) {
+      total += weight->to_number<double>();
+      ++weighted;
+    }
+  if (weighted == 0 || std::fabs(total - 100) <= 0.5) return;
+  std::ostringstream sum;
+  sum << total / 100;
+  throw Problem(422,
+                weighted < variants.size()
+                    ? "variants: every variant needs a traffic_weight when one has one"
+                    : "variants: traffic weights add up to " + sum.str() + ", not 1",
+                {{"field", "variants"}});
 }
 
 // Stored numbers come back as integers when whole; the console reads plain numbers either way.
@@ -298,6 +322,7 @@ asio::awaitable<HttpResponse> AdminApi::create(HttpRequest request, RequestConte
                       {{"field", "variants"}});
       list.push_back(variant_data(variant.get_object(), where));
     }
+    refuse_weights_not_adding_up(list);
     data["variants"] = std::move(list);
   }
   json::object call{{"type", "Experiment"}, {"verb", "create"}, {"data", std::move(data)}};
@@ -339,6 +364,17 @@ asio::awaitable<HttpResponse> AdminApi::item(HttpRequest request, RequestContext
       throw Problem(422, std::string(body.begin()->key()) + ": " + action + " takes no fields",
                     {{"field", body.begin()->key()}});
     call["verb"] = action == "launch" ? "start" : action;
+  }
+  if (action == "stop") {
+    // Seed 000 has no separate conclusion: stopping an experiment whose analysis identified a
+    // winner ends it with that winner (conclude), so it counts among the winners found; without
+    // one it is a plain stop.
+    json::object current_params{{"type", "Experiment"}, {"id", id}};
+    json::value current =
+        co_await admin_call(worker_, context, kGetMethod, std::move(current_params));
+    const json::value* winner = member(current.as_object(), "winner");
+    const json::value* state = member(current.as_object(), "status");
+    if (winner && state && (*state == "Running" || *state == "Started")) call["verb"] = "conclude";
   }
   if (call.contains("verb")) co_await admin_call(worker_, context, kDoMethod, std::move(call));
   json::object get_params{{"type", "Experiment"}, {"id", id}};
