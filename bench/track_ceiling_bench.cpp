@@ -2,8 +2,8 @@
 //  - BM_EngineTrack: the track verb through Engine::execute, batches of 10,000 conversions;
 //  - BM_RawSqliteTrackStatements: the raw SQLite C API running the statements EventWriter runs
 //    for a conversion (a repeat: one UPDATE; a first conversion: that UPDATE, the exposure read
-//    and an insert) and per batch (statistics, sequence), prepared once, on the same tables,
-//    with the same PRAGMAs;
+//    and an insert) and per batch (statistics; the units the observed boundary passes, counted
+//    once each), prepared once, on the same tables, with the same PRAGMAs;
 //  - BM_RawSqliteUpsertOnly: one prepared upsert per event without the exposure check, the
 //    write-only ceiling.
 // Each works on its own temp file with 100,000 units assigned through the engine, so the
@@ -206,9 +206,31 @@ void BM_RawSqliteTrackStatements(benchmark::State& state) {
         " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
         " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
         " covariates = covariates + excluded.covariates");
-    auto* sequence = raw.prepare(
-        "UPDATE exposure_sequence SET observed_through = MAX(observed_through, ?) WHERE "
-        "experiment = ?");
+    // TrackingStore::set_sequence: the units the boundary passes are counted as observed, with
+    // their conversions so far, once each.
+    auto* observe_units = raw.prepare(
+        "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
+        " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
+        " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n");
+    auto* observe_conversions = raw.prepare(
+        "INSERT INTO observed_conversions (experiment, metric, variant, n)"
+        " SELECT e.experiment, k.metric, e.variant, COUNT(*) FROM exposure e"
+        " CROSS JOIN experiment_metric k ON k.experiment = e.experiment"
+        " CROSS JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = k.metric"
+        " AND m.unit = e.unit"
+        " WHERE e.experiment = ? AND e.sequence > ? AND e.sequence <= ? AND m.value > 0"
+        " GROUP BY k.metric, e.variant"
+        " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n");
+    auto* sequence =
+        raw.prepare("UPDATE exposure_sequence SET observed_through = ? WHERE experiment = ?");
+    std::int64_t observed_through = 0;
+    {
+      auto* read =
+          raw.prepare("SELECT observed_through FROM exposure_sequence WHERE experiment = ?");
+      bind_text(read, 1, id);
+      if (sqlite3_step(read) == SQLITE_ROW) observed_through = sqlite3_column_int64(read, 0);
+      sqlite3_reset(read);
+    }
     const std::string metric = "purchase", at = "2026-01-01T00:00:00.000Z";
     // Bound once, as EventWriter binds them once per batch; bindings survive a reset.
     for (auto* statement : {count, exposure, insert}) bind_text(statement, 1, id);
@@ -249,9 +271,18 @@ void BM_RawSqliteTrackStatements(benchmark::State& state) {
         sqlite3_bind_double(apply, 5, sums[variant]);
         raw.run(apply);
       }
-      sqlite3_bind_int64(sequence, 1, newest);
-      bind_text(sequence, 2, id);
-      raw.run(sequence);
+      if (newest > observed_through) {
+        for (auto* observe : {observe_units, observe_conversions}) {
+          bind_text(observe, 1, id);
+          sqlite3_bind_int64(observe, 2, observed_through);
+          sqlite3_bind_int64(observe, 3, newest);
+          raw.run(observe);
+        }
+        observed_through = newest;
+        sqlite3_bind_int64(sequence, 1, newest);
+        bind_text(sequence, 2, id);
+        raw.run(sequence);
+      }
       raw.exec("COMMIT");
     }
   }
