@@ -47,6 +47,18 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_static(int index, std::string_view value) {
+  int rc = sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_STATIC,
+                               SQLITE_UTF8);
+  if (rc != SQLITE_OK) db_->fail(rc, "bind");
+  return *this;
+}
+
+void Statement::reset() {
+  sqlite3_reset(statement_);
+  if (std::exchange(started_, false)) db_->end_query();
+}
+
 bool Statement::step() {
   if (!started_) {
     started_ = true;

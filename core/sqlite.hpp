@@ -60,6 +60,13 @@ class Statement {
   Statement& bind(int index, const std::string& value) {
     return bind(index, std::string_view(value));
   }
+  /// Binds text without copying it: `value` must stay alive and unchanged until the statement
+  /// is reset or rebound (a statement run once per item of a batch saves a copy per item).
+  Statement& bind_static(int index, std::string_view value);
+
+  /// Makes a statement kept for many runs ready for the next one; its bindings stay, so only
+  /// what changes needs binding again.
+  void reset();
 
   /// Advances to the next row; false when done.
   bool step();

@@ -60,49 +60,68 @@ std::vector<std::string> split_metrics(const std::string& text) {
   return names;
 }
 
+// Where an item's errors point: `events[3].unit` in a batch, `unit` for the single form. Spelled
+// out only when an error needs it, so a valid batch builds no strings per item.
+struct Where {
+  std::string_view list;  ///< empty for the single form
+  std::size_t index = 0;
+
+  std::string field(std::string_view key) const {
+    std::string path =
+        list.empty() ? std::string() : std::string(list) + "[" + std::to_string(index) + "].";
+    return path + std::string(key);
+  }
+};
+
 void only_keys(const json::object& data, std::initializer_list<std::string_view> allowed,
-               const std::string& where) {
+               const Where& where) {
   for (const auto& entry : data) {
     bool known = entry.key() == "version";
     for (auto key : allowed) known = known || entry.key() == key;
     if (!known) {
       std::string list;
       for (auto key : allowed) list += (list.empty() ? "" : ", ") + std::string(key);
-      invalid(where + std::string(entry.key()), "unknown argument (allowed: " + list + ")");
+      invalid(where.field(entry.key()), "unknown argument (allowed: " + list + ")");
     }
   }
 }
 
-std::string required_text(const json::object& data, std::string_view key, std::size_t max,
-                          const std::string& where) {
+// The text stays in the request's JSON, which outlives the verb.
+std::string_view required_text(const json::object& data, std::string_view key, std::size_t max,
+                               const Where& where) {
   const auto* value = data.if_contains(key);
   if (!value || !value->is_string() || value->get_string().empty())
-    invalid(where + std::string(key), "required, a non-empty string");
+    invalid(where.field(key), "required, a non-empty string");
   if (value->get_string().size() > max)
-    invalid(where + std::string(key), "longer than " + std::to_string(max) + " bytes");
-  return std::string(value->get_string());
+    invalid(where.field(key), "longer than " + std::to_string(max) + " bytes");
+  return value->get_string();
 }
 
 std::optional<double> optional_number(const json::object& data, std::string_view key,
-                                      const std::string& where) {
+                                      const Where& where) {
   const auto* value = data.if_contains(key);
   if (!value || value->is_null()) return std::nullopt;
-  if (!value->is_number()) invalid(where + std::string(key), "expected a number");
+  if (!value->is_number()) invalid(where.field(key), "expected a number");
   double number = value->to_number<double>();
-  if (!std::isfinite(number)) invalid(where + std::string(key), "must be finite");
+  if (!std::isfinite(number)) invalid(where.field(key), "must be finite");
   // Sums of squares and products of many such values must stay finite for the statistics.
   if (std::fabs(number) > kMaxTrackedMagnitude)
-    invalid(where + std::string(key), "must be between -1e100 and 1e100");
+    invalid(where.field(key), "must be between -1e100 and 1e100");
   return number;
 }
 
-// The batch form `{<list>: [...]}` or a single item; returns the items and their error prefix.
-std::vector<std::pair<json::object, std::string>> items_of(const json::object& data,
-                                                           std::string_view list) {
-  std::vector<std::pair<json::object, std::string>> items;
+/// One item of a batch verb, read in place from the request.
+struct Item {
+  const json::object& data;
+  Where where;
+};
+
+// The batch form `{<list>: [...]}` or a single item.
+std::vector<Item> items_of(const json::object& data, std::string_view list) {
+  std::vector<Item> items;
   const auto* batch = data.if_contains(list);
   if (!batch) {
-    items.emplace_back(data, "");
+    items.push_back({data, {}});
     return items;
   }
   if (!batch->is_array() || batch->get_array().empty())
@@ -112,11 +131,12 @@ std::vector<std::pair<json::object, std::string>> items_of(const json::object& d
   for (const auto& entry : data)
     if (entry.key() != list && entry.key() != "version")
       invalid(std::string(entry.key()), "not allowed beside a batch");
+  items.reserve(batch->get_array().size());
   std::size_t index = 0;
   for (const auto& item : batch->get_array()) {
-    std::string where = std::string(list) + "[" + std::to_string(index++) + "].";
-    if (!item.is_object()) invalid(where.substr(0, where.size() - 1), "expected an object");
-    items.emplace_back(item.get_object(), where);
+    if (!item.is_object())
+      invalid(std::string(list) + "[" + std::to_string(index) + "]", "expected an object");
+    items.push_back({item.get_object(), {list, index++}});
   }
   return items;
 }
@@ -126,6 +146,24 @@ struct Batch {
   std::string at;
   TrackingStore::Sequence sequence;
   std::map<int, std::int64_t> fresh;
+};
+
+/// What one track call accumulates for one metric, written once at its end.
+struct BatchMetric {
+  struct Arm {
+    bool touched = false;
+    MetricStats delta;
+    /// Conversions of units already observed; set_sequence counts those it newly passes.
+    std::int64_t observed_conversions = 0;
+  };
+  MetricKind kind;
+  std::vector<Arm> arms;  ///< by variant index
+
+  Arm& arm(int variant_index) {
+    auto index = static_cast<std::size_t>(variant_index);
+    if (index >= arms.size()) arms.resize(index + 1);
+    return arms[index];
+  }
 };
 
 /// A holdout covering the experiment being assigned, with the exposures this call records in it.
@@ -204,10 +242,10 @@ class ExperimentVerbs {
         holdouts.push_back(enrolment(noun, std::move(holdout), request, batch.at));
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "attributes"}, where);
-      std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
+      std::string unit(required_text(item, "unit", kMaxUnitBytes, where));
       const auto* attributes = item.if_contains("attributes");
       if (attributes && !attributes->is_object())
-        invalid(where + "attributes", "expected an object");
+        invalid(where.field("attributes"), "expected an object");
       results.push_back(assign_one(experiment, status, unit,
                                    attributes ? attributes->get_object() : json::object{}, batch,
                                    holdouts));
@@ -240,11 +278,8 @@ class ExperimentVerbs {
     std::string id = text_field(experiment, "id");
     auto items = items_of(request.data, "events");
     // Kinds are looked up once per metric and statistics summed per variant, then written once
-    // per batch: per event only the unit's own row is read and written.
-    std::map<std::string, MetricKind, std::less<>> kinds;
-    std::map<std::pair<std::string, int>, MetricStats> deltas;
-    // Conversions of units already observed; set_sequence counts those it newly passes.
-    std::map<std::pair<std::string, int>, std::int64_t> observed_conversions;
+    // per batch: per event only the unit's own row is written.
+    std::map<std::string, BatchMetric, std::less<>> metrics;
     TrackingStore::Sequence sequence = store_.sequence(id);
     std::int64_t newest_tracked = 0;
     const std::string at = now_iso8601();
@@ -253,58 +288,72 @@ class ExperimentVerbs {
     const bool holdout = is_holdout(experiment);
     Batch enrolled{.at = at, .sequence = sequence};
     std::size_t ignored = 0;
+    EventWriter writer = store_.writer(id, at);
     for (const auto& [item, where] : items) {
       only_keys(item, {"unit", "metric", "value", "covariate"}, where);
-      std::string unit = required_text(item, "unit", kMaxUnitBytes, where);
-      std::string metric = required_text(item, "metric", kMaxMetricBytes, where);
+      const std::string_view unit = required_text(item, "unit", kMaxUnitBytes, where);
+      const std::string_view metric = required_text(item, "metric", kMaxMetricBytes, where);
       auto value = optional_number(item, "value", where);
       auto covariate = optional_number(item, "covariate", where);
-      auto exposure = store_.exposure(id, unit);
-      if (!exposure && holdout) {
-        if (assign_one(experiment, "Running", unit, {}, enrolled).at("inExperiment") != true) {
+      MetricKind kind = value ? MetricKind::kMean : MetricKind::kBinomial;
+      auto known = metrics.find(metric);
+      std::optional<MetricKind> stored;
+      if (known == metrics.end()) stored = store_.metric_kind(id, metric);
+      if (const MetricKind expected =
+              known != metrics.end() ? known->second.kind : stored.value_or(kind);
+          expected != kind)
+        invalid(where.field(value ? "value" : "metric"),
+                "metric '" + std::string(metric) + "' " +
+                    (expected == MetricKind::kMean
+                         ? "records values (a mean metric); give a value"
+                         : "records conversions (a binomial metric); drop the value"));
+      auto tracked = writer.track(metric, kind, unit, value, covariate);
+      if (!tracked && holdout) {
+        if (assign_one(experiment, "Running", std::string(unit), {}, enrolled).at("inExperiment") !=
+            true) {
           ++ignored;
           continue;
         }
-        exposure = store_.exposure(id, unit);
+        tracked = writer.track(metric, kind, unit, value, covariate);
       }
-      if (!exposure)
-        invalid(where + "unit", "'" + unit + "' was never assigned to " + id +
-                                    " (assign it first; events of unassigned units are refused)");
-      MetricKind kind = value ? MetricKind::kMean : MetricKind::kBinomial;
-      auto known = kinds.find(metric);
-      if (known == kinds.end()) {
-        auto stored = store_.metric_kind(id, metric);
+      if (!tracked)
+        invalid(where.field("unit"),
+                "'" + std::string(unit) + "' was never assigned to " + id +
+                    " (assign it first; events of unassigned units are refused)");
+      // A metric counts once an event of it is written; a refused batch rolls the row back.
+      if (known == metrics.end()) {
         if (!stored && store_.metric_count(id) >= kMaxMetrics)
-          invalid(where + "metric", "'" + metric + "' would be metric number " +
-                                        std::to_string(kMaxMetrics + 1) + " of " + id +
-                                        "; an experiment tracks at most " +
-                                        std::to_string(kMaxMetrics) + " distinct metrics");
+          invalid(where.field("metric"), "'" + std::string(metric) + "' would be metric number " +
+                                             std::to_string(kMaxMetrics + 1) + " of " + id +
+                                             "; an experiment tracks at most " +
+                                             std::to_string(kMaxMetrics) + " distinct metrics");
         if (!stored) store_.declare_metric(id, metric, kind);
-        known = kinds.emplace(metric, stored.value_or(kind)).first;
+        known = metrics.emplace(metric, BatchMetric{kind}).first;
       }
-      if (known->second != kind)
-        invalid(where + (value ? "value" : "metric"),
-                "metric '" + metric + "' " +
-                    (known->second == MetricKind::kMean
-                         ? "records values (a mean metric); give a value"
-                         : "records conversions (a binomial metric); drop the value"));
-      newest_tracked = std::max(newest_tracked, exposure->sequence);
-      MetricStats delta =
-          store_.track(id, metric, kind, unit, exposure->variant_index, value, covariate, at);
-      if (exposure->sequence <= sequence.observed_through && delta.positives != 0)
-        observed_conversions[{metric, exposure->variant_index}] += delta.positives;
-      deltas[{metric, exposure->variant_index}] += delta;
+      if (tracked->repeat) continue;
+      newest_tracked = std::max(newest_tracked, tracked->sequence);
+      BatchMetric::Arm& arm = known->second.arm(tracked->variant_index);
+      arm.touched = true;
+      arm.delta += tracked->delta;
+      if (tracked->sequence <= sequence.observed_through)
+        arm.observed_conversions += tracked->delta.positives;
     }
-    for (const auto& [key, delta] : deltas) store_.apply(id, key.first, key.second, delta);
+    for (const auto& [metric, batch] : metrics)
+      for (std::size_t variant = 0; variant < batch.arms.size(); ++variant)
+        if (batch.arms[variant].touched)
+          store_.apply(id, metric, static_cast<int>(variant), batch.arms[variant].delta);
     if (record_fresh(id, enrolled) > 0) sequence.assigned = enrolled.sequence.assigned;
-    for (const auto& [key, count] : observed_conversions)
-      store_.add_observed_conversions(id, key.first, key.second, count);
+    for (const auto& [metric, batch] : metrics)
+      for (std::size_t variant = 0; variant < batch.arms.size(); ++variant)
+        if (batch.arms[variant].observed_conversions != 0)
+          store_.add_observed_conversions(id, metric, static_cast<int>(variant),
+                                          batch.arms[variant].observed_conversions);
     if (newest_tracked > sequence.observed_through) {
       sequence.observed_through = newest_tracked;
       store_.set_sequence(id, sequence);
     }
     // The shown posterior follows the outcomes as they arrive; weights move at the cadence.
-    if (bandit_enabled(experiment) && kinds.contains(text_field(experiment, "primaryMetric")))
+    if (bandit_enabled(experiment) && metrics.contains(text_field(experiment, "primaryMetric")))
       reweight(noun, experiment, request.actor, Reweight::kPosteriorOnly);
     json::object tracked{{"tracked", items.size() - ignored}};
     if (holdout) tracked["ignored"] = ignored;
@@ -312,7 +361,7 @@ class ExperimentVerbs {
   }
 
   json::value analyze(const Noun& noun, const VerbRequest& request, json::object& experiment) {
-    only_keys(request.data, {}, "");
+    only_keys(request.data, {}, {});
     const Plan& plan = plan_for(experiment);
     std::string id = text_field(experiment, "id");
     std::vector<std::string> metrics;

@@ -21,7 +21,7 @@ TrackingStore::TrackingStore(sqlite::Database& db, const std::string& project)
     CREATE TABLE IF NOT EXISTS unit_metric (
       experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
       value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL, at TEXT,
-      PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;
+      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS metric_stats (
       experiment TEXT NOT NULL, metric TEXT NOT NULL, variant INTEGER NOT NULL,
       sum REAL NOT NULL DEFAULT 0, sum_squares REAL NOT NULL DEFAULT 0,
@@ -45,7 +45,18 @@ TrackingStore::TrackingStore(sqlite::Database& db, const std::string& project)
   if (!project_column.step())
     db_.exec("ALTER TABLE exposure ADD COLUMN project TEXT NOT NULL DEFAULT '" +
              std::string(kDefaultProjectId) + "'");
+  migrate_unit_sequence();
   migrate_observed_counts();
+}
+
+void TrackingStore::migrate_unit_sequence() {
+  auto column =
+      db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'sequence'");
+  if (column.step()) return;
+  db_.exec(R"(
+    ALTER TABLE unit_metric ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+    UPDATE unit_metric SET sequence = IFNULL((SELECT e.sequence FROM exposure e
+      WHERE e.experiment = unit_metric.experiment AND e.unit = unit_metric.unit), 0);)");
 }
 
 void TrackingStore::migrate_observed_counts() {
@@ -204,39 +215,12 @@ void TrackingStore::declare_metric(std::string_view experiment, std::string_view
   declare.run();
 }
 
-MetricStats TrackingStore::track(std::string_view experiment, std::string_view metric,
-                                 MetricKind kind, std::string_view unit, int variant_index,
-                                 std::optional<double> value, std::optional<double> covariate,
-                                 std::string_view at) {
-  double old_value = 0;
-  std::optional<double> old_covariate;
-  {
-    auto current = db_.prepare(
-        "SELECT value, covariate FROM unit_metric WHERE experiment = ? AND metric = ? AND unit = "
-        "?");
-    current.bind(1, experiment).bind(2, metric).bind(3, unit);
-    if (current.step()) {
-      old_value = current.column_double(0);
-      if (!current.is_null(1)) old_covariate = current.column_double(1);
-    }
-  }
-  // A unit converts at most once on a binomial metric; values accumulate on a mean metric.
-  double new_value = kind == MetricKind::kBinomial ? 1.0 : old_value + value.value_or(0);
-  std::optional<double> new_covariate = covariate ? covariate : old_covariate;
-  // `at` keeps the first event's time: the moment the unit converted.
-  auto upsert = db_.prepare(
-      "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events, at)"
-      " VALUES (?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT (experiment, metric, unit) DO UPDATE SET"
-      " value = excluded.value, covariate = excluded.covariate, events = events + 1");
-  upsert.bind(1, experiment).bind(2, metric).bind(3, unit).bind(4, variant_index);
-  upsert.bind(5, new_value);
-  if (new_covariate) {
-    upsert.bind(6, *new_covariate);
-  } else {
-    upsert.bind(6, nullptr);
-  }
-  upsert.bind(7, at);
-  upsert.run();
+namespace {
+
+// The change one event makes to its variant's sufficient statistics, from the unit's value and
+// covariate before and after it.
+MetricStats change(double old_value, std::optional<double> old_covariate, double new_value,
+                   std::optional<double> new_covariate) {
   double x0 = old_covariate.value_or(0), x1 = new_covariate.value_or(0);
   MetricStats delta;
   delta.sum = new_value - old_value;
@@ -247,6 +231,96 @@ MetricStats TrackingStore::track(std::string_view experiment, std::string_view m
   delta.covariates = (new_covariate && !old_covariate) ? 1 : 0;
   delta.positives = (new_value > 0 ? 1 : 0) - (old_value > 0 ? 1 : 0);
   return delta;
+}
+
+std::optional<double> optional_double(const sqlite::Statement& statement, int column) {
+  if (statement.is_null(column)) return std::nullopt;
+  return statement.column_double(column);
+}
+
+}  // namespace
+
+EventWriter TrackingStore::writer(std::string_view experiment, std::string_view at) {
+  return EventWriter(db_, experiment, at);
+}
+
+EventWriter::EventWriter(sqlite::Database& db, std::string_view experiment, std::string_view at)
+    : db_(db),
+      experiment_(experiment),
+      at_(at),
+      count_(db.prepare("UPDATE unit_metric SET events = events + 1 WHERE experiment = ?1 AND"
+                        " metric = ?2 AND unit = ?3")),
+      current_(db.prepare("SELECT value, covariate, variant, sequence FROM unit_metric"
+                          " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3")),
+      update_(db.prepare("UPDATE unit_metric SET value = ?4, covariate = ?5, events = events + 1"
+                         " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3")),
+      exposure_(db.prepare("SELECT variant, sequence FROM exposure WHERE experiment = ?1 AND"
+                           " unit = ?2")),
+      // The row keeps the exposure's variant and sequence, so that later events of the unit
+      // need not look the exposure up again.
+      insert_(db.prepare(
+          "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events,"
+          " at, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)")) {
+  for (auto* statement : {&count_, &current_, &update_, &exposure_, &insert_})
+    statement->bind_static(1, experiment_);
+  insert_.bind_static(7, at_);
+}
+
+std::optional<Tracked> EventWriter::track(std::string_view metric, MetricKind kind,
+                                          std::string_view unit, std::optional<double> value,
+                                          std::optional<double> covariate) {
+  if (kind == MetricKind::kBinomial && !covariate) {
+    // A conversion's value is 1 once its row exists, and its covariate stays: nothing changes
+    // but the event count, and a unit with a row has had its exposure checked.
+    count_.bind_static(2, metric).bind_static(3, unit);
+    count_.run();
+    count_.reset();
+    if (db_.changes() == 1) return Tracked{.repeat = true};
+  }
+  current_.bind_static(2, metric).bind_static(3, unit);
+  const bool exists = current_.step();
+  const double old_value = exists ? current_.column_double(0) : 0.0;
+  const auto old_covariate = exists ? optional_double(current_, 1) : std::nullopt;
+  const auto variant = exists ? static_cast<int>(current_.column_int(2)) : 0;
+  const auto sequence = exists ? current_.column_int(3) : 0;
+  current_.reset();
+  // A unit converts at most once on a binomial metric; values accumulate on a mean metric.
+  const double new_value = kind == MetricKind::kBinomial ? 1.0 : old_value + value.value_or(0);
+  const std::optional<double> new_covariate = covariate ? covariate : old_covariate;
+  const MetricStats delta = change(old_value, old_covariate, new_value, new_covariate);
+  if (!exists) return insert(metric, unit, new_value, new_covariate, delta);
+  update_.bind_static(2, metric).bind_static(3, unit).bind(4, new_value);
+  if (new_covariate) {
+    update_.bind(5, *new_covariate);
+  } else {
+    update_.bind(5, nullptr);
+  }
+  update_.run();
+  update_.reset();
+  return Tracked{variant, sequence, delta};
+}
+
+std::optional<Tracked> EventWriter::insert(std::string_view metric, std::string_view unit,
+                                           double value, std::optional<double> covariate,
+                                           const MetricStats& delta) {
+  exposure_.bind_static(2, unit);
+  if (!exposure_.step()) {
+    exposure_.reset();
+    return std::nullopt;
+  }
+  Tracked tracked{static_cast<int>(exposure_.column_int(0)), exposure_.column_int(1), delta};
+  exposure_.reset();
+  insert_.bind_static(2, metric).bind_static(3, unit).bind(4, tracked.variant_index);
+  insert_.bind(5, value);
+  if (covariate) {
+    insert_.bind(6, *covariate);
+  } else {
+    insert_.bind(6, nullptr);
+  }
+  insert_.bind(8, tracked.sequence);
+  insert_.run();
+  insert_.reset();
+  return tracked;
 }
 
 void TrackingStore::apply(std::string_view experiment, std::string_view metric, int variant_index,

@@ -49,6 +49,55 @@ struct MetricStats {
   }
 };
 
+/// What one tracked event did: the unit's variant and place in the assignment order, and the
+/// change to the variant's sufficient statistics (`n` unused), for apply() once per batch.
+struct Tracked {
+  int variant_index = 0;
+  std::int64_t sequence = 0;
+  MetricStats delta;
+  /// A repeat conversion: it changes no statistic and, since every unit with a stored value is
+  /// observed already, moves no boundary, so its variant and sequence are not read.
+  bool repeat = false;
+};
+
+/// Writes one batch's events into the per-unit rows of one experiment, its statements borrowed
+/// once for the batch rather than looked up per event. Use inside the verb's transaction.
+///
+/// Statements per event: a repeat conversion is one UPDATE; any other event reads the unit's
+/// row and updates it, or, for its first event of the metric, reads the exposure and inserts.
+/// Folding the exposure check into an upsert with RETURNING was measured slower than these
+/// (SQLite gathers RETURNING rows in a temporary table per run); see docs/performance.md.
+class EventWriter {
+ public:
+  /// Pinned: its statements hold pointers to its own strings.
+  EventWriter(const EventWriter&) = delete;
+  EventWriter& operator=(const EventWriter&) = delete;
+  EventWriter(EventWriter&&) = delete;
+  EventWriter& operator=(EventWriter&&) = delete;
+
+  /// Applies one event to the unit's stored value: a conversion (`value` absent; a unit converts
+  /// once) or a value added to the unit's sum, and optionally the unit's pre-period covariate.
+  /// nullopt, with nothing written, when the unit has no exposure. `metric` and `unit` are
+  /// bound without a copy and read only during the call.
+  std::optional<Tracked> track(std::string_view metric, MetricKind kind, std::string_view unit,
+                               std::optional<double> value, std::optional<double> covariate);
+
+ private:
+  friend class TrackingStore;
+  EventWriter(sqlite::Database& db, std::string_view experiment, std::string_view at);
+  std::optional<Tracked> insert(std::string_view metric, std::string_view unit, double value,
+                                std::optional<double> covariate, const MetricStats& delta);
+
+  sqlite::Database& db_;
+  std::string experiment_;
+  std::string at_;
+  sqlite::Statement count_;     ///< a repeat conversion: one more event on the unit's row
+  sqlite::Statement current_;   ///< the unit's row: value, covariate, variant, sequence
+  sqlite::Statement update_;    ///< the unit's new value and covariate
+  sqlite::Statement exposure_;  ///< the unit's variant and sequence, for its first row
+  sqlite::Statement insert_;
+};
+
 /// Units of one arm whose outcome could have been reported, and how many of them converted.
 struct ObservedArm {
   std::int64_t n = 0;
@@ -98,12 +147,8 @@ class TrackingStore {
 
   std::optional<MetricKind> metric_kind(std::string_view experiment, std::string_view metric);
   void declare_metric(std::string_view experiment, std::string_view metric, MetricKind kind);
-  /// Applies one event (at time `at`) to the unit's stored value: a conversion (`value` absent) or
-  /// a value added to the unit's sum, and optionally the unit's pre-period covariate. Returns the
-  /// change to the variant's sufficient statistics (`n` unused), for apply() once per batch.
-  MetricStats track(std::string_view experiment, std::string_view metric, MetricKind kind,
-                    std::string_view unit, int variant_index, std::optional<double> value,
-                    std::optional<double> covariate, std::string_view at);
+  /// A writer for one batch of events, at time `at` (the time a unit's first event keeps).
+  EventWriter writer(std::string_view experiment, std::string_view at);
   /// Adds accumulated changes to a variant's sufficient statistics.
   void apply(std::string_view experiment, std::string_view metric, int variant_index,
              const MetricStats& delta);
@@ -123,6 +168,8 @@ class TrackingStore {
  private:
   /// Creates the running observed counts, filled from the stored exposures and values.
   void migrate_observed_counts();
+  /// Gives the per-unit rows their exposure's sequence, which the tracking upsert returns.
+  void migrate_unit_sequence();
 
   sqlite::Database& db_;
   const std::string& project_;

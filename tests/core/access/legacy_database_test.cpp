@@ -29,7 +29,11 @@ void write_previous_schema(sqlite::Database& db, const Schema& schema) {
       experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
       variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
       sequence INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (experiment, unit)) WITHOUT ROWID;)");
+      PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
+    CREATE TABLE unit_metric (
+      experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL, at TEXT,
+      PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;)");
   for (const auto& noun : schema.nouns()) {
     std::string table = quote_identifier(noun->table);
     db.exec("CREATE TABLE " + table +
@@ -76,6 +80,10 @@ TEST_F(LegacyDatabaseTest, OpensWithItsDataInTheDefaultProject) {
         "INSERT INTO exposure (experiment, unit, variant, variant_key, bucket, at, sequence)"
         " VALUES (?, 'u1', 0, 'control', 0.25, '2026-01-01T00:00:00Z', 1)");
     exposure.bind(1, id).run();
+    auto converted = db.prepare(
+        "INSERT INTO unit_metric (experiment, metric, unit, variant, value, events, at)"
+        " VALUES (?, 'purchase', 'u1', 0, 1, 1, '2026-01-01T00:00:01Z')");
+    converted.bind(1, id).run();
   }
 
   Engine engine(path_);
@@ -85,7 +93,12 @@ TEST_F(LegacyDatabaseTest, OpensWithItsDataInTheDefaultProject) {
   EXPECT_EQ(legacy.at("history").at(0).at("actor"), "stdio");
   FindQuery query;
   query.filter = {{"subject", id}};
-  EXPECT_EQ(engine.find("Event", query).items.size(), 1u) << "the old exposure is in default";
+  EXPECT_EQ(engine.find("Event", query).items.size(), 2u)
+      << "the old exposure and conversion are in default";
+  // The per-unit rows now carry their exposure's sequence, which tracking returns.
+  auto sequence = engine.store().db().prepare("SELECT sequence FROM unit_metric WHERE unit = 'u1'");
+  ASSERT_TRUE(sequence.step());
+  EXPECT_EQ(sequence.column_int(0), 1);
 
   engine.keys().create_project("acme", "");
   Caller acme = engine.keys().operator_of("acme");

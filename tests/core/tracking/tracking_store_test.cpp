@@ -38,9 +38,15 @@ TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) 
   for (int i = 1; i <= 4; ++i)
     store.record_exposure("e", "u" + std::to_string(i), Exposure{(i + 1) % 2, "k", 0.1, i}, at);
   store.declare_metric("e", "m", MetricKind::kBinomial);
+  EventWriter writer = store.writer("e", at);
   auto convert = [&](int unit) {
-    return store.track("e", "m", MetricKind::kBinomial, "u" + std::to_string(unit), (unit + 1) % 2,
-                       std::nullopt, std::nullopt, at);
+    auto tracked = writer.track("m", MetricKind::kBinomial, "u" + std::to_string(unit),
+                                std::nullopt, std::nullopt);
+    if (!tracked->repeat) {
+      EXPECT_EQ(tracked->variant_index, (unit + 1) % 2);
+      EXPECT_EQ(tracked->sequence, unit);
+    }
+    return tracked->delta;
   };
   // u1 and u3 (variant 0) convert while nothing is observed yet.
   EXPECT_EQ(convert(1).positives, 1);
@@ -63,6 +69,82 @@ TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) 
   // The counts are read as they are, not re-aggregated from the exposures.
   db.exec("DELETE FROM exposure");
   EXPECT_EQ(store.observed("e", "m", 2)[0].conversions, 2);
+}
+
+// The tracking upsert returns the sequence from the unit's row: a file written before the rows
+// carried it gets it from the exposures when opened.
+TEST(TrackingStoreTest, PerUnitRowsFromBeforeTheSequenceGetTheirExposuresSequence) {
+  sqlite::Database db(":memory:");
+  db.exec(R"(
+    CREATE TABLE exposure (
+      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
+      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
+    CREATE TABLE unit_metric (
+      experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL, at TEXT,
+      PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;
+    INSERT INTO exposure VALUES ('e', 'u', 1, 'b', 0.5, '2026-01-01T00:00:00.000Z', 7);
+    INSERT INTO unit_metric VALUES ('e', 'm', 'u', 1, 2.5, NULL, 1, NULL);)");
+  const std::string project = "prj_default";
+  TrackingStore store(db, project);
+  EventWriter writer = store.writer("e", "2026-01-02T00:00:00.000Z");
+  auto tracked = writer.track("m", MetricKind::kMean, "u", 1.0, std::nullopt);
+  ASSERT_TRUE(tracked);
+  EXPECT_EQ(tracked->sequence, 7);
+  EXPECT_EQ(tracked->variant_index, 1);
+  EXPECT_EQ(tracked->delta.sum, 1.0);
+  EXPECT_EQ(tracked->delta.sum_squares, 3.5 * 3.5 - 2.5 * 2.5);
+}
+
+// A unit never assigned gets no row, whichever path its event takes.
+TEST(TrackingStoreTest, AnEventOfAnUnassignedUnitWritesNothing) {
+  sqlite::Database db(":memory:");
+  const std::string project = "prj_default";
+  TrackingStore store(db, project);
+  store.record_exposure("e", "u", Exposure{0, "a", 0.1, 1}, "2026-01-01T00:00:00.000Z");
+  EventWriter writer = store.writer("e", "2026-01-02T00:00:00.000Z");
+  EXPECT_FALSE(writer.track("m", MetricKind::kBinomial, "stranger", std::nullopt, std::nullopt));
+  EXPECT_FALSE(writer.track("m", MetricKind::kMean, "stranger", 2.0, 1.0));
+  EXPECT_FALSE(writer.track("m", MetricKind::kBinomial, "stranger", std::nullopt, 1.0));
+  auto rows = db.prepare("SELECT COUNT(*) FROM unit_metric");
+  rows.step();
+  EXPECT_EQ(rows.column_int(0), 0);
+  // The same unit assigned in another experiment is not this one's.
+  EventWriter other = store.writer("f", "2026-01-02T00:00:00.000Z");
+  EXPECT_FALSE(other.track("m", MetricKind::kBinomial, "u", std::nullopt, std::nullopt));
+}
+
+// A conversion's change is known from whether the row was new; a covariate changes the
+// covariate sums by the difference from the stored one.
+TEST(TrackingStoreTest, ConversionsAndCovariatesChangeTheSumsExactly) {
+  sqlite::Database db(":memory:");
+  const std::string project = "prj_default";
+  TrackingStore store(db, project);
+  store.record_exposure("e", "u", Exposure{0, "a", 0.1, 1}, "2026-01-01T00:00:00.000Z");
+  EventWriter writer = store.writer("e", "2026-01-02T00:00:00.000Z");
+  auto first = writer.track("m", MetricKind::kBinomial, "u", std::nullopt, 4.0)->delta;
+  EXPECT_EQ(first.sum, 1.0);
+  EXPECT_EQ(first.pre_sum, 4.0);
+  EXPECT_EQ(first.post_pre_sum_of_products, 4.0);
+  EXPECT_EQ(first.covariates, 1);
+  auto repeat = writer.track("m", MetricKind::kBinomial, "u", std::nullopt, std::nullopt);
+  EXPECT_TRUE(repeat->repeat);
+  auto again = repeat->delta;
+  EXPECT_EQ(again.sum, 0.0);
+  EXPECT_EQ(again.pre_sum, 0.0);
+  EXPECT_EQ(again.post_pre_sum_of_products, 0.0);
+  EXPECT_EQ(again.positives, 0);
+  auto changed = writer.track("m", MetricKind::kBinomial, "u", std::nullopt, 1.0)->delta;
+  EXPECT_EQ(changed.sum, 0.0);
+  EXPECT_EQ(changed.pre_sum, -3.0);
+  EXPECT_EQ(changed.pre_sum_squares, 1.0 - 16.0);
+  EXPECT_EQ(changed.covariates, 0);
+  auto row = db.prepare("SELECT value, covariate, events FROM unit_metric");
+  ASSERT_TRUE(row.step());
+  EXPECT_EQ(row.column_double(0), 1.0);
+  EXPECT_EQ(row.column_double(1), 1.0);
+  EXPECT_EQ(row.column_int(2), 3);
 }
 
 }  // namespace
