@@ -60,6 +60,12 @@ std::string project_of(const json::value* given) {
   return *project;
 }
 
+void refuse_fields(const json::object& body, const std::string& action) {
+  if (!body.empty())
+    throw Problem(422, std::string(body.begin()->key()) + ": " + action + " takes no fields",
+                  {{"field", body.begin()->key()}});
+}
+
 void only_fields(const json::object& body, std::initializer_list<std::string_view> allowed) {
   for (const auto& entry : body) {
     bool known = false;
@@ -337,6 +343,37 @@ asio::awaitable<HttpResponse> AdminApi::create(HttpRequest request, RequestConte
   co_return response;
 }
 
+// Seed 000 has no separate conclusion: stopping an experiment whose analysis identified a winner
+// ends it with that winner (conclude), so it counts among the winners found; without one it is a
+// plain stop.
+asio::awaitable<std::string> AdminApi::stop_verb(const RequestContext& context, std::string id) {
+  json::object params{{"type", "Experiment"}, {"id", std::move(id)}};
+  json::value current = co_await admin_call(worker_, context, kGetMethod, std::move(params));
+  const json::value* winner = member(current.as_object(), "winner");
+  const json::value* state = member(current.as_object(), "status");
+  const bool concludes = winner && state && (*state == "Running" || *state == "Started");
+  co_return concludes ? "conclude" : "stop";
+}
+
+asio::awaitable<int> AdminApi::act(const RequestContext& context, const std::string& id,
+                                   const std::string& action, json::object body) {
+  json::object call{{"type", "Experiment"}, {"id", id}};
+  int status = 200;
+  if (action == "variants") {
+    call["verb"] = "addVariant";
+    call["data"] = variant_data(body, "");
+    status = 201;
+  } else if (action == "stop") {
+    refuse_fields(body, action);
+    call["verb"] = co_await stop_verb(context, id);
+  } else if (!action.empty()) {
+    refuse_fields(body, action);
+    call["verb"] = action == "launch" ? "start" : action;
+  }
+  if (call.contains("verb")) co_await admin_call(worker_, context, kDoMethod, std::move(call));
+  co_return status;
+}
+
 asio::awaitable<HttpResponse> AdminApi::item(HttpRequest request, RequestContext context) {
   std::string rest(request_path(request).substr(kBase.size() + 1));
   auto slash = rest.find('/');
@@ -352,31 +389,7 @@ asio::awaitable<HttpResponse> AdminApi::item(HttpRequest request, RequestContext
     refused.allow = get ? "POST" : "GET";
     throw refused;
   }
-  json::object body = read_body(request);
-  json::object call{{"type", "Experiment"}, {"id", id}};
-  int status = 200;
-  if (action == "variants") {
-    call["verb"] = "addVariant";
-    call["data"] = variant_data(body, "");
-    status = 201;
-  } else if (!action.empty()) {
-    if (!body.empty())
-      throw Problem(422, std::string(body.begin()->key()) + ": " + action + " takes no fields",
-                    {{"field", body.begin()->key()}});
-    call["verb"] = action == "launch" ? "start" : action;
-  }
-  if (action == "stop") {
-    // Seed 000 has no separate conclusion: stopping an experiment whose analysis identified a
-    // winner ends it with that winner (conclude), so it counts among the winners found; without
-    // one it is a plain stop.
-    json::object current_params{{"type", "Experiment"}, {"id", id}};
-    json::value current =
-        co_await admin_call(worker_, context, kGetMethod, std::move(current_params));
-    const json::value* winner = member(current.as_object(), "winner");
-    const json::value* state = member(current.as_object(), "status");
-    if (winner && state && (*state == "Running" || *state == "Started")) call["verb"] = "conclude";
-  }
-  if (call.contains("verb")) co_await admin_call(worker_, context, kDoMethod, std::move(call));
+  const int status = co_await act(context, id, action, read_body(request));
   json::object get_params{{"type", "Experiment"}, {"id", id}};
   std::string project_slug;
   json::value experiment =

@@ -31,6 +31,13 @@ class AdminApi {
   boost::asio::awaitable<HttpResponse> list(HttpRequest request, RequestContext context);
   boost::asio::awaitable<HttpResponse> create(HttpRequest request, RequestContext context);
   boost::asio::awaitable<HttpResponse> item(HttpRequest request, RequestContext context);
+  /// Runs `action` (empty: none) of an item path on experiment `id`; answers the HTTP status.
+  /// Its own coroutine: GCC 12 misreports a larger frame's allocation as mismatched with its
+  /// deallocation (-Wmismatched-new-delete).
+  boost::asio::awaitable<int> act(const RequestContext& context, const std::string& id,
+                                  const std::string& action, boost::json::object body);
+  /// The verb seed 000's Stop means for experiment `id` (stop, or conclude with its winner).
+  boost::asio::awaitable<std::string> stop_verb(const RequestContext& context, std::string id);
 
   EngineWorker& worker_;
 };
