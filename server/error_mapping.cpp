@@ -131,6 +131,8 @@ HttpProblem http_problem_for_status(int status) {
       return {413, "too-large", "Request body too large"};
     case 415:
       return {415, "unsupported-media-type", "Unsupported media type"};
+    case 422:
+      return {422, "validation", "Invalid input"};
     case 428:
       return {428, "precondition-required", "Precondition required"};
     case 431:

@@ -43,6 +43,8 @@ TEST(ErrorMappingTest, EveryCodeHasAnHttpStatus) {
   EXPECT_STREQ(to_http_problem(kInvalidTransitionCode).type, "invalid-transition");
   EXPECT_EQ(http_problem_for_status(415).status, 415);
   EXPECT_STREQ(http_problem_for_status(405).type, "method-not-allowed");
+  // An adapter's own 422 (a field it checks before the engine) is the same kind as the engine's.
+  EXPECT_STREQ(http_problem_for_status(422).type, "validation");
 }
 
 TEST(ErrorMappingTest, MissingResourcesFollowTheEra) {
