@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/engine.hpp"
+#include "core/tracking/tracking_statements.hpp"
 
 namespace {
 
@@ -80,17 +81,6 @@ struct Setup {
     execute(engine, "track", id, {{"unit", unit_name(0)}, {"metric", "purchase"}});
   }
 };
-
-// EventWriter's statements for a conversion (core/tracking/tracking_store.cpp): a repeat is
-// one UPDATE; a first conversion reads the exposure and inserts.
-constexpr const char* kCount =
-    "UPDATE unit_metric SET events = events + 1 WHERE experiment = ?1 AND metric = ?2 AND"
-    " unit = ?3";
-constexpr const char* kExposure =
-    "SELECT variant, sequence FROM exposure WHERE experiment = ?1 AND unit = ?2";
-constexpr const char* kInsert =
-    "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events,"
-    " at, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)";
 
 // The same row written blind: no exposure check, nothing read.
 constexpr const char* kUpsert =
@@ -195,32 +185,14 @@ void BM_RawSqliteTrackStatements(benchmark::State& state) {
   const std::string& id = file.id;
   {
     Raw raw(file.path);
-    auto* count = raw.prepare(kCount);
-    auto* exposure = raw.prepare(kExposure);
-    auto* insert = raw.prepare(kInsert);
-    auto* apply = raw.prepare(
-        "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"
-        " pre_sum_squares, post_pre_sum_of_products, covariates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-        "?) ON CONFLICT (experiment, metric, variant) DO UPDATE SET sum = sum + excluded.sum,"
-        " sum_squares = sum_squares + excluded.sum_squares, pre_sum = pre_sum + excluded.pre_sum,"
-        " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
-        " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
-        " covariates = covariates + excluded.covariates");
+    auto* count = raw.prepare(verdict::tracking::sql::kCountEvent);
+    auto* exposure = raw.prepare(verdict::tracking::sql::kReadExposure);
+    auto* insert = raw.prepare(verdict::tracking::sql::kInsertUnitRow);
+    auto* apply = raw.prepare(verdict::tracking::sql::kApplyStats);
     // TrackingStore::set_sequence: the units the boundary passes are counted as observed, with
     // their conversions so far, once each.
-    auto* observe_units = raw.prepare(
-        "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
-        " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
-        " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n");
-    auto* observe_conversions = raw.prepare(
-        "INSERT INTO observed_conversions (experiment, metric, variant, n)"
-        " SELECT e.experiment, k.metric, e.variant, COUNT(*) FROM exposure e"
-        " CROSS JOIN experiment_metric k ON k.experiment = e.experiment"
-        " CROSS JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = k.metric"
-        " AND m.unit = e.unit"
-        " WHERE e.experiment = ? AND e.sequence > ? AND e.sequence <= ? AND m.value > 0"
-        " GROUP BY k.metric, e.variant"
-        " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n");
+    auto* observe_units = raw.prepare(verdict::tracking::sql::kObserveUnits);
+    auto* observe_conversions = raw.prepare(verdict::tracking::sql::kObserveConversions);
     auto* sequence =
         raw.prepare("UPDATE exposure_sequence SET observed_through = ? WHERE experiment = ?");
     std::int64_t observed_through = 0;

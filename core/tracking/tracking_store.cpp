@@ -2,6 +2,7 @@
 
 #include "core/access/caller.hpp"
 #include "core/clock.hpp"
+#include "core/tracking/tracking_statements.hpp"
 
 namespace verdict::tracking {
 
@@ -97,22 +98,9 @@ void TrackingStore::set_sequence(std::string_view experiment, const Sequence& se
   const std::int64_t before = this->sequence(experiment).observed_through;
   if (sequence.observed_through > before) {
     // Only the units the boundary passes: each exposure is counted once, when it is passed,
-    // with its conversions as tracked so far. CROSS JOIN keeps the passed exposures (a range of
-    // the sequence index) outermost; led by unit_metric the join would read every unit.
-    static constexpr const char* kAdvance[] = {
-        "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
-        " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
-        " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n",
-        "INSERT INTO observed_conversions (experiment, metric, variant, n)"
-        " SELECT e.experiment, k.metric, e.variant, COUNT(*) FROM exposure e"
-        " CROSS JOIN experiment_metric k ON k.experiment = e.experiment"
-        " CROSS JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = k.metric"
-        " AND m.unit = e.unit"
-        " WHERE e.experiment = ? AND e.sequence > ? AND e.sequence <= ? AND m.value > 0"
-        " GROUP BY k.metric, e.variant"
-        " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n"};
-    for (const char* sql : kAdvance) {
-      auto advance = db_.prepare(sql);
+    // with its conversions as tracked so far.
+    for (const char* statement : {sql::kObserveUnits, sql::kObserveConversions}) {
+      auto advance = db_.prepare(statement);
       advance.bind(1, experiment).bind(2, before).bind(3, sequence.observed_through);
       advance.run();
     }
@@ -248,19 +236,11 @@ EventWriter::EventWriter(sqlite::Database& db, std::string_view experiment, std:
     : db_(db),
       experiment_(experiment),
       at_(at),
-      count_(db.prepare("UPDATE unit_metric SET events = events + 1 WHERE experiment = ?1 AND"
-                        " metric = ?2 AND unit = ?3")),
-      current_(db.prepare("SELECT value, covariate, variant, sequence FROM unit_metric"
-                          " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3")),
-      update_(db.prepare("UPDATE unit_metric SET value = ?4, covariate = ?5, events = events + 1"
-                         " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3")),
-      exposure_(db.prepare("SELECT variant, sequence FROM exposure WHERE experiment = ?1 AND"
-                           " unit = ?2")),
-      // The row keeps the exposure's variant and sequence, so that later events of the unit
-      // need not look the exposure up again.
-      insert_(db.prepare(
-          "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events,"
-          " at, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)")) {
+      count_(db.prepare(sql::kCountEvent)),
+      current_(db.prepare(sql::kReadUnitRow)),
+      update_(db.prepare(sql::kUpdateUnitRow)),
+      exposure_(db.prepare(sql::kReadExposure)),
+      insert_(db.prepare(sql::kInsertUnitRow)) {
   for (auto* statement : {&count_, &current_, &update_, &exposure_, &insert_})
     statement->bind_static(1, experiment_);
   insert_.bind_static(7, at_);
@@ -325,14 +305,7 @@ std::optional<Tracked> EventWriter::insert(std::string_view metric, std::string_
 
 void TrackingStore::apply(std::string_view experiment, std::string_view metric, int variant_index,
                           const MetricStats& delta) {
-  auto update = db_.prepare(
-      "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"
-      " pre_sum_squares, post_pre_sum_of_products, covariates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-      " ON CONFLICT (experiment, metric, variant) DO UPDATE SET sum = sum + excluded.sum,"
-      " sum_squares = sum_squares + excluded.sum_squares, pre_sum = pre_sum + excluded.pre_sum,"
-      " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
-      " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
-      " covariates = covariates + excluded.covariates");
+  auto update = db_.prepare(sql::kApplyStats);
   update.bind(1, experiment).bind(2, metric).bind(3, variant_index);
   update.bind(4, delta.sum).bind(5, delta.sum_squares).bind(6, delta.pre_sum);
   update.bind(7, delta.pre_sum_squares).bind(8, delta.post_pre_sum_of_products);

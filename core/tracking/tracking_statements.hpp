@@ -1,0 +1,52 @@
+#pragma once
+
+// The SQL a tracked event runs. Named here, not inline in TrackingStore, because
+// bench/track_ceiling_bench runs the very same statements on raw SQLite as the ceiling the
+// `track` verb is measured against: a copy there could drift from what the verb does.
+
+namespace verdict::tracking::sql {
+
+/// A repeat conversion: its row exists, so only the event count changes.
+inline constexpr const char* kCountEvent =
+    "UPDATE unit_metric SET events = events + 1 WHERE experiment = ?1 AND metric = ?2 AND"
+    " unit = ?3";
+inline constexpr const char* kReadUnitRow =
+    "SELECT value, covariate, variant, sequence FROM unit_metric"
+    " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3";
+inline constexpr const char* kUpdateUnitRow =
+    "UPDATE unit_metric SET value = ?4, covariate = ?5, events = events + 1"
+    " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3";
+inline constexpr const char* kReadExposure =
+    "SELECT variant, sequence FROM exposure WHERE experiment = ?1 AND unit = ?2";
+/// The row keeps the exposure's variant and sequence, so that later events of the unit need not
+/// look the exposure up again.
+inline constexpr const char* kInsertUnitRow =
+    "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events,"
+    " at, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)";
+/// Adds one event's change to its variant's sufficient statistics.
+inline constexpr const char* kApplyStats =
+    "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"
+    " pre_sum_squares, post_pre_sum_of_products, covariates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET sum = sum + excluded.sum,"
+    " sum_squares = sum_squares + excluded.sum_squares, pre_sum = pre_sum + excluded.pre_sum,"
+    " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
+    " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
+    " covariates = covariates + excluded.covariates";
+/// The units an advancing observed boundary passes (experiment, before, through), once each.
+inline constexpr const char* kObserveUnits =
+    "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
+    " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
+    " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n";
+/// Their conversions as tracked so far. CROSS JOIN keeps the passed exposures (a range of the
+/// sequence index) outermost; led by unit_metric the join would read every unit.
+inline constexpr const char* kObserveConversions =
+    "INSERT INTO observed_conversions (experiment, metric, variant, n)"
+    " SELECT e.experiment, k.metric, e.variant, COUNT(*) FROM exposure e"
+    " CROSS JOIN experiment_metric k ON k.experiment = e.experiment"
+    " CROSS JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = k.metric"
+    " AND m.unit = e.unit"
+    " WHERE e.experiment = ? AND e.sequence > ? AND e.sequence <= ? AND m.value > 0"
+    " GROUP BY k.metric, e.variant"
+    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n";
+
+}  // namespace verdict::tracking::sql
