@@ -2,10 +2,13 @@
 // JSON-RPC requests over one or more TCP connections, reporting throughput and latency
 // percentiles. Used for the README's server figures. With --rate, latency is measured from each
 // request's scheduled time (corrected for coordinated omission); without, from its send time.
+// With --exec it starts a stdio server instead and drives it over its stdin and stdout: a C++
+// client, so that the client is not the ceiling when stdio servers are compared.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -34,8 +37,37 @@ struct Options {
   int window = 256;  // outstanding requests per connection (pipelining)
   double rate = 0;   // total requests per second; 0 = as fast as the window allows
   double seconds = 5;
-  std::string method = "get";  // get | update | assign | track | ping | mix
+  std::string method = "get";  // get | tools-get | update | assign | track | ping
+  std::string exec;            // a stdio server's command line, run with `sh -c`
+  std::string id;              // the experiment to read; empty: create one
 };
+
+// The stdio server started by --exec; its stdin and stdout are one end of a socket pair, so the
+// connection code below serves both transports.
+pid_t child_server = 0;
+
+int start_child(const std::string& command) {
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, ends) != 0) {
+    std::perror("socketpair");
+    std::exit(1);
+  }
+  child_server = fork();
+  if (child_server < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (child_server == 0) {
+    dup2(ends[1], STDIN_FILENO);
+    dup2(ends[1], STDOUT_FILENO);
+    close(ends[0]);
+    close(ends[1]);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(ends[1]);
+  return ends[0];
+}
 
 int connect_to(const Options& options) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -76,6 +108,10 @@ std::string request_line(const std::string& method, std::uint64_t id,
                   "\n";
   if (method == "get")
     return head + R"("method":"get","params":{"type":"Experiment","id":")" + experiment + "\"}}\n";
+  if (method == "tools-get")
+    return head +
+           R"("method":"tools/call","params":{"name":"get","arguments":{"type":"Experiment","id":")" +
+           experiment + "\"}}}\n";
   if (method == "update")
     return head + R"("method":"do","params":{"type":"Experiment","verb":"update","id":")" +
            experiment + R"(","data":{"description":"load )" + std::to_string(id) + "\"}}}\n";
@@ -93,9 +129,8 @@ struct Result {
   std::uint64_t errors = 0;
 };
 
-void run_connection(const Options& options, const std::string& experiment, int index,
+void run_connection(int fd, const Options& options, const std::string& experiment, int index,
                     Clock::time_point end, Result& result) {
-  int fd = connect_to(options);
   std::deque<Clock::time_point> sent;
   std::uint64_t next_id = static_cast<std::uint64_t>(index) << 40;
   std::string buffer;
@@ -148,7 +183,19 @@ void run_connection(const Options& options, const std::string& experiment, int i
     }
     buffer.erase(0, start_of_line);
   }
-  close(fd);
+}
+
+std::string create_experiment(int fd, const Options& options) {
+  json::object create{{"type", "Experiment"},
+                      {"verb", "create"},
+                      {"data",
+                       {{"name", "load test"},
+                        {"primaryMetric", "signup"},
+                        {"variants", json::array{{{"key", "a"}, {"weight", 50}},
+                                                 {{"key", "b"}, {"weight", 50}}}}}}};
+  if (options.exec.empty()) return std::string(call(fd, "do", create).at("id").as_string());
+  auto created = call(fd, "tools/call", {{"name", "do"}, {"arguments", create}});
+  return std::string(created.at("structuredContent").at("id").as_string());
 }
 
 }  // namespace
@@ -171,22 +218,34 @@ int main(int argc, char** argv) {
       options.seconds = std::stod(value);
     else if (flag == "--method")
       options.method = value;
+    else if (flag == "--exec")
+      options.exec = value;
+    else if (flag == "--id")
+      options.id = value;
     else {
       std::cerr << "usage: verdict_load [--host H] [--port P] [--connections N] [--window W]"
-                   " [--rate R] [--seconds S] [--method get|update|assign|track|ping]\n";
+                   " [--rate R] [--seconds S] [--method get|tools-get|update|assign|track|ping]"
+                   " [--exec 'stdio server command' [--id EXPERIMENT]]\n";
       return 2;
     }
   }
-  int setup = connect_to(options);
-  auto experiment = call(setup, "do",
-                         {{"type", "Experiment"},
-                          {"verb", "create"},
-                          {"data",
-                           {{"name", "load test"},
-                            {"primaryMetric", "signup"},
-                            {"variants", json::array{{{"key", "a"}, {"weight", 50}},
-                                                     {{"key", "b"}, {"weight", 50}}}}}}});
-  std::string id(experiment.at("id").as_string());
+  if (!options.exec.empty() && options.connections != 1) {
+    std::cerr << "verdict_load: --exec drives one stdio server: --connections must be 1\n";
+    return 2;
+  }
+  int setup = options.exec.empty() ? connect_to(options) : start_child(options.exec);
+  if (!options.exec.empty()) {
+    call(setup, "initialize",
+         {{"protocolVersion", "2025-06-18"},
+          {"capabilities", json::object{}},
+          {"clientInfo", {{"name", "verdict_load"}, {"version", "1"}}}});
+    const std::string initialized = R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
+                                    "\n";
+    if (write(setup, initialized.data(), initialized.size()) !=
+        static_cast<ssize_t>(initialized.size()))
+      std::exit(1);
+  }
+  std::string id = options.id.empty() ? create_experiment(setup, options) : options.id;
   if (options.method == "assign" || options.method == "track") {
     call(setup, "do", {{"type", "Experiment"}, {"verb", "start"}, {"id", id}});
     if (options.method == "track") {
@@ -200,7 +259,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  close(setup);
+  if (options.exec.empty()) close(setup);
 
   auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(options.seconds));
@@ -208,10 +267,14 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   auto start = Clock::now();
   for (int c = 0; c < options.connections; ++c)
-    threads.emplace_back(run_connection, std::cref(options), std::cref(id), c, end,
-                         std::ref(results[static_cast<std::size_t>(c)]));
+    threads.emplace_back([&, c] {
+      int fd = options.exec.empty() ? connect_to(options) : setup;
+      run_connection(fd, options, id, c, end, results[static_cast<std::size_t>(c)]);
+      close(fd);
+    });
   for (auto& thread : threads) thread.join();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  if (child_server > 0) waitpid(child_server, nullptr, 0);
 
   std::vector<double> all;
   std::uint64_t errors = 0;
