@@ -185,6 +185,18 @@ void run_connection(int fd, const Options& options, const std::string& experimen
   }
 }
 
+// MCP's handshake: stdio servers and `tools/call` expect it before anything else.
+void initialize(int fd) {
+  call(fd, "initialize",
+       {{"protocolVersion", "2025-06-18"},
+        {"capabilities", json::object{}},
+        {"clientInfo", {{"name", "verdict_load"}, {"version", "1"}}}});
+  const std::string initialized = R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
+                                  "\n";
+  if (write(fd, initialized.data(), initialized.size()) != static_cast<ssize_t>(initialized.size()))
+    std::exit(1);
+}
+
 std::string create_experiment(int fd, const Options& options) {
   json::object create{{"type", "Experiment"},
                       {"verb", "create"},
@@ -234,17 +246,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   int setup = options.exec.empty() ? connect_to(options) : start_child(options.exec);
-  if (!options.exec.empty()) {
-    call(setup, "initialize",
-         {{"protocolVersion", "2025-06-18"},
-          {"capabilities", json::object{}},
-          {"clientInfo", {{"name", "verdict_load"}, {"version", "1"}}}});
-    const std::string initialized = R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
-                                    "\n";
-    if (write(setup, initialized.data(), initialized.size()) !=
-        static_cast<ssize_t>(initialized.size()))
-      std::exit(1);
-  }
+  if (!options.exec.empty()) initialize(setup);
   std::string id = options.id.empty() ? create_experiment(setup, options) : options.id;
   if (options.method == "assign" || options.method == "track") {
     call(setup, "do", {{"type", "Experiment"}, {"verb", "start"}, {"id", id}});
@@ -268,7 +270,11 @@ int main(int argc, char** argv) {
   auto start = Clock::now();
   for (int c = 0; c < options.connections; ++c)
     threads.emplace_back([&, c] {
-      int fd = options.exec.empty() ? connect_to(options) : setup;
+      int fd = setup;
+      if (options.exec.empty()) {
+        fd = connect_to(options);
+        if (options.method == "tools-get") initialize(fd);
+      }
       run_connection(fd, options, id, c, end, results[static_cast<std::size_t>(c)]);
       close(fd);
     });

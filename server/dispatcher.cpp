@@ -512,26 +512,31 @@ json::object Dispatcher::call_tool(Call& call, Session& session) {
     fail(kInvalidParams, "unknown tool '" + name.substr(0, 100) + "' (tools: find, get, do)");
   const json::object& arguments = object_param(call.params, "arguments");
   const json::value* token = call.meta.if_contains("progressToken");
-  auto progress = [&](int done, std::string_view message) {
+  auto progress = [&](int done, std::string_view stage) {
     if (token && session.notify)
-      session.notify(notification_line(
-          "notifications/progress",
-          {{"progressToken", *token}, {"progress", done}, {"total", 1}, {"message", message}}));
+      session.notify(
+          notification_line("notifications/progress", {{"progressToken", *token},
+                                                       {"progress", done},
+                                                       {"total", 1},
+                                                       {"message", name + std::string(stage)}}));
   };
-  progress(0, name + " started");
+  progress(0, " started");
   json::object result;
   try {
     call.result_json = tool_result(tools_.call_json(name, arguments, caller(call, session)),
                                    call.current_era || has_structured_output(call.version));
-    log_to_client(call, session, name == "do" ? "info" : "debug",
-                  {{"tool", name}, {"arguments", arguments}});
+    // Checked first: the message copies the arguments, work a hot `get` should not do for a
+    // client that asked for no log.
+    const char* level = name == "do" ? "info" : "debug";
+    if (logs_to_client(call, session, level))
+      log_to_client(call, session, level, {{"tool", name}, {"arguments", arguments}});
   } catch (const Error& error) {
     // Per MCP, tool failures are results the model can read and correct, not protocol errors.
     result = tool_error(error.what());
     log_to_client(call, session, "warning",
                   {{"tool", name}, {"error", error.what()}, {"code", to_string(error.code())}});
   }
-  progress(1, name + " finished");
+  progress(1, " finished");
   return result;
 }
 
@@ -556,11 +561,15 @@ json::object Dispatcher::call_fixture(const Call& call, Session& session, const 
   return fixtures_.call_tool(name, context);
 }
 
+bool Dispatcher::logs_to_client(const Call& call, const Session& session,
+                                std::string_view level) const {
+  return session.notify && !call.log_level.empty() &&
+         log_level_rank(level) >= log_level_rank(call.log_level);
+}
+
 void Dispatcher::log_to_client(const Call& call, Session& session, std::string_view level,
                                json::value data) const {
-  if (!session.notify || call.log_level.empty() ||
-      log_level_rank(level) < log_level_rank(call.log_level))
-    return;
+  if (!logs_to_client(call, session, level)) return;
   session.notify(
       notification_line("notifications/message",
                         {{"level", level}, {"logger", "verdict"}, {"data", std::move(data)}}));

@@ -108,6 +108,7 @@ class Dispatcher {
   void handle_notification(std::string_view method, const boost::json::object& params,
                            Session& session) const;
   ToolCaller caller(const Call& call, const Session& session) const;
+  bool logs_to_client(const Call& call, const Session& session, std::string_view level) const;
   void log_to_client(const Call& call, Session& session, std::string_view level,
                      boost::json::value data) const;
   std::string instructions() const;
