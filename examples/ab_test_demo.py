@@ -237,7 +237,9 @@ def main():
             variants=[{"key": "control", "name": "Blue (control)", "weight": 50},
                       {"key": "green", "name": "Green", "weight": 50}])
         flag = client.do("FeatureFlag", "create", key="green-checkout",
-                         name="Green checkout button", experiment=experiment["id"])
+                         name="Green checkout button", experiment=experiment["id"],
+                         variants=[{"key": "control", "value": False},
+                                   {"key": "green", "value": True}])
         client.do("Experiment", "start", experiment["id"])
         print(f"experiment {experiment['id']} '{EXPERIMENT}': control {TRUE_RATE['control']:.1%}"
               f" vs green {TRUE_RATE['green']:.1%} true conversion rate")

@@ -25,8 +25,9 @@ namespace json = boost::json;
 
 constexpr std::size_t kMaxEvaluations = 10000;
 constexpr std::size_t kMaxUnitBytes = 256;
-// Usage counts reach the database after this many evaluations or this long, whichever comes
-// first (checked when evaluating), and when the engine shuts down.
+// Usage counts reach the database after this many evaluations or this long after the first one
+// not yet written, whichever comes first (checked when evaluating and by the engine's idle
+// timetable, so a burst is not left unwritten until the next evaluation), and at shutdown.
 constexpr std::int64_t kFlushEvery = 1000;
 constexpr std::chrono::seconds kFlushAfter{5};
 
@@ -76,7 +77,12 @@ json::object answer(const json::object& flag, json::value value, const char* rea
                     json::value rule_id = nullptr, std::optional<json::value> variant = {}) {
   json::object out;
   out["value"] = std::move(value);
-  out["variant"] = variant ? std::move(*variant) : variant_of(flag, out["value"]);
+  // An ERROR serves the default because nothing was decided: naming the variant that happens to
+  // hold the default would read as a decision.
+  if (std::string_view(reason) == "ERROR")
+    out["variant"] = nullptr;
+  else
+    out["variant"] = variant ? std::move(*variant) : variant_of(flag, out["value"]);
   out["reason"] = reason;
   out["ruleId"] = std::move(rule_id);
   return out;
@@ -95,6 +101,61 @@ const char* force_reason(const json::object& rule) {
   for (const char* targeted : {"condition", "parentConditions"})
     if (rule.contains(targeted)) return "TARGETING_MATCH";
   return "STATIC";
+}
+
+// The keys of the experiment's variants that the flag has no value for.
+std::string missing_variants(const json::object& flag, const json::object& experiment) {
+  std::string missing;
+  const json::value* variants = experiment.if_contains("variants");
+  if (!variants || !variants->is_array()) return missing;
+  for (const json::value& item : variants->get_array()) {
+    const json::object* variant = item.if_object();
+    const std::string key = variant ? text(*variant, "key") : std::string{};
+    if (!key.empty() && !variant_value(flag, key))
+      missing += (missing.empty() ? "'" : ", '") + key + "'";
+  }
+  return missing;
+}
+
+// Whether the flag serves, or may yet serve once enabled, its experiment's split. Turning a flag
+// off or rolling it out never depends on its variants, so those writes are never refused for
+// one missing (a guardrail hook must always be able to disable a flag).
+bool may_split(const json::object& flag) {
+  const std::string status = text(flag, "status");
+  return status == "Draft" || status == "Enabled" || status == "Active";
+}
+
+// A linked flag serves each unit the value of its experiment variant; one it has no value for
+// would answer ERROR to a share of units, so it is refused when the flag is written.
+void check_linked_experiment(Engine& engine, const json::object& flag) {
+  const std::string experiment_id = text(flag, "experiment");
+  if (experiment_id.empty() || !may_split(flag)) return;
+  const auto experiment = engine.store().get(engine.schema().noun("Experiment"), experiment_id);
+  if (!experiment) return;
+  if (const std::string missing = missing_variants(flag, *experiment); !missing.empty())
+    invalid("variants", "no value for experiment variant " + missing + " of " +
+                            text(*experiment, "name") + " (" + experiment_id +
+                            "); add {key, value} for each");
+}
+
+// The same check from the experiment's side when it starts, since variants may be added to a
+// Draft after flags were linked to it.
+void check_linked_flags(Engine& engine, const json::object& experiment) {
+  if (text(experiment, "status") != "Started") return;
+  const Noun& noun = engine.schema().noun("FeatureFlag");
+  FindQuery query;
+  query.filter = {{"experiment", text(experiment, "id")}};
+  query.limit = 1000;
+  do {
+    const FindResult page = engine.store().find(noun, query);
+    for (const json::object& flag : page.items)
+      if (const std::string missing = may_split(flag) ? missing_variants(flag, experiment) : "";
+          !missing.empty())
+        invalid("variants", "flag " + text(flag, "key") + " (" + text(flag, "id") +
+                                ") has no value for variant " + missing +
+                                "; give it {key, value} for each before starting");
+    query.cursor = page.next_cursor;
+  } while (!query.cursor.empty());
 }
 
 class FlagVerbs {
@@ -143,6 +204,14 @@ class FlagVerbs {
     for (const json::object& flag : flags) count(flag, static_cast<std::int64_t>(subjects.size()));
     flush_when_due();
     return json::object{{"evaluations", std::move(results)}};
+  }
+
+  // The idle task: writes the counts once they are due, else says when they will be.
+  std::optional<Clock::time_point> flush_if_due(Clock::time_point now) {
+    if (!pending_since_) return std::nullopt;
+    if (now < *pending_since_ + kFlushAfter) return *pending_since_ + kFlushAfter;
+    flush();
+    return std::nullopt;
   }
 
  private:
@@ -355,11 +424,12 @@ class FlagVerbs {
     usage.count += evaluations;
     usage.last = now_;
     pending_ += evaluations;
+    if (!pending_since_) pending_since_ = engine_.clock().now();
   }
 
   void flush_when_due() {
-    if (pending_ >= kFlushEvery || std::chrono::steady_clock::now() - flushed_ >= kFlushAfter)
-      flush();
+    if (pending_ >= kFlushEvery) flush();
+    flush_if_due(engine_.clock().now());
   }
 
   void flush() {
@@ -378,7 +448,7 @@ class FlagVerbs {
     transaction.commit();
     usage_.clear();
     pending_ = 0;
-    flushed_ = std::chrono::steady_clock::now();
+    pending_since_.reset();
   }
 
   struct Usage {
@@ -388,11 +458,10 @@ class FlagVerbs {
 
   Engine& engine_;
   std::string now_;  ///< the current call's time, for lastEvaluatedAt
-  std::map<std::string, Usage, std::less<>> usage_;
-  std::map<std::string, Compiled, std::less<>>
-      compiled_;  ///< by flag id  ///< by flag id, not yet written
+  std::map<std::string, Usage, std::less<>> usage_;        ///< by flag id, not yet written
+  std::map<std::string, Compiled, std::less<>> compiled_;  ///< by flag id
   std::int64_t pending_ = 0;
-  std::chrono::steady_clock::time_point flushed_ = std::chrono::steady_clock::now();
+  std::optional<Clock::time_point> pending_since_;  ///< the engine clock at the first of them
 };
 
 }  // namespace
@@ -401,6 +470,10 @@ void add_flag_verbs(Engine& engine) {
   auto verbs = std::make_shared<FlagVerbs>(engine);
   engine.schema().add_validator("FeatureFlag", [&engine](const json::object& flag) {
     check_prerequisite_cycles(engine, flag);
+    check_linked_experiment(engine, flag);
+  });
+  engine.schema().add_validator("Experiment", [&engine](const json::object& experiment) {
+    check_linked_flags(engine, experiment);
   });
   Verb evaluate = make_verb("evaluate", VerbKind::kCustom, "Evaluated",
                             "serve the flag's value for a unit {unit?, attributes?}, or for many "
@@ -412,6 +485,7 @@ void add_flag_verbs(Engine& engine) {
                      parse_field("attributes", "json", "targeting attributes"),
                      parse_field("flags", "json", "batch: flag ids or keys (default: every flag)"),
                      parse_field("units", "json", "batch: a list of {unit, attributes?}")};
+  engine.add_idle_task([verbs](Clock::time_point now) { return verbs->flush_if_due(now); });
   engine.add_custom_verb(
       "FeatureFlag", std::move(evaluate),
       [verbs](Engine&, const Noun&, const VerbRequest& request, json::object*) -> json::value {

@@ -5,6 +5,7 @@
 #include "core/engine.hpp"
 #include "core/flags/flag_definition.hpp"
 #include "core/tracking/experiment_verbs.hpp"
+#include "core/tracking/holdouts.hpp"
 
 namespace verdict::flags {
 namespace {
@@ -30,11 +31,35 @@ class PayloadBuilder {
     if (!on && status != "RolledOut")
       return json::object{{"defaultValue", default_value(flag)}, {"rules", json::array{}}};
     json::object definition = growthbook_feature(flag);
+    add_experiment_rules(flag, status, definition["rules"].as_array());
+    // First, as `evaluate` checks holdouts before anything else: a held-out unit gets the
+    // default, whatever the flag's other rules would serve it.
+    json::array held;
+    for (const json::object& holdout : tracking::flag_holdouts(engine_, flag)) {
+      saw(holdout);
+      json::object rule = tracking::growthbook_holdout_rule(holdout);
+      rule["force"] = default_value(flag);
+      held.push_back(std::move(rule));
+    }
+    json::array& rules = definition["rules"].as_array();
+    rules.insert(rules.begin(), held.begin(), held.end());
+    return definition;
+  }
+
+  std::string newest() const { return newest_; }
+
+  void saw(const json::object& entity) {
+    const std::string updated = string_field(entity, "updatedAt");
+    if (updated > newest_) newest_ = updated;
+  }
+
+ private:
+  void add_experiment_rules(const json::object& flag, const std::string& status,
+                            json::array& rules) {
     const std::optional<json::object> experiment = linked_experiment(flag);
-    if (!experiment) return definition;
+    if (!experiment) return;
     const std::string experiment_status = string_field(*experiment, "status");
     const std::string winner = string_field(*experiment, "winner");
-    json::array& rules = definition["rules"].as_array();
     if (status == "RolledOut") {
       if (!winner.empty() && variant_value(flag, winner))
         rules = json::array{json::object{{"id", string_field(*experiment, "id")},
@@ -55,17 +80,8 @@ class PayloadBuilder {
                                                {"coverage", 1},
                                                {"hashAttribute", "id"}});
     }
-    return definition;
   }
 
-  std::string newest() const { return newest_; }
-
-  void saw(const json::object& entity) {
-    const std::string updated = string_field(entity, "updatedAt");
-    if (updated > newest_) newest_ = updated;
-  }
-
- private:
   std::optional<json::object> linked_experiment(const json::object& flag) {
     const std::string id = string_field(flag, "experiment");
     if (id.empty()) return std::nullopt;

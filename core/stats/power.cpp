@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 
@@ -518,8 +519,16 @@ PlanRequest parse_plan_request(const json::object& data) {
   }
   request.traffic_allocation =
       number_or(data, "trafficAllocation", "trafficAllocation", request.traffic_allocation);
-  if (!(request.traffic_allocation > 0 && request.traffic_allocation <= 1))
-    invalid("trafficAllocation", "must be in (0, 1]");
+  if (!(request.traffic_allocation > 0 && request.traffic_allocation <= 1)) {
+    // An Experiment's trafficAllocation is a percentage; planning's is the fraction it means.
+    std::string reason = "must be a fraction in (0, 1]";
+    if (request.traffic_allocation > 1 && request.traffic_allocation <= 100) {
+      char fraction[32];
+      std::snprintf(fraction, sizeof fraction, "%g", request.traffic_allocation / 100);
+      reason += std::string("; did you mean ") + fraction + "?";
+    }
+    invalid("trafficAllocation", reason);
+  }
   return request;
 }
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace verdict::tracking {
 
@@ -15,21 +16,43 @@ namespace json = boost::json;
 
 namespace {
 
+// A ratio of means m/d over n units, as a mean: the ratio, and the per-unit standard deviation
+// whose square over n is the delta method's variance of the ratio (gbstats' RatioStatistic).
+std::pair<double, double> ratio_as_mean(const stats::RatioSums& sums, double n) {
+  const double mean_m = sums.m_sum / n, mean_d = sums.d_sum / n;
+  const double var_m = (sums.m_sum_squares - sums.m_sum * mean_m) / (n - 1);
+  const double var_d = (sums.d_sum_squares - sums.d_sum * mean_d) / (n - 1);
+  const double cov = (sums.m_d_sum_of_products - sums.m_sum * mean_d) / (n - 1);
+  const double ratio = mean_m / mean_d;
+  const double variance = (var_m - 2 * ratio * cov + ratio * ratio * var_d) / (mean_d * mean_d);
+  return {ratio, std::sqrt(std::max(0.0, variance))};
+}
+
 // The control's observed mean and standard deviation stand in for the planning baseline.
 json::object observed_defaults(const ObservedMetric& observed, const json::object& data) {
   json::object request = data;
-  request.emplace("metricType", observed.binomial ? "proportion" : "mean");
+  request.emplace("metricType",
+                  observed.binomial && observed.ratio.empty() ? "proportion" : "mean");
   if (!data.contains("baseline")) {
     const MetricStats& control = observed.stats.at(0);
     if (control.n < 2)
       invalid("baseline", "the control has fewer than 2 units of " + observed.metric +
                               " so far: give baseline (and stddev for a mean metric)");
     const double n = static_cast<double>(control.n);
-    const double mean = control.sum / n;
-    request["baseline"] = mean;
-    if (!observed.binomial && !data.contains("stddev"))
-      request["stddev"] =
-          std::sqrt(std::max(0.0, (control.sum_squares - control.sum * mean) / (n - 1)));
+    if (!observed.ratio.empty()) {
+      if (!(observed.ratio[0].d_sum > 0))
+        invalid("baseline", "the control has no " + observed.metric +
+                                " denominator tracked so far: give baseline and stddev");
+      const auto [ratio, stddev] = ratio_as_mean(observed.ratio[0], n);
+      request["baseline"] = ratio;
+      if (!data.contains("stddev")) request["stddev"] = stddev;
+    } else {
+      const double mean = control.sum / n;
+      request["baseline"] = mean;
+      if (!observed.binomial && !data.contains("stddev"))
+        request["stddev"] =
+            std::sqrt(std::max(0.0, (control.sum_squares - control.sum * mean) / (n - 1)));
+    }
   }
   request.emplace("variants", static_cast<std::int64_t>(observed.keys.size()));
   double total = 0;
@@ -55,9 +78,17 @@ json::object how_much_longer(const ObservedMetric& observed, const stats::PlanRe
     input.alpha = request.alpha;
     input.sequential_tuning_parameter = request.tuning_parameter;
     input.weights = {0.5, 0.5};
-    for (const MetricStats* arm : {&observed.stats[0], &observed.stats[i]})
+    for (const std::size_t arm : {std::size_t{0}, i}) {
+      const MetricStats& stats = observed.stats[arm];
       input.variants.push_back(
-          {.n = static_cast<double>(arm->n), .sum = arm->sum, .sum_squares = arm->sum_squares});
+          {.n = static_cast<double>(stats.n), .sum = stats.sum, .sum_squares = stats.sum_squares});
+      if (!observed.ratio.empty()) input.variants.back().ratio = observed.ratio[arm];
+    }
+    if (!observed.ratio.empty()) {
+      input.metric_type = stats::MetricType::kRatio;
+      input.numerator_type = observed.numerator_type;
+      input.denominator_type = observed.denominator_type;
+    }
     stats::MidExperimentSettings settings;
     settings.sequential = sequential;
     settings.target_mde = *request.mde;

@@ -505,6 +505,13 @@ class ExperimentVerbs {
             store_.metric_kind(id, metric).value_or(MetricKind::kBinomial) == MetricKind::kBinomial,
         .keys = plan_for(experiment).keys};
     observed.stats = store_.stats(id, metric, observed.keys.size());
+    if (const auto ratio = ratio_parts(metric)) {
+      observed.binomial = false;
+      observed.ratio =
+          ratio_sums(engine_.store().db(), id, ratio->first, ratio->second, observed.keys.size());
+      observed.numerator_type = component_type(id, ratio->first);
+      observed.denominator_type = component_type(id, ratio->second);
+    }
     if (auto start = parse_iso8601_utc(text_field(experiment, "startAt")))
       observed.elapsed_days =
           std::chrono::duration<double>(std::chrono::system_clock::now() - *start).count() / 86400;

@@ -47,6 +47,22 @@ std::vector<json::object> active_holdouts(Engine& engine) {
   return engine.find("Experiment", query).items;
 }
 
+std::string holdout_seed(const json::object& holdout) {
+  const std::string seed = text(holdout, "seed");
+  return seed.empty() ? text(holdout, "id") : seed;
+}
+
+int holdout_hash_version(const json::object& holdout) {
+  const auto* version = holdout.if_contains("hashVersion");
+  return version && version->is_number() ? static_cast<int>(version->to_number<double>()) : 2;
+}
+
+assignment::Allocation holdout_allocation(const json::object& holdout) {
+  static constexpr std::array<double, 2> kHalves{0.5, 0.5};
+  return assignment::Allocation(holdout_seed(holdout), holdout_coverage(holdout), kHalves,
+                                holdout_hash_version(holdout));
+}
+
 }  // namespace
 
 bool is_holdout(const json::object& experiment) {
@@ -106,28 +122,45 @@ std::vector<json::object> covering_holdouts(Engine& engine, const json::object& 
   return covering;
 }
 
-std::optional<std::string> holdout_for_flag(Engine& engine, const json::object& flag,
-                                            std::string_view unit, const json::object& attributes) {
-  if (unit.empty()) return std::nullopt;
+std::vector<json::object> flag_holdouts(Engine& engine, const json::object& flag) {
   std::vector<json::object> holdouts;
   if (const std::string linked = text(flag, "experiment"); !linked.empty()) {
     const auto experiment = engine.store().get(engine.schema().noun("Experiment"), linked);
-    if (!experiment) return std::nullopt;
-    holdouts = covering_holdouts(engine, *experiment);
+    if (experiment) holdouts = covering_holdouts(engine, *experiment);
   } else {
     const std::string organization = text(flag, "organization");
     for (auto& holdout : active_holdouts(engine))
       if (covers(holdout, organization, std::nullopt)) holdouts.push_back(std::move(holdout));
   }
-  static constexpr std::array<double, 2> kHalves{0.5, 0.5};
-  for (const auto& holdout : holdouts) {
+  return holdouts;
+}
+
+json::object growthbook_holdout_rule(const json::object& holdout) {
+  const assignment::BucketRange held = holdout_allocation(holdout).ranges().at(0);
+  json::object rule{{"id", text(holdout, "id")},
+                    {"range", json::array{held.start, held.end}},
+                    {"hashAttribute", "id"},
+                    {"seed", holdout_seed(holdout)},
+                    {"hashVersion", holdout_hash_version(holdout)}};
+  if (auto condition = target_condition(text(holdout, "targetAudience")))
+    rule["condition"] = std::move(*condition);
+  // GrowthBook's namespace check, a version 1 hash of "__" + name, as a hash filter: force
+  // rules take filters but no namespace.
+  if (const auto ns = parse_namespace(holdout))
+    rule["filters"] =
+        json::array{json::object{{"attribute", "id"},
+                                 {"seed", "__" + ns->id},
+                                 {"hashVersion", 1},
+                                 {"ranges", json::array{json::array{ns->start, ns->end}}}}};
+  return rule;
+}
+
+std::optional<std::string> holdout_for_flag(Engine& engine, const json::object& flag,
+                                            std::string_view unit, const json::object& attributes) {
+  if (unit.empty()) return std::nullopt;
+  for (const auto& holdout : flag_holdouts(engine, flag)) {
     const std::string id = text(holdout, "id");
-    const std::string seed = text(holdout, "seed");
-    const auto* version = holdout.if_contains("hashVersion");
-    const assignment::Allocation allocation(
-        seed.empty() ? id : seed, holdout_coverage(holdout), kHalves,
-        version && version->is_number() ? static_cast<int>(version->to_number<double>()) : 2);
-    const auto arm = allocation.assign(unit);
+    const auto arm = holdout_allocation(holdout).assign(unit);
     if (!arm.in_experiment || arm.variant_index != 0) continue;
     if (const auto ns = parse_namespace(holdout); ns && !assignment::in_namespace(unit, *ns))
       continue;

@@ -36,9 +36,18 @@ void validate_holdout(const boost::json::object& experiment);
 std::vector<boost::json::object> covering_holdouts(Engine& engine,
                                                    const boost::json::object& experiment);
 
-/// The id of a holdout that keeps `unit` from `flag`'s value, by the unit's hash in the holdout:
-/// a flag linked to an experiment is covered as that experiment is, one without only by
-/// holdouts of its organization that name no namespace.
+/// The Started or Running holdouts that cover `flag`: a flag linked to an experiment is covered
+/// as that experiment is, one without only by holdouts of its organization that name no
+/// namespace.
+std::vector<boost::json::object> flag_holdouts(Engine& engine, const boost::json::object& flag);
+
+/// The GrowthBook force rule, without its `force`, that takes exactly the units `holdout` keeps
+/// out: its `holdout` arm's `range` of the holdout's hash (same seed, hash version and `id`
+/// attribute), its targetAudience as `condition` and its namespace as a hash `filters` entry.
+boost::json::object growthbook_holdout_rule(const boost::json::object& holdout);
+
+/// The id of a holdout that keeps `unit` from `flag`'s value, by the unit's hash in one of
+/// `flag_holdouts`.
 std::optional<std::string> holdout_for_flag(Engine& engine, const boost::json::object& flag,
                                             std::string_view unit,
                                             const boost::json::object& attributes);

@@ -45,6 +45,10 @@ void check_namespace_overlap(Engine& engine, const json::object& experiment) {
   const auto ns = parse_namespace(experiment);
   // A holdout's namespace names the experiments it covers; it takes no range from them.
   if (!ns || is_holdout(experiment)) return;
+  // A stopped or archived experiment holds no range, so writing it (archive, a note) cannot
+  // overlap; no verb leads back to Running, and one that did would be checked by its status.
+  const std::string status = text_of(experiment, "status");
+  if (status == "Stopped" || status == "Archived") return;
   const std::string id = text_of(experiment, "id");
   // Only experiments that hold a range: stopped and archived ones have freed theirs.
   FindQuery query;

@@ -19,6 +19,7 @@ std::optional<assignment::Namespace> parse_namespace(const boost::json::object& 
 
 /// Mutual exclusion at write time: refuses `experiment` when its range overlaps the range of
 /// another experiment in the same namespace that is not Stopped or Archived, naming both.
+/// A Stopped or Archived `experiment` is never refused: it holds no range.
 void check_namespace_overlap(Engine& engine, const boost::json::object& experiment);
 
 }  // namespace verdict::tracking

@@ -25,6 +25,12 @@ std::string_view strip_port(std::string_view authority) {
 }
 
 HttpResponse refusal(const HttpRequest& request, status code, std::string message) {
+  // An OpenFeature provider reads OFREP's error body, as it gets for a key the engine refuses.
+  if (request.target().starts_with("/ofrep/"))
+    return json_response(code,
+                         json::serialize(json::object{{"errorCode", "GENERAL"},
+                                                      {"errorDetails", valid_utf8(message)}}),
+                         request.version());
   json::object error{{"code", -32000}, {"message", valid_utf8(message)}};
   return json_response(
       code, json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", error}}),

@@ -105,9 +105,11 @@ asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, Reques
     co_return failure(request, 500, key, "GENERAL", "the engine gave no result");
   if (!bulk) {
     json::object single = ofrep_result(result->get_object(), *key);
+    // An ERROR evaluation is a flag that cannot serve this unit, not a server failure: OFREP's
+    // evaluation failure (400 with an errorCode), so the provider falls back to its default.
     const bool failed = single.contains("errorCode");
-    co_return json_response(failed ? status::internal_server_error : status::ok,
-                            json::serialize(single), request.version());
+    co_return json_response(failed ? status::bad_request : status::ok, json::serialize(single),
+                            request.version());
   }
   json::array flags;
   for (const json::value& evaluation : result->get_object().at("evaluations").as_array())

@@ -316,7 +316,8 @@ await shot('experiments');
 
 // ---- Feature flags: status, rollout percentage, linked experiment, enable/disable -------------
 await rest('POST', '/~default/featureFlags', { key: 'green-checkout', name: 'Green checkout',
-  type: 'Boolean', experiment: id });
+  type: 'Boolean', experiment: id,
+  variants: [{ key: 'control', value: false }, { key: 'green', value: true }] });
 await press('nav a[data-route="/flags"]');
 await page.waitForSelector('table.flags tr[data-id] .badge');
 const flagRow = 'table.flags tbody tr';

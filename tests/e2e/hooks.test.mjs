@@ -41,7 +41,8 @@ async function runningWithFlag(client, name, flagKey) {
   const flag = await act(client, {
     type: 'FeatureFlag',
     verb: 'create',
-    data: { key: flagKey, name: `${name} flag`, experiment: experiment.id },
+    data: { key: flagKey, name: `${name} flag`, experiment: experiment.id,
+      variants: [{ key: 'control', value: false }, { key: 'green', value: true }] },
   });
   const started = await act(client, { type: 'Experiment', verb: 'start', id: experiment.id });
   assert.equal(started.status, 'Started');

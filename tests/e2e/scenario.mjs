@@ -44,19 +44,19 @@ export async function checkProgress(client, notifications, id) {
   ]);
 }
 
-function text(result) {
+export function text(result) {
   return result.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 }
 
 /** Runs `do`/`find`/`get` and checks the structured result mirrors the text content. */
-async function call(client, name, args) {
+export async function call(client, name, args) {
   const result = await client.callTool({ name, arguments: args });
   assert.notEqual(result.isError, true, `${name} ${JSON.stringify(args)} failed: ${text(result)}`);
   assert.deepEqual(result.structuredContent, JSON.parse(text(result)));
   return result.structuredContent;
 }
 
-async function expectToolError(client, args, pattern) {
+export async function expectToolError(client, args, pattern) {
   const result = await client.callTool({ name: 'do', arguments: args });
   assert.equal(result.isError, true, `expected isError for ${JSON.stringify(args)}`);
   assert.match(text(result), pattern);

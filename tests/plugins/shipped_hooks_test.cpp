@@ -71,6 +71,16 @@ class SeedFlowTest : public ::testing::Test {
     ASSERT_EQ(execute("Experiment", "analyze", id).at("winner"), "warm");
   }
 
+  // A flag on the experiment, with a value for each of its variants (control, warm).
+  std::string linked_flag(const std::string& key, const std::string& name,
+                          const std::string& experiment) {
+    return create("FeatureFlag", {{"key", key},
+                                  {"name", name},
+                                  {"experiment", experiment},
+                                  {"variants", json::array{{{"key", "control"}, {"value", false}},
+                                                           {{"key", "warm"}, {"value", true}}}}});
+  }
+
   Engine engine_{":memory:"};
 };
 
@@ -110,7 +120,7 @@ TEST_F(SeedFlowTest, StartThenConcludeRollsOutRecordsAndNotifies) {
                                   // Not the random id: its split would fire SRM 1 run in 1000.
                                   {"seed", "warm-2"},
                                   {"variants", json::array{variants(50, 50)[0]}}});
-  auto flag = create("FeatureFlag", {{"key", "warm-tone"}, {"name", "Warm"}, {"experiment", id}});
+  auto flag = linked_flag("warm-tone", "Warm", id);
 
   try {
     execute("Experiment", "start", id);
@@ -154,7 +164,7 @@ TEST_F(SeedFlowTest, LowConfidenceRecordsButDoesNotRollOut) {
                                   {"primaryMetric", "m"},
                                   // Not the random id: its split would fire SRM 1 run in 1000.
                                   {"seed", "warm-2"}});
-  auto flag = create("FeatureFlag", {{"key", "unsure"}, {"name", "Unsure"}, {"experiment", id}});
+  auto flag = linked_flag("unsure", "Unsure", id);
   execute("Experiment", "start", id);
   execute("Experiment", "run", id);
   analyze_with_warm_winning(id);
@@ -168,7 +178,7 @@ TEST_F(SeedFlowTest, ForcedConclusionIsRecordedButNotRolledOut) {
   // A new user's mistake: conclude at "99%" after one unit and no analysis.
   auto id = create("Experiment",
                    {{"name", "Hasty"}, {"variants", variants(50, 50)}, {"primaryMetric", "m"}});
-  auto flag = create("FeatureFlag", {{"key", "hasty"}, {"name", "Hasty"}, {"experiment", id}});
+  auto flag = linked_flag("hasty", "Hasty", id);
   execute("Experiment", "start", id);
   execute("Experiment", "assign", id, {{"unit", "the-only-user"}});
   EXPECT_THROW(execute("Experiment", "conclude", id, {{"winner", "warm"}, {"confidence", 99}}),
@@ -213,8 +223,7 @@ class GuardrailStopTest : public SeedFlowTest {
                                           // Not the random id: the harm seen depends on its split.
                                           {"seed", "warm-2"},
                                           {"variants", variants(50, 50)}});
-    flag_ =
-        create("FeatureFlag", {{"key", "warm-copy"}, {"name", "Warm copy"}, {"experiment", id}});
+    flag_ = linked_flag("warm-copy", "Warm copy", id);
     execute("FeatureFlag", "enable", flag_);
     execute("Experiment", "start", id);
     return id;

@@ -1,5 +1,6 @@
 #include "core/flags/flag_verbs.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -10,6 +11,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace verdict::flags {
 namespace {
@@ -84,7 +86,6 @@ class FlagVerbsTest : public ::testing::Test {
   std::map<std::string, std::string> ids_;
 };
 
-// No verb leads to Paused, so the states reachable here are Draft, Disabled and Archived.
 TEST_F(FlagVerbsTest, StatesThatAreOffServeTheDefaultAsDisabled) {
   create(
       {{"key", "off"}, {"type", "Boolean"}, {"defaultValue", false}, {"rolloutPercentage", 100}});
@@ -97,6 +98,13 @@ TEST_F(FlagVerbsTest, StatesThatAreOffServeTheDefaultAsDisabled) {
   expect_disabled("Draft");
   verb("off", "enable");
   EXPECT_EQ(evaluate("off", "u1").at("value"), true);
+  // No verb leads to Paused, but a database another tool wrote may hold it.
+  json::object paused = engine_.get("FeatureFlag", ids_.at("off"));
+  const auto version = paused.at("version").to_number<std::int64_t>();
+  paused["status"] = "Paused";
+  paused["version"] = version + 1;
+  engine_.store().update(engine_.schema().noun("FeatureFlag"), paused, version);
+  expect_disabled("Paused");
   verb("off", "disable");
   expect_disabled("Disabled");
   verb("off", "archive");
@@ -191,6 +199,69 @@ TEST_F(FlagVerbsTest, LinkedRunningExperimentServesTheAssignedVariantWithItsExpo
     EXPECT_EQ(result.at("variant"), assigned.at("variant"));
     EXPECT_EQ(result.at("value"), assigned.at("variant") == "green" ? "green" : "blue");
   }
+}
+
+TEST_F(FlagVerbsTest, ALinkedFlagNeedsAValueForEachExperimentVariant) {
+  const std::string experiment = running_experiment();
+  auto partial = refusal({{"key", "half"},
+                          {"type", "String"},
+                          {"experiment", experiment},
+                          {"variants", json::array{{{"key", "control"}, {"value", "blue"}}}}});
+  EXPECT_EQ(partial.field(), "variants");
+  EXPECT_THAT(partial.what(), ::testing::HasSubstr("no value for experiment variant 'green' of "
+                                                   "Checkout"));
+  auto none = refusal({{"key", "none"}, {"type", "Boolean"}, {"experiment", experiment}});
+  EXPECT_THAT(none.what(), ::testing::HasSubstr("variant 'control', 'green'"));
+  EXPECT_EQ(engine_.find("FeatureFlag", {}).items.size(), 0u) << "a refused create wrote";
+
+  // Variants added to a Draft after a flag was linked are caught when it starts.
+  const std::string draft(
+      engine_
+          .execute({.noun = "Experiment",
+                    .verb = "create",
+                    .data = {{"name", "Later"},
+                             {"primaryMetric", "buy"},
+                             {"variants", json::array{{{"key", "control"}}, {{"key", "green"}}}}}})
+          .at("id")
+          .as_string());
+  create_linked("later", draft, "blue", "green");
+  engine_.execute({.noun = "Experiment",
+                   .verb = "addVariant",
+                   .id = draft,
+                   .data = {{"name", "Red"}, {"key", "red"}}});
+  try {
+    engine_.execute({.noun = "Experiment", .verb = "start", .id = draft});
+    ADD_FAILURE() << "started with a flag that has no value for 'red'";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.field(), "variants");
+    EXPECT_THAT(error.what(), ::testing::HasSubstr("flag later (" + ids_.at("later") +
+                                                   ") has no value for variant 'red'"));
+  }
+  EXPECT_EQ(engine_.get("Experiment", draft).at("status"), "Draft");
+}
+
+// A running experiment's variants can still be edited; a unit in a variant the flag has no value
+// for gets the default as ERROR, without a variant that would read as a decision.
+TEST_F(FlagVerbsTest, AnErrorEvaluationNamesNoVariant) {
+  const std::string experiment = running_experiment();
+  create_linked("color", experiment, "blue", "green");
+  verb("color", "enable");
+  engine_.execute({.noun = "Experiment",
+                   .verb = "update",
+                   .id = experiment,
+                   .data = {{"variants", json::array{{{"key", "control"}, {"weight", 0}},
+                                                     {{"key", "green"}, {"weight", 0}},
+                                                     {{"key", "red"}, {"weight", 100}}}}}});
+  auto result = evaluate("color", "u1");
+  EXPECT_EQ(result.at("reason"), "ERROR");
+  EXPECT_EQ(result.at("value"), "blue");
+  EXPECT_TRUE(result.at("variant").is_null()) << result;
+  EXPECT_THAT(std::string(result.at("errorMessage").as_string()),
+              ::testing::HasSubstr("no variant keyed 'red'"));
+  // Turning it off never depends on its variants; turning it back on does.
+  verb("color", "disable");
+  EXPECT_THROW(verb("color", "enable"), Error);
+  EXPECT_EQ(engine_.get("FeatureFlag", ids_.at("color")).at("status"), "Disabled");
 }
 
 TEST_F(FlagVerbsTest, RolledOutServesTheWinnerToEveryone) {
@@ -366,6 +437,33 @@ TEST_F(FlagVerbsTest, EvaluationsAreCountedInBatchesWithoutNewVersions) {
   EXPECT_EQ(stored.at("evaluations"), 1000);
   EXPECT_TRUE(stored.at("lastEvaluatedAt").is_string());
   EXPECT_EQ(stored.at("version"), flag.at("version")) << "counting is not an edit";
+}
+
+// A burst of evaluations followed by silence: the engine's idle timetable writes the counts
+// once they are due, without waiting for the next evaluation.
+TEST(FlagUsage, IdleTimeWritesCountsLeftByABurst) {
+  test_support::ManualClock clock(std::chrono::system_clock::now());
+  Engine engine(":memory:");
+  engine.set_clock(clock);
+  const std::string id(
+      engine
+          .execute({.noun = "FeatureFlag", .verb = "create", .data = {{"key", "k"}, {"name", "k"}}})
+          .at("id")
+          .as_string());
+  EXPECT_EQ(engine.idle(), std::nullopt) << "nothing to write";
+  const auto burst = clock.now();
+  for (int i = 0; i < 3; ++i)
+    engine.execute({.noun = "FeatureFlag", .verb = "evaluate", .id = "k", .data = {{"unit", "u"}}});
+  const json::object before = engine.get("FeatureFlag", id);
+  const json::value* counted = before.if_contains("evaluations");
+  EXPECT_TRUE(!counted || counted->is_null() || *counted == 0) << "written before due";
+  EXPECT_EQ(engine.idle(), burst + std::chrono::seconds(5)) << "due 5 s after the first";
+
+  clock.set(burst + std::chrono::seconds(5));
+  EXPECT_EQ(engine.idle(), std::nullopt);
+  const auto stored = engine.get("FeatureFlag", id);
+  EXPECT_EQ(stored.at("evaluations"), 3);
+  EXPECT_TRUE(stored.at("lastEvaluatedAt").is_string());
 }
 
 TEST(FlagUsage, CountsReachTheDatabaseAtShutdown) {

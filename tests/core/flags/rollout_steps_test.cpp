@@ -36,6 +36,13 @@ class RolloutStepsTest : public ::testing::Test {
     return create("FeatureFlag", std::move(data));
   }
 
+  // A flag on the experiment: a value for each of its variants, "on" being the rollout's.
+  std::string linked_flag(const std::string& experiment) {
+    return flag({{"experiment", experiment},
+                 {"variants", json::array{{{"key", "off"}, {"value", false}},
+                                          {{"key", "on"}, {"value", true}}}}});
+  }
+
   json::object stored(const std::string& id) { return engine_.get("FeatureFlag", id); }
 
   json::object last_event(const std::string& id) {
@@ -113,7 +120,7 @@ TEST_F(RolloutStepsTest, StepsAdvanceOnTheirScheduleUntilRolledOut) {
 
 TEST_F(RolloutStepsTest, HarmToTheLinkedExperimentsGuardrailRollsBack) {
   const auto experiment = guarded_experiment_losing(1.0);
-  const auto id = flag({{"experiment", experiment}});
+  const auto id = linked_flag(experiment);
   execute("FeatureFlag", "rollout", id, {{"steps", json::array{10, 50, 100}}, {"every", 86400}});
   clock_.set(clock_.now() + hours(25));
   EXPECT_EQ(engine_.idle(), std::nullopt);
@@ -132,7 +139,7 @@ TEST_F(RolloutStepsTest, HarmToTheLinkedExperimentsGuardrailRollsBack) {
 
 TEST_F(RolloutStepsTest, GuardrailsThatHoldLetTheStepsAdvance) {
   const auto experiment = guarded_experiment_losing(0.0);
-  const auto id = flag({{"experiment", experiment}});
+  const auto id = linked_flag(experiment);
   execute("FeatureFlag", "rollout", id, {{"steps", json::array{10, 50, 100}}, {"every", 86400}});
   clock_.set(clock_.now() + hours(25));
   engine_.idle();

@@ -22,6 +22,15 @@ using test_support::ThrowsError;
 
 namespace json = boost::json;
 
+// A unit's numerator and denominator added to a ratio's sums, as the store sums them.
+void add_unit(stats::RatioSums& sums, double m, double d) {
+  sums.m_sum += m;
+  sums.m_sum_squares += m * m;
+  sums.d_sum += d;
+  sums.d_sum_squares += d * d;
+  sums.m_d_sum_of_products += m * d;
+}
+
 class ExperimentVerbsTest : public ::testing::Test {
  protected:
   json::value run(const std::string& verb, json::object data = {}, std::string id = {}) {
@@ -620,6 +629,59 @@ TEST_F(ExperimentVerbsTest, PlanRefusesUnknownFieldsAndEmptyControls) {
   EXPECT_THAT(error_of("plan", {{"mde", 0.1}}).what(), ::testing::HasSubstr("baseline"));
   EXPECT_THAT(error_of("plan", {{"mde", 0.1}, {"baseline", 0.1}, {"typo", 1}}).what(),
               ::testing::HasSubstr("typo"));
+  // An Experiment's trafficAllocation is a percentage; planning's is a fraction.
+  const Error percent =
+      error_of("plan", {{"mde", 0.1}, {"baseline", 0.1}, {"trafficAllocation", 50}});
+  EXPECT_EQ(percent.field(), "trafficAllocation");
+  EXPECT_THAT(percent.what(),
+              ::testing::HasSubstr("must be a fraction in (0, 1]; did you mean 0.5?"));
+}
+
+// A ratio is planned as a mean: the control's ratio is the baseline, and its delta-method
+// variance per unit the variance, so n units give the ratio's standard error.
+TEST_F(ExperimentVerbsTest, PlanOfARatioMetricUsesTheDeltaMethod) {
+  create({{"primaryMetric", "revenue/sessions"}});
+  run("start");
+  json::array units, events;
+  for (int i = 0; i < 1000; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  auto assignments = run("assign", {{"units", units}}).at("assignments").as_array();
+  stats::RatioSums control;
+  double n = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string unit = "u" + std::to_string(i);
+    const bool green = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
+    const double sessions = 1 + i % 4;
+    const double revenue = (green ? 2.2 : 2.0) * sessions + i % 7;
+    events.push_back(json::object{{"unit", unit}, {"metric", "sessions"}, {"value", sessions}});
+    events.push_back(json::object{{"unit", unit}, {"metric", "revenue"}, {"value", revenue}});
+    if (green) continue;
+    n += 1;
+    add_unit(control, revenue, sessions);
+  }
+  run("track", {{"events", events}});
+  auto out = run("plan", {{"mde", 0.05}}).as_object();
+  EXPECT_EQ(out.at("settings").at("metricType"), "mean");
+  const double ratio = control.m_sum / control.d_sum;
+  EXPECT_NEAR(out.at("settings").at("baseline").to_number<double>(), ratio, 1e-12);
+  // The same plan from the delta method written out here.
+  const double mm = control.m_sum / n, md = control.d_sum / n;
+  const double var_m = (control.m_sum_squares - n * mm * mm) / (n - 1);
+  const double var_d = (control.d_sum_squares - n * md * md) / (n - 1);
+  const double cov = (control.m_d_sum_of_products - n * mm * md) / (n - 1);
+  const double stddev = std::sqrt((var_m - 2 * ratio * cov + ratio * ratio * var_d) / (md * md));
+  auto direct = engine_
+                    .execute({.noun = "Experiment",
+                              .verb = "plan",
+                              .data = {{"metricType", "mean"},
+                                       {"baseline", ratio},
+                                       {"stddev", stddev},
+                                       {"mde", 0.05}}})
+                    .as_object();
+  EXPECT_EQ(out.at("fixedHorizon").at("sampleSizePerArm"),
+            direct.at("fixedHorizon").at("sampleSizePerArm"));
+  const auto& more = out.at("howMuchLonger").at("fixedHorizon").as_object();
+  EXPECT_TRUE(more.at("additionalUnits").is_number()) << more;
+  EXPECT_EQ(more.at("variant"), "green");
 }
 
 TEST_F(ExperimentVerbsTest, RatioMetricsAreAnalysedFromBothMetricsPerUnit) {
@@ -643,12 +705,7 @@ TEST_F(ExperimentVerbsTest, RatioMetricsAreAnalysedFromBothMetricsPerUnit) {
     const double tracked_sessions = i % 7 != 0 ? sessions : 0;
     if (revenue > 0)
       events.push_back(json::object{{"unit", unit}, {"metric", "revenue"}, {"value", revenue}});
-    auto& sums = expected[arm];
-    sums.m_sum += revenue;
-    sums.m_sum_squares += revenue * revenue;
-    sums.d_sum += tracked_sessions;
-    sums.d_sum_squares += tracked_sessions * tracked_sessions;
-    sums.m_d_sum_of_products += revenue * tracked_sessions;
+    add_unit(expected[arm], revenue, tracked_sessions);
   }
   run("track", {{"events", events}});
   auto view = run("analyze").as_object();
@@ -735,6 +792,10 @@ TEST_F(ExperimentVerbsTest, NamespacesKeepExperimentsMutuallyExclusive) {
   // A stopped experiment frees its range.
   run("stop", {}, first);
   EXPECT_EQ(refused({{"namespace", json::array{"checkout", 0.25, 0.75}}}, second), "accepted");
+  // The stopped one still names its old range; writing it must not collide with the reuser.
+  EXPECT_EQ(refused({{"description", "kept for the record"}}, first), "accepted");
+  run("archive", {}, first);
+  EXPECT_EQ(engine_.get("Experiment", first).at("status"), "Archived");
 }
 
 }  // namespace

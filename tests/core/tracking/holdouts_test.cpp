@@ -7,6 +7,9 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/flags/feature_rules.hpp"
+#include "core/flags/sdk_payload.hpp"
+#include "tests/support/growthbook_features.hpp"
 
 namespace verdict::tracking {
 namespace {
@@ -134,6 +137,67 @@ TEST_F(HoldoutsTest, FlagsServeTheirDefaultToHeldOutUnits) {
   for (int i = 0; i < 400; ++i)
     EXPECT_EQ(execute("FeatureFlag", "evaluate", "new-nav", {{"unit", unit(i)}}).at("value"), true)
         << "a stopped holdout releases its units";
+}
+
+// An SDK given the payload serves each unit what `evaluate` serves it, held-out units included:
+// a holdout of everyone in the US (10 %), and one of the checkout namespace (20 % of the units
+// whose namespace hash falls in [0, 0.6)) that covers only the linked experiment's flag.
+TEST_F(HoldoutsTest, TheSdkPayloadHoldsOutTheUnitsEvaluateHoldsOut) {
+  const auto everyone = started_holdout({{"targetAudience", R"({"country": "US"})"}});
+  const auto checkout = create("Experiment", {{"name", "Checkout holdout"},
+                                              {"type", "Holdout"},
+                                              {"primaryMetric", "buy"},
+                                              {"trafficAllocation", 20},
+                                              {"hashVersion", 1},
+                                              {"namespace", json::array{"checkout", 0, 0.6}}});
+  execute("Experiment", "start", checkout);
+  const auto experiment = started_experiment({{"namespace", json::array{"checkout", 0, 1}}});
+  const auto banner = create("FeatureFlag", {{"key", "banner"},
+                                             {"name", "Banner"},
+                                             {"type", "Boolean"},
+                                             {"defaultValue", false},
+                                             {"rolloutPercentage", 60}});
+  const auto color =
+      create("FeatureFlag", {{"key", "color"},
+                             {"name", "Color"},
+                             {"type", "String"},
+                             {"defaultValue", "blue"},
+                             {"experiment", experiment},
+                             {"variants", json::array{{{"key", "control"}, {"value", "blue"}},
+                                                      {{"key", "green"}, {"value", "green"}}}}});
+  for (const auto& id : {banner, color}) execute("FeatureFlag", "enable", id);
+
+  json::array units;
+  for (int i = 0; i < kUnits / 2; ++i)
+    units.push_back(
+        json::object{{"unit", unit(i)}, {"attributes", {{"country", i % 2 ? "FR" : "US"}}}});
+  const auto evaluations = execute("FeatureFlag", "evaluate", "",
+                                   {{"flags", json::array{"banner", "color"}}, {"units", units}})
+                               .at("evaluations")
+                               .as_array();
+  ASSERT_EQ(evaluations.size(), 2 * units.size());
+
+  testing_support::CaseFeatures payload(flags::growthbook_payload(engine_));
+  const flags::FeatureLookup lookup = payload.lookup();
+  int held_by_everyone = 0, held_by_checkout = 0;
+  for (std::size_t i = 0; i < evaluations.size(); ++i) {
+    const json::object& served = evaluations[i].as_object();
+    assignment::RunContext context;
+    context.attributes = units[i / 2].at("attributes").as_object();
+    context.attributes["id"] = served.at("unit");
+    const std::string key(served.at("flag").as_string());
+    const flags::FeatureResult sdk = flags::evaluate_feature(key, context, lookup);
+    EXPECT_EQ(sdk.value, served.at("value")) << key << " for " << served.at("unit");
+    for (const auto* holdout : {&everyone, &checkout})
+      if (served.at("ruleId") == json::value(*holdout)) {
+        EXPECT_EQ(sdk.rule_id, *holdout) << key << " for " << served.at("unit");
+        (holdout == &everyone ? held_by_everyone : held_by_checkout) += 1;
+      }
+  }
+  // About 10 % of the US half for each flag, and 20 % of 60 % for the linked one: both rules
+  // were exercised.
+  EXPECT_GT(held_by_everyone, 100);
+  EXPECT_GT(held_by_checkout, 100);
 }
 
 TEST_F(HoldoutsTest, AHoldoutCoversItsOrganizationAndItsNamespaceOnly) {

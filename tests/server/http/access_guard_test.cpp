@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 namespace verdict::server::http {
 namespace {
 
@@ -71,6 +73,23 @@ TEST(AccessGuardTest, RequiredKeyIsABearerOrXApiKeyHeader) {
   EXPECT_EQ(refusal(guard, request_with({{field::host, "verdict.example.com"}})),
             status::unauthorized)
       << "a non-loopback listener does not check Host, only the key";
+}
+
+// As for a wrong key, which the OFREP handler answers: an OpenFeature provider reads this body.
+TEST(AccessGuardTest, OfrepPathsGetOfrepsErrorBody) {
+  AccessGuard guard("https", "0.0.0.0", 8443, false, true, {});
+  HttpRequest none{beast_http::verb::post, "/ofrep/v1/evaluate/flags/new-nav", 11};
+  std::string key;
+  auto response = guard.check(none, key);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->result(), status::unauthorized);
+  const auto body = boost::json::parse(response->body()).as_object();
+  EXPECT_EQ(body.at("errorCode"), "GENERAL");
+  EXPECT_NE(std::string(body.at("errorDetails").as_string()).find("Bearer"), std::string::npos);
+  EXPECT_FALSE(body.contains("jsonrpc"));
+  auto mcp = guard.check(request_with({}), key);
+  ASSERT_TRUE(mcp);
+  EXPECT_TRUE(boost::json::parse(mcp->body()).as_object().contains("jsonrpc"));
 }
 
 TEST(AccessGuardTest, OptionalKeyOnLoopbackIsHandedOnWhenSent) {

@@ -73,6 +73,49 @@ TEST_F(FlagServerTest, ErrorsUseOfrepCodes) {
   EXPECT_EQ(json::parse(missing->body()).at("key"), "missing");
 }
 
+// A running experiment's variants edited after its flag was linked leave a unit the flag has no
+// value for: an evaluation failure the provider answers with its own default, never a 500.
+TEST_F(FlagServerTest, AnErrorEvaluationIsAnEvaluationFailureNotAServerError) {
+  start();
+  const std::string experiment(
+      act({{"type", "Experiment"},
+           {"verb", "create"},
+           {"data",
+            {{"name", "Colors"},
+             {"primaryMetric", "buy"},
+             {"variants", json::array{{{"key", "control"}}, {{"key", "green"}}}}}}})
+          .at("id")
+          .as_string());
+  const std::string id =
+      create_flag({{"key", "color"},
+                   {"type", "String"},
+                   {"defaultValue", "blue"},
+                   {"experiment", experiment},
+                   {"variants", json::array{{{"key", "control"}, {"value", "blue"}},
+                                            {{"key", "green"}, {"value", "green"}}}}});
+  act({{"type", "FeatureFlag"}, {"verb", "enable"}, {"id", id}});
+  act({{"type", "Experiment"}, {"verb", "start"}, {"id", experiment}});
+  act({{"type", "Experiment"}, {"verb", "run"}, {"id", experiment}});
+  act({{"type", "Experiment"},
+       {"verb", "update"},
+       {"id", experiment},
+       {"data",
+        {{"variants",
+          json::array{{{"key", "control"}, {"weight", 0}}, {{"key", "red"}, {"weight", 100}}}}}}});
+  const std::string body = R"({"context":{"targetingKey":"u1"}})";
+  auto single = post("/ofrep/v1/evaluate/flags/color", body);
+  ASSERT_TRUE(single);
+  EXPECT_EQ(single->result_int(), 400u);
+  const auto failure = json::parse(single->body()).as_object();
+  EXPECT_EQ(failure.at("key"), "color");
+  EXPECT_EQ(failure.at("errorCode"), "GENERAL");
+  EXPECT_NE(std::string(failure.at("errorDetails").as_string()).find("'red'"), std::string::npos);
+  auto bulk = post("/ofrep/v1/evaluate/flags", body);
+  ASSERT_TRUE(bulk);
+  EXPECT_EQ(bulk->result_int(), 200u);
+  EXPECT_EQ(json::parse(bulk->body()).at("flags").at(0).at("errorCode"), "GENERAL");
+}
+
 TEST_F(FlagServerTest, BulkEvaluationCarriesAnEtagAndAnswers304UntilAFlagChanges) {
   start();
   std::string id = create_flag({{"key", "a"}, {"type", "Boolean"}, {"defaultValue", false}});
