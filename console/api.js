@@ -109,10 +109,17 @@ export const api = {
   async launch(id) { return (await request('POST', `${base}/${enc(id)}/launch`)).data; },
   async stop(id) { return (await request('POST', `${base}/${enc(id)}/stop`)).data; },
   async analyze(id) { return (await request('POST', `${base}/${enc(id)}/analyze`)).data; },
-  /// An entity's audit log, oldest first: `plural` is the REST collection (experiments, featureFlags).
+  /// An entity's whole audit log, oldest first, following the pages' `next` links: `plural` is
+  /// the REST collection (experiments, featureFlags).
   async history(plural, id) {
-    const { data } = await request('GET', inProject(`/${plural}/${enc(id)}/events`));
-    return data.items || [];
+    const items = [];
+    let path = inProject(`/${plural}/${enc(id)}/events?limit=1000`);
+    while (path) {
+      const { data } = await request('GET', path);
+      items.push(...(data.items || []));
+      path = data.next;
+    }
+    return items;
   },
   async flags() {
     const { data } = await request('GET', inProject('/featureFlags?limit=1000&sort=key'));

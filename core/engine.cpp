@@ -1,6 +1,7 @@
 #include "core/engine.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "core/access/access_nouns.hpp"
 #include "core/clock.hpp"
@@ -127,7 +128,8 @@ json::object Engine::load(const Noun& noun, std::string_view id_or_slug) {
 }
 
 json::object Engine::get(const Caller& caller, std::string_view noun_name,
-                         std::string_view id_or_slug, bool with_history) {
+                         std::string_view id_or_slug, bool with_history,
+                         const HistoryQuery& history_query) {
   // A verb's own reads (custom verbs, hooks) are not the caller's requests: no role check.
   bool outermost = !caller_;
   CallerScope scope(*this, caller);
@@ -135,9 +137,23 @@ json::object Engine::get(const Caller& caller, std::string_view noun_name,
   if (outermost) require_role(caller, noun.read_role, "get " + noun.name);
   json::object entity = load(noun, id_or_slug);
   if (with_history) {
+    if (history_query.limit < 1 || history_query.limit > Store::kMaxLimit)
+      invalid("limit", "must be between 1 and 1000");
+    // The cursor is the last sequence a page held: a keyset, so a page never repeats or skips
+    // an event however many are appended meanwhile.
+    std::int64_t after = 0;
+    if (const std::string& cursor = history_query.cursor; !cursor.empty()) {
+      auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), after);
+      if (ec != std::errc() || end != cursor.data() + cursor.size() || after < 1)
+        invalid("cursor", "not a cursor of this history (pass back historyNextCursor unchanged)");
+    }
+    // One more than asked tells whether another page follows.
+    auto events = store_->history(entity.at("id").get_string(), after, history_query.limit + 1);
+    bool more = static_cast<std::int64_t>(events.size()) > history_query.limit;
+    if (more) events.pop_back();
     json::array history;
-    for (const auto& event : store_->history(entity.at("id").get_string()))
-      history.push_back(to_json(event));
+    for (const auto& event : events) history.push_back(to_json(event));
+    if (more) entity["historyNextCursor"] = std::to_string(events.back().sequence);
     entity["history"] = std::move(history);
   }
   return entity;

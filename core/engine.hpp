@@ -92,10 +92,11 @@ class Engine {
   /// verb has changed nothing. Another project's entity is "not found".
   boost::json::value execute(const VerbRequest& request);
 
-  /// The entity by id or slug in the caller's project, with its event history when
-  /// `with_history`. Needs the reader role.
+  /// The entity by id or slug in the caller's project, with a page of its event history
+  /// (`history`, oldest first, and `historyNextCursor` when more follow) when `with_history`.
+  /// Needs the reader role.
   boost::json::object get(const Caller& caller, std::string_view noun, std::string_view id_or_slug,
-                          bool with_history = false);
+                          bool with_history = false, const HistoryQuery& history = {});
   /// get's entity without history, as to_json_text writes it: what a reply embeds, served from
   /// the store's cache of serialized entities while the database has not changed
   /// (Store::get_json). Needs the reader role, checked on every call.

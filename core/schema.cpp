@@ -292,12 +292,13 @@ bool check_new_field(const Noun& noun, const Field& field,
     return std::equal(field.name.begin(), field.name.end(), other.begin(), other.end(),
                       [](char a, char b) { return std::tolower(a) == std::tolower(b); });
   };
-  for (const char* reserved : {"id", "version", "createdAt", "updatedAt", "history", "rowid"})
+  for (const char* reserved :
+       {"id", "version", "createdAt", "updatedAt", "history", "historyNextCursor", "rowid"})
     if (same_name(reserved))
       throw Error(ErrorCode::kInvalidArgument,
                   noun.name + "." + field.name + ": '" + reserved +
                       "' is reserved (Verdict sets id, version, createdAt and updatedAt itself, "
-                      "adds history, and SQLite keeps rowid)",
+                      "adds history and historyNextCursor, and SQLite keeps rowid)",
                   field.name);
   std::vector<const Field*> fields = declared;
   for (const auto& existing : noun.fields) fields.push_back(&existing);

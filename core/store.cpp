@@ -733,12 +733,13 @@ std::vector<EventRecord> Store::read_events(sqlite::Statement& statement) {
   return events;
 }
 
-std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t limit) {
+std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t after_sequence,
+                                        std::int64_t limit) {
   auto statement = db_.prepare(
-      "SELECT * FROM (SELECT sequence, type, noun, entity_id, verb, data, actor, at, key_id,"
-      " key_name FROM event_log WHERE entity_id = ? AND project = ? ORDER BY sequence DESC"
-      " LIMIT ?) ORDER BY sequence");
-  statement.bind(1, entity_id).bind(2, project_).bind(3, limit);
+      "SELECT sequence, type, noun, entity_id, verb, data, actor, at, key_id, key_name"
+      " FROM event_log WHERE entity_id = ? AND project = ? AND sequence > ? ORDER BY sequence"
+      " LIMIT ?");
+  statement.bind(1, entity_id).bind(2, project_).bind(3, after_sequence).bind(4, limit);
   return read_events(statement);
 }
 

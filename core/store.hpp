@@ -25,6 +25,12 @@ struct FindQuery {
   std::string cursor;        ///< opaque, from a previous page's next_cursor
 };
 
+/// A page of an entity's event history, oldest first.
+struct HistoryQuery {
+  std::int64_t limit = 100;  ///< 1-1000
+  std::string cursor;        ///< opaque, from a previous page's historyNextCursor
+};
+
 struct FindResult {
   std::vector<boost::json::object> items;
   std::string next_cursor;  ///< empty on the last page
@@ -101,8 +107,10 @@ class Store {
                                          std::string_view value);
 
   std::int64_t append_event(const EventRecord& event);
-  /// The newest `limit` events of an entity, oldest first.
-  std::vector<EventRecord> history(std::string_view entity_id, std::int64_t limit = 100);
+  /// An entity's events after the one numbered `after_sequence` (0: from its first), oldest
+  /// first, at most `limit` of them.
+  std::vector<EventRecord> history(std::string_view entity_id, std::int64_t after_sequence = 0,
+                                   std::int64_t limit = 100);
   std::vector<EventRecord> events_since(std::int64_t sequence, std::int64_t limit = 100);
 
   /// Adds rows that find, get and count show as entities of `noun` (read-only: they are not in

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/access/access_nouns.hpp"
 #include "core/error.hpp"
 #include "core/json_style.hpp"
 #include "core/log.hpp"
@@ -132,7 +133,7 @@ Dispatcher::Dispatcher(verdict::Engine& engine, DispatcherOptions options,
       options_(std::move(options)),
       tools_(engine, std::move(script_runner), options_.scripts_enabled) {
   // The token of --token-file is an admin key of the default project like any other.
-  if (!options_.token.empty()) engine_.keys().adopt_secret(options_.token, "token-file");
+  if (!options_.token.empty()) access::adopt_token_file(engine_, options_.token);
 }
 
 std::string Dispatcher::oversized_reply(std::size_t limit) {
@@ -275,31 +276,41 @@ std::optional<std::string> Dispatcher::admit(std::string_view method, const json
       return std::nullopt;
     auto caller = keys.authenticate(given);
     if (!caller) {
-      // A wrong key is refused, never served as the operator instead.
-      session.authenticated = false;
-      session.caller = session.unkeyed;
+      refuse_key(session);
       return "unauthorized: wrong token (unknown or revoked API key)";
     }
     session.caller = std::move(*caller);
     session.authenticated = true;
+    session.key_refused = false;
     session.key_digest = std::move(digest);
     session.key_generation = keys.generation();
     return std::nullopt;
   }
+  if (session.key_refused)
+    return "unauthorized: this connection's API key was refused or revoked; send auth {token} "
+           "with a valid key";
   if (!session.authenticated || session.caller.key_id.empty()) return std::nullopt;
   // The cheap check on every request: only when a key may have been revoked is this one looked
   // up again, by its primary key.
   if (std::int64_t generation = keys.generation(); generation != session.key_generation) {
     if (!keys.active(session.caller.key_id)) {
       std::string key = session.caller.key_id;
-      session.authenticated = false;
-      session.caller = session.unkeyed;
-      session.key_digest.clear();
+      refuse_key(session);
       return "unauthorized: key " + key + " was revoked";
     }
     session.key_generation = generation;
   }
   return std::nullopt;
+}
+
+void Dispatcher::refuse_key(Session& session) {
+  session.authenticated = false;
+  session.caller = session.unkeyed;
+  session.key_digest.clear();
+  // A client that presented a key expects to act as that key: it is refused until a key
+  // succeeds, never served as the unkeyed operator instead. Stdio is exempt: its unkeyed caller
+  // is the process that started the server, so there is no one else to fall back to.
+  session.key_refused = session.transport != "stdio";
 }
 
 void Dispatcher::resolve_era(Call& call, const Session& session, bool required) const {

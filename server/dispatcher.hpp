@@ -46,6 +46,9 @@ struct Session {
   /// it in `_meta` is not looked up again, and the key generation it was checked at.
   std::string key_digest;
   std::int64_t key_generation = 0;
+  /// A key this connection presented failed (wrong or revoked): every request is refused until
+  /// a key succeeds, so a client never silently continues as the unkeyed operator.
+  bool key_refused = false;
 };
 
 /// What the transport writes back for one line. `line` is empty for notifications.
@@ -93,6 +96,9 @@ class Dispatcher {
   /// re-checks the session's key if a key may have been revoked since. Returns the refusal.
   std::optional<std::string> admit(std::string_view method, const boost::json::object& params,
                                    Session& session);
+  /// Drops a failed key: the session returns to its unkeyed caller but is refused until a key
+  /// succeeds (except on stdio).
+  static void refuse_key(Session& session);
   void resolve_era(Call& call, const Session& session, bool required) const;
   boost::json::object route(Call& call, Session& session);
   boost::json::object initialize(const Call& call, Session& session) const;

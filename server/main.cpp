@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/access/access_nouns.hpp"
 #include "core/checkpointer.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
@@ -163,15 +164,33 @@ int check_database(const std::string& path) {
 }
 
 // `verdict projects ...` and `verdict keys ...`: the same tables a server on the file reads; a
-// running server sees a revocation at its connections' next request.
+// running server sees a revocation at its connections' next request. Changes run as the verbs
+// `do` runs (Project.create, Key.create, Key.revoke) by the project's operator, so the event log
+// records them, by the actor `cli`.
 int manage_access(const Command& command) {
   Engine engine(command.input);
   access::KeyStore& keys = engine.keys();
   const auto& access = command.access;
+  auto run = [&](std::string noun, std::string verb, std::string id, json::object data,
+                 std::string_view project) {
+    return engine
+        .execute({.noun = std::move(noun),
+                  .verb = std::move(verb),
+                  .id = std::move(id),
+                  .data = std::move(data),
+                  .actor = access::kShellActor,
+                  .caller = keys.operator_of(project)})
+        .as_object();
+  };
+  auto text = [](const json::object& object, std::string_view key) {
+    return std::string(object.at(key).as_string());
+  };
   if (command.kind == Command::Kind::kProjects) {
     if (access.action == "create") {
-      auto project = keys.create_project(access.project, access.name);
-      std::cout << "project " << project.slug << " (" << project.id << ") created\n";
+      auto project = run("Project", "create", "", {{"slug", access.project}, {"name", access.name}},
+                         kDefaultProjectSlug);
+      std::cout << "project " << text(project, "slug") << " (" << text(project, "id")
+                << ") created\n";
       return 0;
     }
     for (const auto& project : keys.projects())
@@ -180,16 +199,24 @@ int manage_access(const Command& command) {
     return 0;
   }
   if (access.action == "create") {
-    auto created = keys.create_key(access.project, *parse_role(access.role), access.name);
-    std::cout << "key " << created.key.id << " (" << created.key.name << "), role "
-              << to_string(created.key.role) << " in project " << created.key.project_slug
+    auto created =
+        run("Key", "create", "", {{"role", access.role}, {"name", access.name}}, access.project);
+    std::cout << "key " << text(created, "id") << " (" << text(created, "name") << "), role "
+              << text(created, "role") << " in project " << text(created, "project")
               << "\nThe secret is shown only now; store it (only its SHA-256 is kept):\n"
-              << created.secret << "\n";
+              << text(created, "secret") << "\n";
     return 0;
   }
   if (access.action == "revoke") {
-    auto key = keys.revoke(access.key_id);
-    std::cout << "key " << key.id << " (" << key.name << ") revoked at " << key.revoked_at << "\n";
+    // The key's own project: Key.revoke, like every verb, finds entities in its caller's.
+    std::string project;
+    for (const auto& key : keys.keys())
+      if (key.id == access.key_id) project = key.project_id;
+    if (project.empty())
+      throw Error(ErrorCode::kNotFound, "id: no key '" + access.key_id + "'", "id");
+    auto key = run("Key", "revoke", access.key_id, {}, project);
+    std::cout << "key " << text(key, "id") << " (" << text(key, "name") << ") revoked at "
+              << text(key, "revokedAt") << "\n";
     return 0;
   }
   for (const auto& key : keys.keys(access.project))

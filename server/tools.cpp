@@ -128,7 +128,15 @@ json::object get_tool(const Schema& schema) {
       {"include",
        {{"type", "array"},
         {"items", {{"type", "string"}, {"enum", {"history"}}}},
-        {"description", "extras to include: \"history\" adds the entity's event log"}}}};
+        {"description",
+         "extras to include: \"history\" adds a page of the entity's event log, oldest first"}}},
+      {"limit",
+       {{"type", "integer"},
+        {"minimum", 1},
+        {"maximum", 1000},
+        {"description", "events per history page (default 100)"}}},
+      {"cursor",
+       string_property("the history page after this one: a previous reply's historyNextCursor")}};
   return {{"name", "get"},
           {"title", "Get an entity"},
           {"description", "Get one entity by id or slug, optionally with its event history."},
@@ -245,7 +253,8 @@ json::value Tools::call(std::string_view name, const json::object& arguments,
 
 std::string Tools::call_json(std::string_view name, const json::object& arguments,
                              const ToolCaller& caller) {
-  if (name != "get" || arguments.contains("include"))
+  if (name != "get" || arguments.contains("include") || arguments.contains("limit") ||
+      arguments.contains("cursor"))
     return to_json_text(call(name, arguments, caller));
   check_arguments(input_schema(definitions(true), name), arguments);
   return engine_.get_json(caller.caller, arguments.at("type").get_string(),
@@ -272,8 +281,15 @@ json::value Tools::get(const json::object& arguments, const Caller& caller) {
   bool with_history = false;
   if (const auto* include = arguments.if_contains("include"))
     with_history = !include->get_array().empty();  // "history" is the only value the schema allows
+  HistoryQuery page;
+  if (const auto* limit = arguments.if_contains("limit"))
+    page.limit = limit->to_number<std::int64_t>();
+  page.cursor = string_argument(arguments, "cursor");
+  for (const char* paging : {"limit", "cursor"})
+    if (!with_history && arguments.contains(paging))
+      invalid(paging, "pages the history: pass include: [\"history\"] with it");
   return engine_.get(caller, arguments.at("type").get_string(), arguments.at("id").get_string(),
-                     with_history);
+                     with_history, page);
 }
 
 json::value Tools::run(const json::object& arguments, const ToolCaller& caller) {

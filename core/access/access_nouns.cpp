@@ -2,6 +2,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "core/sqlite.hpp"
 
 namespace verdict::access {
 
@@ -63,11 +64,29 @@ Verb admin_verb(std::string name, std::string event, std::string description, bo
   return verb;
 }
 
+json::object created_data(const KeyInfo& key) {
+  return {{"name", key.name}, {"role", to_string(key.role)}};
+}
+
 }  // namespace
+
+void adopt_token_file(Engine& engine, std::string_view secret) {
+  sqlite::Transaction transaction(engine.store().db());
+  Adoption adoption = engine.keys().adopt_secret(secret, "token-file");
+  const VerbRequest request{.actor = kShellActor};
+  for (const KeyInfo& key : adoption.retired)
+    record(engine, "Key", key.id, "Revoked", "revoke", {{"reason", "the token file changed"}},
+           request);
+  if (adoption.created)
+    record(engine, "Key", adoption.key.id, "Created", "create", created_data(adoption.key),
+           request);
+  transaction.commit();
+}
 
 void add_access_nouns(Engine& engine) {
   engine.schema().add_noun(access_noun(
-      "Project", "prj", "a tenant: every entity belongs to one; admins see their own",
+      "Project", "prj",
+      "a tenant: every entity belongs to one; admins see their own, admins of default every one",
       {parse_field("slug", "string", "unique, e.g. acme"), parse_field("name", "string", "")}));
   engine.schema().add_noun(
       access_noun("Key", "key", "an API key of this project (its secret is shown once, at create)",
@@ -80,6 +99,11 @@ void add_access_nouns(Engine& engine) {
   // Columns: id, version, createdAt, updatedAt, the fields in declaration order, the project.
   store.add_row_source("Project", [](const Noun&) {
     return std::string("SELECT id, 1, created_at, created_at, slug, name, id FROM project");
+  });
+  // The operator's project is where tenants are made (Project.create): its admins see them all.
+  store.add_row_source("Project", [](const Noun&) {
+    return "SELECT id, 1, created_at, created_at, slug, name, '" + std::string(kDefaultProjectId) +
+           "' FROM project WHERE id <> '" + std::string(kDefaultProjectId) + "'";
   });
   store.add_row_source("Key", [](const Noun&) {
     return std::string(
@@ -97,8 +121,8 @@ void add_access_nouns(Engine& engine) {
         if (!role) invalid("role", "must be reader, writer, admin or evaluator");
         NewKey created = engine.keys().create_key(request.caller.project_id, *role,
                                                   text_of(request.data, "name"));
-        record(engine, "Key", created.key.id, "Created", "create",
-               {{"name", created.key.name}, {"role", to_string(created.key.role)}}, request);
+        record(engine, "Key", created.key.id, "Created", "create", created_data(created.key),
+               request);
         json::object out = key_json(created.key);
         out["secret"] = created.secret;
         return out;

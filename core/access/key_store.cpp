@@ -139,31 +139,35 @@ NewKey KeyStore::create_key(std::string_view project_name, Role role, std::strin
   return created;
 }
 
-KeyInfo KeyStore::adopt_secret(std::string_view secret, std::string_view name) {
+Adoption KeyStore::adopt_secret(std::string_view secret, std::string_view name) {
   std::string digest = sha256_hex(secret);
   std::optional<KeyInfo> kept;
+  Adoption adoption;
   for (KeyInfo& key : keys(kDefaultProjectId)) {
-    if (key.name != name || !key.revoked_at.empty()) continue;
+    if (key.hint != kTokenFileHint || !key.revoked_at.empty()) continue;
     auto stored = db_.prepare("SELECT secret_sha256 FROM api_key WHERE id = ?");
     stored.bind(1, key.id);
     stored.step();
-    if (!kept && stored.column_text(0) == digest) {
+    if (!kept && stored.column_text(0) == digest)
       kept = std::move(key);
-    } else {
-      revoke(key.id);
-    }
+    else
+      adoption.retired.push_back(revoke(key.id));
   }
-  if (kept) return *kept;
-  KeyInfo key{new_id("key"),
-              std::string(kDefaultProjectId),
-              std::string(kDefaultProjectSlug),
-              checked_name(name),
-              Role::kAdmin,
-              "(token file)",
-              now_iso8601(),
-              {}};
-  insert_key(db_, key, digest);
-  return key;
+  if (kept) {
+    adoption.key = std::move(*kept);
+    return adoption;
+  }
+  adoption.key = {new_id("key"),
+                  std::string(kDefaultProjectId),
+                  std::string(kDefaultProjectSlug),
+                  checked_name(name),
+                  Role::kAdmin,
+                  std::string(kTokenFileHint),
+                  now_iso8601(),
+                  {}};
+  adoption.created = true;
+  insert_key(db_, adoption.key, digest);
+  return adoption;
 }
 
 KeyInfo KeyStore::read_key(sqlite::Statement& statement) {

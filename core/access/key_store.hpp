@@ -35,6 +35,17 @@ struct NewKey {
   std::string secret;  ///< shown once; not stored
 };
 
+/// The hint of the key a --token-file token is adopted as: a generated key's hint is its
+/// secret's first characters (`vk_...`), so no other key has it, whatever its name.
+inline constexpr std::string_view kTokenFileHint = "(token file)";
+
+/// What adopting a token file did.
+struct Adoption {
+  KeyInfo key;                   ///< the token's key
+  bool created = false;          ///< the token was new: its key was made now
+  std::vector<KeyInfo> retired;  ///< earlier token files' keys, revoked now
+};
+
 /// Projects and API keys, in the store's database (tables `project` and `api_key`). The
 /// `default` project always exists. A secret is stored only as its SHA-256 digest; a presented
 /// secret is found through an index on the digest's first bytes and compared in constant time.
@@ -52,9 +63,9 @@ class KeyStore {
   /// A new key with a fresh random secret.
   NewKey create_key(std::string_view project, Role role, std::string_view name);
   /// Makes `secret` (the --token-file token) an admin key of the default project named `name`,
-  /// and revokes any other key of that name: idempotent across restarts, and a changed token
-  /// file retires the old token.
-  KeyInfo adopt_secret(std::string_view secret, std::string_view name);
+  /// marked by kTokenFileHint, and revokes any other key so marked: idempotent across restarts,
+  /// and a changed token file retires the old token. Keys merely named `name` are not touched.
+  Adoption adopt_secret(std::string_view secret, std::string_view name);
   /// Every key, or a project's keys, oldest first.
   std::vector<KeyInfo> keys(std::string_view project = {});
   /// Throws kNotFound unless a key has this id (in `project`, when given).

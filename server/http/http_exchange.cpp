@@ -36,6 +36,7 @@ Session& HttpExchange::session_for_next_line() {
   // or none, and never keeps an earlier request's.
   if (shared_) {
     shared_->session.authenticated = false;
+    shared_->session.key_refused = false;
     shared_->session.caller = session.caller;
     shared_->session.presented_key = session.presented_key;
     shared_->session.key_digest.clear();

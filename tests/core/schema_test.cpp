@@ -244,8 +244,8 @@ TEST(SchemaTest, AddFieldRefusesNamesThatAreNotIdentifiers) {
 // verb; a name differing only in case from a column made the table migration fail.
 TEST(SchemaTest, AddFieldRefusesReservedNamesAndCaseClashes) {
   Schema schema = Schema::builtin();
-  for (const char* name :
-       {"id", "version", "createdAt", "updatedAt", "history", "rowid", "Id", "UPDATEDAT"}) {
+  for (const char* name : {"id", "version", "createdAt", "updatedAt", "history",
+                           "historyNextCursor", "rowid", "Id", "UPDATEDAT"}) {
     EXPECT_THAT([&] { schema.add_field("Experiment", parse_field(name, "number")); },
                 ThrowsError(ErrorCode::kInvalidArgument, name));
   }

@@ -1,7 +1,7 @@
 // The REST API end to end over real HTTP (node's fetch and curl) against `verdict serve
 // --listen http://` with the shipped hooks on: seed 000's admin console flow through
-// /v1/admin, seed 001's flow and its curl commands as written (host, port and project
-// swapped), every error status as problem+json, and every REST response checked against the
+// /v1/admin, seed 001's flow and its curl commands as written in project acme (host and port
+// swapped, an API key added), every error status as problem+json, and every REST response checked against the
 // server's own GET /openapi.json.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import { startHttpServer } from './http_server.mjs';
 import { openapiValidator } from './rest_openapi.mjs';
 
-const { base } = await startHttpServer('verdict-e2e-rest-');
+// Seed 001's curl lines address the project acme: the shell makes it, and an admin key of it.
+let acmeKey;
+const { base } = await startHttpServer('verdict-e2e-rest-', {
+  prepare(db) {
+    const cli = (...args) => execFileSync(process.env.VERDICT_BINARY, args, { encoding: 'utf8' });
+    cli('projects', 'create', '--db', db, 'acme');
+    acmeKey = cli('keys', 'create', '--db', db, '--project', 'acme', '--role', 'admin',
+      '--name', 'seed-001').trimEnd().split('\n').at(-1);
+  },
+});
 const api = await openapiValidator(base);
 
 /** One REST exchange; validates the JSON answer against the OpenAPI document when asked. */
@@ -30,7 +39,7 @@ async function rest(method, path, { body, headers = {}, raw, openapi = true } = 
     assert.match(json.type, /^urn:verdict:problem:/);
     assert.ok(json.title && json.detail, text);
   }
-  if (openapi && path.startsWith('/~')) api.validate(method, path, response.status, type, json);
+  if (openapi) api.validate(method, path, response.status, type, json);
   return { status: response.status, headers: response.headers, json, type };
 }
 const expectProblem = (result, status, field) => {
@@ -167,15 +176,19 @@ const expectProblem = (result, status, field) => {
     422, 'colour');
   expectProblem(await rest('POST', `/v1/admin/experiments/${id}/variants`,
     { body: { name: 'C', traffic_weight: 50 } }), 422, 'traffic_weight');
-  expectProblem(await rest('POST', `/v1/admin/experiments/${id}/launch`), 409);
-  const wrong = await rest('GET', `/v1/admin/experiments/${id}/launch`);
+  // A refused transition says which verbs the state allows, as the entity API's 409 does.
+  const relaunch = await rest('POST', `/v1/admin/experiments/${id}/launch`);
+  expectProblem(relaunch, 409);
+  assert.equal(relaunch.json.entityStatus, 'Concluded', JSON.stringify(relaunch.json));
+  assert.ok(Array.isArray(relaunch.json.allowedVerbs) && relaunch.json.allowedVerbs.includes('archive'),
+    JSON.stringify(relaunch.json));
+  const wrong = await rest('GET', `/v1/admin/experiments/${id}/launch`, { openapi: false });
   expectProblem(wrong, 405);
   assert.equal(wrong.headers.get('allow'), 'POST');
 }
 
 // ---- Seed 001: its curl commands as written, host and port swapped -----------------------
-// Until projects exist only `default` resolves, so the seed's `acme` is swapped too; `acme`
-// itself answers 404.
+// The seed's project acme, with acme's key added to every request (`-H 'Authorization: ...'`).
 const curl = (...args) => {
   const out = execFileSync('curl', ['-s', '-w', '\n%{http_code}', ...args], { encoding: 'utf8' });
   const cut = out.lastIndexOf('\n');
@@ -183,24 +196,32 @@ const curl = (...args) => {
 };
 {
   const host = base; // http://127.0.0.1:PORT in place of https://experiment.headless.ly
+  const auth = ['-H', `Authorization: Bearer ${acmeKey}`];
+  const acme = (method, path, options = {}) => rest(method, path,
+    { ...options, headers: { Authorization: `Bearer ${acmeKey}`, ...options.headers } });
+  // Without the key a loopback client is the default project's operator: acme is not its own.
   assert.equal(curl(`${host}/~acme/experiments?status=Running`).status, 404);
-  const created = curl('-X', 'POST', `${host}/~default/experiments`,
+  const none = curl(...auth, `${host}/~acme/experiments?status=Running`);
+  assert.equal(none.status, 200, JSON.stringify(none.json));
+  assert.deepEqual(none.json.items, []);
+  const created = curl(...auth, '-X', 'POST', `${host}/~acme/experiments`,
     '-H', 'Content-Type: application/json',
     '-d', '{"name": "Pricing Page V2", "type": "ABTest", "hypothesis": "New layout increases conversions"}');
   assert.equal(created.status, 201, JSON.stringify(created.json));
-  api.validate('POST', '/~default/experiments', 201, 'application/json', created.json);
+  api.validate('POST', '/~acme/experiments', 201, 'application/json', created.json);
   const id = created.json.id;
   assert.equal(created.json.slug, 'pricing-page-v2');
 
   // The shipped starting hook needs two variants and a primary metric: the seed's start refuses.
-  const refused = curl('-X', 'POST', `${host}/~default/experiments/${id}/start`);
+  const refused = curl(...auth, '-X', 'POST', `${host}/~acme/experiments/${id}/start`);
   assert.equal(refused.status, 422, JSON.stringify(refused.json));
   assert.match(refused.json.detail, /two variants/);
+  assert.equal(refused.json.field, 'verb', 'a hook refusal names the refused input');
 
   // PATCH with If-Match: the version is the ETag; a stale one is 412 and changes nothing.
-  const got = await rest('GET', `/~default/experiments/${id}`);
+  const got = await acme('GET', `/~acme/experiments/${id}`);
   assert.equal(got.headers.get('etag'), `"${got.json.version}"`);
-  const patched = await rest('PATCH', `/~default/experiments/${id}`, {
+  const patched = await acme('PATCH', `/~acme/experiments/${id}`, {
     // A fixed seed: the random id as one would fire SRM (no winner) about 1 run in 1000.
     body: { primaryMetric: 'conversion', variants: [{ name: 'Control', weight: 50 }, { name: 'V2', weight: 50 }],
       seed: 'pricing-page-6' },
@@ -208,87 +229,123 @@ const curl = (...args) => {
   });
   assert.equal(patched.status, 200, JSON.stringify(patched.json));
   assert.equal(patched.headers.get('etag'), `"${got.json.version + 1}"`);
-  const stale = await rest('PATCH', `/~default/experiments/${id}`, {
+  const stale = await acme('PATCH', `/~acme/experiments/${id}`, {
     body: { hypothesis: 'overwritten?' }, headers: { 'If-Match': got.headers.get('etag') },
   });
   expectProblem(stale, 412, 'version');
-  assert.equal((await rest('GET', `/~default/experiments/pricing-page-v2`)).json.hypothesis,
+  assert.equal((await acme('GET', `/~acme/experiments/pricing-page-v2`)).json.hypothesis,
     'New layout increases conversions');
-  const current = await rest('GET', `/~default/experiments/${id}`);
-  assert.equal((await rest('GET', `/~default/experiments/${id}`,
+  const current = await acme('GET', `/~acme/experiments/${id}`);
+  assert.equal((await acme('GET', `/~acme/experiments/${id}`,
     { headers: { 'If-None-Match': current.headers.get('etag') } })).status, 304);
-  const anyVersion = await rest('PATCH', `/~default/experiments/${id}`,
+  const anyVersion = await acme('PATCH', `/~acme/experiments/${id}`,
     { body: { tags: 'pricing' }, headers: { 'If-Match': '*' } });
   assert.equal(anyVersion.status, 200, JSON.stringify(anyVersion.json));
 
-  const started = curl('-X', 'POST', `${host}/~default/experiments/${id}/start`);
+  const started = curl(...auth, '-X', 'POST', `${host}/~acme/experiments/${id}/start`);
   assert.equal(started.status, 200, JSON.stringify(started.json));
   assert.equal(started.json.status, 'Started');
-  api.validate('POST', `/~default/experiments/${id}/start`, 200, 'application/json', started.json);
+  api.validate('POST', `/~acme/experiments/${id}/start`, 200, 'application/json', started.json);
 
   // Conclude before any data: a refused transition, 409 with the verbs the state allows.
-  const early = curl('-X', 'POST', `${host}/~default/experiments/${id}/conclude`);
+  const early = curl(...auth, '-X', 'POST', `${host}/~acme/experiments/${id}/conclude`);
   assert.equal(early.status, 409, JSON.stringify(early.json));
   assert.equal(early.json.entityStatus, 'Started');
   assert.ok(early.json.allowedVerbs.includes('pause') && early.json.allowedVerbs.includes('run'));
-  api.validate('POST', `/~default/experiments/${id}/conclude`, 409, 'application/problem+json', early.json);
+  api.validate('POST', `/~acme/experiments/${id}/conclude`, 409, 'application/problem+json', early.json);
 
-  const running = curl(`${host}/~default/experiments?status=Started`);
+  const running = curl(...auth, `${host}/~acme/experiments?status=Started`);
   assert.equal(running.status, 200);
   assert.deepEqual(running.json.items.map((e) => e.id), [id]);
-  api.validate('GET', '/~default/experiments', 200, 'application/json', running.json);
-  const one = curl(`${host}/~default/experiments/${id}`);
+  api.validate('GET', '/~acme/experiments', 200, 'application/json', running.json);
+  const one = curl(...auth, `${host}/~acme/experiments/${id}`);
   assert.equal(one.status, 200);
   assert.equal(one.json.name, 'Pricing Page V2');
 
   // Traffic with a clear winner, analyze, then the seed's conclude as written.
   const units = Array.from({ length: 2000 }, (_, i) => ({ unit: `p${i}` }));
-  const assigned = (await rest('POST', `/~default/experiments/${id}/assign`, { body: { units } })).json;
+  const assigned = (await acme('POST', `/~acme/experiments/${id}/assign`, { body: { units } })).json;
   const events = assigned.assignments.flatMap((a, i) =>
     ((a.variant === 'v2' ? i % 10 < 4 : i % 10 < 1) ? [{ unit: `p${i}`, metric: 'conversion' }] : []));
-  await rest('POST', `/~default/experiments/${id}/track`, { body: { events } });
-  const analysis = await rest('POST', `/~default/experiments/${id}/analyze`);
+  await acme('POST', `/~acme/experiments/${id}/track`, { body: { events } });
+  const analysis = await acme('POST', `/~acme/experiments/${id}/analyze`);
   assert.equal(analysis.json.winner, 'v2', JSON.stringify(analysis.json).slice(0, 500));
-  const concluded = curl('-X', 'POST', `${host}/~default/experiments/${id}/conclude`);
+  const concluded = curl(...auth, '-X', 'POST', `${host}/~acme/experiments/${id}/conclude`);
   assert.equal(concluded.status, 200, JSON.stringify(concluded.json));
   assert.equal(concluded.json.status, 'Concluded');
   assert.equal(concluded.json.winner, 'v2');
 
-  const history = await rest('GET', `/~default/experiments/${id}/events`);
+  const history = await acme('GET', `/~acme/experiments/${id}/events`);
   const types = history.json.items.map((event) => event.type);
   for (const type of ['Experiment.Created', 'Experiment.Updated', 'Experiment.Started', 'Experiment.Concluded'])
     assert.ok(types.includes(type), types.join(', '));
 
   // Other nouns need no REST code: featureFlags, a collection verb, DELETE.
-  const flag = await rest('POST', '/~default/featureFlags', {
+  const flag = await acme('POST', '/~acme/featureFlags', {
     body: { key: 'new-nav', name: 'New navigation', type: 'Boolean', defaultValue: false },
   });
   assert.equal(flag.status, 201, JSON.stringify(flag.json));
-  assert.equal((await rest('GET', '/~default/featureFlags/new-nav')).json.id, flag.json.id);
-  assert.equal((await rest('POST', `/~default/featureFlags/new-nav/enable`)).json.status, 'Enabled');
-  const summary = await rest('POST', '/~default/experiments/summary');
+  assert.equal((await acme('GET', '/~acme/featureFlags/new-nav')).json.id, flag.json.id);
+  assert.equal((await acme('POST', `/~acme/featureFlags/new-nav/enable`)).json.status, 'Enabled');
+  const summary = await acme('POST', '/~acme/experiments/summary');
   assert.equal(summary.status, 200);
-  assert.equal(summary.json.total, 3); // seed 000's two and this one
-  const deleted = await rest('DELETE', `/~default/featureFlags/${flag.json.id}`);
+  assert.equal(summary.json.total, 1); // acme's one: seed 000's two are default's
+  const deleted = await acme('DELETE', `/~acme/featureFlags/${flag.json.id}`);
   assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
-  expectProblem(await rest('GET', `/~default/featureFlags/${flag.json.id}`), 404);
+  expectProblem(await acme('GET', `/~acme/featureFlags/${flag.json.id}`), 404);
 
   // Collections page with a Link header; query parameters are typed equality filters.
   for (let i = 0; i < 3; i += 1)
-    await rest('POST', '/~default/metrics', { body: { name: `m${i}`, type: 'Paged', value: i } });
+    await acme('POST', '/~acme/metrics', { body: { name: `m${i}`, type: 'Paged', value: i } });
   // (The shipped concluded hook made a Metric too: the type filter leaves it out.)
-  const page1 = await rest('GET', '/~default/metrics?type=Paged&limit=2&sort=name');
+  const page1 = await acme('GET', '/~acme/metrics?type=Paged&limit=2&sort=name');
   assert.deepEqual(page1.json.items.map((m) => m.name), ['m0', 'm1']);
   const link = page1.headers.get('link');
-  assert.match(link, /^<\/~default\/metrics\?type=Paged&limit=2&sort=name&cursor=.+>; rel="next"$/);
+  assert.match(link, /^<\/~acme\/metrics\?type=Paged&limit=2&sort=name&cursor=.+>; rel="next"$/);
   assert.equal(page1.json.next, link.slice(1, link.indexOf('>')));
-  const page2 = await rest('GET', page1.json.next);
+  const page2 = await acme('GET', page1.json.next);
   assert.deepEqual(page2.json.items.map((m) => m.name), ['m2']);
   assert.equal(page2.headers.get('link'), null);
-  assert.deepEqual((await rest('GET', '/~default/metrics?type=Paged&value=1')).json.items.map((m) => m.name), ['m1']);
-  const filtered = await rest('GET',
-    `/~default/metrics?type=Paged&filter=${encodeURIComponent('{"value":{"$gte":1}}')}&sort=-name`);
+  assert.deepEqual((await acme('GET', '/~acme/metrics?type=Paged&value=1')).json.items.map((m) => m.name), ['m1']);
+  const filtered = await acme('GET',
+    `/~acme/metrics?type=Paged&filter=${encodeURIComponent('{"value":{"$gte":1}}')}&sort=-name`);
   assert.deepEqual(filtered.json.items.map((m) => m.name), ['m2', 'm1']);
+}
+
+// ---- An entity's event history pages like a collection, oldest first ---------------------
+{
+  const flag = (await rest('POST', '/~default/featureFlags',
+    { body: { key: 'long-history', name: 'n0', type: 'Boolean', defaultValue: false } })).json;
+  for (let i = 1; i <= 130; i += 1) {
+    const renamed = await rest('PATCH', `/~default/featureFlags/${flag.id}`,
+      { body: { name: `n${i}` }, headers: { 'If-Match': '*' }, openapi: i === 1 });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.json));
+  }
+  const path = `/~default/featureFlags/${flag.id}/events`;
+  const first = await rest('GET', path);
+  assert.equal(first.json.items.length, 100, 'the default page holds 100 events');
+  assert.equal(first.json.items[0].type, 'FeatureFlag.Created', 'oldest first');
+  const link = first.headers.get('link');
+  assert.match(link, new RegExp(`^<${path}\\?cursor=[^>]+>; rel="next"$`));
+  assert.equal(first.json.next, link.slice(1, link.indexOf('>')));
+  assert.equal(typeof first.json.nextCursor, 'string');
+  const second = await rest('GET', first.json.next);
+  assert.equal(second.json.items.length, 31);
+  assert.equal(second.json.next, undefined);
+  assert.equal(second.headers.get('link'), null);
+  const names = [...first.json.items, ...second.json.items].map((event) => event.data.name);
+  assert.deepEqual(names, Array.from({ length: 131 }, (_, i) => `n${i}`), 'no event lost or repeated');
+  const small = await rest('GET', `${path}?limit=60`);
+  assert.equal(small.json.items.length, 60);
+  assert.match(small.json.next, new RegExp(`^${path}\\?limit=60&cursor=`));
+  const rest2 = await rest('GET', small.json.next);
+  assert.equal(rest2.json.items[0].data.name, 'n60');
+  assert.equal((await rest('GET', `${path}?limit=1000`)).json.items.length, 131);
+  expectProblem(await rest('GET', `${path}?limit=0`), 422, 'limit');
+  expectProblem(await rest('GET', `${path}?limit=1001`), 422, 'limit');
+  expectProblem(await rest('GET', `${path}?limit=ten`), 400, 'limit');
+  expectProblem(await rest('GET', `${path}?cursor=nope`), 422, 'cursor');
+  expectProblem(await rest('GET', `${path}?type=FeatureFlag.Created`), 400, 'type');
 }
 
 // ---- Every error status, as problem+json naming the field and the reason -----------------

@@ -14,7 +14,8 @@ const document = await response.json();
 assert.equal(document.openapi, '3.1.0');
 // Generated from the schema: every noun has its collection path.
 for (const path of ['/~{project}/experiments', '/~{project}/featureFlags', '/~{project}/activities',
-  '/~{project}/experiments/{id}/start', '/~{project}/experiments/summary'])
+  '/~{project}/experiments/{id}/start', '/~{project}/experiments/{id}/launch',
+  '/~{project}/experiments/summary'])
   assert.ok(document.paths[path], `${path} is missing`);
 
 const file = join(mkdtempSync(join(tmpdir(), 'verdict-openapi-')), 'openapi.json');

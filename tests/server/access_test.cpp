@@ -161,6 +161,39 @@ TEST_F(AccessTest, AKeyRevokedDuringTheConnectionStopsAtTheNextRequest) {
   EXPECT_TRUE(h_.last.close) << "a connection that needs a key is closed";
 }
 
+// On a loopback socket without --require-keys an unkeyed client is the default project's
+// operator; a client whose key stops working must not silently become that operator.
+TEST_F(AccessTest, ARevokedKeyOnALoopbackSocketStaysRefusedUntilANewAuth) {
+  ASSERT_FALSE(h_.session.requires_token);
+  h_.result("auth", {{"token", acme_writer_.secret}});
+  h_.engine.keys().revoke(acme_writer_.key.id);
+  EXPECT_EQ(h_.error("find", {{"type", "Experiment"}}).at("code"), kUnauthorizedCode);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto again = h_.error("find", {{"type", "Experiment"}});
+    EXPECT_EQ(again.at("code"), kUnauthorizedCode) << json::serialize(again);
+    auto write =
+        h_.error("do", {{"type", "Experiment"}, {"verb", "create"}, {"data", {{"name", "x"}}}});
+    EXPECT_EQ(write.at("code"), kUnauthorizedCode) << json::serialize(write);
+  }
+  EXPECT_FALSE(h_.last.close) << "a loopback connection is refused, not closed";
+  auto reader = h_.engine.keys().create_key("acme", Role::kReader, "reader");
+  EXPECT_EQ(h_.result("auth", {{"token", reader.secret}}).at("role"), "reader");
+  EXPECT_TRUE(h_.result("find", {{"type", "Experiment"}}).at("items").as_array().empty());
+}
+
+TEST_F(AccessTest, AFailedAuthOnALoopbackSocketStaysRefusedUntilANewAuth) {
+  ASSERT_FALSE(h_.session.requires_token);
+  h_.result("find", {{"type", "Experiment"}});  // unkeyed: the default project's operator
+  EXPECT_EQ(h_.error("auth", {{"token", "vk_wrong"}}).at("code"), kUnauthorizedCode);
+  auto refused = h_.error("find", {{"type", "Experiment"}});
+  EXPECT_EQ(refused.at("code"), kUnauthorizedCode);
+  EXPECT_NE(std::string(refused.at("message").as_string()).find("auth"), std::string::npos)
+      << json::serialize(refused);
+  EXPECT_EQ(h_.error("tools/list", DispatcherHarness::current()).at("code"), kUnauthorizedCode);
+  EXPECT_EQ(h_.result("auth", {{"token", acme_writer_.secret}}).at("project"), "acme");
+  h_.result("do", {{"type", "Experiment"}, {"verb", "create"}, {"data", {{"name", "After"}}}});
+}
+
 TEST_F(AccessTest, StdioIsTheOperatorOfItsProject) {
   h_.session.transport = "stdio";
   h_.session.caller = h_.session.unkeyed = h_.engine.keys().operator_of("beta");

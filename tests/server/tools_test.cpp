@@ -196,6 +196,45 @@ TEST(ToolsTest, GetIncludesHistoryOnRequest) {
   EXPECT_EQ(full.at("structuredContent").at("history").at(0).at("type"), "Experiment.Created");
 }
 
+// A long history is paged, oldest first, never cut to its newest events without a word.
+TEST(ToolsTest, GetPagesALongHistoryOldestFirst) {
+  DispatcherHarness harness;
+  std::string id = harness.create_experiment("Long");
+  for (int i = 1; i <= 104; ++i)
+    harness.engine.execute({.noun = "Experiment",
+                            .verb = "update",
+                            .id = id,
+                            .data = {{"name", "v" + std::to_string(i)}}});
+  json::object query{{"type", "Experiment"}, {"id", id}, {"include", {"history"}}};
+  json::object first = harness.call_tool("get", query).at("structuredContent").as_object();
+  const json::array& page = first.at("history").as_array();
+  ASSERT_EQ(page.size(), 100u);
+  EXPECT_EQ(page.front().at("type"), "Experiment.Created");
+  EXPECT_EQ(page.back().at("data").at("name"), "v99");
+  ASSERT_TRUE(first.contains("historyNextCursor"));
+  query["cursor"] = first.at("historyNextCursor");
+  query["limit"] = 3;
+  json::object second = harness.call_tool("get", query).at("structuredContent").as_object();
+  ASSERT_EQ(second.at("history").as_array().size(), 3u);
+  EXPECT_EQ(second.at("history").at(0).at("data").at("name"), "v100");
+  query["cursor"] = second.at("historyNextCursor");
+  json::object last = harness.call_tool("get", query).at("structuredContent").as_object();
+  ASSERT_EQ(last.at("history").as_array().size(), 2u);
+  EXPECT_EQ(last.at("history").at(1).at("data").at("name"), "v104");
+  EXPECT_FALSE(last.contains("historyNextCursor"));
+
+  auto refused = [&](json::object arguments) {
+    json::object result = harness.call_tool("get", std::move(arguments));
+    EXPECT_TRUE(result.contains("isError")) << json::serialize(result);
+    return json::serialize(result);
+  };
+  EXPECT_NE(refused({{"type", "Experiment"}, {"id", id}, {"include", {"history"}}, {"cursor", "x"}})
+                .find("cursor"),
+            std::string::npos);
+  EXPECT_NE(refused({{"type", "Experiment"}, {"id", id}, {"limit", 5}}).find("include"),
+            std::string::npos);
+}
+
 json::value echo_script(Engine&, const std::string& source, const std::string& actor,
                         const Caller&) {
   return json::array{source, actor};

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/json_style.hpp"
+#include "server/http/rest/openapi.hpp"
 #include "server/http/rest/rest_support.hpp"
 
 namespace verdict::server::http::rest {
@@ -22,7 +23,12 @@ asio::awaitable<json::value> admin_call(EngineWorker& worker, const RequestConte
                                         std::string_view method, json::object params,
                                         std::string* project = nullptr) {
   try {
-    json::value result = co_await engine_call(worker, context, method, std::move(params), project);
+    // Verbs through do_verb: a refused transition names the verbs the state allows.
+    json::value result;
+    if (method == kDoMethod)
+      result = co_await do_verb(worker, context, std::move(params), project);
+    else
+      result = co_await engine_call(worker, context, method, std::move(params), project);
     co_return result;
   } catch (Problem& problem) {
     if (json::value* field = problem.extra.if_contains("field"); field && *field == "project")
@@ -242,6 +248,132 @@ json::object AdminApi::to_admin(const json::object& experiment, std::string_view
           {"created_at", experiment.at("createdAt")},
           {"updated_at", experiment.at("updatedAt")},
           {"version", experiment.at("version")}};
+}
+
+namespace {
+
+json::object typed(std::string_view type, std::string_view description = {}) {
+  json::object out{{"type", type}};
+  if (!description.empty()) out["description"] = description;
+  return out;
+}
+
+json::object nullable(std::string_view type) {
+  return {{"type", {type, "null"}}};
+}
+
+json::object object_of(json::object properties, json::array required, bool closed = false) {
+  json::object out{{"type", "object"}, {"properties", std::move(properties)}};
+  if (!required.empty()) out["required"] = std::move(required);
+  if (closed) out["additionalProperties"] = false;
+  return out;
+}
+
+}  // namespace
+
+void AdminApi::describe(json::object& paths, json::object& schemas) {
+  using oas::ref;
+  json::object fraction{{"type", "number"}, {"minimum", 0}, {"maximum", 1}};
+  schemas["AdminVariant"] =
+      object_of({{"key", typed("string")},
+                 {"name", typed("string")},
+                 {"traffic_weight", typed("number", "fraction of traffic (0..1)")},
+                 {"alpha", typed("number", "Beta posterior: conversions + 1")},
+                 {"beta", typed("number", "Beta posterior: failures + 1")},
+                 {"is_winner", typed("boolean")},
+                 {"bandit_weight", typed("number")}},
+                {"key", "name", "traffic_weight", "alpha", "beta", "is_winner"});
+  schemas["AdminExperiment"] = object_of(
+      {{"id", typed("string")},
+       {"project_id", typed("string")},
+       {"name", typed("string")},
+       {"slug", nullable("string")},
+       {"hypothesis", nullable("string")},
+       {"status", {{"enum", {"draft", "running", "stopped"}}}},
+       {"verdict_status", typed("string", "Verdict's own status (Draft, Started, Concluded, ...)")},
+       {"bandit_enabled", typed("boolean")},
+       {"primary_metric", nullable("string")},
+       {"variants", {{"type", "array"}, {"items", ref("schemas", "AdminVariant")}}},
+       {"winner", nullable("string")},
+       {"confidence", nullable("number")},
+       {"analysis", {{"type", {"object", "null"}}, {"description", "the latest analysis"}}},
+       {"started_at", nullable("string")},
+       {"ended_at", nullable("string")},
+       {"created_at", typed("string")},
+       {"updated_at", typed("string")},
+       {"version", typed("integer")},
+       {"notices", {{"type", "array"}, {"items", typed("string")}}}},
+      {"id", "project_id", "name", "status", "verdict_status", "bandit_enabled", "variants",
+       "created_at", "updated_at", "version"});
+  schemas["AdminExperimentList"] =
+      object_of({{"experiments", {{"type", "array"}, {"items", ref("schemas", "AdminExperiment")}}},
+                 {"summary", object_of({{"total", typed("integer")},
+                                        {"running", typed("integer")},
+                                        {"winners_found", typed("integer")}},
+                                       {"total", "running", "winners_found"})},
+                 {"next_cursor", typed("string")}},
+                {"experiments", "summary"});
+  json::object variant_input =
+      object_of({{"name", typed("string")}, {"traffic_weight", fraction}, {"key", typed("string")}},
+                {}, true);
+  schemas["AdminVariantInput"] = variant_input;
+  schemas["AdminExperimentInput"] =
+      object_of({{"name", typed("string")},
+                 {"hypothesis", typed("string")},
+                 {"bandit_enabled", typed("boolean")},
+                 {"project_id", typed("string", "the project (default: the caller's)")},
+                 {"primary_metric", typed("string", "default: conversion")},
+                 {"variants", {{"type", "array"}, {"items", ref("schemas", "AdminVariantInput")}}}},
+                {"name"}, true);
+
+  const std::string base(kBase);
+  const json::object experiment = ref("schemas", "AdminExperiment");
+  json::object list = oas::operation(
+      "adminListExperiments", "the project's experiments and summary cards", kTag,
+      oas::with_errors({{"200", oas::ok("the list", ref("schemas", "AdminExperimentList"), true)},
+                        {"304", {{"description", "If-None-Match holds the ETag"}}}},
+                       {422}));
+  list["parameters"] = {{{"name", "project_id"},
+                         {"in", "query"},
+                         {"description", "the project (default: the caller's)"},
+                         {"schema", typed("string")}}};
+  json::object create =
+      oas::operation("adminCreateExperiment", "create an experiment (in draft)", kTag,
+                     oas::with_errors({{"201", oas::ok("created, with notices", experiment)}},
+                                      {409, 413, 415, 422}));
+  create["requestBody"] = oas::body(ref("schemas", "AdminExperimentInput"), true);
+  paths[base] = {{"get", std::move(list)}, {"post", std::move(create)}};
+
+  const json::array id_param{{{"name", "id"},
+                              {"in", "path"},
+                              {"required", true},
+                              {"description", "the experiment's id or slug"},
+                              {"schema", typed("string")}}};
+  paths[base + "/{id}"] = {
+      {"parameters", id_param},
+      {"get",
+       oas::operation("adminGetExperiment", "one experiment", kTag,
+                      oas::with_errors({{"200", oas::ok("the experiment", experiment)}}, {}))}};
+  struct Action {
+    const char* path;
+    const char* id;
+    const char* summary;
+  };
+  const Action kActions[] = {
+      {"variants", "adminAddVariant", "add a variant"},
+      {"launch", "adminLaunchExperiment", "start it"},
+      {"stop", "adminStopExperiment", "stop it (concludes with the winner an analysis identified)"},
+      {"analyze", "adminAnalyzeExperiment", "analyze it now"}};
+  for (const auto& [action, id, summary] : kActions) {
+    const bool variants = std::string_view(action) == "variants";
+    json::object op = oas::operation(
+        id, summary, kTag,
+        oas::with_errors({{variants ? "201" : "200", oas::ok("the experiment", experiment)}},
+                         {409, 413, 415, 422}));
+    op["requestBody"] = oas::body(
+        variants ? ref("schemas", "AdminVariantInput") : object_of({}, {}, true), variants);
+    paths[base + "/{id}/" + action] = {{"parameters", id_param}, {"post", std::move(op)}};
+  }
 }
 
 void AdminApi::register_routes(Router& router) {

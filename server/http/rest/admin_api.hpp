@@ -23,6 +23,11 @@ class AdminApi {
 
   void register_routes(Router& router);
 
+  /// The OpenAPI tag of this API's operations.
+  static constexpr const char* kTag = "Admin";
+  /// Adds this API's paths and schemas to an OpenAPI document's (openapi.cpp).
+  static void describe(boost::json::object& paths, boost::json::object& schemas);
+
   /// Verdict's Experiment as the console shows it (docs/rest.md, "Experiment (admin)").
   static boost::json::object to_admin(const boost::json::object& experiment,
                                       std::string_view project);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "server/http/rest/admin_api.hpp"
 #include "server/http/rest/rest_schema.hpp"
 #include "verdict/version.hpp"
 
@@ -11,9 +12,54 @@ namespace json = boost::json;
 
 namespace {
 
+json::object json_content(json::object schema, std::string_view media = "application/json") {
+  return {{std::string(media), {{"schema", std::move(schema)}}}};
+}
+
+}  // namespace
+
+namespace oas {
+
 json::object ref(std::string_view kind, std::string_view name) {
   return {{"$ref", "#/components/" + std::string(kind) + "/" + std::string(name)}};
 }
+
+json::object ok(std::string description, json::object schema, bool etag) {
+  json::object response{{"description", std::move(description)},
+                        {"content", json_content(std::move(schema))}};
+  if (etag) response["headers"] = {{"ETag", ref("headers", "ETag")}};
+  return response;
+}
+
+json::object with_errors(json::object responses, std::initializer_list<int> statuses) {
+  for (int status : {400, 401, 403, 404, 405, 500})
+    responses[std::to_string(status)] = ref("responses", std::to_string(status));
+  for (int status : statuses)
+    responses[std::to_string(status)] = ref("responses", std::to_string(status));
+  return responses;
+}
+
+json::object operation(std::string id, std::string summary, std::string tag,
+                       json::object responses) {
+  return {{"operationId", std::move(id)},
+          {"summary", std::move(summary)},
+          {"tags", {std::move(tag)}},
+          {"responses", std::move(responses)}};
+}
+
+json::object body(json::object schema, bool required) {
+  return {{"required", required}, {"content", json_content(std::move(schema))}};
+}
+
+}  // namespace oas
+
+namespace {
+
+using oas::body;
+using oas::ok;
+using oas::operation;
+using oas::ref;
+using oas::with_errors;
 
 // A declared field as JSON Schema. Fields never set read back as absent or null.
 json::object field_schema(const json::object& spec) {
@@ -87,44 +133,14 @@ void noun_schemas(const json::object& noun, json::object& schemas) {
       {"required", {"items"}}};
 }
 
-json::object json_content(json::object schema, std::string_view media = "application/json") {
-  return {{std::string(media), {{"schema", std::move(schema)}}}};
-}
-
-json::object ok(std::string description, json::object schema, bool etag = false) {
-  json::object response{{"description", std::move(description)},
-                        {"content", json_content(std::move(schema))}};
-  if (etag) response["headers"] = {{"ETag", ref("headers", "ETag")}};
-  return response;
-}
-
-// The errors a REST operation can answer with, by the statuses that apply to it.
-json::object with_errors(json::object responses, std::initializer_list<int> statuses) {
-  for (int status : {400, 401, 403, 404, 405, 500})
-    responses[std::to_string(status)] = ref("responses", std::to_string(status));
-  for (int status : statuses)
-    responses[std::to_string(status)] = ref("responses", std::to_string(status));
-  return responses;
-}
-
-json::object operation(std::string id, std::string summary, std::string tag,
-                       json::object responses) {
-  return {{"operationId", std::move(id)},
-          {"summary", std::move(summary)},
-          {"tags", {std::move(tag)}},
-          {"responses", std::move(responses)}};
-}
-
-json::object body(json::object schema, bool required) {
-  return {{"required", required}, {"content", json_content(std::move(schema))}};
-}
-
 json::object components() {
   json::object responses;
   const std::pair<int, const char*> kErrors[] = {
       {400, "malformed request: JSON that does not parse, a bad query parameter"},
       {401, "no token, or a wrong one (Authorization: Bearer)"},
-      {403, "refused: an Origin or Host that is not allowed"},
+      {403,
+       "refused: an Origin or Host that is not allowed, or a key whose role may not do this (a "
+       "reader writing; scripts, keys and projects need admin)"},
       {404, "no such project, noun, entity or verb"},
       {405, "the path does not take this method (see Allow)"},
       {409, "a refused transition (with status and allowedVerbs) or a taken unique value"},
@@ -194,7 +210,12 @@ json::object components() {
               {"required", {"id", "deleted"}}}},
             {"History",
              {{"type", "object"},
-              {"properties", {{"items", {{"type", "array"}, {"items", {{"type", "object"}}}}}}},
+              {"properties",
+               {{"items", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+                {"nextCursor",
+                 {{"type", "string"}, {"description", "pass as cursor for the next page"}}},
+                {"next",
+                 {{"type", "string"}, {"description", "the next page's path (also in Link)"}}}}},
               {"required", {"items"}}}}}},
           {"responses", std::move(responses)},
           {"parameters", std::move(parameters)},
@@ -268,8 +289,13 @@ json::object openapi_document(const json::object& schema) {
     paths[base + "/{id}"] = std::move(item);
     json::object events = id_params;
     events["get"] = operation(
-        "events" + name, "the entity's history (event log)", name,
-        with_errors({{"200", ok("its events, oldest first", ref("schemas", "History"))}}, {}));
+        "events" + name, "the entity's history (event log), a page at a time", name,
+        with_errors(
+            {{"200", ok("a page of its events, oldest first (100 unless limit says otherwise)",
+                        ref("schemas", "History"))}},
+            {422}));
+    events["get"].as_object()["parameters"] = {ref("parameters", "limit"),
+                                               ref("parameters", "cursor")};
     paths[base + "/{id}/events"] = std::move(events);
 
     for (const auto& [verb, spec_value] : noun.at("verbs").as_object()) {
@@ -302,17 +328,33 @@ json::object openapi_document(const json::object& schema) {
           body({{"type", "object"}, {"properties", std::move(data_properties)}}, false);
       json::object path =
           collection ? json::object{{"parameters", {ref("parameters", "project")}}} : id_params;
+      const std::string prefix = base + (collection ? "/" : "/{id}/");
+      // An alias (`launch` for `start`) is served at its own path: the same operation, named
+      // after it.
+      if (const json::value* aliases = spec.if_contains("aliases"))
+        for (const json::value& alias : aliases->as_array()) {
+          json::object alias_path = path;
+          json::object alias_op = op;
+          alias_op["operationId"] = std::string(alias.as_string()) + name;
+          alias_op["summary"] = "same as " + std::string(verb) + ": " + summary;
+          alias_path["post"] = std::move(alias_op);
+          paths[prefix + std::string(alias.as_string())] = std::move(alias_path);
+        }
       path["post"] = std::move(op);
-      paths[base + (collection ? "/" : "/{id}/") + std::string(verb)] = std::move(path);
+      paths[prefix + std::string(verb)] = std::move(path);
     }
   }
+  AdminApi::describe(paths, schemas);
+  tags.push_back({{"name", AdminApi::kTag},
+                  {"description", "seed 000's admin console API (snake_case shapes)"}});
   json::object out{{"openapi", "3.1.0"},
                    {"info",
                     {{"title", "Verdict REST API"},
                      {"version", kVersion},
                      {"description",
-                      "Every noun of Verdict's schema at /~{project}/{plural}; generated "
-                      "from the schema by the running server."}}},
+                      "Every noun of Verdict's schema at /~{project}/{plural}, and the admin "
+                      "console's API at /v1/admin; generated from the schema by the running "
+                      "server."}}},
                    {"servers", {{{"url", "/"}}}},
                    {"security", {json::object{}, {{"bearer", json::array{}}}}},
                    {"tags", std::move(tags)},

@@ -88,6 +88,28 @@ json::object parse_sort(const std::string& text) {
   return sort;
 }
 
+std::int64_t parse_limit(const std::string& text) {
+  std::int64_t limit = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw Problem(400, "limit: expected an integer", {{"field", "limit"}});
+  return limit;
+}
+
+// A page as collections answer it: with a `nextCursor`, `next` (the next page's path, also the
+// `Link: rel="next"` header) follows it; `query` is the request's query without its cursor.
+HttpResponse page_response(const HttpRequest& request, json::object page, const std::string& path,
+                           const std::string& query) {
+  const json::value* cursor = page.if_contains("nextCursor");
+  if (!cursor) return rest_json(request, 200, page);
+  std::string next =
+      path + "?" + query + (query.empty() ? "" : "&") + "cursor=" + url_encode(cursor->as_string());
+  page["next"] = next;
+  HttpResponse response = rest_json(request, 200, page);
+  response.set(field::link, "<" + next + ">; rel=\"next\"");
+  return response;
+}
+
 bool has_verb(const json::object& noun, std::string_view name) {
   for (const auto& [verb_name, spec] : noun.at("verbs").as_object()) {
     if (verb_name == name) return true;
@@ -96,16 +118,6 @@ bool has_verb(const json::object& noun, std::string_view name) {
         if (alias.as_string() == name) return true;
   }
   return false;
-}
-
-// The verbs a refused transition could use instead: those whose `from` holds the status.
-json::array allowed_verbs(const json::object& noun, std::string_view status) {
-  json::array allowed;
-  for (const auto& [name, spec] : noun.at("verbs").as_object())
-    if (const json::value* from = spec.as_object().if_contains("from"))
-      for (const json::value& state : from->as_array())
-        if (state.as_string() == status) allowed.push_back(json::string(name));
-  return allowed;
 }
 
 }  // namespace
@@ -176,11 +188,7 @@ asio::awaitable<HttpResponse> RestHandler::handle(HttpRequest request, RequestCo
       } else if (name == "sort") {
         query["sort"] = parse_sort(value);
       } else if (name == "limit") {
-        std::int64_t limit = 0;
-        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-        if (ec != std::errc() || end != value.data() + value.size())
-          throw Problem(400, "limit: expected an integer", {{"field", "limit"}});
-        query["limit"] = limit;
+        query["limit"] = parse_limit(value);
       } else if (name == "cursor") {
         query["cursor"] = value;
         continue;  // the next page's link carries its own cursor
@@ -197,19 +205,8 @@ asio::awaitable<HttpResponse> RestHandler::handle(HttpRequest request, RequestCo
     }
     if (!filter.empty()) query["filter"] = std::move(filter);
     json::value found = co_await engine_call(worker_, context, kFindMethod, std::move(query));
-    HttpResponse response;
-    json::object& page = found.as_object();
-    if (const json::value* cursor = page.if_contains("nextCursor")) {
-      std::string next = "/~" + project_name + "/" + segments[1] + "?" + link_query +
-                         (link_query.empty() ? "" : "&") +
-                         "cursor=" + url_encode(cursor->as_string());
-      page["next"] = next;
-      response = rest_json(request, 200, page);
-      response.set(field::link, "<" + next + ">; rel=\"next\"");
-    } else {
-      response = rest_json(request, 200, page);
-    }
-    co_return response;
+    co_return page_response(request, std::move(found.as_object()),
+                            "/~" + project_name + "/" + segments[1], link_query);
   }
 
   const std::string& id = segments[2];
@@ -273,10 +270,27 @@ asio::awaitable<HttpResponse> RestHandler::handle(HttpRequest request, RequestCo
   if (action == kEventsSegment) {
     if (method != verb::get) method_not_allowed(request, "GET");
     json::object call{{"type", type}, {"id", id}, {"include", json::array{"history"}}};
+    std::string link_query;
+    for (auto& [name, value] : query_params(request)) {
+      if (name == "limit") {
+        call["limit"] = parse_limit(value);
+        link_query = "limit=" + url_encode(value);
+      } else if (name == "cursor") {
+        call["cursor"] = value;
+      } else {
+        throw Problem(400, name.substr(0, 100) + ": the event history takes limit and cursor only",
+                      {{"field", name.substr(0, 100)}});
+      }
+    }
     json::value entity = co_await engine_call(worker_, context, kGetMethod, std::move(call));
-    const json::value* history = entity.as_object().if_contains("history");
-    json::object page{{"items", history ? *history : json::value(json::array{})}};
-    co_return rest_json(request, 200, page);
+    json::object& got = entity.as_object();
+    json::object page{{"items", got["history"]}};
+    if (const json::value* cursor = got.if_contains("historyNextCursor"))
+      page["nextCursor"] = *cursor;
+    co_return page_response(request, std::move(page),
+                            "/~" + project_name + "/" + segments[1] + "/" + url_encode(id) + "/" +
+                                std::string(kEventsSegment),
+                            link_query);
   }
   if (method != verb::post) method_not_allowed(request, "POST");
   if (!has_verb(*noun, action)) {
@@ -295,21 +309,8 @@ asio::awaitable<HttpResponse> RestHandler::handle(HttpRequest request, RequestCo
     }
   }
   json::object call{{"type", type}, {"verb", action}, {"id", id}, {"data", read_body(request)}};
-  EngineReply reply = co_await call_engine(worker_, context, kDoMethod, std::move(call));
-  if (!reply.failed) co_return rest_json(request, 200, reply.result);
-  Problem refused(reply.error);
-  if (refused.kind && std::string_view(refused.kind->type) == "invalid-transition") {
-    // Which verbs the entity's state allows instead, from the same schema the engine checks.
-    json::object get_params{{"type", type}, {"id", id}};
-    EngineReply current = co_await call_engine(worker_, context, kGetMethod, std::move(get_params));
-    if (!current.failed)
-      if (const json::value* status = current.result.as_object().if_contains("status");
-          status && status->is_string()) {
-        refused.extra["entityStatus"] = *status;
-        refused.extra["allowedVerbs"] = allowed_verbs(*noun, status->get_string());
-      }
-  }
-  throw refused;
+  json::value result = co_await do_verb(worker_, context, std::move(call));
+  co_return rest_json(request, 200, result);
 }
 
 }  // namespace verdict::server::http::rest

@@ -26,6 +26,20 @@ bool is_json_media_type(std::string_view type) {
          (lower.starts_with("application/") && lower.ends_with("+json"));
 }
 
+// The verbs a refused transition could use instead: those of `type` whose `from` holds `status`.
+json::array allowed_verbs(const json::object& schema, std::string_view type,
+                          std::string_view status) {
+  json::array allowed;
+  for (const json::value& noun : schema.at("nouns").as_array()) {
+    if (noun.at("name").as_string() != type) continue;
+    for (const auto& [name, spec] : noun.at("verbs").as_object())
+      if (const json::value* from = spec.as_object().if_contains("from"))
+        for (const json::value& state : from->as_array())
+          if (state.as_string() == status) allowed.push_back(json::string(name));
+  }
+  return allowed;
+}
+
 }  // namespace
 
 Problem::Problem(const RpcError& error) : status(500), detail(error.message) {
@@ -36,6 +50,8 @@ Problem::Problem(const RpcError& error) : status(500), detail(error.message) {
     if (const json::value* code = data->if_contains("code")) extra["code"] = *code;
     if (const json::value* incident = data->if_contains("incident")) extra["incident"] = *incident;
   }
+  // A hook refuses the verb as a whole unless it names a field: the 422 still names the input.
+  if (field_name.empty() && error.code == kHookRejectedCode) field_name = "verb";
   kind = to_http_problem(error.code, field_name);
   status = kind->status;
   if (!field_name.empty()) extra["field"] = field_name;
@@ -89,6 +105,34 @@ asio::awaitable<json::value> engine_call(EngineWorker& worker, const RequestCont
   if (reply.failed) throw Problem(reply.error);
   if (project) *project = std::move(reply.project);
   co_return std::move(reply.result);
+}
+
+asio::awaitable<json::value> do_verb(EngineWorker& worker, const RequestContext& context,
+                                     json::object params, std::string* project) {
+  const json::value* id = params.if_contains("id");
+  const std::string entity_id = id && id->is_string() ? std::string(id->get_string()) : "";
+  const std::string type(params.at("type").as_string());
+  EngineReply reply = co_await call_engine(worker, context, kDoMethod, std::move(params));
+  if (!reply.failed) {
+    if (project) *project = std::move(reply.project);
+    co_return std::move(reply.result);
+  }
+  Problem refused(reply.error);
+  if (refused.kind && std::string_view(refused.kind->type) == "invalid-transition" &&
+      !entity_id.empty()) {
+    // Which verbs the entity's state allows instead, from the same schema the engine checks.
+    json::object get_params{{"type", type}, {"id", entity_id}};
+    EngineReply current = co_await call_engine(worker, context, kGetMethod, std::move(get_params));
+    EngineReply schema = co_await call_engine(worker, context, kSchemaMethod, json::object());
+    const json::value* status =
+        current.failed ? nullptr : current.result.as_object().if_contains("status");
+    if (status && status->is_string() && !schema.failed) {
+      refused.extra["entityStatus"] = *status;
+      refused.extra["allowedVerbs"] =
+          allowed_verbs(schema.result.as_object(), type, status->get_string());
+    }
+  }
+  throw refused;
 }
 
 std::optional<std::string> resolve_project(std::string_view name) {

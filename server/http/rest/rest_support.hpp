@@ -50,6 +50,14 @@ boost::asio::awaitable<boost::json::value> engine_call(EngineWorker& worker,
                                                        boost::json::object params,
                                                        std::string* project = nullptr);
 
+/// Runs the `do` call `params` ({type, verb, id?, data?}) as engine_call does. A refused
+/// transition's problem also names the entity's `entityStatus` and the `allowedVerbs` that
+/// status allows, from the schema the engine checks.
+boost::asio::awaitable<boost::json::value> do_verb(EngineWorker& worker,
+                                                   const RequestContext& context,
+                                                   boost::json::object params,
+                                                   std::string* project = nullptr);
+
 /// The project a `{project}` path segment or a `project_id` names, or nullopt (404) for text
 /// that cannot be a project's slug. The one place REST reads projects; whether the caller may
 /// act in it is the engine's decision (Session::required_project), made with the caller's key.

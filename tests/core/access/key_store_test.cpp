@@ -67,15 +67,33 @@ TEST_F(KeyStoreTest, RevocationEndsAKeyAndMovesTheGeneration) {
 
 TEST_F(KeyStoreTest, TheTokenFileBecomesAnAdminKeyOfDefault) {
   auto adopted = keys().adopt_secret("s3cret-token-0123", "token-file");
-  EXPECT_EQ(keys().adopt_secret("s3cret-token-0123", "token-file").id, adopted.id)
-      << "adopting the same token again keeps its key";
+  EXPECT_TRUE(adopted.created);
+  auto again = keys().adopt_secret("s3cret-token-0123", "token-file");
+  EXPECT_EQ(again.key.id, adopted.key.id) << "adopting the same token again keeps its key";
+  EXPECT_FALSE(again.created);
+  EXPECT_TRUE(again.retired.empty());
   auto caller = keys().authenticate("s3cret-token-0123");
   ASSERT_TRUE(caller);
   EXPECT_EQ(caller->project_slug, "default");
   EXPECT_EQ(caller->role, Role::kAdmin);
-  keys().adopt_secret("another-token-4567", "token-file");
+  auto changed = keys().adopt_secret("another-token-4567", "token-file");
   EXPECT_FALSE(keys().authenticate("s3cret-token-0123")) << "a changed token file retires the old";
   EXPECT_TRUE(keys().authenticate("another-token-4567"));
+  ASSERT_EQ(changed.retired.size(), 1u);
+  EXPECT_EQ(changed.retired[0].id, adopted.key.id);
+}
+
+// The adopted key is told apart by its marker, not by its name: a key an admin chose to call
+// `token-file` survives a restart with a token file, and survives being renamed around it.
+TEST_F(KeyStoreTest, AKeyMerelyNamedTokenFileIsNotRetired) {
+  NewKey named = keys().create_key("default", Role::kReader, "token-file");
+  auto adopted = keys().adopt_secret("s3cret-token-0123", "token-file");
+  EXPECT_TRUE(adopted.retired.empty());
+  EXPECT_NE(adopted.key.id, named.key.id);
+  EXPECT_TRUE(keys().authenticate(named.secret)) << "a user's key named token-file still works";
+  keys().adopt_secret("another-token-4567", "token-file");
+  EXPECT_TRUE(keys().authenticate(named.secret));
+  EXPECT_FALSE(keys().authenticate("s3cret-token-0123"));
 }
 
 TEST_F(KeyStoreTest, BadInputNamesTheField) {

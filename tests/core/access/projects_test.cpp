@@ -1,6 +1,7 @@
 // Projects in the engine: every read and write of one project's caller stays in its project.
 #include <gtest/gtest.h>
 
+#include "core/access/access_nouns.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
 
@@ -229,10 +230,38 @@ TEST_F(ProjectsTest, AdminsManageKeysOfTheirProjectThroughDo) {
   auto project = error_of([&] { run(a_, "Project", "create", {}, {{"slug", "gamma"}}); });
   EXPECT_EQ(project.code(), ErrorCode::kUnauthorized) << "only the operator's admins add tenants";
   run(Caller::local_operator(), "Project", "create", {}, {{"slug", "gamma"}});
-  EXPECT_EQ(engine_.find(Caller::local_operator(), "Project", {}).items.size(), 1u)
-      << "an admin sees its own project only";
+  FindQuery by_slug;
+  by_slug.sort = {{"slug", "asc"}};
+  std::vector<std::string> slugs;
+  for (const auto& project : engine_.find(Caller::local_operator(), "Project", by_slug).items)
+    slugs.emplace_back(project.at("slug").as_string());
+  EXPECT_EQ(slugs, (std::vector<std::string>{"acme", "beta", "default", "gamma"}))
+      << "the admins of default, where tenants are made, see every project";
+  EXPECT_EQ(engine_.get(Caller::local_operator(), "Project", "gamma").at("slug"), "gamma");
+  ASSERT_EQ(engine_.find(a_, "Project", {}).items.size(), 1u) << "other admins see their own";
   EXPECT_EQ(engine_.get(a_, "Project", "acme").at("slug"), "acme");
   EXPECT_THROW(engine_.get(a_, "Project", "gamma"), Error);
+}
+
+// --token-file's key comes and goes at server start, outside any verb: the audit trail still
+// says when, as the shell's changes do.
+TEST_F(ProjectsTest, TheTokenFilesKeyIsCreatedAndRetiredInTheEventLog) {
+  Caller root = Caller::local_operator();
+  access::adopt_token_file(engine_, "s3cret-token-0123");
+  access::adopt_token_file(engine_, "s3cret-token-0123");
+  access::adopt_token_file(engine_, "another-token-4567");
+  auto keys = engine_.find(root, "Key", {}).items;
+  ASSERT_EQ(keys.size(), 2u);
+  auto first = engine_.get(root, "Key", keys[0].at("id").as_string(), true).at("history");
+  ASSERT_EQ(first.as_array().size(), 2u) << json::serialize(first) << " (adopted once, retired)";
+  EXPECT_EQ(first.at(0).at("type"), "Key.Created");
+  EXPECT_EQ(first.at(0).at("actor"), "cli");
+  EXPECT_EQ(first.at(0).at("data").at("role"), "admin");
+  EXPECT_EQ(first.at(1).at("type"), "Key.Revoked");
+  EXPECT_EQ(first.at(1).at("actor"), "cli");
+  auto second = engine_.get(root, "Key", keys[1].at("id").as_string(), true).at("history");
+  ASSERT_EQ(second.as_array().size(), 1u);
+  EXPECT_EQ(second.at(0).at("type"), "Key.Created");
 }
 
 TEST_F(ProjectsTest, RolesMatchTheIssue) {

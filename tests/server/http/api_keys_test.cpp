@@ -4,6 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
+#include "core/engine.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -108,6 +111,35 @@ TEST_F(ApiKeysTest, ARevokedKeyStopsOnTheOpenConnection) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->result_int(), 401u) << after->body();
   EXPECT_NE(after->body().find("wrong token"), std::string::npos) << after->body();
+}
+
+// The shell's changes are in the audit trail like `do`'s: who (the `cli` actor) and when.
+TEST_F(ApiKeysTest, TheShellsChangesAreInTheEventLog) {
+  create_key("acme", "writer");
+  std::string listed = shell({"keys", "list", "--db", db_, "--project", "acme"});
+  std::string key_id = listed.substr(0, listed.find(' '));
+  shell({"keys", "revoke", "--db", db_, key_id});
+  Engine engine(db_);
+  Caller root = Caller::local_operator();
+  auto projects = engine.find(root, "Project", {}).items;
+  std::vector<std::string> created;
+  for (const auto& project : projects) {
+    if (project.at("slug") == "default") continue;
+    auto history = engine.get(root, "Project", project.at("id").as_string(), true).at("history");
+    ASSERT_EQ(history.as_array().size(), 1u) << json::serialize(history);
+    EXPECT_EQ(history.at(0).at("type"), "Project.Created");
+    EXPECT_EQ(history.at(0).at("actor"), "cli");
+    created.emplace_back(history.at(0).at("data").at("slug").as_string());
+  }
+  std::sort(created.begin(), created.end());
+  EXPECT_EQ(created, (std::vector<std::string>{"acme", "beta"}));
+  Caller acme = engine.keys().operator_of("acme");
+  auto history = engine.get(acme, "Key", key_id, true).at("history");
+  ASSERT_EQ(history.as_array().size(), 2u) << json::serialize(history);
+  EXPECT_EQ(history.at(0).at("type"), "Key.Created");
+  EXPECT_EQ(history.at(0).at("data").at("role"), "writer");
+  EXPECT_EQ(history.at(1).at("type"), "Key.Revoked");
+  for (const auto& event : history.as_array()) EXPECT_EQ(event.at("actor"), "cli");
 }
 
 TEST_F(ApiKeysTest, OfrepNeedsAnEvaluatorKeyOfTheFlagsProject) {

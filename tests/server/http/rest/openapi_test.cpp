@@ -56,6 +56,32 @@ TEST(OpenApiTest, EveryNounAndVerbHasItsPath) {
   const json::object& start = paths.at("/~{project}/experiments/{id}/start").at("post").as_object();
   for (const char* status : {"409", "422", "404", "401"})
     EXPECT_TRUE(start.at("responses").as_object().contains(status)) << status;
+  // An alias the handler serves is in the document too, as its own operation.
+  ASSERT_TRUE(paths.contains("/~{project}/experiments/{id}/launch"));
+  const json::object& launch =
+      paths.at("/~{project}/experiments/{id}/launch").at("post").as_object();
+  EXPECT_EQ(launch.at("operationId"), "launchExperiment");
+  EXPECT_EQ(launch.at("responses"), start.at("responses"));
+  // The history pages: its limit and cursor are parameters.
+  const json::object& events =
+      paths.at("/~{project}/experiments/{id}/events").at("get").as_object();
+  EXPECT_EQ(events.at("parameters").as_array().size(), 2u);
+}
+
+TEST(OpenApiTest, TheAdminApiIsDocumentedToo) {
+  Engine engine(":memory:");
+  json::object document = openapi_document(schema_of(engine));
+  const json::object& paths = document.at("paths").as_object();
+  for (const char* path :
+       {"/v1/admin/experiments", "/v1/admin/experiments/{id}",
+        "/v1/admin/experiments/{id}/variants", "/v1/admin/experiments/{id}/launch",
+        "/v1/admin/experiments/{id}/stop", "/v1/admin/experiments/{id}/analyze"})
+    EXPECT_TRUE(paths.contains(path)) << path;
+  const json::object& launch = paths.at("/v1/admin/experiments/{id}/launch").at("post").as_object();
+  EXPECT_TRUE(launch.at("responses").as_object().contains("409"));
+  const json::object& schemas = document.at("components").at("schemas").as_object();
+  EXPECT_TRUE(schemas.contains("AdminExperiment"));
+  EXPECT_EQ(schemas.at("AdminExperimentInput").at("additionalProperties"), false);
 }
 
 TEST(OpenApiTest, ANounAddedToTheSchemaNeedsNoRestCode) {
