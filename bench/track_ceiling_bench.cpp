@@ -7,9 +7,9 @@
 //  - BM_RawSqliteUpsertOnly: one prepared upsert per event without the exposure check, the
 //    write-only ceiling.
 // Each works on its own temp file with 100,000 units assigned through the engine, so the
-// tables, indexes and page layout are Verdict's own. The statement texts are copies of those in
-// core/tracking/tracking_store.cpp: keep them in step. Not part of the test suite:
-// `build/bench/track_ceiling_bench`.
+// tables, indexes and page layout are Verdict's own. The statement texts are the verb's own
+// (core/tracking/tracking_statements.hpp); TrackingStoreTest checks which of them a conversion
+// runs. Not part of the test suite: `build/bench/track_ceiling_bench`.
 #include <benchmark/benchmark.h>
 
 #include <sqlite3.h>

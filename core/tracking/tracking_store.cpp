@@ -256,6 +256,9 @@ std::optional<Tracked> EventWriter::track(std::string_view metric, MetricKind ki
     count_.run();
     count_.reset();
     if (db_.changes() == 1) return Tracked{.repeat = true};
+    // No row: the unit's first conversion, from nothing to 1. Reading the row again would only
+    // find it missing a second time (one more B-tree descent per first event).
+    return insert(metric, unit, 1.0, std::nullopt, change(0.0, std::nullopt, 1.0, std::nullopt));
   }
   current_.bind_static(2, metric).bind_static(3, unit);
   const bool exists = current_.step();

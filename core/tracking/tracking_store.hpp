@@ -63,8 +63,9 @@ struct Tracked {
 /// Writes one batch's events into the per-unit rows of one experiment, its statements borrowed
 /// once for the batch rather than looked up per event. Use inside the verb's transaction.
 ///
-/// Statements per event: a repeat conversion is one UPDATE; any other event reads the unit's
-/// row and updates it, or, for its first event of the metric, reads the exposure and inserts.
+/// Statements per event: a repeat conversion is one UPDATE, and a first conversion that UPDATE
+/// (no row), the exposure read and an INSERT; a value or a covariate reads the unit's row and
+/// updates it, or, for the unit's first event of the metric, reads the exposure and inserts.
 /// Folding the exposure check into an upsert with RETURNING was measured slower than these
 /// (SQLite gathers RETURNING rows in a temporary table per run); see docs/performance.md.
 class EventWriter {

@@ -1,6 +1,12 @@
 #include "core/tracking/tracking_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "core/tracking/tracking_statements.hpp"
 
 namespace verdict::tracking {
 namespace {
@@ -145,6 +151,38 @@ TEST(TrackingStoreTest, ConversionsAndCovariatesChangeTheSumsExactly) {
   EXPECT_EQ(row.column_double(0), 1.0);
   EXPECT_EQ(row.column_double(1), 1.0);
   EXPECT_EQ(row.column_int(2), 3);
+}
+
+// The statements a conversion runs, in order: the ceiling bench measures exactly these, so one
+// more (a second look for a row the count's UPDATE just found missing) is a cost per event.
+TEST(TrackingStoreTest, AConversionRunsOnlyTheCountThenTheExposureAndTheInsert) {
+  sqlite::Database db(":memory:");
+  const std::string project = "prj_default";
+  TrackingStore store(db, project);
+  store.record_exposure("e", "u", Exposure{1, "b", 0.6, 1}, "2026-01-01T00:00:00.000Z");
+  EventWriter writer = store.writer("e", "2026-01-02T00:00:00.000Z");
+  std::vector<std::string> run;
+  sqlite3_trace_v2(
+      db.handle(), SQLITE_TRACE_STMT,
+      [](unsigned, void* context, void* statement, void*) {
+        static_cast<std::vector<std::string>*>(context)->push_back(
+            sqlite3_sql(static_cast<sqlite3_stmt*>(statement)));
+        return 0;
+      },
+      &run);
+  auto first = writer.track("m", MetricKind::kBinomial, "u", std::nullopt, std::nullopt);
+  EXPECT_EQ(run,
+            (std::vector<std::string>{sql::kCountEvent, sql::kReadExposure, sql::kInsertUnitRow}));
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->repeat);
+  EXPECT_EQ(first->variant_index, 1);
+  EXPECT_EQ(first->sequence, 1);
+  EXPECT_EQ(first->delta.sum, 1.0);
+  EXPECT_EQ(first->delta.positives, 1);
+  run.clear();
+  EXPECT_TRUE(writer.track("m", MetricKind::kBinomial, "u", std::nullopt, std::nullopt)->repeat);
+  EXPECT_EQ(run, std::vector<std::string>{sql::kCountEvent});
+  sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr);
 }
 
 }  // namespace
