@@ -97,13 +97,10 @@ TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
 void TrackingStore::set_sequence(std::string_view experiment, const Sequence& sequence) {
   const std::int64_t before = this->sequence(experiment).observed_through;
   if (sequence.observed_through > before) {
-    // Only the units the boundary passes: each exposure is counted once, when it is passed,
-    // with its conversions as tracked so far.
-    for (const char* statement : {sql::kObserveUnits, sql::kObserveConversions}) {
-      auto advance = db_.prepare(statement);
-      advance.bind(1, experiment).bind(2, before).bind(3, sequence.observed_through);
-      advance.run();
-    }
+    // Only the units the boundary passes: each exposure is counted once, when it is passed.
+    auto advance = db_.prepare(sql::kObserveUnits);
+    advance.bind(1, experiment).bind(2, before).bind(3, sequence.observed_through);
+    advance.run();
   }
   auto statement = db_.prepare(
       "INSERT INTO exposure_sequence (experiment, assigned, observed_through) VALUES (?, ?, ?)"
@@ -134,9 +131,7 @@ std::vector<ObservedArm> TrackingStore::observed(std::string_view experiment,
 
 void TrackingStore::add_observed_conversions(std::string_view experiment, std::string_view metric,
                                              int variant_index, std::int64_t count) {
-  auto statement = db_.prepare(
-      "INSERT INTO observed_conversions (experiment, metric, variant, n) VALUES (?, ?, ?, ?)"
-      " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n");
+  auto statement = db_.prepare(sql::kAddObservedConversions);
   statement.bind(1, experiment).bind(2, metric).bind(3, variant_index).bind(4, count);
   statement.run();
 }

@@ -36,6 +36,8 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
 }
 
 // Bandits read the observed counts on every track: running counts, not a pass over exposures.
+// The boundary counts the units it passes; conversions are added as tracked, since a unit's
+// events are what move the boundary past it.
 TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) {
   sqlite::Database db(":memory:");
   const std::string project = "prj_default";  // the store reads it by reference
@@ -54,23 +56,28 @@ TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) 
     }
     return tracked->delta;
   };
-  // u1 and u3 (variant 0) convert while nothing is observed yet.
+  // u1 and u3 (variant 0) convert: the boundary moves to u3, passing u1, u2 and u3.
   EXPECT_EQ(convert(1).positives, 1);
   EXPECT_EQ(convert(3).positives, 1);
   EXPECT_EQ(store.observed("e", "m", 2)[0].n, 0);
+  store.add_observed_conversions("e", "m", 0, 2);
   store.set_sequence("e", {.assigned = 4, .observed_through = 3});
   auto arms = store.observed("e", "m", 2);
   EXPECT_EQ(arms[0].n, 2);
   EXPECT_EQ(arms[0].conversions, 2);
   EXPECT_EQ(arms[1].n, 1);
   EXPECT_EQ(arms[1].conversions, 0);
-  // An observed unit converting again counts once; the caller adds a first conversion.
+  // A converted unit converting again changes nothing.
   EXPECT_EQ(convert(1).positives, 0);
   EXPECT_EQ(convert(2).positives, 1);
   store.add_observed_conversions("e", "m", 1, 1);
   // Moving the boundary back or to where it is adds nothing.
   store.set_sequence("e", {.assigned = 4, .observed_through = 3});
   EXPECT_EQ(store.observed("e", "m", 2)[1].n, 1);
+  EXPECT_EQ(store.observed("e", "m", 2)[1].conversions, 1);
+  // Passing u4, which has no event, adds a unit and no conversion.
+  store.set_sequence("e", {.assigned = 4, .observed_through = 4});
+  EXPECT_EQ(store.observed("e", "m", 2)[1].n, 2);
   EXPECT_EQ(store.observed("e", "m", 2)[1].conversions, 1);
   // The counts are read as they are, not re-aggregated from the exposures.
   db.exec("DELETE FROM exposure");
