@@ -11,13 +11,6 @@
 namespace verdict::tracking {
 namespace {
 
-// The exposure table of files written once exposures were numbered, before later columns.
-constexpr const char* kNumberedExposures = R"(
-    CREATE TABLE exposure (
-      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
-      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
-      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, unit)) WITHOUT ROWID;)";
-
 // A database written before exposures were numbered: its units count as observed.
 TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
   sqlite::Database db(":memory:");
@@ -95,7 +88,11 @@ TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) 
 // carried it gets it from the exposures when opened.
 TEST(TrackingStoreTest, PerUnitRowsFromBeforeTheSequenceGetTheirExposuresSequence) {
   sqlite::Database db(":memory:");
-  db.exec(std::string(kNumberedExposures) + R"(
+  db.exec(R"(
+    CREATE TABLE exposure (
+      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
+      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
     CREATE TABLE unit_metric (
       experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
       value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL, at TEXT,
@@ -199,7 +196,11 @@ TEST(TrackingStoreTest, AConversionRunsOnlyTheCountThenTheExposureAndTheInsert) 
 // the index carries the variant. A file with the earlier index (without it) is given the new one.
 TEST(TrackingStoreTest, TheUnitsTheBoundaryPassesAreCountedFromACoveringIndex) {
   sqlite::Database db(":memory:");
-  db.exec(std::string(kNumberedExposures) + R"(
+  db.exec(R"(
+    CREATE TABLE exposure (
+      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
+      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
+      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
     CREATE INDEX exposure_sequence_order ON exposure(experiment, sequence);
     CREATE TABLE observed_units (
       experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
