@@ -32,30 +32,21 @@ TrackingStore::TrackingStore(sqlite::Database& db, const std::string& project)
     CREATE TABLE IF NOT EXISTS exposure_sequence (
       experiment TEXT PRIMARY KEY, assigned INTEGER NOT NULL DEFAULT 0,
       observed_through INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;)");
-  {  // The probes end here: SQLite refuses to drop an index while a statement is running.
-    // Exposures recorded before the sequence existed have 0: they count as observed.
-    auto columns = db_.prepare("SELECT name FROM pragma_table_info('exposure')");
-    bool has_sequence = false;
-    while (columns.step()) has_sequence |= columns.column_text(0) == "sequence";
-    if (!has_sequence)
-      db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
-    // Files from before conversions were Events have no time of first conversion.
-    auto at_column =
-        db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'at'");
-    if (!at_column.step()) db_.exec("ALTER TABLE unit_metric ADD COLUMN at TEXT");
-    auto project_column =
-        db_.prepare("SELECT 1 FROM pragma_table_info('exposure') WHERE name = 'project'");
-    if (!project_column.step())
-      db_.exec("ALTER TABLE exposure ADD COLUMN project TEXT NOT NULL DEFAULT '" +
-               std::string(kDefaultProjectId) + "'");
-  }
+  // Exposures recorded before the sequence existed have 0: they count as observed.
+  auto columns = db_.prepare("SELECT name FROM pragma_table_info('exposure')");
+  bool has_sequence = false;
+  while (columns.step()) has_sequence |= columns.column_text(0) == "sequence";
+  if (!has_sequence)
+    db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
+  // Files from before conversions were Events have no time of first conversion.
+  auto at_column = db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'at'");
+  if (!at_column.step()) db_.exec("ALTER TABLE unit_metric ADD COLUMN at TEXT");
+  auto project_column =
+      db_.prepare("SELECT 1 FROM pragma_table_info('exposure') WHERE name = 'project'");
+  if (!project_column.step())
+    db_.exec("ALTER TABLE exposure ADD COLUMN project TEXT NOT NULL DEFAULT '" +
+             std::string(kDefaultProjectId) + "'");
   migrate_unit_sequence();
-  // The units the observed boundary passes are counted per variant from a range of this index:
-  // with the variant in it, the range is read alone, not each exposure's row as well. Files from
-  // earlier versions lose the index without it.
-  db_.exec(
-      "CREATE INDEX IF NOT EXISTS exposure_sequence_variant ON exposure(experiment, sequence,"
-      " variant); DROP INDEX IF EXISTS exposure_sequence_order;");
   migrate_observed_counts();
 }
 
@@ -76,6 +67,7 @@ void TrackingStore::migrate_observed_counts() {
   // Running counts of what observed() used to aggregate from every exposure on each request.
   // Exposures without a sequence (0) are observed from the start.
   db_.exec(R"(
+    CREATE INDEX IF NOT EXISTS exposure_sequence_order ON exposure(experiment, sequence);
     CREATE TABLE observed_units (
       experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
       PRIMARY KEY (experiment, variant)) WITHOUT ROWID;

@@ -192,32 +192,5 @@ TEST(TrackingStoreTest, AConversionRunsOnlyTheCountThenTheExposureAndTheInsert) 
   sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr);
 }
 
-// Counting the units the boundary passes reads a range of one index, not each exposure's row:
-// the index carries the variant. A file with the earlier index (without it) is given the new one.
-TEST(TrackingStoreTest, TheUnitsTheBoundaryPassesAreCountedFromACoveringIndex) {
-  sqlite::Database db(":memory:");
-  db.exec(R"(
-    CREATE TABLE exposure (
-      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
-      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
-      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
-    CREATE INDEX exposure_sequence_order ON exposure(experiment, sequence);
-    CREATE TABLE observed_units (
-      experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
-      PRIMARY KEY (experiment, variant)) WITHOUT ROWID;)");
-  const std::string project = "prj_default";
-  TrackingStore store(db, project);
-  auto indexes = db.prepare(
-      "SELECT group_concat(name) FROM (SELECT name FROM pragma_index_list('exposure')"
-      " WHERE origin = 'c' ORDER BY name)");
-  ASSERT_TRUE(indexes.step());
-  EXPECT_EQ(indexes.column_text(0), "exposure_sequence_variant");
-  auto plan = db.prepare(std::string("EXPLAIN QUERY PLAN ") + sql::kObserveUnits);
-  std::string details;
-  while (plan.step()) details += plan.column_text(3) + "\n";
-  EXPECT_NE(details.find("USING COVERING INDEX exposure_sequence_variant"), std::string::npos)
-      << details;
-}
-
 }  // namespace
 }  // namespace verdict::tracking
