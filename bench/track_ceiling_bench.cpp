@@ -2,14 +2,15 @@
 //  - BM_EngineTrack: the track verb through Engine::execute, batches of 10,000 conversions;
 //  - BM_RawSqliteTrackStatements: the raw SQLite C API running the statements EventWriter runs
 //    for a conversion (a repeat: one UPDATE; a first conversion: that UPDATE, the exposure read
-//    and an insert) and per batch (statistics; the units the observed boundary passes, counted
-//    once each), prepared once, on the same tables, with the same PRAGMAs;
+//    and an insert) and per batch (statistics and observed conversions; the units the observed
+//    boundary passes, counted once each), prepared once, on the same tables, with the same
+//    PRAGMAs;
 //  - BM_RawSqliteUpsertOnly: one prepared upsert per event without the exposure check, the
 //    write-only ceiling.
 // Each works on its own temp file with 100,000 units assigned through the engine, so the
-// tables, indexes and page layout are Verdict's own. The statement texts are copies of those in
-// core/tracking/tracking_store.cpp: keep them in step. Not part of the test suite:
-// `build/bench/track_ceiling_bench`.
+// tables, indexes and page layout are Verdict's own. The statement texts are the verb's own
+// (core/tracking/tracking_statements.hpp); TrackingStoreTest checks which of them a conversion
+// runs. Not part of the test suite: `build/bench/track_ceiling_bench`.
 #include <benchmark/benchmark.h>
 
 #include <sqlite3.h>
@@ -189,10 +190,10 @@ void BM_RawSqliteTrackStatements(benchmark::State& state) {
     auto* exposure = raw.prepare(verdict::tracking::sql::kReadExposure);
     auto* insert = raw.prepare(verdict::tracking::sql::kInsertUnitRow);
     auto* apply = raw.prepare(verdict::tracking::sql::kApplyStats);
-    // TrackingStore::set_sequence: the units the boundary passes are counted as observed, with
-    // their conversions so far, once each.
+    // The batch's conversions, all of observed units once the boundary has moved to its
+    // newest unit; TrackingStore::set_sequence counts the units it passes, once each.
+    auto* observe_conversions = raw.prepare(verdict::tracking::sql::kAddObservedConversions);
     auto* observe_units = raw.prepare(verdict::tracking::sql::kObserveUnits);
-    auto* observe_conversions = raw.prepare(verdict::tracking::sql::kObserveConversions);
     auto* sequence =
         raw.prepare("UPDATE exposure_sequence SET observed_through = ? WHERE experiment = ?");
     std::int64_t observed_through = 0;
@@ -235,6 +236,8 @@ void BM_RawSqliteTrackStatements(benchmark::State& state) {
         sums[variant] += 1.0;
       }
       for (int variant = 0; variant < 2; ++variant) {
+        // A batch of repeats changes no statistic: the verb writes none.
+        if (sums[variant] == 0) continue;
         bind_text(apply, 1, id);
         bind_text(apply, 2, metric);
         sqlite3_bind_int(apply, 3, variant);
@@ -242,14 +245,17 @@ void BM_RawSqliteTrackStatements(benchmark::State& state) {
         sqlite3_bind_double(apply, 4, sums[variant]);
         sqlite3_bind_double(apply, 5, sums[variant]);
         raw.run(apply);
+        bind_text(observe_conversions, 1, id);
+        bind_text(observe_conversions, 2, metric);
+        sqlite3_bind_int(observe_conversions, 3, variant);
+        sqlite3_bind_int64(observe_conversions, 4, static_cast<std::int64_t>(sums[variant]));
+        raw.run(observe_conversions);
       }
       if (newest > observed_through) {
-        for (auto* observe : {observe_units, observe_conversions}) {
-          bind_text(observe, 1, id);
-          sqlite3_bind_int64(observe, 2, observed_through);
-          sqlite3_bind_int64(observe, 3, newest);
-          raw.run(observe);
-        }
+        bind_text(observe_units, 1, id);
+        sqlite3_bind_int64(observe_units, 2, observed_through);
+        sqlite3_bind_int64(observe_units, 3, newest);
+        raw.run(observe_units);
         observed_through = newest;
         sqlite3_bind_int64(sequence, 1, newest);
         bind_text(sequence, 2, id);

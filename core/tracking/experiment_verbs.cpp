@@ -152,9 +152,9 @@ struct Batch {
 struct BatchMetric {
   struct Arm {
     bool touched = false;
+    /// Its `positives` are all conversions of observed units once the batch moves the boundary
+    /// to its newest unit: the units it passes have no earlier rows (TrackingStore::set_sequence).
     MetricStats delta;
-    /// Conversions of units already observed; set_sequence counts those it newly passes.
-    std::int64_t observed_conversions = 0;
   };
   MetricKind kind;
   std::vector<Arm> arms;  ///< by variant index
@@ -335,19 +335,16 @@ class ExperimentVerbs {
       BatchMetric::Arm& arm = known->second.arm(tracked->variant_index);
       arm.touched = true;
       arm.delta += tracked->delta;
-      if (tracked->sequence <= sequence.observed_through)
-        arm.observed_conversions += tracked->delta.positives;
     }
     for (const auto& [metric, batch] : metrics)
-      for (std::size_t variant = 0; variant < batch.arms.size(); ++variant)
-        if (batch.arms[variant].touched)
-          store_.apply(id, metric, static_cast<int>(variant), batch.arms[variant].delta);
-    if (record_fresh(id, enrolled) > 0) sequence.assigned = enrolled.sequence.assigned;
-    for (const auto& [metric, batch] : metrics)
-      for (std::size_t variant = 0; variant < batch.arms.size(); ++variant)
-        if (batch.arms[variant].observed_conversions != 0)
+      for (std::size_t variant = 0; variant < batch.arms.size(); ++variant) {
+        const BatchMetric::Arm& arm = batch.arms[variant];
+        if (arm.touched) store_.apply(id, metric, static_cast<int>(variant), arm.delta);
+        if (arm.delta.positives != 0)
           store_.add_observed_conversions(id, metric, static_cast<int>(variant),
-                                          batch.arms[variant].observed_conversions);
+                                          arm.delta.positives);
+      }
+    if (record_fresh(id, enrolled) > 0) sequence.assigned = enrolled.sequence.assigned;
     if (newest_tracked > sequence.observed_through) {
       sequence.observed_through = newest_tracked;
       store_.set_sequence(id, sequence);

@@ -32,21 +32,14 @@ inline constexpr const char* kApplyStats =
     " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
     " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
     " covariates = covariates + excluded.covariates";
+/// Conversions of observed units (experiment, metric, variant, count), once per batch.
+inline constexpr const char* kAddObservedConversions =
+    "INSERT INTO observed_conversions (experiment, metric, variant, n) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n";
 /// The units an advancing observed boundary passes (experiment, before, through), once each.
 inline constexpr const char* kObserveUnits =
     "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
     " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
     " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n";
-/// Their conversions as tracked so far. CROSS JOIN keeps the passed exposures (a range of the
-/// sequence index) outermost; led by unit_metric the join would read every unit.
-inline constexpr const char* kObserveConversions =
-    "INSERT INTO observed_conversions (experiment, metric, variant, n)"
-    " SELECT e.experiment, k.metric, e.variant, COUNT(*) FROM exposure e"
-    " CROSS JOIN experiment_metric k ON k.experiment = e.experiment"
-    " CROSS JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = k.metric"
-    " AND m.unit = e.unit"
-    " WHERE e.experiment = ? AND e.sequence > ? AND e.sequence <= ? AND m.value > 0"
-    " GROUP BY k.metric, e.variant"
-    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n";
 
 }  // namespace verdict::tracking::sql

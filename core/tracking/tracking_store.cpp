@@ -97,13 +97,10 @@ TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {
 void TrackingStore::set_sequence(std::string_view experiment, const Sequence& sequence) {
   const std::int64_t before = this->sequence(experiment).observed_through;
   if (sequence.observed_through > before) {
-    // Only the units the boundary passes: each exposure is counted once, when it is passed,
-    // with its conversions as tracked so far.
-    for (const char* statement : {sql::kObserveUnits, sql::kObserveConversions}) {
-      auto advance = db_.prepare(statement);
-      advance.bind(1, experiment).bind(2, before).bind(3, sequence.observed_through);
-      advance.run();
-    }
+    // Only the units the boundary passes: each exposure is counted once, when it is passed.
+    auto advance = db_.prepare(sql::kObserveUnits);
+    advance.bind(1, experiment).bind(2, before).bind(3, sequence.observed_through);
+    advance.run();
   }
   auto statement = db_.prepare(
       "INSERT INTO exposure_sequence (experiment, assigned, observed_through) VALUES (?, ?, ?)"
@@ -134,9 +131,7 @@ std::vector<ObservedArm> TrackingStore::observed(std::string_view experiment,
 
 void TrackingStore::add_observed_conversions(std::string_view experiment, std::string_view metric,
                                              int variant_index, std::int64_t count) {
-  auto statement = db_.prepare(
-      "INSERT INTO observed_conversions (experiment, metric, variant, n) VALUES (?, ?, ?, ?)"
-      " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n");
+  auto statement = db_.prepare(sql::kAddObservedConversions);
   statement.bind(1, experiment).bind(2, metric).bind(3, variant_index).bind(4, count);
   statement.run();
 }
@@ -256,6 +251,9 @@ std::optional<Tracked> EventWriter::track(std::string_view metric, MetricKind ki
     count_.run();
     count_.reset();
     if (db_.changes() == 1) return Tracked{.repeat = true};
+    // No row: the unit's first conversion, from nothing to 1. Reading the row again would only
+    // find it missing a second time (one more B-tree descent per first event).
+    return insert(metric, unit, 1.0, std::nullopt, change(0.0, std::nullopt, 1.0, std::nullopt));
   }
   current_.bind_static(2, metric).bind_static(3, unit);
   const bool exists = current_.step();

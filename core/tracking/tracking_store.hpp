@@ -33,7 +33,7 @@ struct MetricStats {
   bool has_covariate = false;
   std::int64_t covariates = 0;  ///< units with a covariate (a count, so changes can be summed)
   /// Units with a positive value (conversions); from track() a change, which the caller adds
-  /// to the observed conversions when the unit is already observed.
+  /// to the observed conversions (a tracked unit is observed once its batch is written).
   std::int64_t positives = 0;
 
   /// Adds a change from track(); `n` is not a sum of changes and stays as it is.
@@ -63,8 +63,9 @@ struct Tracked {
 /// Writes one batch's events into the per-unit rows of one experiment, its statements borrowed
 /// once for the batch rather than looked up per event. Use inside the verb's transaction.
 ///
-/// Statements per event: a repeat conversion is one UPDATE; any other event reads the unit's
-/// row and updates it, or, for its first event of the metric, reads the exposure and inserts.
+/// Statements per event: a repeat conversion is one UPDATE, and a first conversion that UPDATE
+/// (no row), the exposure read and an INSERT; a value or a covariate reads the unit's row and
+/// updates it, or, for the unit's first event of the metric, reads the exposure and inserts.
 /// Folding the exposure check into an upsert with RETURNING was measured slower than these
 /// (SQLite gathers RETURNING rows in a temporary table per run); see docs/performance.md.
 class EventWriter {
@@ -130,15 +131,19 @@ class TrackingStore {
     std::int64_t observed_through = 0;
   };
   Sequence sequence(std::string_view experiment);
-  /// Stores `sequence`; when `observed_through` moves forward, the units it passes (and their
-  /// conversions, as tracked so far) are added to the observed counts.
+  /// Stores `sequence`; when `observed_through` moves forward, the units it passes are added to
+  /// the observed units. Their conversions are the caller's to add (add_observed_conversions):
+  /// the boundary only moves to the newest unit with a tracked event, so every stored per-unit
+  /// row is at or below it, and the units it passes have no conversions but those of the events
+  /// that move it.
   void set_sequence(std::string_view experiment, const Sequence& sequence);
   /// Per variant, the units up to `observed_through` and their conversions on a binomial
   /// metric: what a bandit may learn from without counting pending units as failures. Kept as
   /// running counts, so reading them costs the same at any number of exposures.
   std::vector<ObservedArm> observed(std::string_view experiment, std::string_view metric,
                                     std::size_t variants);
-  /// Adds `count` conversions of already observed units (the `positives` of their track()).
+  /// Adds `count` conversions of observed units (the `positives` of their track()), those the
+  /// boundary passes in the same call included.
   void add_observed_conversions(std::string_view experiment, std::string_view metric,
                                 int variant_index, std::int64_t count);
   void add_exposures(std::string_view experiment, int variant_index, std::int64_t count);

@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
+#include <string>
+#include <utility>
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
@@ -213,6 +216,65 @@ TEST_F(ExperimentVerbsTest, CheckStatsNamesTheMetricThatDisagrees) {
   EXPECT_EQ(check.at("consistent"), false);
   EXPECT_EQ(check.at("metrics"),
             json::parse(R"({"revenue": false, "signup": true, "visits": true})"));
+}
+
+// The observed counts a bandit reads are kept as running sums; after every batch they equal a
+// recount from the exposures and per-unit rows up to the boundary, whether a batch's units are
+// below it, passed by it, or both, and whether a value takes a unit below zero again.
+TEST_F(ExperimentVerbsTest, ObservedCountsEqualARecountAfterEveryBatch) {
+  create();
+  run("start");
+  json::array units;
+  for (int i = 0; i < 40; ++i) units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
+  run("assign", {{"units", units}});
+  auto& db = engine_.store().db();
+  auto count = [&](const std::string& sql) {
+    auto statement = db.prepare(sql);
+    statement.bind(1, id_);
+    statement.step();
+    return statement.column_int(0);
+  };
+  const std::string exposures =
+      " FROM exposure e JOIN exposure_sequence s ON s.experiment = e.experiment";
+  const std::string observed = " WHERE e.experiment = ?1 AND e.sequence <= s.observed_through";
+  const std::string units_recount =
+      "SELECT e.variant, COUNT(*)" + exposures + observed + " GROUP BY e.variant";
+  const std::string conversions_recount =
+      "SELECT m.metric, e.variant, COUNT(*)" + exposures +
+      " JOIN unit_metric m ON m.experiment = e.experiment AND m.unit = e.unit AND m.value > 0" +
+      observed + " GROUP BY m.metric, e.variant";
+  auto expect_recount = [&](const std::string& when) {
+    const std::string units_kept = "SELECT variant, n FROM observed_units WHERE experiment = ?1";
+    const std::string conversions_kept =
+        "SELECT metric, variant, n FROM observed_conversions WHERE experiment = ?1 AND n != 0";
+    for (const auto& [kept, recount] :
+         {std::pair{units_kept, units_recount}, std::pair{conversions_kept, conversions_recount}}) {
+      EXPECT_EQ(count("SELECT COUNT(*) FROM (" + kept + " EXCEPT " + recount + ")"), 0) << when;
+      EXPECT_EQ(count("SELECT COUNT(*) FROM (" + recount + " EXCEPT " + kept + ")"), 0) << when;
+    }
+  };
+  auto event = [](int unit, const char* metric, std::optional<double> value = std::nullopt) {
+    json::object item{{"unit", "u" + std::to_string(unit)}, {"metric", metric}};
+    if (value) item["value"] = *value;
+    return item;
+  };
+  // Every unit is past the boundary (nothing tracked yet): it moves to u9, passing u0-u9.
+  run("track",
+      {{"events", json::array{event(5, "signup"), event(2, "signup"), event(9, "revenue", 3.0)}}});
+  expect_recount("first batch");
+  // Below the boundary (u1, u5 again) and past it (u12, u30, which goes to 2 and then -3).
+  run("track", {{"events", json::array{event(1, "signup"), event(30, "revenue", 2.0),
+                                       event(30, "revenue", -5.0), event(12, "signup"),
+                                       event(5, "signup")}}});
+  expect_recount("second batch");
+  // An observed unit falls to -1; u35 and u20 are passed in the same batch.
+  run("track", {{"events", json::array{event(9, "revenue", -4.0), event(35, "signup"),
+                                       event(20, "revenue", 1.0)}}});
+  expect_recount("third batch");
+  EXPECT_EQ(count("SELECT SUM(n) FROM observed_conversions WHERE experiment = ?1 AND"
+                  " metric = 'signup'"),
+            5);
+  EXPECT_EQ(count("SELECT SUM(n) FROM observed_units WHERE experiment = ?1"), 36);
 }
 
 // Issue 12: 2,700 metrics made checkStats take 12-21 s on the engine thread; an experiment now

@@ -1,6 +1,12 @@
 #include "core/tracking/tracking_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "core/tracking/tracking_statements.hpp"
 
 namespace verdict::tracking {
 namespace {
@@ -30,6 +36,8 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
 }
 
 // Bandits read the observed counts on every track: running counts, not a pass over exposures.
+// The boundary counts the units it passes; conversions are added as tracked, since a unit's
+// events are what move the boundary past it.
 TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) {
   sqlite::Database db(":memory:");
   const std::string project = "prj_default";  // the store reads it by reference
@@ -48,23 +56,28 @@ TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) 
     }
     return tracked->delta;
   };
-  // u1 and u3 (variant 0) convert while nothing is observed yet.
+  // u1 and u3 (variant 0) convert: the boundary moves to u3, passing u1, u2 and u3.
   EXPECT_EQ(convert(1).positives, 1);
   EXPECT_EQ(convert(3).positives, 1);
   EXPECT_EQ(store.observed("e", "m", 2)[0].n, 0);
+  store.add_observed_conversions("e", "m", 0, 2);
   store.set_sequence("e", {.assigned = 4, .observed_through = 3});
   auto arms = store.observed("e", "m", 2);
   EXPECT_EQ(arms[0].n, 2);
   EXPECT_EQ(arms[0].conversions, 2);
   EXPECT_EQ(arms[1].n, 1);
   EXPECT_EQ(arms[1].conversions, 0);
-  // An observed unit converting again counts once; the caller adds a first conversion.
+  // A converted unit converting again changes nothing.
   EXPECT_EQ(convert(1).positives, 0);
   EXPECT_EQ(convert(2).positives, 1);
   store.add_observed_conversions("e", "m", 1, 1);
   // Moving the boundary back or to where it is adds nothing.
   store.set_sequence("e", {.assigned = 4, .observed_through = 3});
   EXPECT_EQ(store.observed("e", "m", 2)[1].n, 1);
+  EXPECT_EQ(store.observed("e", "m", 2)[1].conversions, 1);
+  // Passing u4, which has no event, adds a unit and no conversion.
+  store.set_sequence("e", {.assigned = 4, .observed_through = 4});
+  EXPECT_EQ(store.observed("e", "m", 2)[1].n, 2);
   EXPECT_EQ(store.observed("e", "m", 2)[1].conversions, 1);
   // The counts are read as they are, not re-aggregated from the exposures.
   db.exec("DELETE FROM exposure");
@@ -145,6 +158,38 @@ TEST(TrackingStoreTest, ConversionsAndCovariatesChangeTheSumsExactly) {
   EXPECT_EQ(row.column_double(0), 1.0);
   EXPECT_EQ(row.column_double(1), 1.0);
   EXPECT_EQ(row.column_int(2), 3);
+}
+
+// The statements a conversion runs, in order: the ceiling bench measures exactly these, so one
+// more (a second look for a row the count's UPDATE just found missing) is a cost per event.
+TEST(TrackingStoreTest, AConversionRunsOnlyTheCountThenTheExposureAndTheInsert) {
+  sqlite::Database db(":memory:");
+  const std::string project = "prj_default";
+  TrackingStore store(db, project);
+  store.record_exposure("e", "u", Exposure{1, "b", 0.6, 1}, "2026-01-01T00:00:00.000Z");
+  EventWriter writer = store.writer("e", "2026-01-02T00:00:00.000Z");
+  std::vector<std::string> run;
+  sqlite3_trace_v2(
+      db.handle(), SQLITE_TRACE_STMT,
+      [](unsigned, void* context, void* statement, void*) {
+        static_cast<std::vector<std::string>*>(context)->push_back(
+            sqlite3_sql(static_cast<sqlite3_stmt*>(statement)));
+        return 0;
+      },
+      &run);
+  auto first = writer.track("m", MetricKind::kBinomial, "u", std::nullopt, std::nullopt);
+  EXPECT_EQ(run,
+            (std::vector<std::string>{sql::kCountEvent, sql::kReadExposure, sql::kInsertUnitRow}));
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->repeat);
+  EXPECT_EQ(first->variant_index, 1);
+  EXPECT_EQ(first->sequence, 1);
+  EXPECT_EQ(first->delta.sum, 1.0);
+  EXPECT_EQ(first->delta.positives, 1);
+  run.clear();
+  EXPECT_TRUE(writer.track("m", MetricKind::kBinomial, "u", std::nullopt, std::nullopt)->repeat);
+  EXPECT_EQ(run, std::vector<std::string>{sql::kCountEvent});
+  sqlite3_trace_v2(db.handle(), 0, nullptr, nullptr);
 }
 
 }  // namespace
