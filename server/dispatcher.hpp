@@ -71,12 +71,13 @@ struct DispatcherOptions {
 /// JSON-RPC 2.0 + MCP (legacy era 2024-11-05 .. 2025-11-25 and current era 2026-07-28) over one
 /// engine, independent of the transport. Synchronous: one line in, at most one line out, plus
 /// notifications through Session::notify.
-/// Not thread-safe: call it on the engine thread only (it uses the Engine directly).
+/// Not thread-safe: each thread that answers lines has its own, over its own Engine (the engine
+/// thread's, and each reader thread's read-only one: server/reader_pool.hpp).
 class Dispatcher {
  public:
   Dispatcher(verdict::Engine& engine, DispatcherOptions options, ScriptRunner script_runner = {});
 
-  /// Handles one framed line (no trailing newline). Called on the engine thread only.
+  /// Handles one framed line (no trailing newline), on the thread that owns this dispatcher.
   /// Never throws: every failure becomes a JSON-RPC error or an `isError` tool result.
   Reply handle_line(std::string_view line, Session& session);
 

@@ -60,7 +60,8 @@ std::string sha256_hex(std::string_view text) {
   return hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
-KeyStore::KeyStore(sqlite::Database& db) : db_(db) {
+KeyStore::KeyStore(sqlite::Database& db, sqlite::OpenMode mode) : db_(db) {
+  if (mode == sqlite::OpenMode::kReadOnly) return;
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS project (
       id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,

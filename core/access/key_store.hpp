@@ -41,7 +41,8 @@ struct NewKey {
 /// Not thread-safe: the engine's thread owns it, like the Store.
 class KeyStore {
  public:
-  explicit KeyStore(sqlite::Database& db);
+  /// kReadOnly: over a reader's connection; creates nothing (the writer's KeyStore did).
+  explicit KeyStore(sqlite::Database& db, sqlite::OpenMode mode = sqlite::OpenMode::kReadWrite);
 
   /// Throws kInvalidArgument (bad slug), kConflict (slug taken).
   ProjectInfo create_project(std::string_view slug, std::string_view name);
