@@ -45,7 +45,7 @@ struct Session {
   /// SHA-256 (hex) of the secret `caller` was authenticated with, so that a client repeating
   /// it in `_meta` is not looked up again, and the key generation it was checked at.
   std::string key_digest;
-  std::int64_t key_generation = 0;
+  access::KeyGeneration key_generation;
 };
 
 /// What the transport writes back for one line. `line` is empty for notifications.

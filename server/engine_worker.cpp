@@ -49,11 +49,12 @@ EngineWorker::~EngineWorker() {
 }
 
 void EngineWorker::start() {
-  if (readers_) {
-    readers_->publish(engine_);
-    readers_->start();
-  }
   thread_ = std::thread([this] { run(); });
+  if (!readers_) return;
+  // Scheduled work that fell due while the server was down is done before any reader answers.
+  std::unique_lock lock(mutex_);
+  started_.wait(lock, [this] { return readers_ready_; });
+  readers_->start();
 }
 
 void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames) {
@@ -186,6 +187,14 @@ void EngineWorker::stop() {
 void EngineWorker::run() {
   // Scheduled work that fell due while the server was down runs before the first request.
   std::optional<Clock::time_point> due = engine_.idle();
+  if (readers_) {
+    readers_->publish(engine_);
+    {
+      std::lock_guard lock(mutex_);
+      readers_ready_ = true;
+    }
+    started_.notify_all();
+  }
   for (;;) {
     std::vector<Job> jobs;
     std::deque<std::function<void()>> tasks;

@@ -95,7 +95,9 @@ class EngineWorker {
   std::unordered_map<const Channel*, Job> parked_;
 
   std::unique_ptr<ReaderPool> readers_;
-  std::mutex route_mutex_;  ///< taken before mutex_ when both are
+  std::condition_variable started_;
+  bool readers_ready_ = false;  ///< the engine thread's first idle() ran; guarded by mutex_
+  std::mutex route_mutex_;      ///< taken before mutex_ when both are
   std::unordered_map<const Channel*, Route> routes_;
   bool routes_stopping_ = false;  ///< every run goes to the engine thread
   bool readers_failed_ = false;   ///< a reader could not open the file: likewise

@@ -1,7 +1,5 @@
 #include "server/reader_pool.hpp"
 
-#include <optional>
-
 #include "core/log.hpp"
 #include "core/sqlite.hpp"
 
@@ -110,12 +108,12 @@ void ReaderPool::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    std::optional<ReadTransaction> snapshot;
+    std::unique_ptr<ReadTransaction> snapshot;
     try {
       refresh(reader);
       // One read lock for the run instead of one per statement: the run starts after the
       // channel's writes were committed, so it sees them.
-      snapshot.emplace(reader.engine->store().db());
+      snapshot = std::make_unique<ReadTransaction>(reader.engine->store().db());
     } catch (const std::exception& error) {
       log(LogLevel::kError,
           std::string("a reader thread cannot open the database, so the engine thread answers "

@@ -17,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "core/access/key_store.hpp"
 #include "core/engine.hpp"
 #include "core/json_style.hpp"
 #include "tests/support/server_process.hpp"
@@ -174,6 +173,24 @@ class ReadersTest : public ::testing::Test {
     return std::string(reply.at("result").at("id").as_string());
   }
 
+  struct Key {
+    std::string id;
+    std::string secret;
+  };
+  /// Creates a key of the default project through the worker, as its operator.
+  Key create_key(const std::string& role) {
+    auto admin = channel();
+    worker_->submit(
+        admin,
+        frames({line(
+            1, "do",
+            {{"type", "Key"}, {"verb", "create"}, {"data", {{"role", role}, {"name", role}}}})}));
+    EXPECT_TRUE(admin->wait_answered(1));
+    auto reply = parse(admin->lines().at(0));
+    const auto& result = reply.at("result").as_object();
+    return {std::string(result.at("id").as_string()), std::string(result.at("secret").as_string())};
+  }
+
   static inline int counter_ = 0;
   std::string path_;
   test_support::TempFiles files_;
@@ -259,8 +276,9 @@ TEST_F(ReadersTest, ReadsFromManyConnectionsDuringWritesSeeWholeEntities) {
 
 TEST_F(ReadersTest, ReadsOnReaderThreadsStillCheckKeysAndRoles) {
   std::string id = create();
-  auto reader_key = engine_.keys().create_key("default", Role::kReader, "reader");
-  auto admin_key = engine_.keys().create_key("default", Role::kAdmin, "admin");
+  // Through the worker: the engine belongs to its thread once the worker runs.
+  Key reader_key = create_key("reader");
+  Key admin_key = create_key("admin");
 
   // A connection that owes a key is refused and closed without one.
   auto anonymous = channel();
@@ -279,7 +297,7 @@ TEST_F(ReadersTest, ReadsOnReaderThreadsStillCheckKeysAndRoles) {
   json::object token{{"io.verdict/token", reader_key.secret}};
   worker_->submit(
       keyed, frames({get_line(1, id, token),
-                     line(2, "get", {{"type", "Key"}, {"id", reader_key.key.id}, {"_meta", token}}),
+                     line(2, "get", {{"type", "Key"}, {"id", reader_key.id}, {"_meta", token}}),
                      get_line(3, id)}));
   ASSERT_TRUE(keyed->wait_answered(3));
   auto lines = keyed->lines();
@@ -300,7 +318,7 @@ TEST_F(ReadersTest, ReadsOnReaderThreadsStillCheckKeysAndRoles) {
   worker_->submit(admin, frames({line(1, "do",
                                       {{"type", "Key"},
                                        {"verb", "revoke"},
-                                       {"id", reader_key.key.id},
+                                       {"id", reader_key.id},
                                        {"_meta", {{"io.verdict/token", admin_key.secret}}}})}));
   ASSERT_TRUE(admin->wait_answered(1));
   ASSERT_TRUE(parse(admin->lines().at(0)).contains("result")) << admin->lines().at(0);
