@@ -91,6 +91,14 @@ Engine::Engine(const std::string& path, Schema schema)
       store_(std::make_unique<Store>(path, schema_)),
       keys_(std::make_unique<access::KeyStore>(store_->db())) {}
 
+Engine::Engine(const std::string& path, Schema schema, const Store::RowSources& row_sources)
+    : schema_(std::move(schema)),
+      store_(std::make_unique<Store>(path, schema_, sqlite::OpenMode::kReadOnly)),
+      keys_(std::make_unique<access::KeyStore>(store_->db(), sqlite::OpenMode::kReadOnly)) {
+  for (const auto& [noun, sources] : row_sources)
+    for (const auto& source : sources) store_->add_row_source(noun, source);
+}
+
 std::optional<Clock::time_point> Engine::idle() {
   if (hooks_) hooks_->idle();
   std::optional<Clock::time_point> next;

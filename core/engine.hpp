@@ -86,6 +86,12 @@ class Engine {
   /// Opens the store at `path` (":memory:" for tests) with the built-in schema.
   explicit Engine(const std::string& path);
   Engine(const std::string& path, Schema schema);
+  /// A read-only engine on its own connection to `path`, a WAL file that a read-write Engine in
+  /// this process has created and keeps migrated; `schema` is a Schema::data_copy of that
+  /// engine's and `row_sources` its store's. It serves get, find and key checks, and sees each
+  /// of the writer's commits from its next statement on; it creates nothing and has no verb code
+  /// or hooks, so verbs fail. One per reader thread (server/reader_pool.hpp).
+  Engine(const std::string& path, Schema schema, const Store::RowSources& row_sources);
 
   /// Runs a verb in `request.caller`'s project. Throws Error on bad input, refused transitions,
   /// hook rejections, conflicts and a role that may not run the verb (kUnauthorized); a thrown

@@ -242,6 +242,23 @@ const Noun* Schema::find(std::string_view name) const {
 
 void Schema::add_validator(std::string_view noun_name, NounValidator validator) {
   const_cast<Noun&>(noun(noun_name)).validators.push_back(std::move(validator));
+  ++generation_;
+}
+
+Schema Schema::data_copy() const {
+  Schema copy;
+  for (const auto& noun : nouns_) {
+    auto& data = *copy.nouns_.emplace_back(std::make_unique<Noun>(*noun));
+    data.validators.clear();
+    data.advisors.clear();
+    data.normalizers.clear();
+    for (auto& verb : data.verbs) {
+      verb.apply = nullptr;
+      verb.batch_items = nullptr;
+    }
+  }
+  copy.generation_ = generation_;
+  return copy;
 }
 
 std::vector<std::string> Schema::noun_names() const {
@@ -272,6 +289,7 @@ Noun& Schema::add_noun(Noun noun) {
   if (noun.id_prefix.empty()) noun.id_prefix = lower_first(noun.name);
   if (noun.table.empty()) noun.table = snake_case(noun.name);
   nouns_.push_back(std::make_unique<Noun>(std::move(noun)));
+  ++generation_;
   return *nouns_.back();
 }
 
@@ -281,6 +299,7 @@ void Schema::add_verb(std::string_view noun_name, Verb verb) {
   if (noun.verb(verb.name) || noun.field(verb.name))
     throw Error(ErrorCode::kConflict, noun.name + "." + verb.name + " already exists", "verb");
   noun.verbs.push_back(std::move(verb));
+  ++generation_;
 }
 
 bool check_new_field(const Noun& noun, const Field& field,
@@ -325,6 +344,7 @@ void Schema::add_field(std::string_view noun_name, Field field) {
   auto& noun = const_cast<Noun&>(this->noun(noun_name));
   if (check_new_field(noun, field)) return;
   noun.fields.push_back(std::move(field));
+  ++generation_;
 }
 
 namespace {

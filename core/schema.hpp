@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -143,9 +144,19 @@ class Schema {
   /// Adds a whole-entity check to a noun, run on every create and update after the field checks.
   void add_validator(std::string_view noun, NounValidator validator);
 
+  /// Moves whenever a noun, verb, field or validator is added (the schema only grows), so that a
+  /// copy can tell it is out of date.
+  std::uint64_t generation() const { return generation_; }
+  /// A copy of the nouns, fields and verbs as data, without their code (validators, advisors,
+  /// normalizers, verbs' apply and batch_items: they hold the engine and the hooks of the thread
+  /// that owns this schema). What a read-only engine on another thread needs for find, get and
+  /// describe; it runs no verbs.
+  Schema data_copy() const;
+
  private:
   // unique_ptr keeps Noun addresses stable while plugins add nouns.
   std::vector<std::unique_ptr<Noun>> nouns_;
+  std::uint64_t generation_ = 0;
 };
 
 /// Refuses a field `noun` cannot take: a name Verdict sets or adds itself (id, version,

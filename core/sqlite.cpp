@@ -149,10 +149,10 @@ void regexp_function(sqlite3_context* context, int, sqlite3_value** argv) {
 
 }  // namespace
 
-Database::Database(const std::string& path) {
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+Database::Database(const std::string& path, OpenMode mode) {
+  int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY
+                                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
@@ -167,7 +167,13 @@ Database::Database(const std::string& path) {
   sqlite3_rollback_hook(db_, &Database::on_rollback, this);
   // WAL with synchronous=NORMAL: a committed transaction survives a process crash, which is
   // the durability Verdict promises; FULL would add an fsync per commit for power loss.
+  if (mode == OpenMode::kReadOnly) return;
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+}
+
+std::string Database::path() const {
+  const char* file = sqlite3_db_filename(db_, "main");
+  return file ? file : "";
 }
 
 Database::~Database() {

@@ -34,6 +34,10 @@ class StorageError : public std::runtime_error {
 
 class Database;
 
+/// How a connection opens its file: the engine's writer creates and writes it; a reader thread's
+/// connection only reads a file that a writer in the same process keeps in WAL mode.
+enum class OpenMode { kReadWrite, kReadOnly };
+
 /// A prepared statement borrowed from the database's cache; it is reset when this handle dies,
 /// so a cached statement never stays mid-step, and the cache never finalizes it while borrowed.
 class Statement {
@@ -93,8 +97,9 @@ class Statement {
 /// One SQLite connection with a cache of prepared statements. Not thread-safe: one owner thread.
 class Database {
  public:
-  /// Opens (creating if needed) the database at `path`; ":memory:" is accepted.
-  explicit Database(const std::string& path);
+  /// Opens (creating if needed) the database at `path`; ":memory:" is accepted. kReadOnly
+  /// opens an existing file without creating it or changing its journal mode.
+  explicit Database(const std::string& path, OpenMode mode = OpenMode::kReadWrite);
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   ~Database();
@@ -109,6 +114,7 @@ class Database {
   /// outermost one's budget); zero means no limit. A query past it stops with
   /// ErrorCode::kLimitExceeded, so one filter cannot stall every client.
   void set_query_timeout(std::chrono::milliseconds timeout) { query_timeout_ = timeout; }
+  std::chrono::milliseconds query_timeout() const { return query_timeout_; }
   /// The message of a query stopped by its budget, for every place that stops one.
   std::string budget_message(std::string_view what) const;
   /// Whether the running query's budget is spent; SQL functions that do long work per call
@@ -118,6 +124,8 @@ class Database {
   void exec(const std::string& sql);
 
   sqlite3* handle() const noexcept { return db_; }
+  /// The file's absolute path; empty for ":memory:" and temporary databases.
+  std::string path() const;
   std::int64_t changes() const { return sqlite3_changes64(db_); }
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 

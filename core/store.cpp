@@ -307,6 +307,9 @@ json::object to_json(const EventRecord& event) {
   return out;
 }
 
+Store::Store(const std::string& path, const Schema& schema, sqlite::OpenMode mode)
+    : db_(path, mode), schema_(schema) {}
+
 Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_(schema) {
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS event_log (

@@ -65,6 +65,9 @@ class Store {
 
   /// Opens `path` (":memory:" for tests) and creates or migrates tables for every noun.
   Store(const std::string& path, const Schema& schema);
+  /// kReadOnly: another connection to a file a read-write Store has created and migrated; it
+  /// creates nothing, and writes fail.
+  Store(const std::string& path, const Schema& schema, sqlite::OpenMode mode);
 
   /// Creates missing tables, columns and indexes; call again after the schema grows.
   void migrate();
@@ -117,6 +120,9 @@ class Store {
   /// its table). A source selects the noun's columns and then its rows' project. The tracking
   /// tables appear as Events this way, with no second write.
   void add_row_source(const std::string& noun, RowSource source);
+  using RowSources = std::unordered_map<std::string, std::vector<RowSource>>;
+  /// Every noun's row sources, for a read-only store to show the same rows.
+  const RowSources& row_sources() const { return sources_; }
   /// Whether the entity `id` (one that get found) is a row of a source, not of the noun's table.
   bool is_derived(const Noun& noun, std::string_view id);
 
@@ -152,7 +158,7 @@ class Store {
   sqlite::Database::Stamp json_cache_stamp_;
   std::size_t json_cache_bytes_ = 0;
   std::string cache_key_;  ///< reused, so that a cache hit allocates nothing for its key
-  std::unordered_map<std::string, std::vector<RowSource>> sources_;
+  RowSources sources_;
   std::string project_ = std::string(kDefaultProjectId);
 };
 

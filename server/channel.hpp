@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ struct Answered {
 };
 
 /// One client connection as the engine thread sees it: a session and a way to write back.
-/// `session` is touched only on the engine thread; the other members are thread-safe.
+/// `session` is touched only by the thread answering the channel's lines (the engine thread or,
+/// for reads, a reader thread: never two at once, see EngineWorker); the other members are
+/// thread-safe.
 class Channel {
  public:
   virtual ~Channel() = default;
@@ -36,14 +39,43 @@ class Channel {
   /// Marks the channel as having requests parked in the engine; the transport calls
   /// EngineWorker::resume once its output drains. Returns the previous value.
   bool exchange_parked(bool parked) { return parked_.exchange(parked); }
-  /// The session the next line runs in; called on the engine thread just before each line.
+  /// The session the next line runs in; called by the answering thread just before each line.
   /// HTTP requests of one legacy MCP session share a session that outlives each request.
   virtual Session& session_for_next_line() { return session; }
+  /// False when session_for_next_line() is shared with other channels: then every line runs on
+  /// the engine thread, the one place their lines are serialized.
+  virtual bool owns_session() const { return true; }
 
   Session session;
 
  private:
   std::atomic<bool> parked_{false};
 };
+
+/// Lines of one channel, answered in order by the engine thread or a reader thread.
+struct LineJob {
+  std::shared_ptr<Channel> channel;
+  std::vector<LineFramer::Frame> frames;
+};
+
+/// What answer_lines did with a job's lines.
+struct Answers {
+  std::string text;      ///< the reply lines, each with its newline
+  std::size_t done = 0;  ///< lines answered, or skipped after a closing reply
+  bool close = false;    ///< a reply asked for the connection to be closed
+};
+
+/// Answers `job`'s lines from `answers.done` on, in order, until one asks for the connection
+/// to be closed (the rest count as done, unanswered) or, before a line, the channel's unsent
+/// bytes plus `output` (this call's replies and any its caller counts with them) pass
+/// `output_budget`: the lines from `answers.done` on are then left for later. `after_line` runs
+/// after each dispatched line (the engine checks that its transaction is still open).
+void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output_budget,
+                  std::size_t max_message_bytes, std::size_t& output, Answers& answers,
+                  const std::function<void()>& after_line = {});
+
+/// Reports a job's answered lines to its channel: sends the replies, closes if asked, and calls
+/// Channel::answered with the count and bytes of the lines done.
+void deliver(const LineJob& job, Answers& answers);
 
 }  // namespace verdict::server

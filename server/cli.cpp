@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/error.hpp"
 
@@ -159,6 +160,8 @@ ServeOptions parse_serve(ArgReader& reader, Command& command) {
           std::chrono::seconds(parse_number<unsigned>(arg, reader.value(), 1, 3600));
     } else if (arg == "--max-connections") {
       options.limits.max_connections = parse_number<std::size_t>(arg, reader.value(), 1, 1'000'000);
+    } else if (arg == "--readers") {
+      options.readers = parse_number<std::size_t>(arg, reader.value(), 0, 64);
     } else if (arg == "--query-timeout") {
       options.query_timeout =
           std::chrono::milliseconds(parse_number<unsigned>(arg, reader.value(), 1, 3'600'000));
@@ -239,6 +242,10 @@ Command parse_access(const std::vector<std::string>& args, const std::string& no
 }
 
 }  // namespace
+
+std::size_t default_readers() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 ListenAddress parse_listen(const std::string& text) {
   ListenAddress address;
@@ -374,6 +381,9 @@ Options:
   --max-connections N      open socket connections, shared equally by the listeners (default:
                            1024, lowered to fit the open-file limit)
   --query-timeout MS       interrupt a query that runs longer (default: 2000)
+  --readers N              threads that answer reads (get, find, ping, resources/read) over
+                           read-only connections beside the one writing thread (default: one
+                           per core); 0 answers everything on the writing thread
   -h, --help               show this help
 
 Signals: SIGINT/SIGTERM finish in-flight requests and exit; SIGHUP reloads hooks.

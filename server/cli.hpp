@@ -24,6 +24,9 @@ struct ListenAddress {
 /// Parses a --listen value; throws verdict::Error naming `--listen` on a bad address.
 ListenAddress parse_listen(const std::string& text);
 
+/// One reader thread per core, at least one.
+std::size_t default_readers();
+
 struct ServeOptions {
   std::string db = "verdict.db";
   std::vector<ListenAddress> listen;
@@ -49,6 +52,9 @@ struct ServeOptions {
   ConnectionLimits limits;  ///< --max-message-bytes, --idle-timeout, --max-connections, ...
   /// Longest a single SQL statement may run before it is interrupted (--query-timeout).
   std::chrono::milliseconds query_timeout{std::chrono::seconds(2)};
+  /// Threads that answer reads (get, find, ping, resources/read) over read-only connections
+  /// beside the engine thread (--readers); 0 answers everything on the engine thread.
+  std::size_t readers = default_readers();
 };
 
 struct Command {

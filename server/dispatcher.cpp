@@ -292,7 +292,7 @@ std::optional<std::string> Dispatcher::admit(std::string_view method, const json
   if (!session.authenticated || session.caller.key_id.empty()) return std::nullopt;
   // The cheap check on every request: only when a key may have been revoked is this one looked
   // up again, by its primary key.
-  if (std::int64_t generation = keys.generation(); generation != session.key_generation) {
+  if (access::KeyGeneration generation = keys.generation(); generation != session.key_generation) {
     if (!keys.active(session.caller.key_id)) {
       std::string key = session.caller.key_id;
       refuse_key(session);

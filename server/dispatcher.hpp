@@ -45,7 +45,7 @@ struct Session {
   /// SHA-256 (hex) of the secret `caller` was authenticated with, so that a client repeating
   /// it in `_meta` is not looked up again, and the key generation it was checked at.
   std::string key_digest;
-  std::int64_t key_generation = 0;
+  access::KeyGeneration key_generation;
   /// A key this connection presented failed (wrong or revoked): every request is refused until
   /// a key succeeds, so a client never silently continues as the unkeyed operator.
   bool key_refused = false;
@@ -74,12 +74,13 @@ struct DispatcherOptions {
 /// JSON-RPC 2.0 + MCP (legacy era 2024-11-05 .. 2025-11-25 and current era 2026-07-28) over one
 /// engine, independent of the transport. Synchronous: one line in, at most one line out, plus
 /// notifications through Session::notify.
-/// Not thread-safe: call it on the engine thread only (it uses the Engine directly).
+/// Not thread-safe: each thread that answers lines has its own, over its own Engine (the engine
+/// thread's, and each reader thread's read-only one: server/reader_pool.hpp).
 class Dispatcher {
  public:
   Dispatcher(verdict::Engine& engine, DispatcherOptions options, ScriptRunner script_runner = {});
 
-  /// Handles one framed line (no trailing newline). Called on the engine thread only.
+  /// Handles one framed line (no trailing newline), on the thread that owns this dispatcher.
   /// Never throws: every failure becomes a JSON-RPC error or an `isError` tool result.
   Reply handle_line(std::string_view line, Session& session);
 

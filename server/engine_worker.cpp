@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/sqlite.hpp"
 #include "server/error_mapping.hpp"
+#include "server/read_classifier.hpp"
 
 namespace verdict::server {
 
@@ -29,16 +30,19 @@ std::string error_reply_for(const std::string& line, const RpcError& error) {
   return error_response(*id, error) + "\n";
 }
 
-std::size_t bytes_of(const std::vector<LineFramer::Frame>& frames) {
-  std::size_t bytes = 0;
-  for (const auto& frame : frames) bytes += frame.line.size();
-  return bytes;
-}
-
 }  // namespace
 
-EngineWorker::EngineWorker(Engine& engine, Dispatcher& dispatcher, const ConnectionLimits& limits)
-    : engine_(engine), dispatcher_(dispatcher), limits_(limits) {}
+EngineWorker::EngineWorker(Engine& engine, Dispatcher& dispatcher, const ConnectionLimits& limits,
+                           std::size_t readers)
+    : engine_(engine), dispatcher_(dispatcher), limits_(limits) {
+  std::string path = engine.store().db().path();
+  if (readers == 0 || path.empty()) return;
+  DispatcherOptions options = dispatcher.options();
+  options.token.clear();  // adopted as a key by the engine's dispatcher; readers only read keys
+  readers_ = std::make_unique<ReaderPool>(
+      readers, path, std::move(options), engine.store().db().query_timeout(), limits,
+      [this](Job leftover, bool failed) { reader_finished(std::move(leftover), failed); });
+}
 
 EngineWorker::~EngineWorker() {
   stop();
@@ -46,17 +50,107 @@ EngineWorker::~EngineWorker() {
 
 void EngineWorker::start() {
   thread_ = std::thread([this] { run(); });
+  if (!readers_) return;
+  // Scheduled work that fell due while the server was down is done before any reader answers.
+  std::unique_lock lock(mutex_);
+  started_.wait(lock, [this] { return readers_ready_; });
+  readers_->start();
 }
 
 void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames) {
+  if (!readers_ || !channel->owns_session())
+    return submit_to_engine({std::move(channel), std::move(frames)});
+  // Classified before the lock: the scan is the costly part.
+  std::vector<bool> reads(frames.size());
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    reads[i] = !frames[i].oversized && is_read_only(frames[i].line);
+  std::lock_guard lock(route_mutex_);
+  auto route = routes_.try_emplace(channel.get()).first;
+  if (!route->second.channel) route->second.channel = std::move(channel);
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    route->second.pending.emplace_back(std::move(frames[i]), reads[i]);
+  pump(route);
+}
+
+void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it) {
+  Route& route = it->second;
+  while (!route.pending.empty() && !route.held && !route.reading) {
+    bool everything_to_engine = routes_stopping_ || readers_failed_;
+    bool read = route.pending.front().second && !everything_to_engine;
+    // A read waits for the channel's writes to be committed and answered.
+    if (read && route.engine_lines > 0) break;
+    Job job{route.channel, {}};
+    while (!route.pending.empty() &&
+           (everything_to_engine || route.pending.front().second == read)) {
+      job.frames.push_back(std::move(route.pending.front().first));
+      route.pending.pop_front();
+    }
+    if (read) {
+      route.reading = true;
+      readers_->submit(std::move(job));
+    } else {
+      route.engine_lines += job.frames.size();
+      submit_to_engine(std::move(job));
+    }
+  }
+  if (route.pending.empty() && route.engine_lines == 0 && !route.reading) routes_.erase(it);
+}
+
+void EngineWorker::engine_answered(const Channel& channel, std::size_t lines) {
+  std::lock_guard lock(route_mutex_);
+  auto route = routes_.find(&channel);
+  if (route == routes_.end()) return;
+  route->second.engine_lines -= lines;
+  pump(route);
+}
+
+void EngineWorker::reader_finished(Job leftover, bool failed) {
+  std::shared_ptr<Channel> channel = leftover.channel;
+  {
+    std::lock_guard lock(route_mutex_);
+    if (failed) readers_failed_ = true;
+    auto route = routes_.find(channel.get());
+    route->second.reading = false;
+    // Back at the front, in order; they are reads unless the readers failed.
+    for (auto frame = leftover.frames.rbegin(); frame != leftover.frames.rend(); ++frame)
+      route->second.pending.emplace_front(std::move(*frame), !failed);
+    if (!failed && !leftover.frames.empty()) {
+      route->second.held = true;
+    } else {
+      pump(route);
+      return;
+    }
+  }
+  // As the engine parks: if the client has read its replies in the meantime, no transport
+  // event will come, so resume here.
+  if (channel->exchange_parked(true)) return;
+  if (channel->unsent_bytes() <= limits_.output_bytes_per_connection &&
+      channel->exchange_parked(false))
+    resume(channel);
+}
+
+void EngineWorker::submit_to_engine(Job job) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back({std::move(channel), std::move(frames)});
+    jobs_.push_back(std::move(job));
   }
   wake_.notify_one();
 }
 
 void EngineWorker::resume(std::shared_ptr<Channel> channel) {
+  if (readers_) {
+    std::lock_guard lock(route_mutex_);
+    auto route = routes_.find(channel.get());
+    if (route != routes_.end() && route->second.held) {
+      route->second.held = false;
+      pump(route);
+      return;
+    }
+  }
+  resume_engine(std::move(channel));
+}
+
+void EngineWorker::resume_engine(std::shared_ptr<Channel> channel) {
   {
     std::lock_guard lock(mutex_);
     resumed_.push_back(std::move(channel));
@@ -73,6 +167,15 @@ void EngineWorker::post(std::function<void()> task) {
 }
 
 void EngineWorker::stop() {
+  if (readers_) {
+    // From now on every run goes to the engine thread, which answers what the readers hand
+    // back as they finish, and then everything else queued.
+    {
+      std::lock_guard lock(route_mutex_);
+      routes_stopping_ = true;
+    }
+    readers_->stop();
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -84,6 +187,14 @@ void EngineWorker::stop() {
 void EngineWorker::run() {
   // Scheduled work that fell due while the server was down runs before the first request.
   std::optional<Clock::time_point> due = engine_.idle();
+  if (readers_) {
+    readers_->publish(engine_);
+    {
+      std::lock_guard lock(mutex_);
+      readers_ready_ = true;
+    }
+    started_.notify_all();
+  }
   for (;;) {
     std::vector<Job> jobs;
     std::deque<std::function<void()>> tasks;
@@ -126,6 +237,9 @@ void EngineWorker::run() {
         log(LogLevel::kError, std::string("engine task failed: ") + error.what());
       }
     }
+    // A hook reload grows the schema in a task: readers get it before this batch's lines
+    // answer, and so before any read those answers release.
+    if (readers_ && !tasks.empty()) readers_->publish(engine_);
     // Parked lines are older than anything the same channel queued since: they go first.
     std::vector<Job> batch;
     for (const auto& channel : resumed) {
@@ -137,13 +251,13 @@ void EngineWorker::run() {
     for (auto& job : jobs) batch.push_back(std::move(job));
     if (!batch.empty()) process(batch);
     due = engine_.idle();
+    // idle() may apply a deferred hook reload: published before the next batch.
+    if (readers_) readers_->publish(engine_);
   }
 }
 
 void EngineWorker::process(std::vector<Job>& jobs) {
-  std::vector<std::string> replies(jobs.size());
-  std::vector<bool> close(jobs.size(), false);
-  std::vector<std::size_t> done(jobs.size(), 0);  // frames run, or skipped after a close
+  std::vector<Answers> answers(jobs.size());
   bool committed = false;
   std::string failure;
   // Replies of this batch per channel, which count against its budget with its unsent bytes.
@@ -158,6 +272,15 @@ void EngineWorker::process(std::vector<Job>& jobs) {
     job.frames.clear();
     return true;
   };
+  // On a full disk or an I/O error while spilling pages, SQLite rolls the whole transaction back
+  // by itself: what this batch did so far is gone, and later lines would run in autocommit mode,
+  // saved while their replies say nothing was.
+  auto still_in_transaction = [this] {
+    if (!engine_.store().db().in_transaction())
+      throw sqlite::StorageError(SQLITE_IOERR,
+                                 "the database could not write (disk full or I/O error), so "
+                                 "SQLite rolled the transaction back");
+  };
   std::size_t reached = 0;  // jobs the loop below has started (all of them unless it threw)
   try {
     sqlite::Transaction transaction(engine_.store().db());
@@ -165,40 +288,16 @@ void EngineWorker::process(std::vector<Job>& jobs) {
       reached = i + 1;
       if (park_behind(jobs[i])) continue;
       auto& channel = *jobs[i].channel;
-      std::size_t& output = batch_output[&channel];
-      for (const auto& frame : jobs[i].frames) {
-        if (close[i]) {
-          ++done[i];
-          continue;
-        }
-        if (channel.unsent_bytes() + output > limits_.output_bytes_per_connection) break;
-        ++done[i];
-        if (frame.oversized) {
-          std::string line = Dispatcher::oversized_reply(limits_.max_message_bytes) + "\n";
-          output += line.size();
-          replies[i] += line;
-          continue;
-        }
-        Reply reply = dispatcher_.handle_line(frame.line, channel.session_for_next_line());
-        // On a full disk or an I/O error while spilling pages, SQLite rolls the whole
-        // transaction back by itself: what this batch did so far is gone, and later lines
-        // would run in autocommit mode, saved while their replies say nothing was.
-        if (!engine_.store().db().in_transaction())
-          throw sqlite::StorageError(SQLITE_IOERR,
-                                     "the database could not write (disk full or I/O error), "
-                                     "so SQLite rolled the transaction back");
-        if (!reply.line.empty()) {
-          output += reply.line.size() + 1;
-          replies[i] += reply.line + "\n";
-        }
-        close[i] = reply.close;
-      }
-      if (done[i] < jobs[i].frames.size()) {
+      answer_lines(dispatcher_, jobs[i], limits_.output_bytes_per_connection,
+                   limits_.max_message_bytes, batch_output[&channel], answers[i],
+                   still_in_transaction);
+      if (answers[i].done < jobs[i].frames.size()) {
         auto& frames = jobs[i].frames;
-        parked_[&channel] = {jobs[i].channel, std::vector<LineFramer::Frame>(
-                                                  std::make_move_iterator(frames.begin() + done[i]),
-                                                  std::make_move_iterator(frames.end()))};
-        frames.resize(done[i]);
+        parked_[&channel] = {jobs[i].channel,
+                             std::vector<LineFramer::Frame>(
+                                 std::make_move_iterator(frames.begin() + answers[i].done),
+                                 std::make_move_iterator(frames.end()))};
+        frames.resize(answers[i].done);
       }
     }
     transaction.commit();
@@ -211,20 +310,16 @@ void EngineWorker::process(std::vector<Job>& jobs) {
   if (!committed)
     storage_error = internal_error("storage failure, nothing in this request was saved", failure);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    auto& channel = *jobs[i].channel;
     if (jobs[i].frames.empty()) continue;  // parked behind earlier lines
     if (!committed) {
       // Every line of the batch that was not parked fails, run or not: nothing was saved.
-      done[i] = jobs[i].frames.size();
-      replies[i].clear();
+      answers[i].done = jobs[i].frames.size();
+      answers[i].text.clear();
       for (const auto& frame : jobs[i].frames)
-        if (!frame.oversized) replies[i] += error_reply_for(frame.line, storage_error);
+        if (!frame.oversized) answers[i].text += error_reply_for(frame.line, storage_error);
     }
-    if (!replies[i].empty()) channel.send(std::move(replies[i]));
-    if (close[i]) channel.close_after_send();
-    channel.answered({.lines = done[i],
-                      .bytes = bytes_of(jobs[i].frames),
-                      .authenticated = channel.session.authenticated});
+    deliver(jobs[i], answers[i]);
+    if (readers_) engine_answered(*jobs[i].channel, answers[i].done);
   }
   // Parked only now that this batch's replies count as unsent: if the client has read them in
   // the meantime, no transport event will come, so resume here.

@@ -13,6 +13,7 @@
 #include "server/dispatcher.hpp"
 #include "server/limits.hpp"
 #include "server/line_framer.hpp"
+#include "server/reader_pool.hpp"
 
 namespace verdict::server {
 
@@ -22,13 +23,25 @@ namespace verdict::server {
 /// its own savepoint, so a failed verb changes nothing, and a commit failure turns every reply
 /// of the batch into an error.
 ///
+/// Reads in parallel: with reader threads (a ReaderPool), lines that only read
+/// (read_classifier.hpp: get, find, ping, resources/read) are answered there, over read-only
+/// connections to the same WAL file, while everything else keeps this thread and its group
+/// commit. A channel's lines are split into runs of reads and of other lines, and a run starts
+/// only once the channel's previous run is answered, so a channel is never on two threads at
+/// once, its replies keep their order, and a read sees every write the channel sent before it
+/// (the engine replies only after its commit). A channel whose session is shared
+/// (Channel::owns_session) stays on the engine thread.
+///
 /// Output budget: once a channel's unsent replies (plus those of the current batch) pass
 /// `limits.output_bytes_per_connection`, its remaining lines are parked, in order, and run only
 /// after the transport calls resume(), so a client that never reads costs at most the budget
-/// plus one reply.
+/// plus one reply. Reader threads park a channel's lines the same way.
 class EngineWorker {
  public:
-  EngineWorker(Engine& engine, Dispatcher& dispatcher, const ConnectionLimits& limits);
+  /// `readers`: how many reader threads; 0, or a database without a file (":memory:"), answers
+  /// every line on the engine thread.
+  EngineWorker(Engine& engine, Dispatcher& dispatcher, const ConnectionLimits& limits,
+               std::size_t readers = 0);
   ~EngineWorker();
 
   void start();
@@ -39,16 +52,34 @@ class EngineWorker {
   void resume(std::shared_ptr<Channel> channel);
   /// Runs `task` on the engine thread between batches (hook reload). Thread-safe.
   void post(std::function<void()> task);
-  /// Answers everything already queued, then stops the thread. Thread-safe; idempotent.
+  /// Answers everything already queued, then stops the threads. Thread-safe; idempotent.
   void stop();
+  /// Reader threads in use (0: every line runs on the engine thread).
+  std::size_t reader_threads() const { return readers_ ? readers_->threads() : 0; }
+  /// Lines the reader threads have answered so far. Thread-safe.
+  std::uint64_t lines_read() const { return readers_ ? readers_->lines_answered() : 0; }
 
  private:
-  struct Job {
+  using Job = LineJob;
+  /// A channel's lines not yet answered, while readers are on; guarded by route_mutex_.
+  struct Route {
     std::shared_ptr<Channel> channel;
-    std::vector<LineFramer::Frame> frames;
+    std::size_t engine_lines = 0;  ///< queued, running or parked on the engine thread
+    bool reading = false;          ///< a run is queued or running on a reader thread
+    bool held = false;             ///< a reader parked the run at the front of `pending`
+    /// Lines waiting for the channel's current run to end, each with whether it only reads.
+    std::deque<std::pair<LineFramer::Frame, bool>> pending;
   };
   void run();
   void process(std::vector<Job>& jobs);
+  void submit_to_engine(Job job);
+  void resume_engine(std::shared_ptr<Channel> channel);
+  /// Starts the channel's next run if it may start; erases the route once nothing is left.
+  void pump(std::unordered_map<const Channel*, Route>::iterator route);
+  /// The engine answered `lines` of the channel (engine thread).
+  void engine_answered(const Channel& channel, std::size_t lines);
+  /// A reader's run is over (reader thread).
+  void reader_finished(Job leftover, bool failed);
 
   Engine& engine_;
   Dispatcher& dispatcher_;
@@ -62,6 +93,14 @@ class EngineWorker {
   std::thread thread_;
   /// Lines held back by the output budget, per channel; engine thread only.
   std::unordered_map<const Channel*, Job> parked_;
+
+  std::unique_ptr<ReaderPool> readers_;
+  std::condition_variable started_;
+  bool readers_ready_ = false;  ///< the engine thread's first idle() ran; guarded by mutex_
+  std::mutex route_mutex_;      ///< taken before mutex_ when both are
+  std::unordered_map<const Channel*, Route> routes_;
+  bool routes_stopping_ = false;  ///< every run goes to the engine thread
+  bool readers_failed_ = false;   ///< a reader could not open the file: likewise
 };
 
 }  // namespace verdict::server

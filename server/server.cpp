@@ -456,7 +456,7 @@ struct Server::State {
 
   State(const ServeOptions& o, Engine& engine, Dispatcher& dispatcher, std::function<void()> reload)
       : options(o),
-        worker(engine, dispatcher, o.limits),
+        worker(engine, dispatcher, o.limits, o.readers),
         shared{o.limits, worker, {}, Throttled(o.limits.warning_interval)},
         reload_hooks(std::move(reload)) {}
   ~State() {
@@ -761,6 +761,9 @@ int Server::run() {
   state.share_slots();
   state.wait_for_signal();
   state.worker.start();
+  if (std::size_t readers = state.worker.reader_threads(); readers > 0)
+    log(LogLevel::kInfo, "reads are answered on " + std::to_string(readers) +
+                             " reader threads beside the writing thread");
   if (state.options.stdio) state.start_stdio();
   // The pending signal wait keeps the loop running until begin_shutdown cancels it.
   state.io.run();

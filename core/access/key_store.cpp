@@ -1,5 +1,7 @@
 #include "core/access/key_store.hpp"
 
+#include <atomic>
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -54,13 +56,24 @@ constexpr const char* kKeyColumns =
 
 }  // namespace
 
+namespace {
+
+std::uint64_t next_instance() {
+  static std::atomic<std::uint64_t> instances{0};
+  return ++instances;
+}
+
+}  // namespace
+
 std::string sha256_hex(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   return hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
-KeyStore::KeyStore(sqlite::Database& db) : db_(db) {
+KeyStore::KeyStore(sqlite::Database& db, sqlite::OpenMode mode)
+    : db_(db), instance_(next_instance()) {
+  if (mode == sqlite::OpenMode::kReadOnly) return;
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS project (
       id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
@@ -240,12 +253,12 @@ Caller KeyStore::operator_of(std::string_view project_name) {
   return Caller::local_operator(project.id, project.slug);
 }
 
-std::int64_t KeyStore::generation() {
+KeyGeneration KeyStore::generation() {
   // data_version moves when another connection (`verdict keys revoke` in a shell) commits;
   // revocations_ when this one revokes. Both only grow, so their sum changes when either does.
   auto statement = db_.prepare("PRAGMA data_version");
   statement.step();
-  return statement.column_int(0) + revocations_;
+  return {instance_, statement.column_int(0) + revocations_};
 }
 
 bool KeyStore::active(std::string_view key_id) {

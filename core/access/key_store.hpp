@@ -50,9 +50,17 @@ struct Adoption {
 /// `default` project always exists. A secret is stored only as its SHA-256 digest; a presented
 /// secret is found through an index on the digest's first bytes and compared in constant time.
 /// Not thread-safe: the engine's thread owns it, like the Store.
+/// What KeyStore::generation returns: the store it came from and its count of changes.
+struct KeyGeneration {
+  std::uint64_t store = 0;
+  std::int64_t changes = 0;
+  bool operator==(const KeyGeneration&) const = default;
+};
+
 class KeyStore {
  public:
-  explicit KeyStore(sqlite::Database& db);
+  /// kReadOnly: over a reader's connection; creates nothing (the writer's KeyStore did).
+  explicit KeyStore(sqlite::Database& db, sqlite::OpenMode mode = sqlite::OpenMode::kReadWrite);
 
   /// Throws kInvalidArgument (bad slug), kConflict (slug taken).
   ProjectInfo create_project(std::string_view slug, std::string_view name);
@@ -76,9 +84,12 @@ class KeyStore {
   /// The local operator (admin without a key) of a project given by id or slug.
   Caller operator_of(std::string_view project);
 
-  /// Changes whenever a key may have been revoked: by this store, or by another process that
-  /// wrote the file. A caller authenticated at one generation is still valid while it holds.
-  std::int64_t generation();
+  /// Changes whenever a key may have been revoked: by this store, or by another connection
+  /// (another process, or another thread's store) that wrote the file. A caller authenticated at
+  /// one generation is still valid while it holds. Generations of two stores never compare
+  /// equal (PRAGMA data_version counts per connection), so a caller checked by another thread's
+  /// store is checked again.
+  KeyGeneration generation();
   /// Whether the key is still unrevoked: a lookup by primary key.
   bool active(std::string_view key_id);
 
@@ -86,6 +97,7 @@ class KeyStore {
   KeyInfo read_key(sqlite::Statement& statement);
 
   sqlite::Database& db_;
+  const std::uint64_t instance_;
   std::int64_t revocations_ = 0;
 };
 

@@ -31,6 +31,7 @@ class HttpExchange : public Channel, public std::enable_shared_from_this<HttpExc
   void close_after_send() override {}
   void answered(const Answered& outcome) override;
   Session& session_for_next_line() override;
+  bool owns_session() const override { return !shared_; }
 
   /// Resumes once the engine has answered. Call on the I/O thread, once.
   boost::asio::awaitable<void> wait();

@@ -99,6 +99,17 @@ TEST(CliTest, BudgetsAreOptions) {
             std::string::npos);
 }
 
+// Issue 20: reader threads, one per core unless --readers says otherwise (0: none).
+TEST(CliTest, ReadersAreAnOption) {
+  EXPECT_EQ(parse({"serve"}).serve.readers, default_readers());
+  EXPECT_GE(default_readers(), 1u);
+  EXPECT_EQ(parse({"serve", "--readers", "0"}).serve.readers, 0u);
+  EXPECT_EQ(parse({"serve", "--readers=3"}).serve.readers, 3u);
+  EXPECT_NE(error_of({"serve", "--readers", "65"}).find("--readers"), std::string::npos);
+  EXPECT_NE(error_of({"serve", "--readers", "many"}).find("--readers"), std::string::npos);
+  EXPECT_NE(usage("serve").find("--readers N"), std::string::npos);
+}
+
 TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(parse({}).kind, Command::Kind::kHelp);
   EXPECT_EQ(parse({"--version"}).kind, Command::Kind::kVersion);

@@ -49,7 +49,7 @@ TEST_F(KeyStoreTest, OnlyTheDigestIsStored) {
 
 TEST_F(KeyStoreTest, RevocationEndsAKeyAndMovesTheGeneration) {
   NewKey created = keys().create_key("acme", Role::kReader, "dashboard");
-  std::int64_t before = keys().generation();
+  KeyGeneration before = keys().generation();
   EXPECT_EQ(keys().generation(), before) << "nothing changed, so the cached check holds";
   EXPECT_TRUE(keys().active(created.key.id));
   auto revoked = keys().revoke(created.key.id);

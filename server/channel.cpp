@@ -1,0 +1,40 @@
+#include "server/channel.hpp"
+
+namespace verdict::server {
+
+void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output_budget,
+                  std::size_t max_message_bytes, std::size_t& output, Answers& answers,
+                  const std::function<void()>& after_line) {
+  Channel& channel = *job.channel;
+  for (; answers.done < job.frames.size(); ++answers.done) {
+    if (answers.close) continue;
+    if (channel.unsent_bytes() + output > output_budget) return;
+    const auto& frame = job.frames[answers.done];
+    if (frame.oversized) {
+      std::string line = Dispatcher::oversized_reply(max_message_bytes) + "\n";
+      output += line.size();
+      answers.text += line;
+      continue;
+    }
+    Reply reply = dispatcher.handle_line(frame.line, channel.session_for_next_line());
+    if (after_line) after_line();
+    if (!reply.line.empty()) {
+      output += reply.line.size() + 1;
+      answers.text += reply.line;
+      answers.text += '\n';
+    }
+    answers.close = reply.close;
+  }
+}
+
+void deliver(const LineJob& job, Answers& answers) {
+  Channel& channel = *job.channel;
+  if (!answers.text.empty()) channel.send(std::move(answers.text));
+  if (answers.close) channel.close_after_send();
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < answers.done; ++i) bytes += job.frames[i].line.size();
+  channel.answered(
+      {.lines = answers.done, .bytes = bytes, .authenticated = channel.session.authenticated});
+}
+
+}  // namespace verdict::server

@@ -1,0 +1,139 @@
+#include "server/reader_pool.hpp"
+
+#include "core/log.hpp"
+#include "core/sqlite.hpp"
+
+namespace verdict::server {
+
+namespace {
+
+/// One snapshot for a series of reads: `BEGIN` (deferred, so the first statement takes a read
+/// lock and nothing takes a write lock), ended when it goes. Outside one, every statement takes
+/// and drops the WAL read lock itself.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(sqlite::Database& database) : db_(database) {
+    db_.prepare("BEGIN").run();
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  ~ReadTransaction() {
+    // Destructors never throw; an interrupted query may have ended the transaction already.
+    if (!db_.in_transaction()) return;
+    try {
+      db_.prepare("COMMIT").run();
+    } catch (const sqlite::StorageError&) {
+    }
+  }
+
+ private:
+  sqlite::Database& db_;
+};
+
+}  // namespace
+
+ReaderPool::ReaderPool(std::size_t threads, std::string path, DispatcherOptions options,
+                       std::chrono::milliseconds timeout, const ConnectionLimits& limits,
+                       Finished finished)
+    : thread_count_(threads),
+      path_(std::move(path)),
+      options_(std::move(options)),
+      timeout_(timeout),
+      limits_(limits),
+      finished_(std::move(finished)) {}
+
+ReaderPool::~ReaderPool() {
+  stop();
+}
+
+void ReaderPool::publish(Engine& engine) {
+  std::uint64_t generation = engine.schema().generation();
+  if (snapshot_ && generation == published_generation_) return;
+  auto snapshot = std::make_shared<const Snapshot>(
+      Snapshot{engine.schema().data_copy(), engine.store().row_sources()});
+  published_generation_ = generation;
+  std::lock_guard lock(mutex_);
+  snapshot_ = std::move(snapshot);
+}
+
+void ReaderPool::start() {
+  for (std::size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { run(); });
+}
+
+void ReaderPool::submit(LineJob job) {
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+void ReaderPool::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_)
+    if (thread.joinable()) thread.join();
+}
+
+void ReaderPool::refresh(Reader& reader) {
+  std::shared_ptr<const Snapshot> snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot = snapshot_;
+  }
+  if (reader.snapshot == snapshot) return;
+  // The dispatcher first: it holds the engine it was built on.
+  reader.dispatcher.reset();
+  reader.engine.reset();
+  reader.snapshot.reset();
+  auto engine =
+      std::make_unique<Engine>(path_, snapshot->schema.data_copy(), snapshot->row_sources);
+  engine->store().db().set_query_timeout(timeout_);
+  reader.dispatcher = std::make_unique<Dispatcher>(*engine, options_);
+  reader.engine = std::move(engine);
+  reader.snapshot = std::move(snapshot);
+}
+
+void ReaderPool::run() {
+  Reader reader;
+  for (;;) {
+    LineJob job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    std::unique_ptr<ReadTransaction> snapshot;
+    try {
+      refresh(reader);
+      // One read lock for the run instead of one per statement: the run starts after the
+      // channel's writes were committed, so it sees them.
+      snapshot = std::make_unique<ReadTransaction>(reader.engine->store().db());
+    } catch (const std::exception& error) {
+      log(LogLevel::kError,
+          std::string("a reader thread cannot open the database, so the engine thread answers "
+                      "every request: ") +
+              error.what());
+      finished_(std::move(job), true);
+      continue;
+    }
+    Answers answers;
+    std::size_t output = 0;
+    answer_lines(*reader.dispatcher, job, limits_.output_bytes_per_connection,
+                 limits_.max_message_bytes, output, answers);
+    snapshot.reset();
+    lines_answered_.fetch_add(answers.done, std::memory_order_relaxed);
+    deliver(job, answers);
+    LineJob leftover{job.channel, {}};
+    leftover.frames.assign(std::make_move_iterator(job.frames.begin() + answers.done),
+                           std::make_move_iterator(job.frames.end()));
+    finished_(std::move(leftover), false);
+  }
+}
+
+}  // namespace verdict::server

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "server/channel.hpp"
+#include "server/dispatcher.hpp"
+#include "server/limits.hpp"
+
+namespace verdict::server {
+
+/// Threads that answer read-only lines (read_classifier.hpp) beside the engine thread. Each
+/// owns an Engine and a Dispatcher over its own read-only connection to the engine's WAL file,
+/// so reads run in parallel with each other and with the engine's writes; every statement reads
+/// the last committed state. The schema they use is the engine's, copied (publish) whenever it
+/// grows (a hook reload's fields and verbs). EngineWorker decides which lines come here and
+/// keeps each channel on one thread at a time.
+class ReaderPool {
+ public:
+  /// Called on the reader thread once a job is over, with the lines it did not run (the output
+  /// budget was reached) and whether the reader could not run any (it failed to open).
+  using Finished = std::function<void(LineJob leftover, bool failed)>;
+
+  /// `path` is the engine's file; `options` its dispatcher's (without the token, which the
+  /// engine has adopted already); `timeout` its query budget.
+  ReaderPool(std::size_t threads, std::string path, DispatcherOptions options,
+             std::chrono::milliseconds timeout, const ConnectionLimits& limits, Finished finished);
+  ~ReaderPool();
+  ReaderPool(const ReaderPool&) = delete;
+  ReaderPool& operator=(const ReaderPool&) = delete;
+
+  /// Copies `engine`'s schema and row sources for the readers if the schema changed since the
+  /// last call. Call on the thread that owns `engine`, between its batches, and before start().
+  void publish(Engine& engine);
+  void start();
+  /// Queues a job. Thread-safe.
+  void submit(LineJob job);
+  /// Runs every queued job, then joins the threads. Thread-safe; idempotent.
+  void stop();
+  std::size_t threads() const { return thread_count_; }
+  /// Lines answered by the readers so far (tests and benchmarks). Thread-safe.
+  std::uint64_t lines_answered() const { return lines_answered_.load(std::memory_order_relaxed); }
+
+ private:
+  /// What the readers build their engines from: a data copy of the engine's schema.
+  struct Snapshot {
+    Schema schema;
+    Store::RowSources row_sources;
+  };
+  /// One thread's own engine and dispatcher, rebuilt when a newer snapshot is published.
+  struct Reader {
+    std::shared_ptr<const Snapshot> snapshot;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<Dispatcher> dispatcher;
+  };
+  void run();
+  void refresh(Reader& reader);
+
+  const std::size_t thread_count_;
+  const std::string path_;
+  const DispatcherOptions options_;
+  const std::chrono::milliseconds timeout_;
+  const ConnectionLimits limits_;
+  const Finished finished_;
+  std::uint64_t published_generation_ = 0;  ///< the engine's thread only
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<LineJob> jobs_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::atomic<std::uint64_t> lines_answered_{0};
+};
+
+}  // namespace verdict::server

@@ -1,0 +1,53 @@
+#include "server/read_classifier.hpp"
+
+#include <gtest/gtest.h>
+
+namespace verdict::server {
+namespace {
+
+TEST(ReadClassifierTest, ReadsAreGetFindPingAndResourcesRead) {
+  EXPECT_TRUE(is_read_only(
+      R"({"jsonrpc":"2.0","id":1,"method":"get","params":{"type":"Experiment","id":"x"}})"));
+  EXPECT_TRUE(
+      is_read_only(R"({"jsonrpc":"2.0","id":1,"method":"find","params":{"type":"Metric"}})"));
+  EXPECT_TRUE(is_read_only(R"({"jsonrpc":"2.0","id":1,"method":"ping"})"));
+  EXPECT_TRUE(is_read_only(
+      R"({"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"verdict://Metric/m"}})"));
+  EXPECT_TRUE(is_read_only(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"type":"Metric","id":"m","name":"do"},"name":"get"}})"));
+  EXPECT_TRUE(
+      is_read_only(R"({"method":"tools/call","params":{"name":"find","arguments":{}},"id":"a"})"));
+  // Escaped and split text is read as the parser reads it.
+  EXPECT_TRUE(is_read_only(R"({"method":"\u0067et","id":1})"));
+}
+
+TEST(ReadClassifierTest, EverythingElseGoesToTheEngineThread) {
+  for (
+      const char* line : {
+          R"({"jsonrpc":"2.0","id":1,"method":"do","params":{"type":"Metric","verb":"create"}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"do","arguments":{}}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"name":"get"}}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"auth","params":{"token":"x"}})",
+          R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})",
+          R"({"jsonrpc":"2.0","id":1,"method":"unknown"})",
+          R"({"jsonrpc":"2.0","id":1,"params":{"name":"get"}})",
+          R"({"jsonrpc":"2.0","id":1,"method":["get"]})",
+          R"([{"jsonrpc":"2.0","id":1,"method":"get"}])",
+          R"({"jsonrpc":"2.0","id":1,"method":"get")",
+          R"(not json)",
+          "",
+          // Parsers disagree on which duplicate wins: never a read.
+          R"({"method":"get","method":"do","params":{}})",
+          R"({"method":"tools/call","params":{"name":"get"},"params":{"name":"do"}})",
+          R"({"method":"tools/call","params":{"name":"get","name":"do"}})",
+      })
+    EXPECT_FALSE(is_read_only(line)) << line;
+  std::string deep =
+      R"({"method":"get","params":)" + std::string(70, '[') + std::string(70, ']') + "}";
+  EXPECT_FALSE(is_read_only(deep));
+}
+
+}  // namespace
+}  // namespace verdict::server
