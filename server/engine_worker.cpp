@@ -121,8 +121,12 @@ void EngineWorker::reader_finished(Job leftover, bool failed) {
       return;
     }
   }
-  // As the engine parks: if the client has read its replies in the meantime, no transport
-  // event will come, so resume here.
+  mark_parked(channel);
+}
+
+void EngineWorker::mark_parked(const std::shared_ptr<Channel>& channel) {
+  // Marked only once the replies that filled the budget count as unsent: if the client has read
+  // them in the meantime, no transport event will come, so resume here.
   if (channel->exchange_parked(true)) return;
   if (channel->unsent_bytes() <= limits_.output_bytes_per_connection &&
       channel->exchange_parked(false))
@@ -321,14 +325,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
     deliver(jobs[i], answers[i]);
     if (readers_) engine_answered(*jobs[i].channel, answers[i].done);
   }
-  // Parked only now that this batch's replies count as unsent: if the client has read them in
-  // the meantime, no transport event will come, so resume here.
-  for (auto& [channel, job] : parked_) {
-    if (job.channel->exchange_parked(true)) continue;
-    if (job.channel->unsent_bytes() <= limits_.output_bytes_per_connection &&
-        job.channel->exchange_parked(false))
-      resume(job.channel);
-  }
+  for (auto& [channel, job] : parked_) mark_parked(job.channel);
 }
 
 }  // namespace verdict::server

@@ -80,6 +80,9 @@ class EngineWorker {
   void engine_answered(const Channel& channel, std::size_t lines);
   /// A reader's run is over (reader thread).
   void reader_finished(Job leftover, bool failed);
+  /// Marks a channel whose lines wait for its output to drain, resuming it at once if it
+  /// already has.
+  void mark_parked(const std::shared_ptr<Channel>& channel);
 
   Engine& engine_;
   Dispatcher& dispatcher_;
