@@ -54,10 +54,8 @@ void insert_key(sqlite::Database& db, const KeyInfo& key, std::string_view diges
 constexpr const char* kKeyColumns =
     "k.id, k.project, p.slug, k.name, k.role, k.hint, k.created_at, k.revoked_at";
 
-}  // namespace
-
-namespace {
-
+// Numbers each KeyStore, so that generations read from different connections never compare
+// equal (PRAGMA data_version is counted per connection).
 std::uint64_t next_instance() {
   static std::atomic<std::uint64_t> instances{0};
   return ++instances;
