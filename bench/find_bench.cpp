@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "core/store.hpp"
 
 namespace {
@@ -61,7 +61,7 @@ struct Data {
   }
 
   void fill() {
-    verdict::sqlite::Transaction transaction(store->db());
+    verdict::storage::Transaction transaction(store->db());
     for (long i = 0; i < rows(); ++i) {
       json::object entity{{"id", metric_id(i)},
                           {"version", 1},
@@ -78,7 +78,7 @@ struct Data {
 };
 
 // Steps a raw statement to its end, as find does, and counts its rows.
-int run_raw(verdict::sqlite::Statement statement, const std::string& name) {
+int run_raw(verdict::storage::Statement statement, const std::string& name) {
   statement.bind(1, name);
   statement.bind(2, kPageSize + 1);
   int rows = 0;

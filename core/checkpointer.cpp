@@ -1,7 +1,7 @@
 #include "core/checkpointer.hpp"
 
 #include "core/log.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/sqlite_connection.hpp"
 
 namespace verdict {
 
@@ -19,16 +19,13 @@ Checkpointer::~Checkpointer() {
 
 void Checkpointer::run(std::string path) {
   try {
-    sqlite::Database db(path);
+    storage::SqliteConnection db(path);
     std::unique_lock lock(mutex_);
     for (;;) {
       bool stopping = wake_.wait_for(lock, interval_, [this] { return stopping_; });
       lock.unlock();
-      int log_frames = 0, checkpointed = 0;
-      int rc = sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                         &log_frames, &checkpointed);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        log(LogLevel::kWarning, std::string("checkpoint failed: ") + sqlite3_errmsg(db.handle()));
+      if (auto failure = db.checkpoint())
+        log(LogLevel::kWarning, "checkpoint failed: " + *failure);
       lock.lock();
       if (stopping) return;
     }

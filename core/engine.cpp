@@ -69,8 +69,8 @@ void keep_identity(const json::object& entity, json::object& modified) {
 
 // Unique-constraint failures that slip past the explicit checks (a race with another writer)
 // still reach the caller as a conflict rather than an internal error.
-[[noreturn]] void rethrow_storage(const sqlite::StorageError& error) {
-  if (error.code() == SQLITE_CONSTRAINT_UNIQUE || error.code() == SQLITE_CONSTRAINT_PRIMARYKEY)
+[[noreturn]] void rethrow_storage(const storage::StorageError& error) {
+  if (error.failure() == storage::Failure::kUniqueViolation)
     throw Error(ErrorCode::kConflict, "conflict: " + error.reason());
   throw;
 }
@@ -93,8 +93,8 @@ Engine::Engine(const std::string& path, Schema schema)
 
 Engine::Engine(const std::string& path, Schema schema, const Store::RowSources& row_sources)
     : schema_(std::move(schema)),
-      store_(std::make_unique<Store>(path, schema_, sqlite::OpenMode::kReadOnly)),
-      keys_(std::make_unique<access::KeyStore>(store_->db(), sqlite::OpenMode::kReadOnly)) {
+      store_(std::make_unique<Store>(path, schema_, storage::OpenMode::kReadOnly)),
+      keys_(std::make_unique<access::KeyStore>(store_->db(), storage::OpenMode::kReadOnly)) {
   for (const auto& [noun, sources] : row_sources)
     for (const auto& source : sources) store_->add_row_source(noun, source);
 }
@@ -348,7 +348,7 @@ json::value Engine::execute(const VerbRequest& request) {
   std::int64_t previous_version = current ? current->at("version").to_number<std::int64_t>() : 0;
   if (verb->kind != VerbKind::kDelete) entity["version"] = previous_version + 1;
   try {
-    sqlite::Transaction transaction(store_->db());
+    storage::Transaction transaction(store_->db());
     switch (verb->kind) {
       case VerbKind::kCreate:
         store_->insert(noun, entity);
@@ -361,7 +361,7 @@ json::value Engine::execute(const VerbRequest& request) {
     }
     record(noun, entity, verb->event, verb->name, request.data, request.actor);
     transaction.commit();
-  } catch (const sqlite::StorageError& error) {
+  } catch (const storage::StorageError& error) {
     rethrow_storage(error);
   }
 
@@ -399,11 +399,11 @@ json::value Engine::execute_custom(const Noun& noun, const Verb& verb, const Ver
   json::object* entity = modified ? &*modified : current ? &*current : nullptr;
   json::value result;
   try {
-    sqlite::Transaction transaction(store_->db());
+    storage::Transaction transaction(store_->db());
     if (modified) persist(noun, *modified, "Updated", {}, request.actor);
     result = handler->second(*this, noun, request, entity);
     transaction.commit();
-  } catch (const sqlite::StorageError& error) {
+  } catch (const storage::StorageError& error) {
     rethrow_storage(error);
   }
   if (verb.batch_items) context.items = [&] { return verb.batch_items(request.data, result); };
@@ -447,7 +447,7 @@ void Engine::run_after_hooks(const HookContext& context, const json::object& ent
     log(LogLevel::kWarning, "after hook " + failure.hook + " failed on " + context.noun.name + "." +
                                 context.verb.name + ": " + failure.message);
     try {
-      sqlite::Transaction transaction(store_->db());
+      storage::Transaction transaction(store_->db());
       record(context.noun, entity, "HookFailed", context.verb.name,
              {{"hook", failure.hook}, {"error", failure.message}}, context.request.actor);
       transaction.commit();

@@ -29,7 +29,7 @@ const char* column_type(FieldType type) {
   }
 }
 
-void bind_value(sqlite::Statement& statement, int index, const json::value& value) {
+void bind_value(storage::Statement& statement, int index, const json::value& value) {
   switch (value.kind()) {
     case json::kind::null:
       statement.bind(index, nullptr);
@@ -56,7 +56,7 @@ void bind_value(sqlite::Statement& statement, int index, const json::value& valu
 }
 
 // Field values bind by their declared type: json fields are stored as JSON text.
-void bind_field(sqlite::Statement& statement, int index, const Field& field,
+void bind_field(storage::Statement& statement, int index, const Field& field,
                 const json::value* value) {
   if (!value || value->is_null()) return (void)statement.bind(index, nullptr);
   // As replies write them, so that get can splice the stored text (is_canonical_json).
@@ -64,8 +64,8 @@ void bind_field(sqlite::Statement& statement, int index, const Field& field,
   bind_value(statement, index, *value);
 }
 
-json::value read_number(const sqlite::Statement& statement, int column) {
-  if (statement.column_type(column) == SQLITE_INTEGER) return statement.column_int(column);
+json::value read_number(const storage::Statement& statement, int column) {
+  if (statement.column_type(column) == storage::ValueType::kInteger) return statement.column_int(column);
   double number = statement.column_double(column);
   // NUMERIC affinity keeps integral values as integers; this catches the rest.
   if (std::trunc(number) == number && std::fabs(number) < 9e15)
@@ -84,7 +84,7 @@ int column_of(const Noun& noun, std::string_view field) {
 }
 
 // Adds `column` to a table made by an older release: its rows get the column's default.
-void add_missing_column(sqlite::Database& db, const std::string& table, const std::string& column,
+void add_missing_column(storage::Connection& db, const std::string& table, const std::string& column,
                         const std::string& declaration) {
   auto info = db.prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
   info.bind(1, table).bind(2, column);
@@ -101,18 +101,18 @@ std::string project_column() {
 // A keyset cursor: the query's fingerprint and the sort-key values of the page's last row, each
 // tagged with its SQLite type (doubles by their bits, so they compare equal when bound back),
 // hex-encoded so that clients treat it as opaque.
-std::string encode_cursor(std::size_t fingerprint, const sqlite::Statement& row,
+std::string encode_cursor(std::size_t fingerprint, const storage::Statement& row,
                           const std::vector<int>& columns) {
   std::string payload = std::to_string(fingerprint % 1000000007) + "|";
   for (int column : columns) {
     switch (row.column_type(column)) {
-      case SQLITE_NULL:
+      case storage::ValueType::kNull:
         payload += "n|";
         break;
-      case SQLITE_INTEGER:
+      case storage::ValueType::kInteger:
         payload += "i" + std::to_string(row.column_int(column)) + "|";
         break;
-      case SQLITE_FLOAT:
+      case storage::ValueType::kFloat:
         payload +=
             "f" + std::to_string(std::bit_cast<std::int64_t>(row.column_double(column))) + "|";
         break;
@@ -135,7 +135,7 @@ std::string encode_cursor(std::size_t fingerprint, const sqlite::Statement& row,
 // Calls `sink` with a row of select_sql in the order get's objects have always had: id, the
 // fields in declaration order (NULLs left out), then version, createdAt, updatedAt.
 template <typename Sink>
-void visit_row(const Noun& noun, const sqlite::Statement& statement, Sink& sink) {
+void visit_row(const Noun& noun, const storage::Statement& statement, Sink& sink) {
   sink.text("id", statement.column_view(0));
   for (std::size_t i = 0; i < noun.fields.size(); ++i) {
     int column = static_cast<int>(i) + 4;
@@ -307,11 +307,12 @@ json::object to_json(const EventRecord& event) {
   return out;
 }
 
-Store::Store(const std::string& path, const Schema& schema, sqlite::OpenMode mode)
-    : db_(path, mode), schema_(schema) {}
+Store::Store(const std::string& location, const Schema& schema, storage::OpenMode mode)
+    : db_(storage::open(location, mode)), schema_(schema) {}
 
-Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_(schema) {
-  db_.exec(R"(
+Store::Store(const std::string& location, const Schema& schema)
+    : db_(storage::open(location)), schema_(schema) {
+  db_->exec(R"(
     CREATE TABLE IF NOT EXISTS event_log (
       sequence INTEGER PRIMARY KEY AUTOINCREMENT,
       type TEXT NOT NULL, noun TEXT NOT NULL, entity_id TEXT NOT NULL, verb TEXT NOT NULL,
@@ -321,10 +322,10 @@ Store::Store(const std::string& path, const Schema& schema) : db_(path), schema_
       BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     CREATE TRIGGER IF NOT EXISTS event_log_no_delete BEFORE DELETE ON event_log
       BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;)");
-  add_missing_column(db_, "event_log", "project", project_column());
-  add_missing_column(db_, "event_log", "key_id", "TEXT");
-  add_missing_column(db_, "event_log", "key_name", "TEXT");
-  db_.exec("CREATE INDEX IF NOT EXISTS event_log_project ON event_log(project, sequence)");
+  add_missing_column(*db_, "event_log", "project", project_column());
+  add_missing_column(*db_, "event_log", "key_id", "TEXT");
+  add_missing_column(*db_, "event_log", "key_name", "TEXT");
+  db_->exec("CREATE INDEX IF NOT EXISTS event_log_project ON event_log(project, sequence)");
   migrate();
 }
 
@@ -332,28 +333,28 @@ void Store::migrate() {
   forget_sql();
   for (const auto& noun : schema_.nouns()) {
     std::string table = quote_identifier(noun->table);
-    db_.exec("CREATE TABLE IF NOT EXISTS " + table +
+    db_->exec("CREATE TABLE IF NOT EXISTS " + table +
              " (\"id\" TEXT PRIMARY KEY, \"version\" INTEGER NOT NULL, \"createdAt\" TEXT NOT NULL,"
              " \"updatedAt\" TEXT NOT NULL, \"project\" " +
              project_column() + ")");
-    add_missing_column(db_, noun->table, "project", project_column());
+    add_missing_column(*db_, noun->table, "project", project_column());
     std::set<std::string> columns;
     {
-      auto info = db_.prepare("SELECT name FROM pragma_table_info(?)");
+      auto info = db_->prepare("SELECT name FROM pragma_table_info(?)");
       info.bind(1, noun->table);
       while (info.step()) columns.insert(info.column_text(0));
     }
     for (const auto& field : noun->fields) {
       if (!columns.contains(field.name))
-        db_.exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(field.name) + " " +
+        db_->exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(field.name) + " " +
                  column_type(field.type));
       std::string index = quote_identifier(noun->table + "_" + field.name);
       if (field.unique) {
         // Unique per project: (field, project) also serves lookups by the field alone. Files
         // from before projects have a unique index on the field alone, which would keep two
         // projects from using one slug.
-        db_.exec("DROP INDEX IF EXISTS " + index);
-        db_.exec("CREATE UNIQUE INDEX IF NOT EXISTS " +
+        db_->exec("DROP INDEX IF EXISTS " + index);
+        db_->exec("CREATE UNIQUE INDEX IF NOT EXISTS " +
                  quote_identifier(noun->table + "_" + field.name + "_project") + " ON " + table +
                  "(" + quote_identifier(field.name) + ", \"project\")");
       }
@@ -368,10 +369,10 @@ void Store::migrate_paging_indexes(const Noun& noun) {
   // scoped to one project, so each index leads with it. A unique field matches one row, so its
   // unique index is enough.
   std::string table = quote_identifier(noun.table);
-  db_.exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_project_id") + " ON " +
+  db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_project_id") + " ON " +
            table + "(\"project\", \"id\")");
   auto create = [&](const std::string& field) {
-    db_.exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_" + field + "_id") +
+    db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_" + field + "_id") +
              " ON " + table + "(\"project\", " + quote_identifier(field) + ", \"id\")");
   };
   create("createdAt");
@@ -379,7 +380,7 @@ void Store::migrate_paging_indexes(const Noun& noun) {
     if (!field.indexed || field.unique) continue;
     create(field.name);
     // The single-column index of earlier versions is superseded by the new one.
-    db_.exec("DROP INDEX IF EXISTS " + quote_identifier(noun.table + "_" + field.name));
+    db_->exec("DROP INDEX IF EXISTS " + quote_identifier(noun.table + "_" + field.name));
   }
 }
 
@@ -424,7 +425,7 @@ const std::string& Store::select_sql(const Noun& noun) {
   return sql;
 }
 
-json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {
+json::object Store::read_row(const Noun& noun, storage::Statement& statement) {
   struct ObjectSink {
     json::object entity;
     void text(std::string_view name, std::string_view value) { entity[name] = value; }
@@ -437,7 +438,7 @@ json::object Store::read_row(const Noun& noun, sqlite::Statement& statement) {
   return std::move(sink.entity);
 }
 
-sqlite::Statement Store::select_one(const Noun& noun, std::string_view id_or_slug) {
+storage::Statement Store::select_one(const Noun& noun, std::string_view id_or_slug) {
   // Built once per noun: the statement cache is keyed by this text, and get is the hot path.
   std::string& sql = get_sql_[noun.name];
   const Field* lookup = noun.lookup_field();
@@ -448,7 +449,7 @@ sqlite::Statement Store::select_one(const Noun& noun, std::string_view id_or_slu
     // hot path, and slugs cannot look like ids (no `_`).
     sql += ") LIMIT 1";
   }
-  auto statement = db_.prepare(sql);
+  auto statement = db_->prepare(sql);
   statement.bind(1, project_).bind(2, id_or_slug);
   if (lookup) statement.bind(3, id_or_slug);
   return statement;
@@ -465,7 +466,7 @@ std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id
   // without a trace here: only a noun's own table is cached.
   bool cacheable = !sources_.contains(noun.name);
   if (cacheable) {
-    if (sqlite::Database::Stamp stamp = db_.stamp(); stamp != json_cache_stamp_) {
+    if (storage::Connection::Stamp stamp = db_->stamp(); stamp != json_cache_stamp_) {
       json_cache_.clear();
       json_cache_bytes_ = 0;
       json_cache_stamp_ = stamp;
@@ -515,7 +516,7 @@ std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id
 }
 
 bool Store::exists(const Noun& noun, std::string_view id) {
-  auto statement = db_.prepare("SELECT 1 FROM " + quote_identifier(noun.table) +
+  auto statement = db_->prepare("SELECT 1 FROM " + quote_identifier(noun.table) +
                                " WHERE \"id\" = ? AND \"project\" = ?");
   statement.bind(1, id).bind(2, project_);
   return statement.step();
@@ -523,7 +524,7 @@ bool Store::exists(const Noun& noun, std::string_view id) {
 
 std::optional<std::string> Store::find_unique(const Noun& noun, const Field& field,
                                               std::string_view value) {
-  auto statement = db_.prepare("SELECT \"id\" FROM " + quote_identifier(noun.table) + " WHERE " +
+  auto statement = db_->prepare("SELECT \"id\" FROM " + quote_identifier(noun.table) + " WHERE " +
                                quote_identifier(field.name) + " = ? AND \"project\" = ?");
   statement.bind(1, value).bind(2, project_);
   if (!statement.step()) return std::nullopt;
@@ -605,7 +606,7 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
   for (const auto& key : keys) key_columns.push_back(column_of(noun, key.field));
 
   // One extra row tells whether another page exists without a COUNT.
-  auto statement = db_.prepare(sql + " ORDER BY " + order + " LIMIT ?");
+  auto statement = db_->prepare(sql + " ORDER BY " + order + " LIMIT ?");
   int index = 1;
   for (const auto& param : where.params) bind_value(statement, index++, param);
   statement.bind(index, query.limit + 1);
@@ -621,7 +622,7 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
       if (static_cast<std::int64_t>(result.items.size()) == query.limit)
         last_row_cursor = encode_cursor(fingerprint, statement, key_columns);
     }
-  } catch (const sqlite::StorageError& error) {
+  } catch (const storage::StorageError& error) {
     // The REGEXP function gives up on matches beyond its complexity bounds: a bound the
     // caller's pattern hit, not a storage failure.
     if (error.reason().starts_with("$regex"))
@@ -633,7 +634,7 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
 
 std::int64_t Store::count(const Noun& noun, const json::object& filter) {
   SqlCondition where = compile_filter(noun, resolve_relations(noun, filter));
-  auto statement = db_.prepare("SELECT COUNT(*) FROM " + from_sql(noun) +
+  auto statement = db_->prepare("SELECT COUNT(*) FROM " + from_sql(noun) +
                                " WHERE \"project\" = ? AND (" + where.sql + ")");
   statement.bind(1, project_);
   int index = 2;
@@ -649,7 +650,7 @@ void Store::insert(const Noun& noun, const json::object& entity) {
     columns += ", " + quote_identifier(field.name);
     values += ", ?";
   }
-  auto statement = db_.prepare("INSERT INTO " + quote_identifier(noun.table) + " (" + columns +
+  auto statement = db_->prepare("INSERT INTO " + quote_identifier(noun.table) + " (" + columns +
                                ") VALUES (" + values + ")");
   statement.bind(1, std::string_view(entity.at("id").get_string()));
   statement.bind(2, entity.at("version").to_number<std::int64_t>());
@@ -665,7 +666,7 @@ void Store::insert(const Noun& noun, const json::object& entity) {
 void Store::update(const Noun& noun, const json::object& entity, std::int64_t expected_version) {
   std::string assignments = "\"version\" = ?, \"updatedAt\" = ?";
   for (const auto& field : noun.fields) assignments += ", " + quote_identifier(field.name) + " = ?";
-  auto statement = db_.prepare("UPDATE " + quote_identifier(noun.table) + " SET " + assignments +
+  auto statement = db_->prepare("UPDATE " + quote_identifier(noun.table) + " SET " + assignments +
                                " WHERE \"id\" = ? AND \"version\" = ? AND \"project\" = ?");
   statement.bind(1, entity.at("version").to_number<std::int64_t>());
   statement.bind(2, std::string_view(entity.at("updatedAt").get_string()));
@@ -676,7 +677,7 @@ void Store::update(const Noun& noun, const json::object& entity, std::int64_t ex
   statement.bind(index++, expected_version);
   statement.bind(index, project_);
   statement.run();
-  if (db_.changes() != 1)
+  if (db_->changes() != 1)
     throw Error(ErrorCode::kConflict,
                 "version: " + noun.name + " " + std::string(entity.at("id").get_string()) +
                     " changed since version " + std::to_string(expected_version) +
@@ -685,16 +686,16 @@ void Store::update(const Noun& noun, const json::object& entity, std::int64_t ex
 }
 
 void Store::remove(const Noun& noun, std::string_view id) {
-  auto statement = db_.prepare("DELETE FROM " + quote_identifier(noun.table) +
+  auto statement = db_->prepare("DELETE FROM " + quote_identifier(noun.table) +
                                " WHERE \"id\" = ? AND \"project\" = ?");
   statement.bind(1, id).bind(2, project_);
   statement.run();
 }
 
 std::int64_t Store::append_event(const EventRecord& event) {
-  auto statement = db_.prepare(
+  auto statement = db_->prepare(
       "INSERT INTO event_log (type, noun, entity_id, verb, data, actor, at, project, key_id,"
-      " key_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      " key_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING sequence");
   statement.bind(1, event.type).bind(2, event.noun).bind(3, event.entity_id).bind(4, event.verb);
   statement.bind(5, json::serialize(event.data));
   if (event.actor.empty()) {
@@ -711,11 +712,11 @@ std::int64_t Store::append_event(const EventRecord& event) {
       statement.bind(index, *text);
     }
   }
-  statement.run();
-  return sqlite3_last_insert_rowid(db_.handle());
+  statement.step();
+  return statement.column_int(0);
 }
 
-EventRecord Store::read_event(sqlite::Statement& statement) {
+EventRecord Store::read_event(storage::Statement& statement) {
   EventRecord event;
   event.sequence = statement.column_int(0);
   event.type = statement.column_text(1);
@@ -730,7 +731,7 @@ EventRecord Store::read_event(sqlite::Statement& statement) {
   return event;
 }
 
-std::vector<EventRecord> Store::read_events(sqlite::Statement& statement) {
+std::vector<EventRecord> Store::read_events(storage::Statement& statement) {
   std::vector<EventRecord> events;
   while (statement.step()) events.push_back(read_event(statement));
   return events;
@@ -738,7 +739,7 @@ std::vector<EventRecord> Store::read_events(sqlite::Statement& statement) {
 
 std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t after_sequence,
                                         std::int64_t limit) {
-  auto statement = db_.prepare(
+  auto statement = db_->prepare(
       "SELECT sequence, type, noun, entity_id, verb, data, actor, at, key_id, key_name"
       " FROM event_log WHERE entity_id = ? AND project = ? AND sequence > ? ORDER BY sequence"
       " LIMIT ?");
@@ -747,7 +748,7 @@ std::vector<EventRecord> Store::history(std::string_view entity_id, std::int64_t
 }
 
 std::vector<EventRecord> Store::events_since(std::int64_t sequence, std::int64_t limit) {
-  auto statement = db_.prepare(
+  auto statement = db_->prepare(
       "SELECT sequence, type, noun, entity_id, verb, data, actor, at, key_id, key_name"
       " FROM event_log WHERE project = ? AND sequence > ? ORDER BY sequence LIMIT ?");
   statement.bind(1, project_).bind(2, sequence).bind(3, limit);

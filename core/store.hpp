@@ -13,7 +13,7 @@
 
 #include "core/access/caller.hpp"
 #include "core/schema.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict {
 
@@ -63,11 +63,12 @@ class Store {
  public:
   static constexpr std::int64_t kMaxLimit = 1000;
 
-  /// Opens `path` (":memory:" for tests) and creates or migrates tables for every noun.
-  Store(const std::string& path, const Schema& schema);
+  /// Opens the store at `location` (storage::open: a SQLite path, ":memory:" for tests, or a
+  /// PostgreSQL URL) and creates or migrates tables for every noun.
+  Store(const std::string& location, const Schema& schema);
   /// kReadOnly: another connection to a file a read-write Store has created and migrated; it
   /// creates nothing, and writes fail.
-  Store(const std::string& path, const Schema& schema, sqlite::OpenMode mode);
+  Store(const std::string& location, const Schema& schema, storage::OpenMode mode);
 
   /// Creates missing tables, columns and indexes; call again after the schema grows.
   void migrate();
@@ -93,7 +94,7 @@ class Store {
   std::optional<boost::json::object> get(const Noun& noun, std::string_view id_or_slug);
   /// get's entity as to_json_text writes it, built without parsing stored JSON fields, and
   /// cached per project, noun and id or slug until the database changes in any way
-  /// (sqlite::Database::stamp: a write, a rollback, another process's commit). Rows of nouns
+  /// (storage::Connection::stamp: a write, a rollback, another process's commit). Rows of nouns
   /// with row sources are never cached.
   std::optional<std::string> get_json(const Noun& noun, std::string_view id_or_slug);
   bool exists(const Noun& noun, std::string_view id);
@@ -126,15 +127,15 @@ class Store {
   /// Whether the entity `id` (one that get found) is a row of a source, not of the noun's table.
   bool is_derived(const Noun& noun, std::string_view id);
 
-  sqlite::Database& db() { return db_; }
+  storage::Connection& db() { return *db_; }
   const Schema& schema() const { return schema_; }
 
  private:
   /// Indexes of (field, id) for every indexed field and of (createdAt, id).
   void migrate_paging_indexes(const Noun& noun);
-  boost::json::object read_row(const Noun& noun, sqlite::Statement& statement);
+  boost::json::object read_row(const Noun& noun, storage::Statement& statement);
   /// The statement of get, stepped by the caller.
-  sqlite::Statement select_one(const Noun& noun, std::string_view id_or_slug);
+  storage::Statement select_one(const Noun& noun, std::string_view id_or_slug);
   /// Drops every SQL text and cached entity built from the schema and the row sources.
   void forget_sql();
   /// The filter with every relation operand given as a slug or key replaced by the target's id.
@@ -144,10 +145,10 @@ class Store {
   const std::string& select_sql(const Noun& noun);
   /// The noun's table, or the union of it with its row sources.
   std::string from_sql(const Noun& noun);
-  EventRecord read_event(sqlite::Statement& statement);
-  std::vector<EventRecord> read_events(sqlite::Statement& statement);
+  EventRecord read_event(storage::Statement& statement);
+  std::vector<EventRecord> read_events(storage::Statement& statement);
 
-  sqlite::Database db_;
+  std::unique_ptr<storage::Connection> db_;
   const Schema& schema_;
   static constexpr std::size_t kMaxCachedJsonBytes = 8 << 20;
 
@@ -155,7 +156,7 @@ class Store {
   std::unordered_map<std::string, std::string> get_sql_;     ///< per noun; reset by migrate()
   /// get_json's entities, valid while the database is at json_cache_stamp_.
   std::unordered_map<std::string, std::string> json_cache_;
-  sqlite::Database::Stamp json_cache_stamp_;
+  storage::Connection::Stamp json_cache_stamp_;
   std::size_t json_cache_bytes_ = 0;
   std::string cache_key_;  ///< reused, so that a cache hit allocates nothing for its key
   RowSources sources_;

@@ -1,6 +1,6 @@
 #include "plugins/run_script.hpp"
 
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "plugins/lua_context.hpp"
 #include "plugins/lua_json.hpp"
 #include "plugins/lua_sandbox.hpp"
@@ -12,7 +12,7 @@ boost::json::value run_script(Engine& engine, std::string_view source, const std
   LuaSandbox sandbox(limits);
   CallFrame frame{&engine, 0, actor, "script", caller};
   boost::json::value result;
-  sqlite::Transaction transaction(engine.store().db());
+  storage::Transaction transaction(engine.store().db());
   sandbox.call(frame, ErrorCode::kInvalidArgument, [&](lua_State* L) {
     push_context(L);
     sandbox.set_global(L, "ctx");

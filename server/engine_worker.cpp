@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "core/log.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "server/error_mapping.hpp"
 #include "server/read_classifier.hpp"
 
@@ -281,13 +281,13 @@ void EngineWorker::process(std::vector<Job>& jobs) {
   // saved while their replies say nothing was.
   auto still_in_transaction = [this] {
     if (!engine_.store().db().in_transaction())
-      throw sqlite::StorageError(SQLITE_IOERR,
+      throw storage::StorageError(storage::Failure::kIo,
                                  "the database could not write (disk full or I/O error), so "
                                  "SQLite rolled the transaction back");
   };
   std::size_t reached = 0;  // jobs the loop below has started (all of them unless it threw)
   try {
-    sqlite::Transaction transaction(engine_.store().db());
+    storage::Transaction transaction(engine_.store().db());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       reached = i + 1;
       if (park_behind(jobs[i])) continue;

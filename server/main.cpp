@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/stats/analysis.hpp"
 #include "core/stats/power.hpp"
+#include "core/storage/sqlite_connection.hpp"
 #include "plugins/check_hooks.hpp"
 #include "plugins/lua_hook_runner.hpp"
 #include "plugins/run_script.hpp"
@@ -81,12 +82,15 @@ int serve(ServeOptions options) {
   parse_log_level(options.log_level, level);
   set_log_level(level);
   // A damaged file would answer some requests and fail others, or lose writes: refuse it whole.
-  if (auto problems = check_integrity(options.db, IntegrityCheck::kQuick); !problems.empty()) {
-    std::cerr << "verdict: " << options.db
-              << " is damaged (PRAGMA quick_check: " << problems.front()
-              << (problems.size() > 1 ? ", ..." : "") << "); not serving it.\nTo recover, "
-              << recovery_advice(options.db) << ".\n";
-    return kExitFailure;
+  // PostgreSQL checks its own pages as it reads them.
+  if (!storage::is_postgres(options.db)) {
+    std::string file = storage::sqlite_path(options.db);
+    if (auto problems = check_integrity(file, IntegrityCheck::kQuick); !problems.empty()) {
+      std::cerr << "verdict: " << file << " is damaged (PRAGMA quick_check: " << problems.front()
+                << (problems.size() > 1 ? ", ..." : "") << "); not serving it.\nTo recover, "
+                << recovery_advice(file) << ".\n";
+      return kExitFailure;
+    }
   }
   plugins::HookOptions hook_options;
   hook_options.use_shipped = options.shipped_hooks;
@@ -112,10 +116,10 @@ int serve(ServeOptions options) {
     std::cerr << "verdict: --project: " << error.what() << "\n";
     return kExitUsage;
   }
+  // Only a SQLite file has a WAL to copy back (path() is empty for ":memory:" and PostgreSQL).
   std::optional<Checkpointer> checkpointer;
-  if (options.db != ":memory:") {
-    checkpointer.emplace(options.db, std::chrono::milliseconds(250));
-  }
+  if (std::string file = engine.store().db().path(); !file.empty())
+    checkpointer.emplace(file, std::chrono::milliseconds(250));
   hook_options.dirs.assign(options.hook_dirs.begin(), options.hook_dirs.end());
   auto hooks = std::make_shared<plugins::LuaHookRunner>(engine, hook_options);
   engine.set_hooks(hooks);
@@ -147,7 +151,14 @@ int serve(ServeOptions options) {
   return server.run();
 }
 
-int check_database(const std::string& path) {
+int check_database(const std::string& location) {
+  if (storage::is_postgres(location)) {
+    // The URL is not echoed: it may carry a password.
+    std::cerr << "verdict check: --db: a PostgreSQL database has no file to check; verdict check "
+                 "reads SQLite files only (PostgreSQL checks its own pages, see amcheck)\n";
+    return kExitUsage;
+  }
+  std::string path = storage::sqlite_path(location);
   if (path != ":memory:" && !std::filesystem::exists(path)) {
     std::cerr << "verdict check: " << path << " does not exist\n";
     return kExitFailure;

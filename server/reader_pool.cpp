@@ -1,7 +1,7 @@
 #include "server/reader_pool.hpp"
 
 #include "core/log.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict::server {
 
@@ -12,7 +12,7 @@ namespace {
 /// and drops the WAL read lock itself.
 class ReadTransaction {
  public:
-  explicit ReadTransaction(sqlite::Database& database) : db_(database) {
+  explicit ReadTransaction(storage::Connection& database) : db_(database) {
     db_.prepare("BEGIN").run();
   }
   ReadTransaction(const ReadTransaction&) = delete;
@@ -22,12 +22,12 @@ class ReadTransaction {
     if (!db_.in_transaction()) return;
     try {
       db_.prepare("COMMIT").run();
-    } catch (const sqlite::StorageError&) {
+    } catch (const storage::StorageError&) {
     }
   }
 
  private:
-  sqlite::Database& db_;
+  storage::Connection& db_;
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict::access {
 
@@ -71,7 +71,7 @@ json::object created_data(const KeyInfo& key) {
 }  // namespace
 
 void adopt_token_file(Engine& engine, std::string_view secret) {
-  sqlite::Transaction transaction(engine.store().db());
+  storage::Transaction transaction(engine.store().db());
   Adoption adoption = engine.keys().adopt_secret(secret, "token-file");
   const VerbRequest request{.actor = kShellActor};
   for (const KeyInfo& key : adoption.retired)

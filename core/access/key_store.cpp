@@ -42,7 +42,7 @@ std::string checked_name(std::string_view name) {
   return std::string(name);
 }
 
-void insert_key(sqlite::Database& db, const KeyInfo& key, std::string_view digest) {
+void insert_key(storage::Connection& db, const KeyInfo& key, std::string_view digest) {
   auto insert = db.prepare(
       "INSERT INTO api_key (id, project, name, role, hint, lookup, secret_sha256, created_at)"
       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -69,9 +69,9 @@ std::string sha256_hex(std::string_view text) {
   return hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
-KeyStore::KeyStore(sqlite::Database& db, sqlite::OpenMode mode)
+KeyStore::KeyStore(storage::Connection& db, storage::OpenMode mode)
     : db_(db), instance_(next_instance()) {
-  if (mode == sqlite::OpenMode::kReadOnly) return;
+  if (mode == storage::OpenMode::kReadOnly) return;
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS project (
       id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
@@ -181,7 +181,7 @@ Adoption KeyStore::adopt_secret(std::string_view secret, std::string_view name) 
   return adoption;
 }
 
-KeyInfo KeyStore::read_key(sqlite::Statement& statement) {
+KeyInfo KeyStore::read_key(storage::Statement& statement) {
   KeyInfo key;
   key.id = statement.column_text(0);
   key.project_id = statement.column_text(1);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/access/caller.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict::access {
 
@@ -60,7 +60,7 @@ struct KeyGeneration {
 class KeyStore {
  public:
   /// kReadOnly: over a reader's connection; creates nothing (the writer's KeyStore did).
-  explicit KeyStore(sqlite::Database& db, sqlite::OpenMode mode = sqlite::OpenMode::kReadWrite);
+  explicit KeyStore(storage::Connection& db, storage::OpenMode mode = storage::OpenMode::kReadWrite);
 
   /// Throws kInvalidArgument (bad slug), kConflict (slug taken).
   ProjectInfo create_project(std::string_view slug, std::string_view name);
@@ -94,9 +94,9 @@ class KeyStore {
   bool active(std::string_view key_id);
 
  private:
-  KeyInfo read_key(sqlite::Statement& statement);
+  KeyInfo read_key(storage::Statement& statement);
 
-  sqlite::Database& db_;
+  storage::Connection& db_;
   const std::uint64_t instance_;
   std::int64_t revocations_ = 0;
 };

@@ -15,7 +15,7 @@
 #include "core/flags/prerequisites.hpp"
 #include "core/flags/sdk_payload.hpp"
 #include "core/log.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "core/tracking/holdouts.hpp"
 
 namespace verdict::flags {
@@ -435,8 +435,8 @@ class FlagVerbs {
   void flush() {
     if (usage_.empty()) return;
     const Noun& noun = engine_.schema().noun("FeatureFlag");
-    sqlite::Database& db = engine_.store().db();
-    sqlite::Transaction transaction(db);
+    storage::Connection& db = engine_.store().db();
+    storage::Transaction transaction(db);
     for (const auto& [id, usage] : usage_)
       db.prepare("UPDATE \"" + noun.table +
                  "\" SET \"evaluations\" = COALESCE(\"evaluations\", 0) + ?1, "

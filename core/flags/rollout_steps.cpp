@@ -11,7 +11,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "core/tracking/schedules.hpp"
 
 namespace verdict::flags {
@@ -142,7 +142,7 @@ class RolloutSteps {
   }
 
   void persist(json::object& flag, const std::string& event, const json::object& data) {
-    sqlite::Transaction transaction(engine_.store().db());
+    storage::Transaction transaction(engine_.store().db());
     engine_.persist(noun(), flag, event, data, std::string(tracking::kSchedulerActor));
     transaction.commit();
   }

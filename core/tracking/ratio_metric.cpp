@@ -10,7 +10,7 @@ std::optional<std::pair<std::string, std::string>> ratio_parts(std::string_view 
   return std::pair{std::string(metric.substr(0, slash)), std::string(metric.substr(slash + 1))};
 }
 
-std::vector<stats::RatioSums> ratio_sums(sqlite::Database& db, std::string_view experiment,
+std::vector<stats::RatioSums> ratio_sums(storage::Connection& db, std::string_view experiment,
                                          const std::string& numerator,
                                          const std::string& denominator, std::size_t variants) {
   std::vector<stats::RatioSums> sums(variants);

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "core/stats/analysis_input.hpp"
 
 #include <optional>
@@ -18,7 +18,7 @@ std::optional<std::pair<std::string, std::string>> ratio_parts(std::string_view 
 /// Per-variant ratio sums over every exposed unit of `experiment`: n = exposed units, m and d
 /// the unit's tracked totals of the two metrics (0 when it has none). One indexed pass over
 /// the experiment's exposures.
-std::vector<stats::RatioSums> ratio_sums(sqlite::Database& db, std::string_view experiment,
+std::vector<stats::RatioSums> ratio_sums(storage::Connection& db, std::string_view experiment,
                                          const std::string& numerator,
                                          const std::string& denominator, std::size_t variants);
 

@@ -11,7 +11,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict::tracking {
 
@@ -169,7 +169,7 @@ class Scheduler {
                                 " failed: " + message + " (tried again once it changes)");
     failed_.insert(id);
     try {
-      sqlite::Transaction transaction(engine_.store().db());
+      storage::Transaction transaction(engine_.store().db());
       engine_.store().append_event(
           {.type = "Experiment.ScheduleFailed",
            .noun = "Experiment",

@@ -6,7 +6,7 @@
 
 namespace verdict::tracking {
 
-TrackingStore::TrackingStore(sqlite::Database& db, const std::string& project)
+TrackingStore::TrackingStore(storage::Connection& db, const std::string& project)
     : db_(db), project_(project) {
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS exposure (
@@ -216,7 +216,7 @@ MetricStats change(double old_value, std::optional<double> old_covariate, double
   return delta;
 }
 
-std::optional<double> optional_double(const sqlite::Statement& statement, int column) {
+std::optional<double> optional_double(const storage::Statement& statement, int column) {
   if (statement.is_null(column)) return std::nullopt;
   return statement.column_double(column);
 }
@@ -227,7 +227,7 @@ EventWriter TrackingStore::writer(std::string_view experiment, std::string_view 
   return EventWriter(db_, experiment, at);
 }
 
-EventWriter::EventWriter(sqlite::Database& db, std::string_view experiment, std::string_view at)
+EventWriter::EventWriter(storage::Connection& db, std::string_view experiment, std::string_view at)
     : db_(db),
       experiment_(experiment),
       at_(at),
@@ -321,7 +321,7 @@ std::vector<MetricStats> with_exposures(std::vector<MetricStats> stats,
 
 // Reads rows of (variant, sum, sum_squares, pre_sum, pre_sum_squares, post_pre_sum_of_products,
 // covariates) starting at column `first`.
-void read_row(sqlite::Statement& statement, int first, std::vector<MetricStats>& stats) {
+void read_row(storage::Statement& statement, int first, std::vector<MetricStats>& stats) {
   auto index = static_cast<std::size_t>(statement.column_int(first));
   if (index >= stats.size()) return;
   auto& s = stats[index];
@@ -333,13 +333,13 @@ void read_row(sqlite::Statement& statement, int first, std::vector<MetricStats>&
   s.has_covariate = statement.column_int(first + 6) > 0;
 }
 
-void read_stats(sqlite::Statement& statement, std::vector<MetricStats>& stats) {
+void read_stats(storage::Statement& statement, std::vector<MetricStats>& stats) {
   while (statement.step()) read_row(statement, 0, stats);
 }
 
 // Rows that start with the metric's name, grouped by metric, each sized to `variants`.
 std::map<std::string, std::vector<MetricStats>> read_by_metric(
-    sqlite::Statement& statement, std::size_t variants, const std::vector<std::int64_t>& counts) {
+    storage::Statement& statement, std::size_t variants, const std::vector<std::int64_t>& counts) {
   std::map<std::string, std::vector<MetricStats>> by_metric;
   while (statement.step()) {
     auto entry =

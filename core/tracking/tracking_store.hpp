@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict::tracking {
 
@@ -85,18 +85,18 @@ class EventWriter {
 
  private:
   friend class TrackingStore;
-  EventWriter(sqlite::Database& db, std::string_view experiment, std::string_view at);
+  EventWriter(storage::Connection& db, std::string_view experiment, std::string_view at);
   std::optional<Tracked> insert(std::string_view metric, std::string_view unit, double value,
                                 std::optional<double> covariate, const MetricStats& delta);
 
-  sqlite::Database& db_;
+  storage::Connection& db_;
   std::string experiment_;
   std::string at_;
-  sqlite::Statement count_;     ///< a repeat conversion: one more event on the unit's row
-  sqlite::Statement current_;   ///< the unit's row: value, covariate, variant, sequence
-  sqlite::Statement update_;    ///< the unit's new value and covariate
-  sqlite::Statement exposure_;  ///< the unit's variant and sequence, for its first row
-  sqlite::Statement insert_;
+  storage::Statement count_;     ///< a repeat conversion: one more event on the unit's row
+  storage::Statement current_;   ///< the unit's row: value, covariate, variant, sequence
+  storage::Statement update_;    ///< the unit's new value and covariate
+  storage::Statement exposure_;  ///< the unit's variant and sequence, for its first row
+  storage::Statement insert_;
 };
 
 /// Units of one arm whose outcome could have been reported, and how many of them converted.
@@ -114,7 +114,7 @@ class TrackingStore {
   /// `project` is the store's current project (Store::project()), read at each exposure: an
   /// exposure row names its project so that Events are found per project. The other tables are
   /// keyed by an experiment id, which belongs to one project.
-  TrackingStore(sqlite::Database& db, const std::string& project);
+  TrackingStore(storage::Connection& db, const std::string& project);
 
   std::optional<Exposure> exposure(std::string_view experiment, std::string_view unit);
   /// Records a unit's first exposure; the per-variant count is added by add_exposures, once per
@@ -176,7 +176,7 @@ class TrackingStore {
   /// Gives the per-unit rows their exposure's sequence, which the tracking upsert returns.
   void migrate_unit_sequence();
 
-  sqlite::Database& db_;
+  storage::Connection& db_;
   const std::string& project_;
 };
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "core/sqlite.hpp"
+#include "core/storage/sqlite_connection.hpp"
 
 namespace verdict {
 namespace {
@@ -14,11 +14,11 @@ TEST(CheckpointerTest, CopiesWalFramesIntoTheDatabaseFile) {
   auto path = std::filesystem::temp_directory_path() /
               ("verdict-checkpointer-" + std::to_string(::getpid()) + ".db");
   std::filesystem::remove(path);
-  sqlite::Database db(path.string());
+  storage::SqliteConnection db(path.string());
   sqlite3_wal_autocheckpoint(db.handle(), 0);  // only the Checkpointer may move frames
   db.exec("CREATE TABLE t (x TEXT)");
   {
-    sqlite::Transaction transaction(db);
+    storage::Transaction transaction(db);
     for (int i = 0; i < 2000; ++i)
       db.prepare("INSERT INTO t VALUES (?)").bind(1, std::string(200, 'x')).run();
     transaction.commit();

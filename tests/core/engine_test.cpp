@@ -12,7 +12,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/json_style.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/sqlite_connection.hpp"
 #include "tests/support/error_matchers.hpp"
 
 namespace verdict {
@@ -539,8 +539,8 @@ TEST_F(EngineVerbTest, EveryVerbAppendsOneEvent) {
 TEST_F(EngineVerbTest, EventLogRefusesUpdateAndDelete) {
   experiment();
   EXPECT_THROW(engine_.store().db().exec("UPDATE event_log SET actor = 'mallory'"),
-               sqlite::StorageError);
-  EXPECT_THROW(engine_.store().db().exec("DELETE FROM event_log"), sqlite::StorageError);
+               storage::StorageError);
+  EXPECT_THROW(engine_.store().db().exec("DELETE FROM event_log"), storage::StorageError);
   EXPECT_EQ(events(), 1u);
   EXPECT_EQ(engine_.store().events_since(0)[0].actor, "tester");
 }
@@ -932,9 +932,9 @@ TEST_F(EntityCacheTest, RolledBackBatchAndSavepointLeaveNoPhantom) {
   json_of(id);
   {
     // The server's batch: one transaction around many lines, which may fail to commit.
-    sqlite::Transaction batch(engine_.store().db());
+    storage::Transaction batch(engine_.store().db());
     {
-      sqlite::Transaction line(engine_.store().db());  // a script's savepoint
+      storage::Transaction line(engine_.store().db());  // a script's savepoint
       run("Experiment", "update", id, {{"name", "in savepoint"}});
       EXPECT_EQ(name_in(json_of(id)), "in savepoint");
     }
@@ -1024,7 +1024,7 @@ TEST_F(EngineFileTest, EntityCacheSeesAnotherProcessCommit) {
   std::string id = std::string(create_experiment(engine, {{"name", "mine"}}).at("id").as_string());
   EXPECT_EQ(json::parse(engine.get_json(engine.caller(), "Experiment", id)).at("name"), "mine");
   {
-    sqlite::Database other(path_);  // another process's connection to the same file
+    storage::SqliteConnection other(path_);  // another process's connection to the same file
     other.exec("UPDATE " + engine.schema().noun("Experiment").table +
                " SET \"name\" = 'theirs' WHERE \"id\" = '" + id + "'");
   }

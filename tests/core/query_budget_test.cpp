@@ -9,39 +9,39 @@
 #include "core/error.hpp"
 #include "core/filter.hpp"
 #include "core/schema.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/sqlite_connection.hpp"
 
-namespace verdict::sqlite {
+namespace verdict::storage {
 namespace {
 
 namespace json = boost::json;
 
 TEST(StatementCacheTest, KeepsTheMostRecentlyUsedOnly) {
-  Database db(":memory:");
+  SqliteConnection db(":memory:");
   db.exec("CREATE TABLE t (x INTEGER)");
   for (int i = 0; i < 1000; ++i) {
     auto statement = db.prepare("SELECT " + std::to_string(i) + " FROM t");
     statement.step();
   }
-  EXPECT_EQ(db.cached_statements(), Database::kCachedStatements);
+  EXPECT_EQ(db.cached_statements(), SqliteConnection::kCachedStatements);
 }
 
 TEST(StatementCacheTest, ABorrowedStatementOutlivesEviction) {
-  Database db(":memory:");
+  SqliteConnection db(":memory:");
   db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);");
   auto held = db.prepare("SELECT x FROM t ORDER BY x");
   ASSERT_TRUE(held.step());
-  for (int i = 0; i < 2 * static_cast<int>(Database::kCachedStatements); ++i)
+  for (int i = 0; i < 2 * static_cast<int>(SqliteConnection::kCachedStatements); ++i)
     db.prepare("SELECT " + std::to_string(i)).step();
   // Still the same, still mid-iteration (a finalized statement would be a use after free).
   EXPECT_EQ(held.column_int(0), 1);
   ASSERT_TRUE(held.step());
   EXPECT_EQ(held.column_int(0), 2);
-  EXPECT_LE(db.cached_statements(), Database::kCachedStatements + 1);
+  EXPECT_LE(db.cached_statements(), SqliteConnection::kCachedStatements + 1);
 }
 
 TEST(QueryBudgetTest, ARunawayQueryStopsWithALimitError) {
-  Database db(":memory:");
+  SqliteConnection db(":memory:");
   db.set_query_timeout(std::chrono::milliseconds(50));
   auto statement = db.prepare(
       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n");
@@ -56,7 +56,7 @@ TEST(QueryBudgetTest, ARunawayQueryStopsWithALimitError) {
 }
 
 TEST(QueryBudgetTest, EachQueryGetsAFreshBudget) {
-  Database db(":memory:");
+  SqliteConnection db(":memory:");
   db.set_query_timeout(std::chrono::milliseconds(50));
   auto endless = [&] {
     db.prepare(
@@ -87,4 +87,4 @@ TEST(QueryBudgetTest, InListsOfAnyLengthShareOneSqlText) {
 }
 
 }  // namespace
-}  // namespace verdict::sqlite
+}  // namespace verdict::storage

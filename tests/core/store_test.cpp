@@ -388,8 +388,8 @@ TEST_F(StoreTest, UniqueIndexRefusesDuplicates) {
   try {
     store_.insert(flag, make("featureFlag_00000002"));
     FAIL();
-  } catch (const sqlite::StorageError& error) {
-    EXPECT_EQ(error.code(), SQLITE_CONSTRAINT_UNIQUE);
+  } catch (const storage::StorageError& error) {
+    EXPECT_EQ(error.failure(), storage::Failure::kUniqueViolation);
   }
   EXPECT_EQ(store_.find_unique(flag, *flag.field("key"), "checkout"), "featureFlag_00000001");
   EXPECT_FALSE(store_.find_unique(flag, *flag.field("key"), "other"));
@@ -406,10 +406,10 @@ TEST_F(StoreTest, EventLogIsAppendOnly) {
   try {
     store_.db().exec("UPDATE event_log SET verb = 'forged'");
     FAIL() << "UPDATE succeeded";
-  } catch (const sqlite::StorageError& error) {
+  } catch (const storage::StorageError& error) {
     EXPECT_NE(std::string(error.what()).find("append-only"), std::string::npos);
   }
-  EXPECT_THROW(store_.db().exec("DELETE FROM event_log"), sqlite::StorageError);
+  EXPECT_THROW(store_.db().exec("DELETE FROM event_log"), storage::StorageError);
   auto history = store_.history("metric_00000001");
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].verb, "create");
@@ -468,7 +468,7 @@ TEST_F(StoreFileTest, DataSurvivesCloseAndReopenInWalMode) {
       ASSERT_TRUE(mode.step());
       EXPECT_EQ(mode.column_text(0), "wal");
     }
-    sqlite::Transaction transaction(store.db());
+    storage::Transaction transaction(store.db());
     store.insert(metric_noun, metric("metric_00000001", "alpha", 10));
     store.append_event({.type = "Metric.Created",
                         .noun = "Metric",

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/sqlite.hpp"
+#include "core/storage/connection.hpp"
 #include "tests/server/dispatcher_harness.hpp"
 
 namespace verdict::server {
@@ -87,7 +87,7 @@ TEST(InternalErrorTest, TheClientSeesTheIncidentNotTheDetail) {
 TEST(InternalErrorTest, AStorageFailureInAVerbKeepsItsSqlToTheLog) {
   DispatcherHarness harness(
       {}, [](Engine&, const std::string&, const std::string&, const Caller&) -> json::value {
-        throw sqlite::StorageError(SQLITE_CORRUPT, "database disk image is malformed",
+        throw storage::StorageError(storage::Failure::kIo, "database disk image is malformed",
                                    "SELECT secret_column FROM experiment");
       });
   json::object error = harness.error("do", {{"script", "return 1"}});

@@ -4,7 +4,7 @@
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/filter.hpp"
-#include "core/sqlite.hpp"
+#include "core/storage/sqlite_connection.hpp"
 #include "tests/support/server_process.hpp"
 
 namespace verdict {
@@ -14,7 +14,7 @@ namespace json = boost::json;
 
 // The layout the previous release wrote, statement for statement: noun tables without a
 // project, unique indexes on the field alone, the event log and exposures without projects.
-void write_previous_schema(sqlite::Database& db, const Schema& schema) {
+void write_previous_schema(storage::Connection& db, const Schema& schema) {
   db.exec(R"(
     CREATE TABLE event_log (
       sequence INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,7 +64,7 @@ TEST_F(LegacyDatabaseTest, OpensWithItsDataInTheDefaultProject) {
   const Noun& experiments = schema.noun("Experiment");
   std::string id = experiments.id_prefix + "_Old00001";
   {
-    sqlite::Database db(path_);
+    storage::SqliteConnection db(path_);
     write_previous_schema(db, schema);
     auto insert = db.prepare("INSERT INTO " + quote_identifier(experiments.table) +
                              " (id, version, createdAt, updatedAt, name, slug, status)"

@@ -1,11 +1,12 @@
 #include "core/tracking/tracking_store.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
+
 
 #include <string>
 #include <vector>
 
+#include "core/storage/sqlite_connection.hpp"
 #include "core/tracking/tracking_statements.hpp"
 
 namespace verdict::tracking {
@@ -13,7 +14,7 @@ namespace {
 
 // A database written before exposures were numbered: its units count as observed.
 TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
-  sqlite::Database db(":memory:");
+  storage::SqliteConnection db(":memory:");
   db.exec(R"(
     CREATE TABLE exposure (
       experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
@@ -39,7 +40,7 @@ TEST(TrackingStoreTest, ExposuresFromBeforeTheSequenceCountAsObserved) {
 // The boundary counts the units it passes; conversions are added as tracked, since a unit's
 // events are what move the boundary past it.
 TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) {
-  sqlite::Database db(":memory:");
+  storage::SqliteConnection db(":memory:");
   const std::string project = "prj_default";  // the store reads it by reference
   TrackingStore store(db, project);
   const std::string at = "2026-01-02T00:00:00.000Z";
@@ -87,7 +88,7 @@ TEST(TrackingStoreTest, ObservedCountsAreKeptAsTheBoundaryMovesAndUnitsConvert) 
 // The tracking upsert returns the sequence from the unit's row: a file written before the rows
 // carried it gets it from the exposures when opened.
 TEST(TrackingStoreTest, PerUnitRowsFromBeforeTheSequenceGetTheirExposuresSequence) {
-  sqlite::Database db(":memory:");
+  storage::SqliteConnection db(":memory:");
   db.exec(R"(
     CREATE TABLE exposure (
       experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
@@ -112,7 +113,7 @@ TEST(TrackingStoreTest, PerUnitRowsFromBeforeTheSequenceGetTheirExposuresSequenc
 
 // A unit never assigned gets no row, whichever path its event takes.
 TEST(TrackingStoreTest, AnEventOfAnUnassignedUnitWritesNothing) {
-  sqlite::Database db(":memory:");
+  storage::SqliteConnection db(":memory:");
   const std::string project = "prj_default";
   TrackingStore store(db, project);
   store.record_exposure("e", "u", Exposure{0, "a", 0.1, 1}, "2026-01-01T00:00:00.000Z");
@@ -131,7 +132,7 @@ TEST(TrackingStoreTest, AnEventOfAnUnassignedUnitWritesNothing) {
 // A conversion's change is known from whether the row was new; a covariate changes the
 // covariate sums by the difference from the stored one.
 TEST(TrackingStoreTest, ConversionsAndCovariatesChangeTheSumsExactly) {
-  sqlite::Database db(":memory:");
+  storage::SqliteConnection db(":memory:");
   const std::string project = "prj_default";
   TrackingStore store(db, project);
   store.record_exposure("e", "u", Exposure{0, "a", 0.1, 1}, "2026-01-01T00:00:00.000Z");
@@ -163,7 +164,7 @@ TEST(TrackingStoreTest, ConversionsAndCovariatesChangeTheSumsExactly) {
 // The statements a conversion runs, in order: the ceiling bench measures exactly these, so one
 // more (a second look for a row the count's UPDATE just found missing) is a cost per event.
 TEST(TrackingStoreTest, AConversionRunsOnlyTheCountThenTheExposureAndTheInsert) {
-  sqlite::Database db(":memory:");
+  storage::SqliteConnection db(":memory:");
   const std::string project = "prj_default";
   TrackingStore store(db, project);
   store.record_exposure("e", "u", Exposure{1, "b", 0.6, 1}, "2026-01-01T00:00:00.000Z");

@@ -1,8 +1,13 @@
-#include "core/sqlite.hpp"
+#include "core/storage/sqlite_connection.hpp"
 
 #include <gtest/gtest.h>
 
-namespace verdict::sqlite {
+#include <unistd.h>
+
+#include <filesystem>
+
+
+namespace verdict::storage {
 namespace {
 
 class SqliteTest : public ::testing::Test {
@@ -19,7 +24,7 @@ class SqliteTest : public ::testing::Test {
     return statement.column_int(0);
   }
 
-  Database db_{":memory:"};
+  SqliteConnection db_{":memory:"};
 };
 
 TEST_F(SqliteTest, TransactionCommits) {
@@ -50,7 +55,7 @@ TEST_F(SqliteTest, TransactionRollsBackWhenAnExceptionUnwinds) {
     transaction.commit();
     FAIL();
   } catch (const StorageError& error) {
-    EXPECT_EQ(error.code(), SQLITE_CONSTRAINT_UNIQUE);
+    EXPECT_EQ(error.failure(), Failure::kUniqueViolation);
   }
   EXPECT_FALSE(db_.in_transaction());
   EXPECT_EQ(rows(), 0);
@@ -104,6 +109,10 @@ TEST_F(SqliteTest, BindsAndReadsEveryType) {
   auto statement = db_.prepare("SELECT i, d, s, n FROM v");
   ASSERT_TRUE(statement.step());
   EXPECT_EQ(statement.column_count(), 4);
+  EXPECT_EQ(statement.column_type(0), ValueType::kInteger);
+  EXPECT_EQ(statement.column_type(1), ValueType::kFloat);
+  EXPECT_EQ(statement.column_type(2), ValueType::kText);
+  EXPECT_EQ(statement.column_type(3), ValueType::kNull);
   EXPECT_EQ(statement.column_int(0), std::int64_t{1} << 40);
   EXPECT_EQ(statement.column_double(1), 2.5);
   EXPECT_EQ(statement.column_text(2), std::string("he\0llo", 6));
@@ -129,7 +138,7 @@ TEST_F(SqliteTest, PrepareErrorsCarryTheSql) {
     db_.prepare("SELECT nope FROM t");
     FAIL();
   } catch (const StorageError& error) {
-    EXPECT_EQ(error.code(), SQLITE_ERROR);
+    EXPECT_EQ(error.failure(), Failure::kOther);
     EXPECT_NE(std::string(error.what()).find("nope"), std::string::npos);
   }
   EXPECT_THROW(db_.exec("NOT SQL"), StorageError);
@@ -173,9 +182,72 @@ TEST_F(SqliteTest, RegexpOnLongSubjectsFailsCleanly) {
   }
 }
 
+TEST_F(SqliteTest, PrimaryKeyViolationIsAUniqueViolation) {
+  insert(1, "a");
+  try {
+    insert(1, "b");
+    FAIL();
+  } catch (const StorageError& error) {
+    EXPECT_EQ(error.failure(), Failure::kUniqueViolation);
+  }
+}
+
+TEST_F(SqliteTest, ReturningGivesTheInsertedRowsKey) {
+  db_.exec("CREATE TABLE log (sequence INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT)");
+  for (std::int64_t expected = 1; expected <= 3; ++expected) {
+    auto statement = db_.prepare("INSERT INTO log (what) VALUES (?) RETURNING sequence");
+    statement.bind(1, "x");
+    ASSERT_TRUE(statement.step());
+    EXPECT_EQ(statement.column_int(0), expected);
+  }
+  EXPECT_EQ(db_.changes(), 1);
+}
+
+TEST_F(SqliteTest, StampMovesOnWritesAndRollbacksOnly) {
+  Connection::Stamp before = db_.stamp();
+  EXPECT_EQ(db_.stamp(), before);
+  insert(1, "a");
+  Connection::Stamp written = db_.stamp();
+  EXPECT_NE(written, before);
+  {
+    Transaction transaction(db_);  // rolled back with no row written: a cache may still drop
+  }
+  EXPECT_NE(db_.stamp(), written);
+}
+
 TEST(SqliteOpenTest, UnopenablePathThrows) {
-  EXPECT_THROW(Database("/nonexistent-dir/verdict/x.db"), StorageError);
+  try {
+    SqliteConnection("/nonexistent-dir/verdict/x.db");
+    FAIL();
+  } catch (const StorageError& error) {
+    EXPECT_EQ(error.failure(), Failure::kIo);
+    EXPECT_NE(error.reason().find("/nonexistent-dir/verdict/x.db"), std::string::npos);
+  }
+}
+
+TEST(StorageOpenTest, PathsAndSqliteUrlsOpenSqlite) {
+  auto memory = open(":memory:");
+  EXPECT_EQ(memory->backend(), Backend::kSqlite);
+  EXPECT_EQ(memory->path(), "");
+  auto directory = std::filesystem::temp_directory_path() /
+                   ("verdict-open-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(directory);
+  std::string file = (directory / "store.db").string();
+  open("sqlite:" + file)->exec("CREATE TABLE t (x)");
+  auto plain = open(file, OpenMode::kReadOnly);
+  EXPECT_EQ(plain->path(), file);
+  EXPECT_EQ(plain->location(), file);
+  EXPECT_THROW(plain->exec("INSERT INTO t VALUES (1)"), StorageError);
+  std::filesystem::remove_all(directory);
+}
+
+TEST(StorageOpenTest, PostgresUrlsAreRecognised) {
+  EXPECT_TRUE(is_postgres("postgresql://verdict@localhost/verdict"));
+  EXPECT_TRUE(is_postgres("postgres://localhost"));
+  EXPECT_FALSE(is_postgres("verdict.db"));
+  EXPECT_FALSE(is_postgres("sqlite:postgres://x"));
+  EXPECT_FALSE(is_postgres("/var/lib/postgres://x"));
 }
 
 }  // namespace
-}  // namespace verdict::sqlite
+}  // namespace verdict::storage

@@ -1,0 +1,25 @@
+#include "core/storage/connection.hpp"
+
+#include "core/storage/sqlite_connection.hpp"
+
+namespace verdict::storage {
+
+bool is_postgres(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+std::unique_ptr<Connection> open(const std::string& location, OpenMode mode) {
+  if (is_postgres(location)) {
+    // The PostgreSQL backend plugs in here.
+    throw StorageError(Failure::kOther, "PostgreSQL support is not built into this binary");
+  }
+  return std::make_unique<SqliteConnection>(sqlite_path(location), mode);
+}
+
+std::string Connection::budget_message(std::string_view what) const {
+  return std::string(what) + ": stopped after " + std::to_string(query_timeout_.count()) +
+         " ms, the longest a query may run (--query-timeout); narrow the filter or lower the "
+         "limit";
+}
+
+}  // namespace verdict::storage
