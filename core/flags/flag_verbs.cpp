@@ -439,8 +439,8 @@ class FlagVerbs {
     storage::Transaction transaction(db);
     for (const auto& [id, usage] : usage_)
       db.prepare("UPDATE \"" + noun.table +
-                 "\" SET \"evaluations\" = COALESCE(\"evaluations\", 0) + ?1, "
-                 "\"lastEvaluatedAt\" = ?2 WHERE \"id\" = ?3")
+                 "\" SET \"evaluations\" = COALESCE(\"evaluations\", 0) + ?, "
+                 "\"lastEvaluatedAt\" = ? WHERE \"id\" = ?")
           .bind(1, usage.count)
           .bind(2, usage.last)
           .bind(3, id)

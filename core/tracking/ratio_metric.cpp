@@ -15,9 +15,9 @@ std::vector<stats::RatioSums> ratio_sums(storage::Connection& db, std::string_vi
                                          const std::string& denominator, std::size_t variants) {
   std::vector<stats::RatioSums> sums(variants);
   auto statement = db.prepare(
-      "SELECT e.variant, SUM(IFNULL(m.value, 0)), SUM(IFNULL(m.value, 0) * IFNULL(m.value, 0)),"
-      " SUM(IFNULL(d.value, 0)), SUM(IFNULL(d.value, 0) * IFNULL(d.value, 0)),"
-      " SUM(IFNULL(m.value, 0) * IFNULL(d.value, 0))"
+      "SELECT e.variant, SUM(COALESCE(m.value, 0)), SUM(COALESCE(m.value, 0) * COALESCE(m.value, 0)),"
+      " SUM(COALESCE(d.value, 0)), SUM(COALESCE(d.value, 0) * COALESCE(d.value, 0)),"
+      " SUM(COALESCE(m.value, 0) * COALESCE(d.value, 0))"
       " FROM exposure e"
       " LEFT JOIN unit_metric m ON m.experiment = e.experiment AND m.metric = ? AND m.unit = e.unit"
       " LEFT JOIN unit_metric d ON d.experiment = e.experiment AND d.metric = ? AND d.unit = e.unit"

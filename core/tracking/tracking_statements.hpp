@@ -3,26 +3,27 @@
 // The SQL a tracked event runs. Named here, not inline in TrackingStore, because
 // bench/track_ceiling_bench runs the very same statements on raw SQLite as the ceiling the
 // `track` verb is measured against: a copy there could drift from what the verb does.
+// Parameters are plain `?`, numbered by position, which every storage backend reads alike.
 
 namespace verdict::tracking::sql {
 
 /// A repeat conversion: its row exists, so only the event count changes.
 inline constexpr const char* kCountEvent =
-    "UPDATE unit_metric SET events = events + 1 WHERE experiment = ?1 AND metric = ?2 AND"
-    " unit = ?3";
+    "UPDATE unit_metric SET events = events + 1 WHERE experiment = ? AND metric = ? AND unit = ?";
 inline constexpr const char* kReadUnitRow =
     "SELECT value, covariate, variant, sequence FROM unit_metric"
-    " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3";
+    " WHERE experiment = ? AND metric = ? AND unit = ?";
+/// Its parameters are the new value and covariate, then experiment, metric and unit.
 inline constexpr const char* kUpdateUnitRow =
-    "UPDATE unit_metric SET value = ?4, covariate = ?5, events = events + 1"
-    " WHERE experiment = ?1 AND metric = ?2 AND unit = ?3";
+    "UPDATE unit_metric SET value = ?, covariate = ?, events = events + 1"
+    " WHERE experiment = ? AND metric = ? AND unit = ?";
 inline constexpr const char* kReadExposure =
-    "SELECT variant, sequence FROM exposure WHERE experiment = ?1 AND unit = ?2";
+    "SELECT variant, sequence FROM exposure WHERE experiment = ? AND unit = ?";
 /// The row keeps the exposure's variant and sequence, so that later events of the unit need not
 /// look the exposure up again.
 inline constexpr const char* kInsertUnitRow =
     "INSERT INTO unit_metric (experiment, metric, unit, variant, value, covariate, events,"
-    " at, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)";
+    " at, sequence) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)";
 /// Adds one event's change to its variant's sufficient statistics.
 inline constexpr const char* kApplyStats =
     "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"

@@ -56,7 +56,7 @@ void TrackingStore::migrate_unit_sequence() {
   if (column.step()) return;
   db_.exec(R"(
     ALTER TABLE unit_metric ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
-    UPDATE unit_metric SET sequence = IFNULL((SELECT e.sequence FROM exposure e
+    UPDATE unit_metric SET sequence = COALESCE((SELECT e.sequence FROM exposure e
       WHERE e.experiment = unit_metric.experiment AND e.unit = unit_metric.unit), 0);)");
 }
 
@@ -77,12 +77,12 @@ void TrackingStore::migrate_observed_counts() {
     INSERT INTO observed_units
       SELECT e.experiment, e.variant, COUNT(*) FROM exposure e
       LEFT JOIN exposure_sequence s ON s.experiment = e.experiment
-      WHERE e.sequence <= IFNULL(s.observed_through, 0) GROUP BY e.experiment, e.variant;
+      WHERE e.sequence <= COALESCE(s.observed_through, 0) GROUP BY e.experiment, e.variant;
     INSERT INTO observed_conversions
       SELECT m.experiment, m.metric, e.variant, COUNT(*) FROM unit_metric m
       JOIN exposure e ON e.experiment = m.experiment AND e.unit = m.unit
       LEFT JOIN exposure_sequence s ON s.experiment = e.experiment
-      WHERE m.value > 0 AND e.sequence <= IFNULL(s.observed_through, 0)
+      WHERE m.value > 0 AND e.sequence <= COALESCE(s.observed_through, 0)
       GROUP BY m.experiment, m.metric, e.variant;)");
 }
 
@@ -236,8 +236,9 @@ EventWriter::EventWriter(storage::Connection& db, std::string_view experiment, s
       update_(db.prepare(sql::kUpdateUnitRow)),
       exposure_(db.prepare(sql::kReadExposure)),
       insert_(db.prepare(sql::kInsertUnitRow)) {
-  for (auto* statement : {&count_, &current_, &update_, &exposure_, &insert_})
+  for (auto* statement : {&count_, &current_, &exposure_, &insert_})
     statement->bind_static(1, experiment_);
+  update_.bind_static(3, experiment_);
   insert_.bind_static(7, at_);
 }
 
@@ -267,11 +268,11 @@ std::optional<Tracked> EventWriter::track(std::string_view metric, MetricKind ki
   const std::optional<double> new_covariate = covariate ? covariate : old_covariate;
   const MetricStats delta = change(old_value, old_covariate, new_value, new_covariate);
   if (!exists) return insert(metric, unit, new_value, new_covariate, delta);
-  update_.bind_static(2, metric).bind_static(3, unit).bind(4, new_value);
+  update_.bind(1, new_value).bind_static(4, metric).bind_static(5, unit);
   if (new_covariate) {
-    update_.bind(5, *new_covariate);
+    update_.bind(2, *new_covariate);
   } else {
-    update_.bind(5, nullptr);
+    update_.bind(2, nullptr);
   }
   update_.run();
   update_.reset();
@@ -383,8 +384,8 @@ std::map<std::string, std::vector<MetricStats>> TrackingStore::recompute(
     if (index < variants) counts[index] = exposed.column_int(1);
   }
   auto statement = db_.prepare(
-      "SELECT metric, variant, SUM(value), SUM(value * value), SUM(IFNULL(covariate, 0)),"
-      " SUM(IFNULL(covariate, 0) * IFNULL(covariate, 0)), SUM(value * IFNULL(covariate, 0)),"
+      "SELECT metric, variant, SUM(value), SUM(value * value), SUM(COALESCE(covariate, 0)),"
+      " SUM(COALESCE(covariate, 0) * COALESCE(covariate, 0)), SUM(value * COALESCE(covariate, 0)),"
       " COUNT(covariate) FROM unit_metric WHERE experiment = ? GROUP BY metric, variant");
   statement.bind(1, experiment);
   return read_by_metric(statement, variants, counts);
