@@ -24,8 +24,7 @@ void Checkpointer::run(std::string path) {
     for (;;) {
       bool stopping = wake_.wait_for(lock, interval_, [this] { return stopping_; });
       lock.unlock();
-      if (auto failure = db.checkpoint())
-        log(LogLevel::kWarning, "checkpoint failed: " + *failure);
+      if (auto failure = db.checkpoint()) log(LogLevel::kWarning, "checkpoint failed: " + *failure);
       lock.lock();
       if (stopping) return;
     }

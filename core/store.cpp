@@ -65,7 +65,8 @@ void bind_field(storage::Statement& statement, int index, const Field& field,
 }
 
 json::value read_number(const storage::Statement& statement, int column) {
-  if (statement.column_type(column) == storage::ValueType::kInteger) return statement.column_int(column);
+  if (statement.column_type(column) == storage::ValueType::kInteger)
+    return statement.column_int(column);
   double number = statement.column_double(column);
   // NUMERIC affinity keeps integral values as integers; this catches the rest.
   if (std::trunc(number) == number && std::fabs(number) < 9e15)
@@ -84,8 +85,8 @@ int column_of(const Noun& noun, std::string_view field) {
 }
 
 // Adds `column` to a table made by an older release: its rows get the column's default.
-void add_missing_column(storage::Connection& db, const std::string& table, const std::string& column,
-                        const std::string& declaration) {
+void add_missing_column(storage::Connection& db, const std::string& table,
+                        const std::string& column, const std::string& declaration) {
   auto info = db.prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
   info.bind(1, table).bind(2, column);
   if (!info.step())
@@ -333,10 +334,11 @@ void Store::migrate() {
   forget_sql();
   for (const auto& noun : schema_.nouns()) {
     std::string table = quote_identifier(noun->table);
-    db_->exec("CREATE TABLE IF NOT EXISTS " + table +
-             " (\"id\" TEXT PRIMARY KEY, \"version\" INTEGER NOT NULL, \"createdAt\" TEXT NOT NULL,"
-             " \"updatedAt\" TEXT NOT NULL, \"project\" " +
-             project_column() + ")");
+    db_->exec(
+        "CREATE TABLE IF NOT EXISTS " + table +
+        " (\"id\" TEXT PRIMARY KEY, \"version\" INTEGER NOT NULL, \"createdAt\" TEXT NOT NULL,"
+        " \"updatedAt\" TEXT NOT NULL, \"project\" " +
+        project_column() + ")");
     add_missing_column(*db_, noun->table, "project", project_column());
     std::set<std::string> columns;
     {
@@ -347,7 +349,7 @@ void Store::migrate() {
     for (const auto& field : noun->fields) {
       if (!columns.contains(field.name))
         db_->exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(field.name) + " " +
-                 column_type(field.type));
+                  column_type(field.type));
       std::string index = quote_identifier(noun->table + "_" + field.name);
       if (field.unique) {
         // Unique per project: (field, project) also serves lookups by the field alone. Files
@@ -355,8 +357,8 @@ void Store::migrate() {
         // projects from using one slug.
         db_->exec("DROP INDEX IF EXISTS " + index);
         db_->exec("CREATE UNIQUE INDEX IF NOT EXISTS " +
-                 quote_identifier(noun->table + "_" + field.name + "_project") + " ON " + table +
-                 "(" + quote_identifier(field.name) + ", \"project\")");
+                  quote_identifier(noun->table + "_" + field.name + "_project") + " ON " + table +
+                  "(" + quote_identifier(field.name) + ", \"project\")");
       }
     }
     migrate_paging_indexes(*noun);
@@ -370,10 +372,10 @@ void Store::migrate_paging_indexes(const Noun& noun) {
   // unique index is enough.
   std::string table = quote_identifier(noun.table);
   db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_project_id") + " ON " +
-           table + "(\"project\", \"id\")");
+            table + "(\"project\", \"id\")");
   auto create = [&](const std::string& field) {
     db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_" + field + "_id") +
-             " ON " + table + "(\"project\", " + quote_identifier(field) + ", \"id\")");
+              " ON " + table + "(\"project\", " + quote_identifier(field) + ", \"id\")");
   };
   create("createdAt");
   for (const auto& field : noun.fields) {
@@ -517,7 +519,7 @@ std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id
 
 bool Store::exists(const Noun& noun, std::string_view id) {
   auto statement = db_->prepare("SELECT 1 FROM " + quote_identifier(noun.table) +
-                               " WHERE \"id\" = ? AND \"project\" = ?");
+                                " WHERE \"id\" = ? AND \"project\" = ?");
   statement.bind(1, id).bind(2, project_);
   return statement.step();
 }
@@ -525,7 +527,7 @@ bool Store::exists(const Noun& noun, std::string_view id) {
 std::optional<std::string> Store::find_unique(const Noun& noun, const Field& field,
                                               std::string_view value) {
   auto statement = db_->prepare("SELECT \"id\" FROM " + quote_identifier(noun.table) + " WHERE " +
-                               quote_identifier(field.name) + " = ? AND \"project\" = ?");
+                                quote_identifier(field.name) + " = ? AND \"project\" = ?");
   statement.bind(1, value).bind(2, project_);
   if (!statement.step()) return std::nullopt;
   return statement.column_text(0);
@@ -635,7 +637,7 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
 std::int64_t Store::count(const Noun& noun, const json::object& filter) {
   SqlCondition where = compile_filter(noun, resolve_relations(noun, filter));
   auto statement = db_->prepare("SELECT COUNT(*) FROM " + from_sql(noun) +
-                               " WHERE \"project\" = ? AND (" + where.sql + ")");
+                                " WHERE \"project\" = ? AND (" + where.sql + ")");
   statement.bind(1, project_);
   int index = 2;
   for (const auto& param : where.params) bind_value(statement, index++, param);
@@ -651,7 +653,7 @@ void Store::insert(const Noun& noun, const json::object& entity) {
     values += ", ?";
   }
   auto statement = db_->prepare("INSERT INTO " + quote_identifier(noun.table) + " (" + columns +
-                               ") VALUES (" + values + ")");
+                                ") VALUES (" + values + ")");
   statement.bind(1, std::string_view(entity.at("id").get_string()));
   statement.bind(2, entity.at("version").to_number<std::int64_t>());
   statement.bind(3, std::string_view(entity.at("createdAt").get_string()));
@@ -667,7 +669,7 @@ void Store::update(const Noun& noun, const json::object& entity, std::int64_t ex
   std::string assignments = "\"version\" = ?, \"updatedAt\" = ?";
   for (const auto& field : noun.fields) assignments += ", " + quote_identifier(field.name) + " = ?";
   auto statement = db_->prepare("UPDATE " + quote_identifier(noun.table) + " SET " + assignments +
-                               " WHERE \"id\" = ? AND \"version\" = ? AND \"project\" = ?");
+                                " WHERE \"id\" = ? AND \"version\" = ? AND \"project\" = ?");
   statement.bind(1, entity.at("version").to_number<std::int64_t>());
   statement.bind(2, std::string_view(entity.at("updatedAt").get_string()));
   int index = 3;
@@ -687,7 +689,7 @@ void Store::update(const Noun& noun, const json::object& entity, std::int64_t ex
 
 void Store::remove(const Noun& noun, std::string_view id) {
   auto statement = db_->prepare("DELETE FROM " + quote_identifier(noun.table) +
-                               " WHERE \"id\" = ? AND \"project\" = ?");
+                                " WHERE \"id\" = ? AND \"project\" = ?");
   statement.bind(1, id).bind(2, project_);
   statement.run();
 }

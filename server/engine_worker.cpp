@@ -282,8 +282,8 @@ void EngineWorker::process(std::vector<Job>& jobs) {
   auto still_in_transaction = [this] {
     if (!engine_.store().db().in_transaction())
       throw storage::StorageError(storage::Failure::kIo,
-                                 "the database could not write (disk full or I/O error), so "
-                                 "SQLite rolled the transaction back");
+                                  "the database could not write (disk full or I/O error), so "
+                                  "SQLite rolled the transaction back");
   };
   std::size_t reached = 0;  // jobs the loop below has started (all of them unless it threw)
   try {

@@ -60,7 +60,8 @@ struct KeyGeneration {
 class KeyStore {
  public:
   /// kReadOnly: over a reader's connection; creates nothing (the writer's KeyStore did).
-  explicit KeyStore(storage::Connection& db, storage::OpenMode mode = storage::OpenMode::kReadWrite);
+  explicit KeyStore(storage::Connection& db,
+                    storage::OpenMode mode = storage::OpenMode::kReadWrite);
 
   /// Throws kInvalidArgument (bad slug), kConflict (slug taken).
   ProjectInfo create_project(std::string_view slug, std::string_view name);

@@ -15,7 +15,8 @@ std::vector<stats::RatioSums> ratio_sums(storage::Connection& db, std::string_vi
                                          const std::string& denominator, std::size_t variants) {
   std::vector<stats::RatioSums> sums(variants);
   auto statement = db.prepare(
-      "SELECT e.variant, SUM(COALESCE(m.value, 0)), SUM(COALESCE(m.value, 0) * COALESCE(m.value, 0)),"
+      "SELECT e.variant, SUM(COALESCE(m.value, 0)), SUM(COALESCE(m.value, 0) * COALESCE(m.value, "
+      "0)),"
       " SUM(COALESCE(d.value, 0)), SUM(COALESCE(d.value, 0) * COALESCE(d.value, 0)),"
       " SUM(COALESCE(m.value, 0) * COALESCE(d.value, 0))"
       " FROM exposure e"

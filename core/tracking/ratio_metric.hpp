@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/storage/connection.hpp"
 #include "core/stats/analysis_input.hpp"
+#include "core/storage/connection.hpp"
 
 #include <optional>
 #include <string>

@@ -88,7 +88,7 @@ TEST(InternalErrorTest, AStorageFailureInAVerbKeepsItsSqlToTheLog) {
   DispatcherHarness harness(
       {}, [](Engine&, const std::string&, const std::string&, const Caller&) -> json::value {
         throw storage::StorageError(storage::Failure::kIo, "database disk image is malformed",
-                                   "SELECT secret_column FROM experiment");
+                                    "SELECT secret_column FROM experiment");
       });
   json::object error = harness.error("do", {{"script", "return 1"}});
   EXPECT_EQ(error.at("code"), kInternalError) << json::serialize(error);

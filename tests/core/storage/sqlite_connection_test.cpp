@@ -6,7 +6,6 @@
 
 #include <filesystem>
 
-
 namespace verdict::storage {
 namespace {
 
@@ -229,8 +228,8 @@ TEST(StorageOpenTest, PathsAndSqliteUrlsOpenSqlite) {
   auto memory = open(":memory:");
   EXPECT_EQ(memory->backend(), Backend::kSqlite);
   EXPECT_EQ(memory->path(), "");
-  auto directory = std::filesystem::temp_directory_path() /
-                   ("verdict-open-" + std::to_string(::getpid()));
+  auto directory =
+      std::filesystem::temp_directory_path() / ("verdict-open-" + std::to_string(::getpid()));
   std::filesystem::create_directories(directory);
   std::string file = (directory / "store.db").string();
   open("sqlite:" + file)->exec("CREATE TABLE t (x)");
