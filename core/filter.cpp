@@ -72,7 +72,7 @@ struct Compiler {
       if (!operand.is_array()) invalid(where, std::string(op) + " takes a list");
       const auto& list = operand.get_array();
       if (list.size() > kMaxListSize) invalid(where, "lists are limited to 1000 values");
-      if (list.empty()) return op == "$in" ? "0" : "1";
+      if (list.empty()) return op == "$in" ? "FALSE" : "TRUE";
       for (std::size_t i = 0; i < list.size(); ++i)
         check_operand(field, list[i], where + "[" + std::to_string(i) + "]");
       // One JSON array parameter, so every list length shares one SQL text (and one cached
@@ -146,7 +146,7 @@ struct Compiler {
         }
         // A clause on a missing (NULL) field is unknown, not false; $nor counts it as not
         // matching, as MongoDB does, instead of letting NOT NULL drop the row.
-        part = (key == "$nor" ? "NOT COALESCE((" + part + "), 0)" : "(" + part + ")");
+        part = (key == "$nor" ? "NOT COALESCE((" + part + "), FALSE)" : "(" + part + ")");
       } else if (key.starts_with("$")) {
         invalid("filter." + std::string(clip_utf8(key, 40)),
                 "unknown top-level operator (supported: $and, $or, $nor)");
@@ -155,7 +155,7 @@ struct Compiler {
       }
       sql += (sql.empty() ? "" : " AND ") + part;
     }
-    return sql.empty() ? "1" : sql;
+    return sql.empty() ? "TRUE" : sql;
   }
 };
 

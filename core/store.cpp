@@ -272,7 +272,7 @@ SqlCondition keyset_condition(const std::vector<SortKey>& keys,
     std::string after;
     std::vector<json::value> after_params;
     if (values[i].is_null()) {
-      after = keys[i].descending ? "0" : column + " IS NOT NULL";
+      after = keys[i].descending ? "FALSE" : column + " IS NOT NULL";
     } else {
       after = column + (keys[i].descending ? " < ?" : " > ?");
       if (keys[i].descending && !never_null) after = "(" + after + " OR " + column + " IS NULL)";

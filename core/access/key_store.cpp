@@ -55,7 +55,7 @@ constexpr const char* kKeyColumns =
     "k.id, k.project, p.slug, k.name, k.role, k.hint, k.created_at, k.revoked_at";
 
 // Numbers each KeyStore, so that generations read from different connections never compare
-// equal (PRAGMA data_version is counted per connection).
+// equal (a stamp's data_version is counted per connection).
 std::uint64_t next_instance() {
   static std::atomic<std::uint64_t> instances{0};
   return ++instances;
@@ -254,9 +254,7 @@ Caller KeyStore::operator_of(std::string_view project_name) {
 KeyGeneration KeyStore::generation() {
   // data_version moves when another connection (`verdict keys revoke` in a shell) commits;
   // revocations_ when this one revokes. Both only grow, so their sum changes when either does.
-  auto statement = db_.prepare("PRAGMA data_version");
-  statement.step();
-  return {instance_, statement.column_int(0) + revocations_};
+  return {instance_, db_.stamp().data_version + revocations_};
 }
 
 bool KeyStore::active(std::string_view key_id) {

@@ -88,7 +88,7 @@ class KeyStore {
   /// Changes whenever a key may have been revoked: by this store, or by another connection
   /// (another process, or another thread's store) that wrote the file. A caller authenticated at
   /// one generation is still valid while it holds. Generations of two stores never compare
-  /// equal (PRAGMA data_version counts per connection), so a caller checked by another thread's
+  /// equal (a stamp's data_version counts per connection), so a caller checked by another thread's
   /// store is checked again.
   KeyGeneration generation();
   /// Whether the key is still unrevoked: a lookup by primary key.
