@@ -89,5 +89,23 @@ TEST_F(DamagedDatabaseTest, CheckOfAMissingFileFails) {
   EXPECT_EQ(check.wait(), 1);
 }
 
+TEST_F(DamagedDatabaseTest, CheckReadsTheFileOfASqliteUrl) {
+  ServerProcess check({"check", "--db", "sqlite:" + path_});
+  EXPECT_EQ(check.read_all_stdout(), "ok\n");
+  EXPECT_EQ(check.wait(), 0);
+}
+
+// PRAGMA integrity_check is SQLite's: a PostgreSQL URL is refused, without echoing its password.
+TEST_F(DamagedDatabaseTest, CheckRefusesAPostgresUrl) {
+  ServerProcess check({"check", "--db", "postgresql://verdict:s3cret@localhost/verdict"});
+  EXPECT_EQ(check.read_all_stdout(), "");
+  std::string log = check.read_all_stderr();
+  EXPECT_EQ(check.wait(), 2);
+  EXPECT_NE(log.find("verdict check: --db: a PostgreSQL database has no file to check"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace verdict
