@@ -162,7 +162,7 @@ void TrackingStore::add_exposures(std::string_view experiment, int variant_index
                                   std::int64_t count) {
   auto statement = db_.prepare(
       "INSERT INTO variant_exposures (experiment, variant, n) VALUES (?, ?, ?)"
-      " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n");
+      " ON CONFLICT (experiment, variant) DO UPDATE SET n = variant_exposures.n + excluded.n");
   statement.bind(1, experiment).bind(2, variant_index).bind(3, count);
   statement.run();
 }
