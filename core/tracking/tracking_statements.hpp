@@ -27,19 +27,20 @@ inline constexpr const char* kInsertUnitRow =
 inline constexpr const char* kApplyStats =
     "INSERT INTO metric_stats (experiment, metric, variant, sum, sum_squares, pre_sum,"
     " pre_sum_squares, post_pre_sum_of_products, covariates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET sum = sum + excluded.sum,"
-    " sum_squares = sum_squares + excluded.sum_squares, pre_sum = pre_sum + excluded.pre_sum,"
-    " pre_sum_squares = pre_sum_squares + excluded.pre_sum_squares,"
-    " post_pre_sum_of_products = post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
-    " covariates = covariates + excluded.covariates";
+    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET sum = metric_stats.sum + excluded.sum,"
+    " sum_squares = metric_stats.sum_squares + excluded.sum_squares, pre_sum = metric_stats.pre_sum + excluded.pre_sum,"
+    " pre_sum_squares = metric_stats.pre_sum_squares + excluded.pre_sum_squares,"
+    " post_pre_sum_of_products = metric_stats.post_pre_sum_of_products + excluded.post_pre_sum_of_products,"
+    " covariates = metric_stats.covariates + excluded.covariates";
 /// Conversions of observed units (experiment, metric, variant, count), once per batch.
 inline constexpr const char* kAddObservedConversions =
     "INSERT INTO observed_conversions (experiment, metric, variant, n) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = n + excluded.n";
+    " ON CONFLICT (experiment, metric, variant) DO UPDATE SET n = observed_conversions.n +"
+    " excluded.n";
 /// The units an advancing observed boundary passes (experiment, before, through), once each.
 inline constexpr const char* kObserveUnits =
     "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
     " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
-    " ON CONFLICT (experiment, variant) DO UPDATE SET n = n + excluded.n";
+    " ON CONFLICT (experiment, variant) DO UPDATE SET n = observed_units.n + excluded.n";
 
 }  // namespace verdict::tracking::sql

@@ -30,7 +30,7 @@ class FilterTest : public ::testing::Test {
 
 TEST_F(FilterTest, EmptyFilterMatchesEverything) {
   auto condition = compile_filter(experiment_, {});
-  EXPECT_EQ(condition.sql, "1");
+  EXPECT_EQ(condition.sql, "TRUE");
   EXPECT_TRUE(condition.params.empty());
 }
 
