@@ -17,14 +17,12 @@
 // fresh_store() for where its store lives and gets an empty store either way.
 namespace verdict::test_support {
 
-/// The PostgreSQL database the `postgres.*` tests use: VERDICT_TEST_POSTGRES, or the URL the
-/// cluster fixture wrote to the file VERDICT_TEST_POSTGRES_FILE names. Empty when neither.
+/// The PostgreSQL database the `postgres.*` tests use: VERDICT_TEST_POSTGRES, or the URL that
+/// ctest's cluster fixture wrote in the build tree. Empty when neither.
 inline std::string postgres_test_url() {
   if (const char* url = std::getenv("VERDICT_TEST_POSTGRES"); url != nullptr && *url != '\0')
     return url;
-  const char* file = std::getenv("VERDICT_TEST_POSTGRES_FILE");
-  if (file == nullptr) return {};
-  std::ifstream in(file);
+  std::ifstream in(VERDICT_TEST_POSTGRES_URL_FILE);
   std::string url;
   std::getline(in, url);
   return url;
