@@ -19,6 +19,7 @@ constexpr std::size_t kMaxPatternBytes = 512;
 struct Compiler {
   const Noun& noun;
   std::vector<json::value>& params;
+  storage::Backend backend;
 
   Field field_for(std::string_view name) const {
     if (name == "id" || name == "createdAt" || name == "updatedAt") {
@@ -75,11 +76,16 @@ struct Compiler {
       if (list.empty()) return op == "$in" ? "FALSE" : "TRUE";
       for (std::size_t i = 0; i < list.size(); ++i)
         check_operand(field, list[i], where + "[" + std::to_string(i) + "]");
-      // One JSON array parameter, so every list length shares one SQL text (and one cached
-      // statement); json_each yields the values with the types one bound parameter would have.
-      std::string sql = column + (op == "$in" ? " IN " : " NOT IN ") +
-                        "(SELECT value FROM json_each(" + bind(json::value(json::serialize(list))) +
-                        "))";
+      std::string values;
+      if (backend == storage::Backend::kSqlite) {
+        // One JSON array parameter, so every list length shares one SQL text (and one cached
+        // statement); json_each yields the values with the types one bound parameter would have.
+        values = "SELECT value FROM json_each(" + bind(json::value(json::serialize(list))) + ")";
+      } else {
+        // A parameter per value: PostgreSQL types each one from the column it is compared with.
+        for (const auto& value : list) values += (values.empty() ? "" : ", ") + bind(value);
+      }
+      std::string sql = column + (op == "$in" ? " IN (" : " NOT IN (") + values + ")";
       return op == "$nin" ? "(" + column + " IS NULL OR " + sql + ")" : sql;
     }
     if (op == "$regex") {
@@ -95,7 +101,7 @@ struct Compiler {
       } catch (const std::exception&) {
         invalid(where, "not a valid regular expression");
       }
-      return column + " REGEXP " + bind(operand);
+      return column + (backend == storage::Backend::kSqlite ? " REGEXP " : " ~ ") + bind(operand);
     }
     static const std::pair<std::string_view, std::string_view> kOperators[] = {
         {"$eq", "="}, {"$ne", "<>"}, {"$gt", ">"}, {"$gte", ">="}, {"$lt", "<"}, {"$lte", "<="}};
@@ -170,9 +176,10 @@ std::string quote_identifier(std::string_view name) {
   return quoted + "\"";
 }
 
-SqlCondition compile_filter(const Noun& noun, const json::object& filter) {
+SqlCondition compile_filter(const Noun& noun, const json::object& filter,
+                            storage::Backend backend) {
   SqlCondition condition;
-  Compiler compiler{noun, condition.params};
+  Compiler compiler{noun, condition.params, backend};
   condition.sql = compiler.object(filter, 0);
   return condition;
 }
@@ -198,11 +205,15 @@ std::vector<SortKey> parse_sort(const Noun& noun, const json::object& sort) {
   return keys;
 }
 
-std::string order_by(const std::vector<SortKey>& keys) {
+std::string order_by(const std::vector<SortKey>& keys, storage::Backend backend) {
   std::string sql;
-  for (const auto& key : keys)
+  for (const auto& key : keys) {
     sql += (sql.empty() ? "" : ", ") + quote_identifier(key.field) +
            (key.descending ? " DESC" : " ASC");
+    // PostgreSQL's default is the opposite; SQLite's spelled out could cost it its index.
+    if (backend == storage::Backend::kPostgres)
+      sql += key.descending ? " NULLS LAST" : " NULLS FIRST";
+  }
   return sql;
 }
 

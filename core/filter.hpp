@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/schema.hpp"
+#include "core/storage/connection.hpp"
 
 namespace verdict {
 
@@ -19,7 +20,10 @@ struct SqlCondition {
 /// `$eq $ne $gt $gte $lt $lte $in $nin $exists $regex`, and `$and`/`$or`/`$nor` lists. Unknown
 /// fields and operators, values of the wrong type and oversized lists are kInvalidArgument
 /// errors naming the field. Every value is a bound parameter; field names come from the schema.
-SqlCondition compile_filter(const Noun& noun, const boost::json::object& filter);
+/// `$regex` is ECMAScript on SQLite (Boost.Regex) and a POSIX regular expression on PostgreSQL
+/// (its `~`); the two agree on the usual patterns (classes, anchors, alternation, repetition).
+SqlCondition compile_filter(const Noun& noun, const boost::json::object& filter,
+                            storage::Backend backend = storage::Backend::kSqlite);
 
 /// One column of an ORDER BY.
 struct SortKey {
@@ -32,8 +36,10 @@ struct SortKey {
 /// Unknown fields and directions are kInvalidArgument.
 std::vector<SortKey> parse_sort(const Noun& noun, const boost::json::object& sort);
 
-/// The ORDER BY list of `keys`.
-std::string order_by(const std::vector<SortKey>& keys);
+/// The ORDER BY list of `keys`, with NULLs first in ascending order on either engine (SQLite's
+/// own order, which keyset cursors rely on).
+std::string order_by(const std::vector<SortKey>& keys,
+                     storage::Backend backend = storage::Backend::kSqlite);
 
 /// Quotes an identifier that the schema has already vetted.
 std::string quote_identifier(std::string_view name);

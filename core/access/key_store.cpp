@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/slug.hpp"
+#include "core/storage/catalog.hpp"
 
 namespace verdict::access {
 
@@ -72,16 +73,16 @@ std::string sha256_hex(std::string_view text) {
 KeyStore::KeyStore(storage::Connection& db, storage::OpenMode mode)
     : db_(db), instance_(next_instance()) {
   if (mode == storage::OpenMode::kReadOnly) return;
-  db_.exec(R"(
+  db_.exec(storage::ddl(db_.backend(), R"(
     CREATE TABLE IF NOT EXISTS project (
-      id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-      created_at TEXT NOT NULL);
+      id {TEXT} PRIMARY KEY, slug {TEXT} NOT NULL UNIQUE, name {TEXT} NOT NULL,
+      created_at {TEXT} NOT NULL);
     CREATE TABLE IF NOT EXISTS api_key (
-      id TEXT PRIMARY KEY, project TEXT NOT NULL REFERENCES project(id), name TEXT NOT NULL,
-      role TEXT NOT NULL, hint TEXT NOT NULL, lookup TEXT NOT NULL, secret_sha256 TEXT NOT NULL,
-      created_at TEXT NOT NULL, revoked_at TEXT);
+      id {TEXT} PRIMARY KEY, project {TEXT} NOT NULL REFERENCES project(id),
+      name {TEXT} NOT NULL, role {TEXT} NOT NULL, hint {TEXT} NOT NULL, lookup {TEXT} NOT NULL,
+      secret_sha256 {TEXT} NOT NULL, created_at {TEXT} NOT NULL, revoked_at {TEXT});
     CREATE INDEX IF NOT EXISTS api_key_lookup ON api_key(lookup);
-    CREATE INDEX IF NOT EXISTS api_key_project ON api_key(project, created_at);)");
+    CREATE INDEX IF NOT EXISTS api_key_project ON api_key(project, created_at);)"));
   auto insert = db_.prepare(
       "INSERT INTO project (id, slug, name, created_at) VALUES (?, ?, 'Default', ?)"
       " ON CONFLICT DO NOTHING");
@@ -252,8 +253,9 @@ Caller KeyStore::operator_of(std::string_view project_name) {
 }
 
 KeyGeneration KeyStore::generation() {
-  // data_version moves when another connection (`verdict keys revoke` in a shell) commits;
-  // revocations_ when this one revokes. Both only grow, so their sum changes when either does.
+  // data_version moves when another connection (`verdict keys revoke` in a shell, another
+  // node) commits; revocations_ when this one revokes. Both only grow, so their sum changes when
+  // either does.
   return {instance_, db_.stamp().data_version + revocations_};
 }
 

@@ -22,11 +22,18 @@ std::string select(const Noun& noun, const Columns& columns, const std::string& 
   return sql + ", " + columns.at("project") + " FROM " + from;
 }
 
+// A JSON object built from name, value pairs, as text (the Event's data column is text).
+std::string json_object(storage::Backend backend, std::string_view pairs) {
+  if (backend == storage::Backend::kSqlite) return "json_object(" + std::string(pairs) + ")";
+  return "CAST(json_build_object(" + std::string(pairs) + ") AS TEXT)";
+}
+
 }  // namespace
 
 void add_tracking_events(Store& store) {
   if (!store.schema().find("Event")) return;
-  store.add_row_source("Event", [](const Noun& noun) {
+  auto backend = store.db().backend();
+  store.add_row_source("Event", [backend](const Noun& noun) {
     return select(noun,
                   {{"id", "'event_assigned.' || experiment || '.' || unit"},
                    {"type", "'experiment.assigned'"},
@@ -34,11 +41,11 @@ void add_tracking_events(Store& store) {
                    {"unit", "unit"},
                    {"variant", "variant_key"},
                    {"timestamp", "at"},
-                   {"data", "json_object('variantIndex', variant, 'bucket', bucket)"},
+                   {"data", json_object(backend, "'variantIndex', variant, 'bucket', bucket")},
                    {"project", "project"}},
                   "exposure");
   });
-  store.add_row_source("Event", [](const Noun& noun) {
+  store.add_row_source("Event", [backend](const Noun& noun) {
     // One event per unit and metric: a binomial metric converts a unit once; a mean metric's
     // value is the unit's running sum.
     return select(
@@ -49,9 +56,9 @@ void add_tracking_events(Store& store) {
          {"unit", "m.unit"},
          {"variant", "e.variant_key"},
          {"timestamp", "COALESCE(m.at, e.at)"},
-         {"data",
-          "json_object('metric', m.metric, 'value', m.value, 'events', m.events,"
-          " 'variantIndex', m.variant)"},
+         {"data", json_object(backend,
+                              "'metric', m.metric, 'value', m.value, 'events', m.events,"
+                              " 'variantIndex', m.variant")},
          {"project", "e.project"}},
         "unit_metric AS m JOIN exposure AS e ON e.experiment = m.experiment AND e.unit = m.unit");
   });

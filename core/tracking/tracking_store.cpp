@@ -2,78 +2,72 @@
 
 #include "core/access/caller.hpp"
 #include "core/clock.hpp"
+#include "core/storage/catalog.hpp"
 #include "core/tracking/tracking_statements.hpp"
 
 namespace verdict::tracking {
 
 TrackingStore::TrackingStore(storage::Connection& db, const std::string& project)
     : db_(db), project_(project) {
-  db_.exec(R"(
+  db_.exec(storage::ddl(db_.backend(), R"(
     CREATE TABLE IF NOT EXISTS exposure (
-      experiment TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
-      variant_key TEXT NOT NULL, bucket REAL NOT NULL, at TEXT NOT NULL,
-      PRIMARY KEY (experiment, unit)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, unit {TEXT} NOT NULL, variant {INT} NOT NULL,
+      variant_key {TEXT} NOT NULL, bucket {REAL} NOT NULL, at {TEXT} NOT NULL,
+      PRIMARY KEY (experiment, unit)){KEYED};
     CREATE TABLE IF NOT EXISTS variant_exposures (
-      experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
-      PRIMARY KEY (experiment, variant)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, variant {INT} NOT NULL, n {INT} NOT NULL,
+      PRIMARY KEY (experiment, variant)){KEYED};
     CREATE TABLE IF NOT EXISTS experiment_metric (
-      experiment TEXT NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL,
-      PRIMARY KEY (experiment, metric)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, metric {TEXT} NOT NULL, kind {TEXT} NOT NULL,
+      PRIMARY KEY (experiment, metric)){KEYED};
     CREATE TABLE IF NOT EXISTS unit_metric (
-      experiment TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant INTEGER NOT NULL,
-      value REAL NOT NULL, covariate REAL, events INTEGER NOT NULL, at TEXT,
-      sequence INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (experiment, metric, unit)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, metric {TEXT} NOT NULL, unit {TEXT} NOT NULL,
+      variant {INT} NOT NULL, value {REAL} NOT NULL, covariate {REAL}, events {INT} NOT NULL,
+      at {TEXT}, sequence {INT} NOT NULL DEFAULT 0, PRIMARY KEY (experiment, metric, unit)){KEYED};
     CREATE TABLE IF NOT EXISTS metric_stats (
-      experiment TEXT NOT NULL, metric TEXT NOT NULL, variant INTEGER NOT NULL,
-      sum REAL NOT NULL DEFAULT 0, sum_squares REAL NOT NULL DEFAULT 0,
-      pre_sum REAL NOT NULL DEFAULT 0, pre_sum_squares REAL NOT NULL DEFAULT 0,
-      post_pre_sum_of_products REAL NOT NULL DEFAULT 0, covariates INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (experiment, metric, variant)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, metric {TEXT} NOT NULL, variant {INT} NOT NULL,
+      sum {REAL} NOT NULL DEFAULT 0, sum_squares {REAL} NOT NULL DEFAULT 0,
+      pre_sum {REAL} NOT NULL DEFAULT 0, pre_sum_squares {REAL} NOT NULL DEFAULT 0,
+      post_pre_sum_of_products {REAL} NOT NULL DEFAULT 0, covariates {INT} NOT NULL DEFAULT 0,
+      PRIMARY KEY (experiment, metric, variant)){KEYED};
     CREATE TABLE IF NOT EXISTS exposure_sequence (
-      experiment TEXT PRIMARY KEY, assigned INTEGER NOT NULL DEFAULT 0,
-      observed_through INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;)");
+      experiment {TEXT} PRIMARY KEY, assigned {INT} NOT NULL DEFAULT 0,
+      observed_through {INT} NOT NULL DEFAULT 0){KEYED};)"));
   // Exposures recorded before the sequence existed have 0: they count as observed.
-  auto columns = db_.prepare("SELECT name FROM pragma_table_info('exposure')");
-  bool has_sequence = false;
-  while (columns.step()) has_sequence |= columns.column_text(0) == "sequence";
-  if (!has_sequence)
-    db_.exec("ALTER TABLE exposure ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0");
+  if (!storage::has_column(db_, "exposure", "sequence"))
+    db_.exec(storage::ddl(db_.backend(),
+                          "ALTER TABLE exposure ADD COLUMN sequence {INT} NOT NULL DEFAULT 0"));
   // Files from before conversions were Events have no time of first conversion.
-  auto at_column = db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'at'");
-  if (!at_column.step()) db_.exec("ALTER TABLE unit_metric ADD COLUMN at TEXT");
-  auto project_column =
-      db_.prepare("SELECT 1 FROM pragma_table_info('exposure') WHERE name = 'project'");
-  if (!project_column.step())
-    db_.exec("ALTER TABLE exposure ADD COLUMN project TEXT NOT NULL DEFAULT '" +
+  if (!storage::has_column(db_, "unit_metric", "at"))
+    db_.exec(storage::ddl(db_.backend(), "ALTER TABLE unit_metric ADD COLUMN at {TEXT}"));
+  if (!storage::has_column(db_, "exposure", "project"))
+    db_.exec(storage::ddl(db_.backend(), "ALTER TABLE exposure ADD COLUMN project {TEXT} NOT NULL"
+                                         " DEFAULT '") +
              std::string(kDefaultProjectId) + "'");
   migrate_unit_sequence();
   migrate_observed_counts();
 }
 
 void TrackingStore::migrate_unit_sequence() {
-  auto column =
-      db_.prepare("SELECT 1 FROM pragma_table_info('unit_metric') WHERE name = 'sequence'");
-  if (column.step()) return;
-  db_.exec(R"(
-    ALTER TABLE unit_metric ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+  if (storage::has_column(db_, "unit_metric", "sequence")) return;
+  db_.exec(storage::ddl(db_.backend(), R"(
+    ALTER TABLE unit_metric ADD COLUMN sequence {INT} NOT NULL DEFAULT 0;
     UPDATE unit_metric SET sequence = COALESCE((SELECT e.sequence FROM exposure e
-      WHERE e.experiment = unit_metric.experiment AND e.unit = unit_metric.unit), 0);)");
+      WHERE e.experiment = unit_metric.experiment AND e.unit = unit_metric.unit), 0);)"));
 }
 
 void TrackingStore::migrate_observed_counts() {
-  auto existing =
-      db_.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'observed_units'");
-  if (existing.step()) return;
+  if (storage::has_table(db_, "observed_units")) return;
   // Running counts of what observed() used to aggregate from every exposure on each request.
   // Exposures without a sequence (0) are observed from the start.
-  db_.exec(R"(
+  db_.exec(storage::ddl(db_.backend(), R"(
     CREATE INDEX IF NOT EXISTS exposure_sequence_order ON exposure(experiment, sequence);
     CREATE TABLE observed_units (
-      experiment TEXT NOT NULL, variant INTEGER NOT NULL, n INTEGER NOT NULL,
-      PRIMARY KEY (experiment, variant)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, variant {INT} NOT NULL, n {INT} NOT NULL,
+      PRIMARY KEY (experiment, variant)){KEYED};
     CREATE TABLE observed_conversions (
-      experiment TEXT NOT NULL, metric TEXT NOT NULL, variant INTEGER NOT NULL,
-      n INTEGER NOT NULL, PRIMARY KEY (experiment, metric, variant)) WITHOUT ROWID;
+      experiment {TEXT} NOT NULL, metric {TEXT} NOT NULL, variant {INT} NOT NULL,
+      n {INT} NOT NULL, PRIMARY KEY (experiment, metric, variant)){KEYED};
     INSERT INTO observed_units
       SELECT e.experiment, e.variant, COUNT(*) FROM exposure e
       LEFT JOIN exposure_sequence s ON s.experiment = e.experiment
@@ -83,7 +77,7 @@ void TrackingStore::migrate_observed_counts() {
       JOIN exposure e ON e.experiment = m.experiment AND e.unit = m.unit
       LEFT JOIN exposure_sequence s ON s.experiment = e.experiment
       WHERE m.value > 0 AND e.sequence <= COALESCE(s.observed_through, 0)
-      GROUP BY m.experiment, m.metric, e.variant;)");
+      GROUP BY m.experiment, m.metric, e.variant;)"));
 }
 
 TrackingStore::Sequence TrackingStore::sequence(std::string_view experiment) {

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/json_style.hpp"
 #include "core/storage/sqlite_connection.hpp"
+#include "tests/support/test_store.hpp"
 #include "tests/support/error_matchers.hpp"
 
 namespace verdict {
@@ -34,7 +35,7 @@ json::object create_experiment(Engine& engine, json::object data) {
 }
 
 TEST(EngineTest, CreateDerivesIdSlugStatusAndVersion) {
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   auto experiment = create_experiment(engine, {{"name", "Pricing Page V2"}});
   EXPECT_TRUE(std::string(experiment.at("id").as_string()).starts_with("experiment_"));
   EXPECT_EQ(experiment.at("id").as_string().size(), std::string("experiment_").size() + 8);
@@ -47,7 +48,7 @@ TEST(EngineTest, CreateDerivesIdSlugStatusAndVersion) {
 }
 
 TEST(EngineTest, LifecycleFollowsTheStateMachineAndLogsEvents) {
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   auto id = std::string(create_experiment(engine, {{"name", "x"}}).at("id").as_string());
   auto run = [&](const char* verb) {
     return engine.execute({.noun = "Experiment", .verb = verb, .id = id, .data = data_for(verb)})
@@ -72,7 +73,7 @@ TEST(EngineTest, LifecycleFollowsTheStateMachineAndLogsEvents) {
 }
 
 TEST(EngineTest, InvalidInputChangesNothing) {
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   EXPECT_THAT(
       [&] {
         create_experiment(engine, {{"name", "x"}, {"trafficAllocation", 150}});
@@ -122,7 +123,7 @@ bool contains(const std::string& text, std::string_view part) {
 
 class EngineVerbTest : public ::testing::Test {
  protected:
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
 
   json::object run(const std::string& noun, const std::string& verb, const std::string& id,
                    json::object data = {}) {

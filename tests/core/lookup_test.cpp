@@ -4,6 +4,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict {
 namespace {
@@ -25,7 +26,7 @@ class LookupTest : public ::testing::Test {
     return Error(ErrorCode::kInternal, "none");
   }
 
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
 };
 
 // Regression: seed 000's {name, weight} variants were refused by create

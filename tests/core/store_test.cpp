@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/json_style.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict {
 namespace {
@@ -45,7 +46,7 @@ std::string error_field(const std::function<void()>& action) {
 class StoreTest : public ::testing::Test {
  protected:
   Schema schema_ = Schema::builtin();
-  Store store_{":memory:", schema_};
+  Store store_{test_support::fresh_store(), schema_};
   const Noun& metric_ = schema_.noun("Metric");
 
   // m1..m5: value 10..50; m1, m2 typed Conversion, m3 Revenue, m4, m5 untyped.

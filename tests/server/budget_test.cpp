@@ -289,7 +289,8 @@ TEST(BudgetTest, QueuedInputStopsAtTheConnectionBudget) {
   ASSERT_TRUE(busy.connected());
   create_experiments(busy, 300, 3000);
   long before = served.process().peak_rss_kib();
-  // Keeps the engine busy for 1.5 s, while the flood below arrives.
+  // Keeps a thread busy for up to 1.5 s (the budget), while the flood below arrives. Whether it
+  // finishes or is stopped depends on the machine's speed; the input budget must hold either way.
   ASSERT_TRUE(busy.send(find_line(1, slow_regex_find())));
   std::this_thread::sleep_for(100ms);
   constexpr int kLines = 200;
@@ -304,7 +305,7 @@ TEST(BudgetTest, QueuedInputStopsAtTheConnectionBudget) {
         return;
   });
   auto slow = busy.receive();
-  ASSERT_TRUE(slow && slow->contains("error")) << (slow ? json::serialize(*slow) : "");
+  EXPECT_TRUE(slow && (slow->contains("error") || slow->contains("result")));
   RpcClient flooder(flood_fd);
   for (int i = 0; i < kLines; ++i) {
     auto reply = flooder.receive();

@@ -4,6 +4,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::access {
 namespace {
@@ -12,7 +13,7 @@ class KeyStoreTest : public ::testing::Test {
  protected:
   KeyStoreTest() { keys().create_project("acme", "Acme Inc"); }
   KeyStore& keys() { return engine_.keys(); }
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
 };
 
 TEST_F(KeyStoreTest, ASecretAuthenticatesToItsProjectKeyAndRole) {

@@ -4,6 +4,7 @@
 #include "core/access/access_nouns.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict {
 namespace {
@@ -64,7 +65,7 @@ class ProjectsTest : public ::testing::Test {
     return id;
   }
 
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
   Caller a_;
   Caller b_;
 };

@@ -11,6 +11,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 #include "tests/support/manual_clock.hpp"
 
 namespace verdict::flags {
@@ -82,7 +83,7 @@ class FlagVerbsTest : public ::testing::Test {
                                      {{"key", "green"}, {"value", green}}}}});
   }
 
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
   std::map<std::string, std::string> ids_;
 };
 
@@ -443,7 +444,7 @@ TEST_F(FlagVerbsTest, EvaluationsAreCountedInBatchesWithoutNewVersions) {
 // once they are due, without waiting for the next evaluation.
 TEST(FlagUsage, IdleTimeWritesCountsLeftByABurst) {
   test_support::ManualClock clock(std::chrono::system_clock::now());
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   engine.set_clock(clock);
   const std::string id(
       engine

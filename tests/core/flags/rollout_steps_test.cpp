@@ -5,6 +5,7 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 #include "tests/support/manual_clock.hpp"
 
 namespace verdict::flags {
@@ -84,7 +85,7 @@ class RolloutStepsTest : public ::testing::Test {
   }
 
   ManualClock clock_{std::chrono::system_clock::now()};
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
 };
 
 TEST_F(RolloutStepsTest, StepsAdvanceOnTheirScheduleUntilRolledOut) {

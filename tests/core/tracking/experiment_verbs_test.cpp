@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/json_style.hpp"
 #include "core/stats/analysis.hpp"
+#include "tests/support/test_store.hpp"
 #include "tests/support/error_matchers.hpp"
 #include "tests/support/json_checks.hpp"
 
@@ -80,7 +81,7 @@ class ExperimentVerbsTest : public ::testing::Test {
     return Error(ErrorCode::kInternal, "accepted");
   }
 
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
   std::string id_;
 };
 

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/flags/feature_rules.hpp"
 #include "core/flags/sdk_payload.hpp"
+#include "tests/support/test_store.hpp"
 #include "tests/support/growthbook_features.hpp"
 
 namespace verdict::tracking {
@@ -68,7 +69,7 @@ class HoldoutsTest : public ::testing::Test {
     return counts;
   }
 
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
 };
 
 TEST_F(HoldoutsTest, TheHoldoutArmIsKeptOutOfEveryCoveredExperiment) {

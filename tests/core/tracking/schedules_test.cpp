@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 #include "tests/support/manual_clock.hpp"
 
 namespace verdict::tracking {
@@ -91,7 +92,7 @@ class SchedulesTest : public ::testing::Test {
 
   ManualClock clock_{kStart - hours(1)};
   std::shared_ptr<RecordingHooks> hooks_ = std::make_shared<RecordingHooks>();
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
 };
 
 TEST_F(SchedulesTest, AFutureStartAtStartsTheExperimentThenAsTheScheduler) {

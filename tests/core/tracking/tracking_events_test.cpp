@@ -7,6 +7,7 @@
 #include "core/clock.hpp"
 #include "core/engine.hpp"
 #include "core/error.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::tracking {
 namespace {
@@ -56,7 +57,7 @@ class TrackingEventsTest : public ::testing::Test {
     return list;
   }
 
-  Engine engine_{":memory:"};
+  Engine engine_{test_support::fresh_store()};
   std::string id_;
 };
 
