@@ -143,6 +143,17 @@ std::int64_t integer_of(std::string_view text) {
   return static_cast<std::int64_t>(real);
 }
 
+bool succeeded(const PGresult* result) {
+  switch (PQresultStatus(result)) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_EMPTY_QUERY:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_integer(std::string_view text) {
   std::int64_t integer = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
@@ -465,29 +476,24 @@ PostgresConnection::Result PostgresConnection::run_simple(const std::string& sql
   Result failed;
   while (PGresult* next = PQgetResult(conn_.get())) {
     Result result(next);
-    ExecStatusType status = PQresultStatus(next);
     if (failed) continue;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+    if (succeeded(next)) {
       count_changes(next);
       last = std::move(result);
     } else {
       failed = std::move(result);
     }
   }
+  count_notifications();
   if (failed || !last) fail(failed.get(), sql);
   return last;
 }
 
 PostgresConnection::Result PostgresConnection::check(Result result, std::string_view sql) {
-  if (!result) fail(nullptr, sql);
-  switch (PQresultStatus(result.get())) {
-    case PGRES_COMMAND_OK:
-    case PGRES_TUPLES_OK:
-      count_changes(result.get());
-      return result;
-    default:
-      fail(result.get(), sql);
-  }
+  count_notifications();
+  if (!result || !succeeded(result.get())) fail(result.get(), sql);
+  count_changes(result.get());
+  return result;
 }
 
 void PostgresConnection::count_changes(PGresult* result) {
@@ -561,17 +567,21 @@ void PostgresConnection::set_query_timeout(std::chrono::milliseconds timeout) {
 }
 
 Connection::Stamp PostgresConnection::stamp() {
-  PGconn* conn = conn_.get();
-  // Without blocking: only what has arrived. Notifications also arrive while statements run,
-  // and libpq keeps them until read here.
-  if (PQstatus(conn) == CONNECTION_OK && PQconsumeInput(conn) == 1) {
-    while (PGnotify* notification = PQnotifies(conn)) {
-      // Its own commits are counted in `changes` already.
-      if (notification->be_pid != PQbackendPID(conn)) ++notifications_;
-      PQfreemem(notification);
-    }
-  }
+  // Without blocking: only what has arrived.
+  if (PQstatus(conn_.get()) == CONNECTION_OK && PQconsumeInput(conn_.get()) == 1)
+    count_notifications();
   return {total_changes_, notifications_};
+}
+
+void PostgresConnection::count_notifications() {
+  // libpq queues the notifications that arrive with results: read after every command, a
+  // connection that never asks for its stamp does not hoard them.
+  PGconn* conn = conn_.get();
+  while (PGnotify* notification = PQnotifies(conn)) {
+    // Its own commits are counted in `changes` already.
+    if (notification->be_pid != PQbackendPID(conn)) ++notifications_;
+    PQfreemem(notification);
+  }
 }
 
 void PostgresConnection::fail(const PGresult* result, std::string_view sql) const {

@@ -75,6 +75,8 @@ class PostgresConnection final : public Connection {
   Result run_simple(const std::string& sql);
   /// Counts what a successful command changed, for changes() and stamp().
   void count_changes(PGresult* result);
+  /// Counts the notifications of other connections' commits that libpq has received.
+  void count_notifications();
   /// An autocommitted write is visible to others at once: tell them now.
   void notify_if_committed();
   /// Reconnects a lost connection when no transaction was open on it.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <random>
@@ -119,6 +120,14 @@ TEST_F(PostgresConnectionTest, ReadsValuesByTheirBindingAndColumnTypes) {
   EXPECT_EQ(statement.column_int(7), 0);
   EXPECT_EQ(statement.column_type(8), ValueType::kInteger);
   EXPECT_EQ(statement.column_double(8), 2.0);
+
+  // Verdict never binds them, but they must not break the statement.
+  auto special = db_->prepare("SELECT ?, ?");
+  special.bind(1, std::numeric_limits<double>::quiet_NaN());
+  special.bind(2, -std::numeric_limits<double>::infinity());
+  ASSERT_TRUE(special.step());
+  EXPECT_TRUE(std::isnan(special.column_double(0)));
+  EXPECT_EQ(special.column_double(1), -std::numeric_limits<double>::infinity());
 }
 
 TEST_F(PostgresConnectionTest, ReadsAWholeSumOfBigintsAsAnInteger) {
@@ -139,7 +148,12 @@ TEST_F(PostgresConnectionTest, RerunsOneSqlTextWithOtherBindingTypes) {
   db_->prepare(kInsert).bind(1, 2).bind(2, "b").bind(3, 7).run();
   db_->prepare(kInsert).bind(1, 3).bind(2, "c").bind(3, 2.5).run();
   EXPECT_EQ(db_->changes(), 1);
+  // One SQL text in the cache, three statements on the server: one per binding types.
   EXPECT_EQ(db_->cached_statements(), 1u);
+  EXPECT_EQ(
+      count(*db_,
+            "SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO t%'"),
+      3);
 
   auto statement = db_->prepare("SELECT score FROM t ORDER BY id");
   ASSERT_TRUE(statement.step());
