@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -126,15 +127,19 @@ Failure failure_of(std::string_view sqlstate, bool connected) {
   return Failure::kOther;
 }
 
+std::optional<std::int64_t> whole_integer(std::string_view text) {
+  std::int64_t integer = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return integer;
+}
+
 // Integers as SQLite reads them from text: the whole text when it is one, else its numeric
 // prefix, truncated toward zero when it is a decimal.
 std::int64_t integer_of(std::string_view text) {
-  std::int64_t integer = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
-  if (error == std::errc() && end == text.data() + text.size()) return integer;
+  if (auto integer = whole_integer(text)) return *integer;
   double real = 0;
-  if (std::from_chars(text.data(), text.data() + text.size(), real).ec != std::errc())
-    return error == std::errc() ? integer : 0;
+  if (std::from_chars(text.data(), text.data() + text.size(), real).ec != std::errc()) return 0;
   if (std::isnan(real)) return 0;
   // Clamped: converting a double beyond int64's range is undefined.
   constexpr double kLimit = 9223372036854775807.0;
@@ -152,12 +157,6 @@ bool succeeded(const PGresult* result) {
     default:
       return false;
   }
-}
-
-bool is_integer(std::string_view text) {
-  std::int64_t integer = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
-  return error == std::errc() && end == text.data() + text.size();
 }
 
 }  // namespace
@@ -237,7 +236,7 @@ class PostgresConnection::PgCursor final : public Cursor {
         return ValueType::kFloat;
       // SUM and AVG of integers are numeric: a whole one reads as an integer, as in SQLite.
       case kNumericOid:
-        return is_integer(column_view(column)) ? ValueType::kInteger : ValueType::kFloat;
+        return whole_integer(column_view(column)) ? ValueType::kInteger : ValueType::kFloat;
       default:
         return ValueType::kText;
     }
@@ -355,6 +354,10 @@ class PostgresConnection::PgCursor final : public Cursor {
 
 PostgresConnection::PostgresConnection(const std::string& url, OpenMode mode)
     : location_(without_password(url)), mode_(mode) {
+  // libpq also takes `key=value` strings, whose password location() would not hide.
+  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://"))
+    throw StorageError(Failure::kOther,
+                       "not a PostgreSQL URL: expected postgresql://USER@HOST[:PORT]/DATABASE");
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
   if (options == nullptr) {

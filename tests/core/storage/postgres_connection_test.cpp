@@ -367,6 +367,8 @@ TEST_F(PostgresConnectionTest, ReportsABadUrlOrAnUnreachableServer) {
     }
     return std::string("connected");
   };
+  EXPECT_EQ(reason_of("host=localhost password=pw"),
+            "not a PostgreSQL URL: expected postgresql://USER@HOST[:PORT]/DATABASE");
   EXPECT_EQ(reason_of("postgresql://user:pw@localhost/db?colour=blue"),
             "invalid PostgreSQL URL postgresql://user@localhost/db?colour=blue: invalid URI "
             "query parameter: \"colour\"");
