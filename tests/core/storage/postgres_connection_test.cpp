@@ -260,6 +260,20 @@ TEST_F(PostgresConnectionTest, ReportsAUniqueViolation) {
   EXPECT_EQ(rows(), 1);
 }
 
+TEST_F(PostgresConnectionTest, ReportsALockHeldPastTheLockTimeoutAsBusy) {
+  insert(*db_, 1, "a");
+  auto other = open();
+  other->exec("SET lock_timeout = 50");
+  Transaction holder(*db_);
+  db_->prepare("UPDATE t SET score = 1 WHERE id = 1").run();
+  try {
+    other->prepare("UPDATE t SET score = 2 WHERE id = 1").run();
+    FAIL() << "the update did not wait for the lock";
+  } catch (const StorageError& error) {
+    EXPECT_EQ(error.failure(), Failure::kBusy) << error.what();
+  }
+}
+
 TEST_F(PostgresConnectionTest, ExecRunsSeveralStatementsAndCountsTheirChanges) {
   auto before = db_->stamp();
   db_->exec("INSERT INTO t (id) VALUES (1); INSERT INTO t (id) VALUES (2), (3)");
@@ -330,6 +344,19 @@ TEST_F(PostgresConnectionTest, StopsAQueryPastItsBudget) {
     db_->set_query_timeout(60ms);
   }
   EXPECT_THROW(db_->prepare("SELECT pg_sleep(1)").step(), Error);
+
+  // A query run while another is stepped shares the outer one's budget.
+  db_->set_query_timeout(100ms);
+  auto outer = db_->prepare("SELECT 1");
+  ASSERT_TRUE(outer.step());
+  std::this_thread::sleep_for(150ms);
+  try {
+    db_->prepare("SELECT 2").step();
+    FAIL() << "the nested query ran past the outer one's budget";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kLimitExceeded);
+  }
+  outer.reset();
 
   db_->set_query_timeout(0ms);
   EXPECT_EQ(count(*db_, "SELECT COUNT(*) FROM pg_sleep(0.1)"), 1);
