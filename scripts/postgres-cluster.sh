@@ -43,8 +43,9 @@ if [[ $command == stop ]]; then
   exit 0
 fi
 
-mkdir -p -- "$dir"
-dir=$(cd -- "$dir" && pwd)
+mkdir -p -- "$dir" || die "cannot create $dir"
+absolute=$(cd -- "$dir" 2>/dev/null && pwd) || die "cannot enter $dir"
+dir=$absolute
 [[ -z "$(ls -A -- "$dir")" ]] || die "$dir is not empty: give a new temporary directory"
 [[ ${#as_owner[@]} -eq 0 ]] || chown postgres: "$dir"
 "${as_owner[@]}" test -w "$dir" ||
