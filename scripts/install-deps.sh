@@ -2,7 +2,7 @@
 # Installs the Debian packages Verdict builds and tests with; silent when everything is present.
 set -euo pipefail
 
-packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libssl-dev
+packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libpq-dev postgresql libssl-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 dpkg-dev)
 # Tests also need Node.js for the official MCP clients, clang for the fuzzers and Chromium for
 # the web console's end-to-end test.
