@@ -354,17 +354,18 @@ void Store::migrate() {
   auto backend = db_->backend();
   for (const auto& noun : schema_.nouns()) {
     std::string table = quote_identifier(noun->table);
-    db_->exec(storage::ddl(backend, "CREATE TABLE IF NOT EXISTS " + table +
-                                       " (\"id\" {TEXT} PRIMARY KEY, \"version\" {INT} NOT NULL,"
-                                       " \"createdAt\" {TEXT} NOT NULL, \"updatedAt\" {TEXT} NOT NULL,"
-                                       " \"project\" ") +
-             project_column(backend) + ")");
+    db_->exec(
+        storage::ddl(backend, "CREATE TABLE IF NOT EXISTS " + table +
+                                  " (\"id\" {TEXT} PRIMARY KEY, \"version\" {INT} NOT NULL,"
+                                  " \"createdAt\" {TEXT} NOT NULL, \"updatedAt\" {TEXT} NOT NULL,"
+                                  " \"project\" ") +
+        project_column(backend) + ")");
     add_missing_column(*db_, noun->table, "project", project_column(backend));
     std::set<std::string> columns = storage::table_columns(*db_, noun->table);
     for (const auto& field : noun->fields) {
       if (!columns.contains(field.name))
         db_->exec("ALTER TABLE " + table + " ADD COLUMN " + quote_identifier(field.name) + " " +
-                 std::string(column_type(field.type, backend)));
+                  std::string(column_type(field.type, backend)));
       std::string index = quote_identifier(noun->table + "_" + field.name);
       if (field.unique) {
         // Unique per project: (field, project) also serves lookups by the field alone. Files
@@ -387,13 +388,13 @@ void Store::migrate_paging_indexes(const Noun& noun) {
   // unique index is enough.
   std::string table = quote_identifier(noun.table);
   db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_project_id") + " ON " +
-           table + "(\"project\", \"id\")");
+            table + "(\"project\", \"id\")");
   // NULLs first, as order_by sorts them on either engine, so that PostgreSQL too reads the
   // index in order (forwards for ASC, backwards for DESC).
   std::string nulls = db_->backend() == storage::Backend::kPostgres ? " NULLS FIRST" : "";
   auto create = [&](const std::string& field) {
     db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_" + field + "_id") +
-             " ON " + table + "(\"project\", " + quote_identifier(field) + nulls + ", \"id\")");
+              " ON " + table + "(\"project\", " + quote_identifier(field) + nulls + ", \"id\")");
   };
   create("createdAt");
   for (const auto& field : noun.fields) {
@@ -655,7 +656,7 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
 std::int64_t Store::count(const Noun& noun, const json::object& filter) {
   SqlCondition where = compile_filter(noun, resolve_relations(noun, filter), db_->backend());
   auto statement = db_->prepare("SELECT COUNT(*) FROM " + from_sql(noun) +
-                               " WHERE \"project\" = ? AND (" + where.sql + ")");
+                                " WHERE \"project\" = ? AND (" + where.sql + ")");
   statement.bind(1, project_);
   int index = 2;
   for (const auto& param : where.params) bind_value(statement, index++, param);

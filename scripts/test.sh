@@ -18,15 +18,6 @@ echo "== clang-format" >&2
 find bench core fuzz plugins server tests \( -name node_modules -prune \) -o \
   \( -name '*.cpp' -o -name '*.hpp' \) -print0 | xargs -0 clang-format --dry-run -Werror
 
-# The PostgreSQL backend's tests run against a throwaway cluster, stopped however this ends; a
-# URL already in VERDICT_TEST_POSTGRES is used as it is.
-if [[ -z "${VERDICT_TEST_POSTGRES:-}" ]]; then
-  postgres_dir=$(mktemp -d)
-  trap 'scripts/postgres-cluster.sh stop "$postgres_dir"' EXIT
-  VERDICT_TEST_POSTGRES=$(scripts/postgres-cluster.sh start "$postgres_dir")
-  export VERDICT_TEST_POSTGRES
-fi
-
 run_suite() {
   local name=$1 dir=$2; shift 2
   echo "== $name" >&2

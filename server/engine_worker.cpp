@@ -35,7 +35,7 @@ std::string error_reply_for(const std::string& line, const RpcError& error) {
 EngineWorker::EngineWorker(Engine& engine, Dispatcher& dispatcher, const ConnectionLimits& limits,
                            std::size_t readers)
     : engine_(engine), dispatcher_(dispatcher), limits_(limits) {
-  std::string path = engine.store().db().path();
+  std::string path = engine.store().db().shared_location();
   if (readers == 0 || path.empty()) return;
   DispatcherOptions options = dispatcher.options();
   options.token.clear();  // adopted as a key by the engine's dispatcher; readers only read keys

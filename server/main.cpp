@@ -124,7 +124,7 @@ int serve(ServeOptions options) {
   auto hooks = std::make_shared<plugins::LuaHookRunner>(engine, hook_options);
   engine.set_hooks(hooks);
   log(LogLevel::kInfo,
-      "verdict " + std::string(kVersion) + " serving " + options.db + " with " +
+      "verdict " + std::string(kVersion) + " serving " + engine.store().db().location() + " with " +
           std::to_string(hooks->hook_count()) + " hooks from " +
           std::to_string(hooks->scripts().size()) + " scripts" +
           (options.shipped_hooks ? " (shipped hooks: " + hook_options.shipped_dir.string() + ")"

@@ -16,28 +16,28 @@ std::set<std::string> table_columns(Connection& db, std::string_view table) {
 }
 
 bool has_column(Connection& db, std::string_view table, std::string_view column) {
-  auto statement =
-      db.prepare(db.backend() == Backend::kSqlite
-                     ? "SELECT 1 FROM pragma_table_info(?) WHERE name = ?"
-                     : "SELECT 1 FROM information_schema.columns WHERE table_schema ="
-                       " current_schema() AND table_name = ? AND column_name = ?");
+  auto statement = db.prepare(db.backend() == Backend::kSqlite
+                                  ? "SELECT 1 FROM pragma_table_info(?) WHERE name = ?"
+                                  : "SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                                    " current_schema() AND table_name = ? AND column_name = ?");
   statement.bind(1, table).bind(2, column);
   return statement.step();
 }
 
 bool has_table(Connection& db, std::string_view table) {
-  auto statement =
-      db.prepare(db.backend() == Backend::kSqlite
-                     ? "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"
-                     : "SELECT 1 FROM information_schema.tables WHERE table_schema ="
-                       " current_schema() AND table_name = ?");
+  auto statement = db.prepare(db.backend() == Backend::kSqlite
+                                  ? "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?"
+                                  : "SELECT 1 FROM information_schema.tables WHERE table_schema ="
+                                    " current_schema() AND table_name = ?");
   statement.bind(1, table);
   return statement.step();
 }
 
 std::string ddl(Backend backend, std::string_view text) {
   static constexpr std::pair<std::string_view, std::string_view (*)(Backend)> kWords[] = {
-      {"{INT}", integer_type}, {"{REAL}", real_type}, {"{TEXT}", text_type},
+      {"{INT}", integer_type},
+      {"{REAL}", real_type},
+      {"{TEXT}", text_type},
       {"{KEYED}", keyed_table_suffix}};
   std::string out;
   out.reserve(text.size() + text.size() / 4);

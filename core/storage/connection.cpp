@@ -1,5 +1,6 @@
 #include "core/storage/connection.hpp"
 
+#include "core/storage/postgres_connection.hpp"
 #include "core/storage/sqlite_connection.hpp"
 
 namespace verdict::storage {
@@ -9,10 +10,7 @@ bool is_postgres(std::string_view location) {
 }
 
 std::unique_ptr<Connection> open(const std::string& location, OpenMode mode) {
-  if (is_postgres(location)) {
-    // The PostgreSQL backend plugs in here.
-    throw StorageError(Failure::kOther, "PostgreSQL support is not built into this binary");
-  }
+  if (is_postgres(location)) return open_postgres(location, mode);
   return std::make_unique<SqliteConnection>(sqlite_path(location), mode);
 }
 

@@ -156,6 +156,9 @@ class Connection {
 
   /// A SQLite file's absolute path; empty for ":memory:", temporary files and PostgreSQL.
   virtual std::string path() const = 0;
+  /// What another connection opens to reach this same store (a reader thread's), with any
+  /// password, so never for logs; empty when none can (":memory:").
+  virtual std::string shared_location() const = 0;
   /// Where the store is, for messages and logs, without any password.
   virtual std::string location() const = 0;
 

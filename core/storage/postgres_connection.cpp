@@ -353,7 +353,7 @@ class PostgresConnection::PgCursor final : public Cursor {
 };
 
 PostgresConnection::PostgresConnection(const std::string& url, OpenMode mode)
-    : location_(without_password(url)), mode_(mode) {
+    : url_(url), location_(without_password(url)), mode_(mode) {
   // libpq also takes `key=value` strings, whose password location() would not hide.
   if (!url.starts_with("postgresql://") && !url.starts_with("postgres://"))
     throw StorageError(Failure::kOther,
@@ -522,7 +522,11 @@ void PostgresConnection::notify_if_committed() {
 
 void PostgresConnection::begin_transaction(bool nested) {
   if (!nested) ensure_connected();
-  run_simple(nested ? "SAVEPOINT nested" : "BEGIN");
+  // Writers take turns, across every node on the database, as SQLite's writers do on one file:
+  // the event log's sequence is then also the commit order (a reader paging by it never skips
+  // an event committed late), and no two transactions can deadlock or write on stale reads.
+  run_simple(nested ? std::string("SAVEPOINT nested")
+                    : "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + ")");
   ++depth_;
 }
 

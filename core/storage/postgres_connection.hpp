@@ -40,11 +40,14 @@ class PostgresConnection final : public Connection {
   std::int64_t changes() const override { return last_changes_; }
   bool in_transaction() const override;
   std::string path() const override { return {}; }
+  std::string shared_location() const override { return url_; }
   std::string location() const override { return location_; }
   Stamp stamp() override;
   /// Also the server's `statement_timeout`, which stops a statement while it runs.
   void set_query_timeout(std::chrono::milliseconds timeout) override;
 
+  /// The advisory lock every write transaction holds until it ends ("verdict" in ASCII).
+  static constexpr std::int64_t kWriterLock = 0x76657264696374;
   /// The channel every connection listens on and notifies when it commits changed rows.
   static constexpr const char* kChannel = "verdict_changes";
 
@@ -88,6 +91,7 @@ class PostgresConnection final : public Connection {
   [[noreturn]] void fail(const PGresult* result, std::string_view sql) const;
 
   std::unique_ptr<PGconn, ConnectionDeleter> conn_;
+  std::string url_;
   std::string location_;
   OpenMode mode_;
   std::unordered_map<std::string, std::unique_ptr<PgCursor>, TextHash, std::equal_to<>> cache_;

@@ -32,6 +32,7 @@ class SqliteConnection final : public Connection {
   std::int64_t changes() const override { return sqlite3_changes64(db_); }
   bool in_transaction() const override { return sqlite3_get_autocommit(db_) == 0; }
   std::string path() const override;
+  std::string shared_location() const override { return path(); }
   std::string location() const override;
   Stamp stamp() override;
 

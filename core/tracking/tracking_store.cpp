@@ -41,8 +41,9 @@ TrackingStore::TrackingStore(storage::Connection& db, const std::string& project
   if (!storage::has_column(db_, "unit_metric", "at"))
     db_.exec(storage::ddl(db_.backend(), "ALTER TABLE unit_metric ADD COLUMN at {TEXT}"));
   if (!storage::has_column(db_, "exposure", "project"))
-    db_.exec(storage::ddl(db_.backend(), "ALTER TABLE exposure ADD COLUMN project {TEXT} NOT NULL"
-                                         " DEFAULT '") +
+    db_.exec(storage::ddl(db_.backend(),
+                          "ALTER TABLE exposure ADD COLUMN project {TEXT} NOT NULL"
+                          " DEFAULT '") +
              std::string(kDefaultProjectId) + "'");
   migrate_unit_sequence();
   migrate_observed_counts();

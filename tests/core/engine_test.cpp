@@ -13,8 +13,8 @@
 #include "core/error.hpp"
 #include "core/json_style.hpp"
 #include "core/storage/sqlite_connection.hpp"
-#include "tests/support/test_store.hpp"
 #include "tests/support/error_matchers.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict {
 namespace {

@@ -50,8 +50,8 @@ inline std::string fresh_store() {
   std::random_device random;
   std::string schema = "t_" + std::to_string(random()) + "_" + std::to_string(counter++);
   storage::open(url)->exec("CREATE SCHEMA " + schema);
-  return url + (url.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 }  // namespace verdict::test_support

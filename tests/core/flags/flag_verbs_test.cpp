@@ -11,8 +11,8 @@
 
 #include "core/engine.hpp"
 #include "core/error.hpp"
-#include "tests/support/test_store.hpp"
 #include "tests/support/manual_clock.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::flags {
 namespace {

@@ -15,9 +15,9 @@
 #include "core/error.hpp"
 #include "core/json_style.hpp"
 #include "core/stats/analysis.hpp"
-#include "tests/support/test_store.hpp"
 #include "tests/support/error_matchers.hpp"
 #include "tests/support/json_checks.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::tracking {
 namespace {

@@ -9,8 +9,8 @@
 #include "core/error.hpp"
 #include "core/flags/feature_rules.hpp"
 #include "core/flags/sdk_payload.hpp"
-#include "tests/support/test_store.hpp"
 #include "tests/support/growthbook_features.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::tracking {
 namespace {
