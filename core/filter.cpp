@@ -210,8 +210,9 @@ std::string order_by(const std::vector<SortKey>& keys, storage::Backend backend)
   for (const auto& key : keys) {
     sql += (sql.empty() ? "" : ", ") + quote_identifier(key.field) +
            (key.descending ? " DESC" : " ASC");
-    // PostgreSQL's default is the opposite; SQLite's spelled out could cost it its index.
-    if (backend == storage::Backend::kPostgres)
+    // PostgreSQL's default is the opposite; SQLite's spelled out could cost it its index. Meta
+    // fields are never NULL, and their plain order is the one their indexes have.
+    if (backend == storage::Backend::kPostgres && !is_meta_field(key.field))
       sql += key.descending ? " NULLS LAST" : " NULLS FIRST";
   }
   return sql;

@@ -391,8 +391,9 @@ void Store::migrate_paging_indexes(const Noun& noun) {
             table + "(\"project\", \"id\")");
   // NULLs first, as order_by sorts them on either engine, so that PostgreSQL too reads the
   // index in order (forwards for ASC, backwards for DESC).
-  std::string nulls = db_->backend() == storage::Backend::kPostgres ? " NULLS FIRST" : "";
+  bool postgres = db_->backend() == storage::Backend::kPostgres;
   auto create = [&](const std::string& field) {
+    std::string nulls = postgres && !is_meta_field(field) ? " NULLS FIRST" : "";
     db_->exec("CREATE INDEX IF NOT EXISTS " + quote_identifier(noun.table + "_" + field + "_id") +
               " ON " + table + "(\"project\", " + quote_identifier(field) + nulls + ", \"id\")");
   };

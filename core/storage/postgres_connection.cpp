@@ -392,8 +392,19 @@ void PostgresConnection::ConnectionDeleter::operator()(PGconn* conn) const {
 }
 
 void PostgresConnection::set_up_session() {
+  // One channel per schema: Verdicts that share a database in schemas of their own (and tests
+  // running in parallel) do not empty each other's caches.
+  Result schema = run_simple("SELECT current_schema()");
+  std::string name = std::string(kChannel) + "." +
+                     (PQgetisnull(schema.get(), 0, 0) ? "" : PQgetvalue(schema.get(), 0, 0));
+  std::string quoted_literal = "'", quoted_identifier = "\"";
+  for (char c : name) {
+    quoted_literal += c == '\'' ? "''" : std::string(1, c);
+    quoted_identifier += c == '"' ? "\"\"" : std::string(1, c);
+  }
+  notify_sql_ = "SELECT pg_notify(" + quoted_literal + "', '')";
   // LISTEN first: a read-only session still hears other connections' commits.
-  std::string setup = "LISTEN " + std::string(kChannel) + "; SET client_encoding = 'UTF8'";
+  std::string setup = "LISTEN " + quoted_identifier + "\"; SET client_encoding = 'UTF8'";
   if (mode_ == OpenMode::kReadOnly) setup += "; SET default_transaction_read_only = on";
   if (query_timeout().count() > 0)
     setup += "; SET statement_timeout = " + std::to_string(query_timeout().count());
@@ -517,7 +528,7 @@ void PostgresConnection::count_changes(PGresult* result) {
 void PostgresConnection::notify_if_committed() {
   if (!unannounced_ || PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) return;
   unannounced_ = false;
-  run_simple("SELECT pg_notify('" + std::string(kChannel) + "', '')");
+  run_simple(notify_sql_);
 }
 
 void PostgresConnection::begin_transaction(bool nested) {
@@ -539,8 +550,7 @@ void PostgresConnection::commit_transaction(bool nested) {
     run_simple("RELEASE nested");
   } else {
     // The notification goes out with the commit, never without it.
-    run_simple(unannounced_ ? "SELECT pg_notify('" + std::string(kChannel) + "', ''); COMMIT"
-                            : std::string("COMMIT"));
+    run_simple(unannounced_ ? notify_sql_ + "; COMMIT" : std::string("COMMIT"));
     unannounced_ = false;
     timeout_in_transaction_ = false;
   }

@@ -48,7 +48,8 @@ class PostgresConnection final : public Connection {
 
   /// The advisory lock every write transaction holds until it ends ("verdict" in ASCII).
   static constexpr std::int64_t kWriterLock = 0x76657264696374;
-  /// The channel every connection listens on and notifies when it commits changed rows.
+  /// The channel every connection listens on and notifies when it commits changed rows, with
+  /// `.` and the schema after it.
   static constexpr const char* kChannel = "verdict_changes";
 
  protected:
@@ -93,6 +94,7 @@ class PostgresConnection final : public Connection {
   std::unique_ptr<PGconn, ConnectionDeleter> conn_;
   std::string url_;
   std::string location_;
+  std::string notify_sql_;  ///< announces a commit on this schema's channel
   OpenMode mode_;
   std::unordered_map<std::string, std::unique_ptr<PgCursor>, TextHash, std::equal_to<>> cache_;
   std::list<std::string> recency_;  ///< SQL texts, most recently used first

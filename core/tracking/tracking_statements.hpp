@@ -45,7 +45,8 @@ inline constexpr const char* kAddObservedConversions =
 /// The units an advancing observed boundary passes (experiment, before, through), once each.
 inline constexpr const char* kObserveUnits =
     "INSERT INTO observed_units (experiment, variant, n) SELECT experiment, variant, COUNT(*)"
-    " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY variant"
+    " FROM exposure WHERE experiment = ? AND sequence > ? AND sequence <= ? GROUP BY experiment, "
+    "variant"
     " ON CONFLICT (experiment, variant) DO UPDATE SET n = observed_units.n + excluded.n";
 
 }  // namespace verdict::tracking::sql

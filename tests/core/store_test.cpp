@@ -294,24 +294,34 @@ TEST_F(StoreTest, KeysetPagesMatchTheFullOrderWithNullsDoublesAndMixedDirections
 }
 
 TEST_F(StoreTest, IndexedFilterPagesWithoutSortingEveryMatch) {
-  auto plan = [&](const std::string& sql) {
+  auto& db = store_.db();
+  const bool postgres = db.backend() == storage::Backend::kPostgres;
+  if (postgres) {
+    // A handful of rows is cheaper to scan and sort, so PostgreSQL's planner would not show
+    // the index it has: made dear, a scan or sort appears only where no index serves.
+    db.exec("SET enable_seqscan = off; SET enable_sort = off");
+  }
+  // PostgreSQL 15 explains no statement with parameters, so the values are written in.
+  auto plan = [&](std::string sql) {
+    for (std::string_view value : {"'prj_default'", "'m'", "'metric_00000001'"})
+      sql.replace(sql.find('?'), 1, postgres ? value : "?");
     std::string steps;
-    auto explain = store_.db().prepare("EXPLAIN QUERY PLAN " + sql);
-    explain.bind(1, "prj_default");
-    explain.bind(2, "m");
-    explain.bind(3, "metric_00000001");
-    while (explain.step()) steps += explain.column_text(3) + "\n";
+    auto explain = db.prepare((postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql);
+    if (!postgres) explain.bind(1, "prj_default").bind(2, "m").bind(3, "metric_00000001");
+    while (explain.step()) steps += explain.column_text(postgres ? 0 : 3) + "\n";
     return steps;
   };
+  const char* sort_step = postgres ? "Sort" : "TEMP B-TREE";
   std::string by_name = plan(
       "SELECT \"id\" FROM \"metric\" WHERE \"project\" = ? AND \"name\" = ? AND \"id\" > ? "
       "ORDER BY \"id\" LIMIT 21");
-  EXPECT_NE(by_name.find("INDEX metric_name_id"), std::string::npos) << by_name;
-  EXPECT_EQ(by_name.find("TEMP B-TREE"), std::string::npos) << by_name;
+  EXPECT_NE(by_name.find(postgres ? "metric_name_id" : "INDEX metric_name_id"), std::string::npos)
+      << by_name;
+  EXPECT_EQ(by_name.find(sort_step), std::string::npos) << by_name;
   std::string newest = plan(
       "SELECT \"id\" FROM \"metric\" WHERE \"project\" = ? AND (\"createdAt\", \"id\") > (?, ?) "
       "ORDER BY \"createdAt\", \"id\" LIMIT 21");
-  EXPECT_EQ(newest.find("TEMP B-TREE"), std::string::npos) << newest;
+  EXPECT_EQ(newest.find(sort_step), std::string::npos) << newest;
 }
 
 TEST_F(StoreTest, LastFullPageHasNoCursor) {

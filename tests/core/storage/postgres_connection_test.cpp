@@ -23,12 +23,16 @@ using namespace std::chrono_literals;
 class PostgresConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Registered only as ctest's postgres.* tests, whose fixture starts the cluster: no URL here
-    // is a broken setup, not a reason to skip.
     server_url_ = test_support::postgres_test_url();
-    ASSERT_FALSE(server_url_.empty())
-        << "no PostgreSQL to test: run through ctest (its postgres.cluster fixture starts one), or "
-           "set VERDICT_TEST_POSTGRES to the URL `scripts/postgres-cluster.sh start DIR` prints";
+    if (server_url_.empty()) {
+      // ctest runs these only as postgres.*, beside the cluster its fixture starts; a binary run
+      // by hand has none unless told.
+      constexpr const char* kMissing =
+          "no PostgreSQL to test: run through ctest (its postgres.cluster fixture starts one), or "
+          "set VERDICT_TEST_POSTGRES to the URL `scripts/postgres-cluster.sh start DIR` prints";
+      if (test_support::in_ci()) FAIL() << kMissing;
+      GTEST_SKIP() << kMissing;
+    }
     schema_ = "t_" + std::to_string(std::random_device{}()) + std::to_string(::getpid());
     open_postgres(server_url_, OpenMode::kReadWrite)->exec("CREATE SCHEMA " + schema_);
     url_ = server_url_ + (server_url_.find('?') == std::string::npos ? "?" : "&") +

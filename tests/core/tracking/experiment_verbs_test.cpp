@@ -250,8 +250,12 @@ TEST_F(ExperimentVerbsTest, ObservedCountsEqualARecountAfterEveryBatch) {
         "SELECT metric, variant, n FROM observed_conversions WHERE experiment = ?1 AND n != 0";
     for (const auto& [kept, recount] :
          {std::pair{units_kept, units_recount}, std::pair{conversions_kept, conversions_recount}}) {
-      EXPECT_EQ(count("SELECT COUNT(*) FROM (" + kept + " EXCEPT " + recount + ")"), 0) << when;
-      EXPECT_EQ(count("SELECT COUNT(*) FROM (" + recount + " EXCEPT " + kept + ")"), 0) << when;
+      EXPECT_EQ(count("SELECT COUNT(*) FROM (" + kept + " EXCEPT " + recount + ") AS difference"),
+                0)
+          << when;
+      EXPECT_EQ(count("SELECT COUNT(*) FROM (" + recount + " EXCEPT " + kept + ") AS difference"),
+                0)
+          << when;
     }
   };
   auto event = [](int unit, const char* metric, std::optional<double> value = std::nullopt) {
