@@ -237,7 +237,30 @@ class SchedulesFileTest : public SchedulesTest {
   std::string path_ = (std::filesystem::temp_directory_path() /
                        ("verdict_schedules_test_" + std::to_string(::getpid()) + ".db"))
                           .string();
+  /// A store two engines in this process share, as nodes on one PostgreSQL database do.
+  std::string shared_ = test_support::on_postgres() ? test_support::fresh_store() : path_;
 };
+
+// A schedule written through another connection (another node, `verdict` in a shell) never
+// passed this engine's verbs: the store's data version tells it to look again.
+TEST_F(SchedulesFileTest, AScheduleWrittenByAnotherNodeRunsHere) {
+  Engine runner(shared_);
+  use(runner);
+  EXPECT_EQ(runner.idle(), std::nullopt) << "nothing is scheduled yet";
+  Engine writer(shared_);
+  writer.set_clock(clock_);
+  json::object data{
+      {"name", "Scheduled elsewhere"},
+      {"variants", json::array{json::object{{"key", "a"}}, json::object{{"key", "b"}}}},
+      {"startAt", to_iso8601(kStart)}};
+  const std::string id(
+      writer.execute({.noun = "Experiment", .verb = "create", .data = data}).at("id").as_string());
+  clock_.set(kStart);
+  hooks_->calls.clear();
+  EXPECT_EQ(runner.idle(), std::nullopt);
+  EXPECT_EQ(runner.get("Experiment", id).at("status"), "Started");
+  EXPECT_THAT(hooks_->calls, ElementsAre("started by scheduler"));
+}
 
 // Due times come from the stored experiments: a start and an end that fell due while no server
 // ran both happen at the first idle after a restart.
