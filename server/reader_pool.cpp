@@ -7,13 +7,17 @@ namespace verdict::server {
 
 namespace {
 
-/// One snapshot for a series of reads: `BEGIN` (deferred, so the first statement takes a read
-/// lock and nothing takes a write lock), ended when it goes. Outside one, every statement takes
-/// and drops the WAL read lock itself.
+/// One snapshot for a series of reads, ended when it goes. On SQLite a deferred `BEGIN`: the
+/// first statement takes a read lock and nothing takes a write lock (outside one, every
+/// statement takes and drops the WAL read lock itself). PostgreSQL's default isolation takes a
+/// snapshot per statement; REPEATABLE READ keeps the first one for the whole series.
 class ReadTransaction {
  public:
   explicit ReadTransaction(storage::Connection& database) : db_(database) {
-    db_.prepare("BEGIN").run();
+    db_.prepare(db_.backend() == storage::Backend::kSqlite
+                    ? "BEGIN"
+                    : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .run();
   }
   ReadTransaction(const ReadTransaction&) = delete;
   ReadTransaction& operator=(const ReadTransaction&) = delete;

@@ -29,8 +29,10 @@ enum class Failure {
   kUniqueViolation,  ///< a unique index or primary key refused the row
   kBusy,             ///< another writer held the lock past the busy timeout
   kSerialization,    ///< a serialization failure or deadlock: the whole transaction may be retried
-  kConnectionLost,   ///< the server went away; nothing after the last commit took effect
-  kIo,               ///< the disk or the file failed
+  /// The server went away. What the open transaction did is rolled back; a COMMIT (or a write
+  /// outside a transaction) that was under way may or may not have taken effect.
+  kConnectionLost,
+  kIo,  ///< the disk or the file failed
 };
 
 /// A storage failure. what() names the statement for the log; reason() is the engine's message
@@ -66,6 +68,7 @@ class Cursor {
   /// The borrowing Statement is gone: reset, clear the bindings, end its query budget.
   virtual void release() noexcept = 0;
 
+  /// Known from the first step on (PostgreSQL prepares a statement only when it first runs).
   virtual int column_count() const = 0;
   virtual ValueType column_type(int column) const = 0;
   virtual std::int64_t column_int(int column) const = 0;
@@ -208,9 +211,10 @@ class Connection {
   int running_queries_ = 0;
 };
 
-/// A write transaction: at the outermost level a transaction that takes the write lock at once
-/// (SQLite's BEGIN IMMEDIATE), a SAVEPOINT when nested, so a verb run inside a script can fail
-/// alone. Rolls back in the destructor unless committed.
+/// A write transaction: at the outermost level one that takes the store's single write lock at
+/// once (SQLite's BEGIN IMMEDIATE; on PostgreSQL an advisory lock every node's writers take), a
+/// SAVEPOINT when nested, so a verb run inside a script can fail alone. Rolls back in the
+/// destructor unless committed.
 class Transaction {
  public:
   explicit Transaction(Connection& connection)
