@@ -2,12 +2,13 @@
 # Installs the Debian packages Verdict builds and tests with; silent when everything is present.
 set -euo pipefail
 
-packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libpq-dev postgresql libssl-dev
+packages=(cmake g++ pkg-config make libboost1.81-dev libboost-json1.81-dev liblua5.4-dev libsqlite3-dev libpq-dev libssl-dev
           googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format sqlite3 dpkg-dev)
-# Tests also need Node.js for the official MCP clients, clang for the fuzzers and Chromium for
-# the web console's end-to-end test.
+# Tests also need Node.js for the official MCP clients, clang for the fuzzers, Chromium for
+# the web console's end-to-end test and PostgreSQL's server for the postgres.* runs (each starts
+# a throwaway cluster of its own; the package's own cluster is not used).
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(nodejs npm clang libclang-rt-14-dev chromium)
+  packages+=(nodejs npm clang libclang-rt-14-dev chromium postgresql)
 fi
 
 missing=()
