@@ -4,7 +4,7 @@ namespace verdict::server {
 
 void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output_budget,
                   std::size_t max_message_bytes, std::size_t& output, Answers& answers,
-                  const std::function<void()>& after_line) {
+                  const LineScope& around_line) {
   Channel& channel = *job.channel;
   for (; answers.done < job.frames.size(); ++answers.done) {
     if (answers.close) continue;
@@ -16,8 +16,10 @@ void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output
       answers.text += line;
       continue;
     }
-    Reply reply = dispatcher.handle_line(frame.line, channel.session_for_next_line());
-    if (after_line) after_line();
+    auto dispatch = [&] {
+      return dispatcher.handle_line(frame.line, channel.session_for_next_line());
+    };
+    Reply reply = around_line ? around_line(frame.line, dispatch) : dispatch();
     if (!reply.line.empty()) {
       output += reply.line.size() + 1;
       answers.text += reply.line;

@@ -68,11 +68,14 @@ struct Answers {
 /// Answers `job`'s lines from `answers.done` on, in order, until one asks for the connection
 /// to be closed (the rest count as done, unanswered) or, before a line, the channel's unsent
 /// bytes plus `output` (this call's replies and any its caller counts with them) pass
-/// `output_budget`: the lines from `answers.done` on are then left for later. `after_line` runs
-/// after each dispatched line (the engine checks that its transaction is still open).
+/// `output_budget`: the lines from `answers.done` on are then left for later. `around_line`, when
+/// given, runs each dispatched line (`dispatch`) and returns its reply: the engine keeps a line's
+/// failure from spoiling its batch's transaction there.
+using LineScope =
+    std::function<Reply(const std::string& line, const std::function<Reply()>& dispatch)>;
 void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output_budget,
                   std::size_t max_message_bytes, std::size_t& output, Answers& answers,
-                  const std::function<void()>& after_line = {});
+                  const LineScope& around_line = {});
 
 /// Reports a job's answered lines to its channel: sends the replies, closes if asked, and calls
 /// Channel::answered with the count and bytes of the lines done.

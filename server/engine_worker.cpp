@@ -276,25 +276,53 @@ void EngineWorker::process(std::vector<Job>& jobs) {
     job.frames.clear();
     return true;
   };
+  storage::Connection& db = engine_.store().db();
   // On a full disk or an I/O error while spilling pages, SQLite rolls the whole transaction back
   // by itself: what this batch did so far is gone, and later lines would run in autocommit mode,
   // saved while their replies say nothing was.
-  auto still_in_transaction = [this] {
-    if (!engine_.store().db().in_transaction())
+  auto still_in_transaction = [&db] {
+    if (!db.in_transaction())
       throw storage::StorageError(storage::Failure::kIo,
                                   "the database could not write (disk full or I/O error), so "
                                   "SQLite rolled the transaction back");
   };
+  // PostgreSQL ends a transaction at its first failed statement, where SQLite undoes only the
+  // statement: a read stopped by its time budget would fail every other line of the batch. So
+  // there each line runs in a savepoint of its own, and a line that spoiled it is undone alone.
+  const bool line_savepoints = db.backend() == storage::Backend::kPostgres;
+  LineScope around_line = [&](const std::string& line, const std::function<Reply()>& dispatch) {
+    std::optional<storage::Transaction> savepoint;
+    if (line_savepoints) savepoint.emplace(db);
+    Reply reply = dispatch();
+    still_in_transaction();
+    if (savepoint) {
+      try {
+        savepoint->commit();
+      } catch (const storage::StorageError& error) {
+        // The reply already says why when the dispatcher saw the failure (the usual case, so
+        // parsing it here costs nothing on the way of a success); a line whose failure it did
+        // not see must not be answered as done.
+        std::error_code ec;
+        json::value parsed = json::parse(reply.line, ec);
+        if (ec || !parsed.is_object() || !parsed.get_object().contains("error")) {
+          reply.line = error_reply_for(
+              line,
+              internal_error("storage failure, nothing in this request was saved", error.what()));
+          if (!reply.line.empty()) reply.line.pop_back();  // answer_lines adds the newline
+        }
+      }
+    }
+    return reply;
+  };
   std::size_t reached = 0;  // jobs the loop below has started (all of them unless it threw)
   try {
-    storage::Transaction transaction(engine_.store().db());
+    storage::Transaction transaction(db);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       reached = i + 1;
       if (park_behind(jobs[i])) continue;
       auto& channel = *jobs[i].channel;
       answer_lines(dispatcher_, jobs[i], limits_.output_bytes_per_connection,
-                   limits_.max_message_bytes, batch_output[&channel], answers[i],
-                   still_in_transaction);
+                   limits_.max_message_bytes, batch_output[&channel], answers[i], around_line);
       if (answers[i].done < jobs[i].frames.size()) {
         auto& frames = jobs[i].frames;
         parked_[&channel] = {jobs[i].channel,
