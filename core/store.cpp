@@ -649,6 +649,9 @@ FindResult Store::find(const Noun& noun, const FindQuery& query) {
     // caller's pattern hit, not a storage failure.
     if (error.reason().starts_with("$regex"))
       throw Error(ErrorCode::kLimitExceeded, "filter: " + error.reason(), "filter");
+    // PostgreSQL compiles `$regex` in its own dialect, which lacks some of ECMAScript's syntax.
+    if (error.failure() == storage::Failure::kInvalidInput)
+      throw Error(ErrorCode::kInvalidArgument, "filter: " + error.reason(), "filter");
     throw;
   }
   return result;

@@ -33,6 +33,9 @@ enum class Failure {
   /// outside a transaction) that was under way may or may not have taken effect.
   kConnectionLost,
   kIo,  ///< the disk or the file failed
+  /// The engine refused a value the caller gave (PostgreSQL's data exceptions, such as a regular
+  /// expression its dialect cannot compile): the caller's error, not the store's.
+  kInvalidInput,
 };
 
 /// A storage failure. what() names the statement for the log; reason() is the engine's message

@@ -124,6 +124,7 @@ Failure failure_of(std::string_view sqlstate, bool connected) {
   if (sqlstate == "40001" || sqlstate == "40P01") return Failure::kSerialization;
   if (sqlstate == "55P03") return Failure::kBusy;
   if (sqlstate.starts_with("53") || sqlstate.starts_with("58")) return Failure::kIo;
+  if (sqlstate.starts_with("22")) return Failure::kInvalidInput;
   return Failure::kOther;
 }
 
