@@ -329,6 +329,25 @@ Command parse_command_line(const std::vector<std::string>& args) {
     if (command.input.empty()) usage_error("check: --db FILE is required");
     return command;
   }
+  if (first == "migrate") {
+    for (std::size_t i = 2; i < args.size(); ++i)
+      if (args[i] == "--help" || args[i] == "-h") {
+        command.help_topic = "migrate";
+        return command;
+      }
+    command.kind = Command::Kind::kMigrate;
+    while (reader.next()) {
+      if (reader.current() == "--from")
+        command.input = reader.value();
+      else if (reader.current() == "--to")
+        command.target = reader.value();
+      else
+        usage_error("migrate: unknown option '" + reader.current() + "'");
+    }
+    if (command.input.empty()) usage_error("migrate: --from FILE is required");
+    if (command.target.empty()) usage_error("migrate: --to postgresql://... is required");
+    return command;
+  }
   if (first == "hooks") {
     if (args.size() < 3 || args[2] == "--help" || args[2] == "-h") {
       command.help_topic = "hooks";
@@ -403,6 +422,18 @@ Run SQLite's full integrity check (PRAGMA integrity_check) on a Verdict database
 the problems found, and exit with status 1 if there are any. `verdict serve` runs the quicker
 PRAGMA quick_check at every start and refuses a damaged file.
 )";
+  if (topic == "migrate")
+    return R"(Usage: verdict migrate --from FILE --to postgresql://USER@HOST/DATABASE
+
+Copy a SQLite database into an empty PostgreSQL database (or schema: add
+?options=-csearch_path%3DSCHEMA to the URL): every table, the event log with its sequence
+numbers, exposures, statistics, projects and keys. The file is first brought to the current
+schema. A target that already holds rows in any Verdict table is refused, naming the table; the
+rows are written in one transaction, so a failed copy leaves the target as it was. Then both are
+read back and compared row by row; the tables and their rows are printed, then "verified", or the
+first difference, with exit status 1. Stop `verdict serve` on the file first: the copy holds its
+write lock.
+)";
   if (topic == "plan")
     return R"(Usage: verdict plan --input FILE
 
@@ -454,6 +485,7 @@ Commands:
   plan            sample size, MDE, power and duration of an experiment
   hooks check     validate Lua hook scripts without serving
   check           check a database file's integrity (verdict check --db FILE)
+  migrate         copy a SQLite database into PostgreSQL (see: verdict migrate --help)
   projects        create and list projects (see: verdict projects --help)
   keys            create, list and revoke API keys (see: verdict keys --help)
 
