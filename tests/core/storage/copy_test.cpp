@@ -23,6 +23,10 @@ namespace json = boost::json;
 // declared), copied into a fresh PostgreSQL schema. Registered only as postgres.CopyStoreTest.*.
 class CopyStoreTest : public ::testing::Test {
  protected:
+  // Units per experiment: the exposures of two fill more than one page of the comparison (5000
+  // rows) and several inserts (1000 rows each).
+  static constexpr int kUnits = 2600;
+
   void SetUp() override {
     if (!test_support::on_postgres()) {
       constexpr const char* kMissing =
@@ -68,16 +72,15 @@ class CopyStoreTest : public ::testing::Test {
       experiments_.push_back(id);
       run(engine, "Experiment", "start", {}, id);
       json::array units, events;
-      for (int i = 0; i < 300; ++i)
+      for (int i = 0; i < kUnits; ++i)
         units.push_back(json::object{{"unit", "u" + std::to_string(i)}});
       auto assignments =
           run(engine, "Experiment", "assign", {{"units", units}}, id).at("assignments").as_array();
-      for (int i = 0; i < 300; ++i) {
+      for (int i = 0; i < kUnits; ++i) {
         bool green = assignments[static_cast<std::size_t>(i)].at("variant") == "green";
         if (i % 10 < (green ? 3 : 1))
-          events.push_back(json::object{{"unit", "u" + std::to_string(i)},
-                                        {"metric", "signup"},
-                                        {"value", 1.5 + i % 7 * 0.25}});
+          events.push_back(json::object{
+              {"unit", "u" + std::to_string(i)}, {"metric", "signup"}, {"value", 1.5 + i / 7.0}});
       }
       run(engine, "Experiment", "track", {{"events", events}}, id);
     }
@@ -118,7 +121,7 @@ TEST_F(CopyStoreTest, CopiesEntitiesEventsStatisticsAndKeysAndVerifies) {
     EXPECT_NE(found, report.tables.end()) << table;
     return found == report.tables.end() ? TableCopy{} : *found;
   };
-  EXPECT_EQ(entry("exposure").rows, 600);
+  EXPECT_EQ(entry("exposure").rows, 2 * kUnits);
   EXPECT_EQ(entry("project").rows, 2);
   EXPECT_EQ(entry("api_key").rows, 1);
   EXPECT_TRUE(entry("note").created);
