@@ -425,7 +425,7 @@ PRAGMA quick_check at every start and refuses a damaged file.
   if (topic == "migrate")
     return R"(Usage: verdict migrate --from FILE --to postgresql://USER@HOST/DATABASE
 
-Copy a SQLite database into an empty PostgreSQL database (or schema: add
+Copy a SQLite database into an empty PostgreSQL database (or an existing empty schema: add
 ?options=-csearch_path%3DSCHEMA to the URL): every table, the event log with its sequence
 numbers, exposures, statistics, projects and keys. The file is first brought to the current
 schema. A target that already holds rows in any Verdict table is refused, naming the table; the
