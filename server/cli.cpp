@@ -313,13 +313,16 @@ Command parse_command_line(const std::vector<std::string>& args) {
     if (command.input.empty()) usage_error(first + ": --input FILE (or - for stdin) is required");
     return command;
   }
+  // For check and migrate, `--help` anywhere wins over options that are missing or wrong.
+  auto asks_help = [&] {
+    return std::any_of(args.begin() + 2, args.end(),
+                       [](const std::string& arg) { return arg == "--help" || arg == "-h"; });
+  };
+  if ((first == "check" || first == "migrate") && asks_help()) {
+    command.help_topic = first;
+    return command;
+  }
   if (first == "check") {
-    // `--help` anywhere wins; otherwise --db is the only option.
-    for (std::size_t i = 2; i < args.size(); ++i)
-      if (args[i] == "--help" || args[i] == "-h") {
-        command.help_topic = "check";
-        return command;
-      }
     command.kind = Command::Kind::kCheck;
     while (reader.next()) {
       if (reader.current() != "--db")
@@ -330,11 +333,6 @@ Command parse_command_line(const std::vector<std::string>& args) {
     return command;
   }
   if (first == "migrate") {
-    for (std::size_t i = 2; i < args.size(); ++i)
-      if (args[i] == "--help" || args[i] == "-h") {
-        command.help_topic = "migrate";
-        return command;
-      }
     command.kind = Command::Kind::kMigrate;
     while (reader.next()) {
       if (reader.current() == "--from")
