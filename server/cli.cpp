@@ -313,13 +313,16 @@ Command parse_command_line(const std::vector<std::string>& args) {
     if (command.input.empty()) usage_error(first + ": --input FILE (or - for stdin) is required");
     return command;
   }
+  // For check and migrate, `--help` anywhere wins over options that are missing or wrong.
+  auto asks_help = [&] {
+    return std::any_of(args.begin() + 2, args.end(),
+                       [](const std::string& arg) { return arg == "--help" || arg == "-h"; });
+  };
+  if ((first == "check" || first == "migrate") && asks_help()) {
+    command.help_topic = first;
+    return command;
+  }
   if (first == "check") {
-    // `--help` anywhere wins; otherwise --db is the only option.
-    for (std::size_t i = 2; i < args.size(); ++i)
-      if (args[i] == "--help" || args[i] == "-h") {
-        command.help_topic = "check";
-        return command;
-      }
     command.kind = Command::Kind::kCheck;
     while (reader.next()) {
       if (reader.current() != "--db")
@@ -327,6 +330,20 @@ Command parse_command_line(const std::vector<std::string>& args) {
       command.input = reader.value();
     }
     if (command.input.empty()) usage_error("check: --db FILE is required");
+    return command;
+  }
+  if (first == "migrate") {
+    command.kind = Command::Kind::kMigrate;
+    while (reader.next()) {
+      if (reader.current() == "--from")
+        command.input = reader.value();
+      else if (reader.current() == "--to")
+        command.target = reader.value();
+      else
+        usage_error("migrate: unknown option '" + reader.current() + "'");
+    }
+    if (command.input.empty()) usage_error("migrate: --from FILE is required");
+    if (command.target.empty()) usage_error("migrate: --to postgresql://... is required");
     return command;
   }
   if (first == "hooks") {
@@ -403,6 +420,18 @@ Run SQLite's full integrity check (PRAGMA integrity_check) on a Verdict database
 the problems found, and exit with status 1 if there are any. `verdict serve` runs the quicker
 PRAGMA quick_check at every start and refuses a damaged file.
 )";
+  if (topic == "migrate")
+    return R"(Usage: verdict migrate --from FILE --to postgresql://USER@HOST/DATABASE
+
+Copy a SQLite database into an empty PostgreSQL database (or an existing empty schema: add
+?options=-csearch_path%3DSCHEMA to the URL): every table, the event log with its sequence
+numbers, exposures, statistics, projects and keys. The file is first brought to the current
+schema. A target that already holds rows in any Verdict table is refused, naming the table; the
+rows are written in one transaction, so a failed copy leaves the target as it was. Then both are
+read back and compared row by row; the tables and their rows are printed, then "verified", or the
+first difference, with exit status 1. Stop `verdict serve` on the file first: the copy holds its
+write lock.
+)";
   if (topic == "plan")
     return R"(Usage: verdict plan --input FILE
 
@@ -454,6 +483,7 @@ Commands:
   plan            sample size, MDE, power and duration of an experiment
   hooks check     validate Lua hook scripts without serving
   check           check a database file's integrity (verdict check --db FILE)
+  migrate         copy a SQLite database into PostgreSQL (see: verdict migrate --help)
   projects        create and list projects (see: verdict projects --help)
   keys            create, list and revoke API keys (see: verdict keys --help)
 

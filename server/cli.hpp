@@ -66,12 +66,14 @@ struct Command {
     kPlan,
     kHooksCheck,
     kCheck,
+    kMigrate,  ///< migrate --from FILE --to URL
     kKeys,     ///< keys create | list | revoke
     kProjects  ///< projects create | list
   } kind = Kind::kHelp;
   std::string help_topic;  ///< for kHelp: "" or a subcommand
   ServeOptions serve;
-  std::string input;              ///< analyze, plan: a file or "-"; check: the database
+  std::string input;   ///< analyze, plan: a file or "-"; check: the database; migrate: --from
+  std::string target;  ///< migrate: --to
   std::vector<std::string> dirs;  ///< hooks check
   /// keys and projects: the subcommand and its options (`input` is the database).
   struct Access {

@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/stats/analysis.hpp"
 #include "core/stats/power.hpp"
+#include "core/storage/copy.hpp"
 #include "core/storage/sqlite_connection.hpp"
 #include "plugins/check_hooks.hpp"
 #include "plugins/lua_hook_runner.hpp"
@@ -237,6 +238,31 @@ int manage_access(const Command& command) {
   return 0;
 }
 
+// `verdict migrate`: the report goes to stdout only once the copy is committed and verified;
+// the target is named by Connection::location(), without its password.
+int migrate(const Command& command) {
+  try {
+    storage::CopyReport report = storage::copy_store(command.input, command.target);
+    std::cout << "copied " << report.from << " into " << report.to << "\n";
+    std::int64_t total = 0;
+    for (const auto& table : report.tables) {
+      std::string name = table.table + (table.created ? " (created)" : "");
+      std::cout << "  " << name << std::string(name.size() < 32 ? 32 - name.size() : 1, ' ')
+                << table.rows << "\n";
+      total += table.rows;
+    }
+    std::cout << "verified: " << report.tables.size() << " tables, " << total
+              << " rows equal in both\n";
+    return 0;
+  } catch (const Error& error) {
+    std::cerr << "verdict migrate: " << error.what() << "\n";
+    return error.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  } catch (const std::exception& error) {
+    std::cerr << "verdict migrate: " << error.what() << "\n";
+    return kExitFailure;
+  }
+}
+
 int check_hooks(const std::vector<std::string>& dirs) {
   auto problems =
       plugins::check_hooks(std::vector<std::filesystem::path>(dirs.begin(), dirs.end()));
@@ -270,6 +296,8 @@ int run(const std::vector<std::string>& args) {
       return check_hooks(command.dirs);
     case Command::Kind::kCheck:
       return check_database(command.input);
+    case Command::Kind::kMigrate:
+      return migrate(command);
     case Command::Kind::kKeys:
     case Command::Kind::kProjects:
       try {

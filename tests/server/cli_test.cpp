@@ -179,6 +179,22 @@ TEST(CliTest, CheckAndHooksDir) {
   EXPECT_EQ(serve.serve.hook_dirs, std::vector<std::string>{"mine"});
 }
 
+TEST(CliTest, MigrateNeedsASourceFileAndATargetUrl) {
+  auto migrate = parse({"migrate", "--from", "old.db", "--to", "postgresql://u@h/db"});
+  EXPECT_EQ(migrate.kind, Command::Kind::kMigrate);
+  EXPECT_EQ(migrate.input, "old.db");
+  EXPECT_EQ(migrate.target, "postgresql://u@h/db");
+  EXPECT_NE(error_of({"migrate", "--to", "postgresql://u@h/db"}).find("--from FILE is required"),
+            std::string::npos);
+  EXPECT_NE(error_of({"migrate", "--from", "old.db"}).find("--to postgresql://... is required"),
+            std::string::npos);
+  EXPECT_NE(error_of({"migrate", "--db", "x"}).find("migrate: unknown option '--db'"),
+            std::string::npos);
+  EXPECT_EQ(parse({"migrate", "--from", "old.db", "--help"}).help_topic, "migrate");
+  EXPECT_NE(usage("migrate").find("verified"), std::string::npos);
+  EXPECT_NE(usage("").find("migrate"), std::string::npos);
+}
+
 TEST(CliTest, PlanReadsAnInputFileLikeAnalyze) {
   auto command = parse({"plan", "--input=plan.json"});
   EXPECT_EQ(command.kind, Command::Kind::kPlan);
