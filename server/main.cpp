@@ -16,7 +16,7 @@
 #include "core/log.hpp"
 #include "core/stats/analysis.hpp"
 #include "core/stats/power.hpp"
-#include "core/storage/copy.hpp"
+#include "core/migrate.hpp"
 #include "core/storage/sqlite_connection.hpp"
 #include "plugins/check_hooks.hpp"
 #include "plugins/lua_hook_runner.hpp"

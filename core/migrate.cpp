@@ -1,4 +1,4 @@
-#include "core/storage/copy.hpp"
+#include "core/migrate.hpp"
 
 #include <algorithm>
 #include <cctype>
