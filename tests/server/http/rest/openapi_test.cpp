@@ -4,7 +4,6 @@
 
 #include "core/engine.hpp"
 #include "server/http/rest/rest_schema.hpp"
-#include "tests/support/test_store.hpp"
 
 namespace verdict::server::http::rest {
 namespace {
@@ -29,7 +28,7 @@ TEST(RestPluralTest, FollowsEnglishSpelling) {
 }
 
 TEST(OpenApiTest, EveryNounAndVerbHasItsPath) {
-  Engine engine(test_support::fresh_store());
+  Engine engine(":memory:");
   json::object document = openapi_document(schema_of(engine));
   EXPECT_EQ(document.at("openapi"), "3.1.0");
   const json::object& paths = document.at("paths").as_object();
@@ -70,7 +69,7 @@ TEST(OpenApiTest, EveryNounAndVerbHasItsPath) {
 }
 
 TEST(OpenApiTest, TheAdminApiIsDocumentedToo) {
-  Engine engine(test_support::fresh_store());
+  Engine engine(":memory:");
   json::object document = openapi_document(schema_of(engine));
   const json::object& paths = document.at("paths").as_object();
   for (const char* path :
@@ -86,7 +85,7 @@ TEST(OpenApiTest, TheAdminApiIsDocumentedToo) {
 }
 
 TEST(OpenApiTest, ANounAddedToTheSchemaNeedsNoRestCode) {
-  Engine engine(test_support::fresh_store());
+  Engine engine(":memory:");
   Noun survey;
   survey.name = "Survey";
   survey.fields.push_back(parse_field("title", "string!"));
