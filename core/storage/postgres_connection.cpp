@@ -393,8 +393,9 @@ void PostgresConnection::ConnectionDeleter::operator()(PGconn* conn) const {
 }
 
 void PostgresConnection::set_up_session() {
-  // One channel per schema: Verdicts that share a database in schemas of their own (and tests
-  // running in parallel) do not empty each other's caches.
+  // One channel and one writer lock per schema: Verdicts that share a database in schemas of
+  // their own (and tests running in parallel) neither empty each other's caches nor wait for
+  // each other's writes.
   Result schema = run_simple("SELECT current_schema()");
   std::string name = std::string(kChannel) + "." +
                      (PQgetisnull(schema.get(), 0, 0) ? "" : PQgetvalue(schema.get(), 0, 0));
@@ -404,6 +405,8 @@ void PostgresConnection::set_up_session() {
     quoted_identifier += c == '"' ? "\"\"" : std::string(1, c);
   }
   notify_sql_ = "SELECT pg_notify(" + quoted_literal + "', '')";
+  begin_sql_ = "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended(" + quoted_literal + "', " +
+               std::to_string(kWriterLock) + "))";
   // LISTEN first: a read-only session still hears other connections' commits.
   std::string setup = "LISTEN " + quoted_identifier + "\"; SET client_encoding = 'UTF8'";
   if (mode_ == OpenMode::kReadOnly) setup += "; SET default_transaction_read_only = on";
@@ -537,8 +540,7 @@ void PostgresConnection::begin_transaction(bool nested) {
   // Writers take turns, across every node on the database, as SQLite's writers do on one file:
   // the event log's sequence is then also the commit order (a reader paging by it never skips
   // an event committed late), and no two transactions can deadlock or write on stale reads.
-  run_simple(nested ? std::string("SAVEPOINT nested")
-                    : "BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kWriterLock) + ")");
+  run_simple(nested ? std::string("SAVEPOINT nested") : begin_sql_);
   ++depth_;
 }
 

@@ -46,7 +46,9 @@ class PostgresConnection final : public Connection {
   /// Also the server's `statement_timeout`, which stops a statement while it runs.
   void set_query_timeout(std::chrono::milliseconds timeout) override;
 
-  /// The advisory lock every write transaction holds until it ends ("verdict" in ASCII).
+  /// Seeds the advisory lock every write transaction holds until it ends ("verdict" in ASCII):
+  /// the lock is `hashtextextended(channel, kWriterLock)` with this schema's channel (kChannel),
+  /// so one per schema.
   static constexpr std::int64_t kWriterLock = 0x76657264696374;
   /// The channel every connection listens on and notifies when it commits changed rows, with
   /// `.` and the schema after it.
@@ -95,6 +97,7 @@ class PostgresConnection final : public Connection {
   std::string url_;
   std::string location_;
   std::string notify_sql_;  ///< announces a commit on this schema's channel
+  std::string begin_sql_;   ///< begins a write transaction holding this schema's writer lock
   OpenMode mode_;
   std::unordered_map<std::string, std::unique_ptr<PgCursor>, TextHash, std::equal_to<>> cache_;
   std::list<std::string> recency_;  ///< SQL texts, most recently used first

@@ -2,19 +2,22 @@
 // resolves with the listener's base URL once it logs it; the server dies with the test.
 // With `token`, the listener requires nothing more on loopback but knows the token (written to
 // an owner-only --token-file), which is also GrowthBook's client key for /api/features/.
-// `extraArgs` go to `verdict serve` as they are; `prepare(dbPath)` runs before the server starts
-// (to create projects and keys with the CLI on the same database).
+// `extraArgs` go to `verdict serve` as they are; `prepare(db)` runs before the server starts
+// (to create projects and keys with the CLI on the same database: a file, or a PostgreSQL URL
+// under database.mjs's VERDICT_TEST_POSTGRES_URL_FILE).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { freshDatabase } from './database.mjs';
+
 export async function startHttpServer(prefix, { token, extraArgs = [], prepare } = {}) {
   const binary = process.env.VERDICT_BINARY;
   assert.ok(binary, 'set VERDICT_BINARY to the verdict executable');
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const db = join(dir, 'verdict.db');
+  const db = freshDatabase(dir);
   if (prepare) prepare(db);
   const args = ['serve', '--db', db, '--no-stdio',
     '--listen', 'http://127.0.0.1:0', ...extraArgs];

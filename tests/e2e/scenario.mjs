@@ -5,13 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { freshDatabase } from './database.mjs';
+
 /** `command`/`args` for a StdioClientTransport running `verdict serve` on a fresh database. */
 export function serverParams() {
   const binary = process.env.VERDICT_BINARY;
   assert.ok(binary, 'set VERDICT_BINARY to the verdict executable');
   const dir = mkdtempSync(join(tmpdir(), 'verdict-e2e-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return { command: binary, args: ['serve', '--db', join(dir, 'verdict.db')], stderr: 'ignore' };
+  return { command: binary, args: ['serve', '--db', freshDatabase(dir)], stderr: 'ignore' };
 }
 
 /**

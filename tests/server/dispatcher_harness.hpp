@@ -7,12 +7,14 @@
 
 #include "core/engine.hpp"
 #include "server/dispatcher.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::server::testing {
 
 namespace json = boost::json;
 
-/// A dispatcher over an in-memory engine with a stdio session, for driving it line by line.
+/// A dispatcher over an empty engine (test_support::fresh_store()) with a stdio session, for
+/// driving it line by line.
 class DispatcherHarness {
  public:
   explicit DispatcherHarness(DispatcherOptions options = {}, ScriptRunner script_runner = {})
@@ -81,7 +83,7 @@ class DispatcherHarness {
     return std::string(created.at("id").as_string());
   }
 
-  verdict::Engine engine{":memory:"};
+  verdict::Engine engine{verdict::test_support::fresh_store()};
   Session session;
   Dispatcher dispatcher;
   Reply last;

@@ -20,6 +20,7 @@
 #include "core/engine.hpp"
 #include "core/json_style.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::server {
 namespace {
@@ -137,11 +138,12 @@ json::object parse(const std::string& text) {
   return json::parse(text).as_object();
 }
 
-/// An engine on a WAL file, its dispatcher, and a worker with two reader threads.
+/// An engine on a WAL file (or PostgreSQL), its dispatcher, and a worker with two reader threads.
 class ReadersTest : public ::testing::Test {
  protected:
   explicit ReadersTest(ConnectionLimits limits = {})
-      : path_(test_support::temp_path("readers", std::to_string(++counter_) + ".db")),
+      : path_(test_support::shared_store(
+            test_support::temp_path("readers", std::to_string(++counter_) + ".db"))),
         files_({path_}),
         engine_(path_),
         dispatcher_(engine_, {}),

@@ -12,7 +12,7 @@ using testing::DispatcherHarness;
 namespace json = boost::json;
 
 TEST(ResourcesTest, EveryNounHasASchemaResource) {
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   json::array resources = list_resources(engine.schema());
   ASSERT_EQ(resources.size(), engine.schema().nouns().size());
   EXPECT_EQ(resources[0].at("uri").as_string(),
@@ -28,7 +28,7 @@ TEST(ResourcesTest, TemplatesCoverSchemasAndEntities) {
 }
 
 TEST(ResourcesTest, ReadsSchemasAndEntitiesByIdOrSlug) {
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   json::array schema =
       read_resource(engine, Caller::local_operator(), "verdict://schema/Experiment");
   json::value described = json::parse(schema.at(0).at("text").as_string());
@@ -45,7 +45,7 @@ TEST(ResourcesTest, ReadsSchemasAndEntitiesByIdOrSlug) {
 }
 
 TEST(ResourcesTest, BadUrisSayWhatIsExpected) {
-  Engine engine(":memory:");
+  Engine engine(test_support::fresh_store());
   auto code_of = [&](std::string_view uri) {
     try {
       read_resource(engine, Caller::local_operator(), uri);

@@ -14,6 +14,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::test_support {
 
@@ -27,7 +28,7 @@ class FlagServerTest : public ::testing::Test {
  protected:
   void start(std::vector<std::string> extra = {}, std::string host = "127.0.0.1") {
     port_ = test_support::free_tcp_port();
-    db_ = test_support::temp_path("flags", "db");
+    db_ = test_support::shared_store(test_support::temp_path("flags", "db"));
     test_support::remove_database(db_);
     std::vector<std::string> args{"serve",       "--db",
                                   db_,           "--no-stdio",

@@ -8,6 +8,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "core/storage/connection.hpp"
 #include "tests/support/ci.hpp"
@@ -52,6 +53,13 @@ inline std::string fresh_store() {
   storage::open(url)->exec("CREATE SCHEMA " + schema);
   return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
          schema;
+}
+
+/// An empty store that other connections and processes open too (reader threads, a `verdict
+/// serve` child, the CLI): `sqlite_file` on SQLite; on PostgreSQL fresh_store()'s URL, which is
+/// itself the location every connection shares.
+inline std::string shared_store(std::string sqlite_file) {
+  return on_postgres() ? fresh_store() : std::move(sqlite_file);
 }
 
 }  // namespace verdict::test_support

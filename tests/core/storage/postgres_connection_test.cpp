@@ -35,8 +35,7 @@ class PostgresConnectionTest : public ::testing::Test {
     }
     schema_ = "t_" + std::to_string(std::random_device{}()) + std::to_string(::getpid());
     open_postgres(server_url_, OpenMode::kReadWrite)->exec("CREATE SCHEMA " + schema_);
-    url_ = server_url_ + (server_url_.find('?') == std::string::npos ? "?" : "&") +
-           "options=-c%20search_path%3D" + schema_;
+    url_ = url_of(schema_);
     db_ = open();
     db_->exec("CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT UNIQUE, score DOUBLE PRECISION)");
   }
@@ -45,6 +44,12 @@ class PostgresConnectionTest : public ::testing::Test {
     if (schema_.empty()) return;
     db_.reset();
     open_postgres(server_url_, OpenMode::kReadWrite)->exec("DROP SCHEMA " + schema_ + " CASCADE");
+  }
+
+  /// The test database's URL with `schema` as the search path.
+  std::string url_of(const std::string& schema) const {
+    return server_url_ + (server_url_.find('?') == std::string::npos ? "?" : "&") +
+           "options=-c%20search_path%3D" + schema;
   }
 
   std::unique_ptr<Connection> open(OpenMode mode = OpenMode::kReadWrite) {
@@ -273,6 +278,30 @@ TEST_F(PostgresConnectionTest, ReportsALockHeldPastTheLockTimeoutAsBusy) {
   } catch (const StorageError& error) {
     EXPECT_EQ(error.failure(), Failure::kBusy) << error.what();
   }
+}
+
+TEST_F(PostgresConnectionTest, WritersTakeTurnsInASchemaButNotAcrossSchemas) {
+  Transaction holder(*db_);
+  auto same = open();
+  same->exec("SET lock_timeout = 50");
+  try {
+    Transaction waiting(*same);
+    FAIL() << "a second writer on the schema did not wait for the first";
+  } catch (const StorageError& error) {
+    EXPECT_EQ(error.failure(), Failure::kBusy) << error.what();
+  }
+  // Another Verdict in another schema of the database writes meanwhile.
+  std::string other_schema = schema_ + "_other";
+  open_postgres(server_url_, OpenMode::kReadWrite)->exec("CREATE SCHEMA " + other_schema);
+  {
+    auto elsewhere = open_postgres(url_of(other_schema), OpenMode::kReadWrite);
+    elsewhere->exec("SET lock_timeout = 50");
+    Transaction writing(*elsewhere);
+    elsewhere->exec("CREATE TABLE t (id BIGINT PRIMARY KEY)");
+    writing.commit();
+  }
+  open_postgres(server_url_, OpenMode::kReadWrite)
+      ->exec("DROP SCHEMA " + other_schema + " CASCADE");
 }
 
 TEST_F(PostgresConnectionTest, ExecRunsSeveralStatementsAndCountsTheirChanges) {

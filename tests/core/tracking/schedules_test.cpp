@@ -238,7 +238,7 @@ class SchedulesFileTest : public SchedulesTest {
                        ("verdict_schedules_test_" + std::to_string(::getpid()) + ".db"))
                           .string();
   /// A store two engines in this process share, as nodes on one PostgreSQL database do.
-  std::string shared_ = test_support::on_postgres() ? test_support::fresh_store() : path_;
+  std::string shared_ = test_support::shared_store(path_);
 };
 
 // A schedule written through another connection (another node, `verdict` in a shell) never
@@ -267,7 +267,7 @@ TEST_F(SchedulesFileTest, AScheduleWrittenByAnotherNodeRunsHere) {
 TEST_F(SchedulesFileTest, WhatFellDueWhileStoppedRunsAfterARestart) {
   std::string pending, running;
   {
-    Engine before(path_);
+    Engine before(shared_);
     use(before);
     auto create_in = [&](json::object data) {
       data["name"] = "Scheduled";
@@ -283,7 +283,7 @@ TEST_F(SchedulesFileTest, WhatFellDueWhileStoppedRunsAfterARestart) {
     EXPECT_EQ(before.idle(), kStart + hours(1));
   }
   clock_.set(kStart + hours(3));
-  Engine after(path_);
+  Engine after(shared_);
   use(after);
   hooks_->calls.clear();
   EXPECT_EQ(after.idle(), std::nullopt);

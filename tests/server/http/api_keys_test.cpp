@@ -9,6 +9,7 @@
 #include "core/engine.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace verdict::server::http {
 namespace {
@@ -22,7 +23,7 @@ using Headers = std::map<std::string, std::string>;
 class ApiKeysTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = test_support::temp_path("api_keys", "db");
+    db_ = test_support::shared_store(test_support::temp_path("api_keys", "db"));
     test_support::remove_database(db_);
     shell({"projects", "create", "--db", db_, "acme"});
     shell({"projects", "create", "--db", db_, "beta"});

@@ -6,6 +6,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
+#include "tests/support/test_store.hpp"
 
 // MCP over HTTP end to end: `verdict serve --listen http://` as a child process and a raw
 // HTTP/1.1 client, so every status code and header the Streamable HTTP rules fix is checked.
@@ -49,7 +50,7 @@ class McpHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     port_ = test_support::free_tcp_port();
-    db_ = test_support::temp_path("mcp_http", "db");
+    db_ = test_support::shared_store(test_support::temp_path("mcp_http", "db"));
     test_support::remove_database(db_);
     server_.emplace(std::vector<std::string>{"serve", "--db", db_, "--no-stdio", "--listen",
                                              "http://127.0.0.1:" + std::to_string(port_),
