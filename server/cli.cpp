@@ -369,7 +369,8 @@ std::string usage(const std::string& topic) {
 Serve MCP (JSON-RPC 2.0, one message per line) on stdio and on the sockets given.
 
 Options:
-  --db PATH                SQLite database file (default: ./verdict.db)
+  --db PATH|URL            SQLite database file (default: ./verdict.db), or a PostgreSQL
+                           database shared by several nodes: postgresql://USER@HOST/DB
   --listen URL             also listen on tcp://HOST:PORT, unix:/PATH, or http://HOST:PORT
                            and https://HOST:PORT (MCP Streamable HTTP at /mcp) (repeatable);
                            a non-loopback TCP or HTTP address requires API keys
