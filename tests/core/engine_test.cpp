@@ -8,6 +8,9 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -70,6 +73,35 @@ TEST(EngineTest, LifecycleFollowsTheStateMachineAndLogsEvents) {
   ASSERT_EQ(history.size(), 4u);
   EXPECT_EQ(history[0].at("type"), "Experiment.Created");
   EXPECT_EQ(history[3].at("type"), "Experiment.Concluded");
+}
+
+// Nodes of one PostgreSQL database often start together (a deployment rolled out at once): each
+// creates the schema if it is missing, and none may fail because another is creating it.
+TEST(EngineTest, EnginesStartingTogetherOnOneStoreAllStart) {
+  std::string location = test_support::on_postgres() ? test_support::fresh_store()
+                                                     : ::testing::TempDir() + "together_" +
+                                                           std::to_string(::getpid()) + ".db";
+  constexpr int kEngines = 4;
+  std::vector<std::unique_ptr<Engine>> engines(kEngines);
+  std::vector<std::string> failures(kEngines);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kEngines; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        engines[i] = std::make_unique<Engine>(location);
+      } catch (const std::exception& error) {
+        failures[i] = error.what();
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < kEngines; ++i) ASSERT_EQ(failures[i], "") << "engine " << i;
+  auto created = create_experiment(*engines[0], {{"name", "Started together"}});
+  EXPECT_EQ(engines[kEngines - 1]
+                ->get(Caller::local_operator(), "Experiment", "started-together")
+                .at("id"),
+            created.at("id"));
+  engines.clear();
+  if (!test_support::on_postgres()) std::filesystem::remove(location);
 }
 
 TEST(EngineTest, InvalidInputChangesNothing) {
