@@ -283,6 +283,7 @@ test('a flag changed on one node is served by the others within a bounded time',
   });
   await act(admin[0], 'FeatureFlag', 'enable', flag.id);
   const times = [];
+  const afterAck = [];  // from the writer's acknowledgement to the reader serving the change
   for (let round = 0; round < kPropagationRounds; ++round) {
     const writer = admin[round % kNodes];
     const reader = admin[(round + 1) % kNodes];
@@ -292,9 +293,13 @@ test('a flag changed on one node is served by the others within a bounded time',
     assert.equal(before.value, rollout !== 100);
     const started = performance.now();
     await act(writer, 'FeatureFlag', 'update', flag.id, { rolloutPercentage: rollout });
-    for (;;) {
+    const acknowledged = performance.now();
+    for (let polls = 1; ; ++polls) {
       const served = await act(reader, 'FeatureFlag', 'evaluate', flag.id, { unit: 'probe' });
-      if (served.value === (rollout === 100)) break;
+      if (served.value === (rollout === 100)) {
+        afterAck.push(`${(performance.now() - acknowledged).toFixed(1)} ms/${polls} poll${polls > 1 ? 's' : ''}`);
+        break;
+      }
       assert.ok(performance.now() - started < kPropagationBoundMs,
         `node ${(round + 1) % kNodes} still serves the old value after ${kPropagationBoundMs} ms`);
     }
@@ -302,13 +307,14 @@ test('a flag changed on one node is served by the others within a bounded time',
   }
   times.sort((x, y) => x - y);
   console.log(`multinode: a flag update on one node served by another after ` +
-    `${times.map((t) => t.toFixed(1)).join(', ')} ms (update acknowledged + polls; ${kPropagationRounds} rounds)`);
+    `${times.map((t) => t.toFixed(1)).join(', ')} ms from sending the update (after its ` +
+    `acknowledgement: ${afterAck.join(', ')})`);
   assert.ok(times.at(-1) < kPropagationBoundMs);
 });
 
 test('SIGKILL of one node under load loses nothing it acknowledged', async () => {
   const experiment = await act(admin[0], 'Experiment', 'create', null, {
-    name: 'Killed', variants: [{ key: 'a', weight: 50 }, { key: 'b', weight: 50 }],
+    name: 'Killed', primaryMetric: 'signup', variants: [{ key: 'a', weight: 50 }, { key: 'b', weight: 50 }],
   });
   await act(admin[0], 'Experiment', 'start', experiment.id);
   const victim = kNodes - 1;
