@@ -2,6 +2,7 @@
 # Issue 19's benchmark: the same workloads against one node on SQLite and one, two and three
 # nodes on one PostgreSQL (a throwaway cluster per configuration, scripts/postgres-cluster.sh).
 #   read:  per node, `get` of one experiment over 8 pipelined connections (64 in flight each)
+#   write: per node, `do update` of one experiment over 1 connection (16 in flight)
 #   mixed: per node, three streams at once, 4 connections x 16 in flight each: `do update` of an
 #          experiment (a write), `do assign` of a new unit (a write: one exposure) and `get`
 # verdict_load drives one port, so each node gets its own load processes and the figures are
@@ -57,6 +58,10 @@ run() {  # LABEL WORKLOAD
       "$build/bench/verdict_load" --port "$port" --method get --connections 8 --window 64 \
         --seconds "$seconds" >"$out/get-$port" &
       loads+=($!)
+    elif [[ $2 == write ]]; then
+      "$build/bench/verdict_load" --port "$port" --method update --connections 1 --window 16 \
+        --seconds "$seconds" >"$out/update-$port" &
+      loads+=($!)
     else
       for method in update assign get; do
         "$build/bench/verdict_load" --port "$port" --method "$method" --connections 4 \
@@ -85,13 +90,13 @@ echo "machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/load
 echo "each run: $seconds s; all figures are requests answered per second, summed over the nodes"
 
 start_nodes "$work/sqlite.db" 1
-for workload in read mixed; do run "SQLite, 1 node" "$workload"; done
+for workload in read write mixed; do run "SQLite, 1 node" "$workload"; done
 cleanup
 
 for count in 1 2 3; do
   cluster=$work/cluster$count
   url=$("$source_dir/scripts/postgres-cluster.sh" start "$cluster")
   start_nodes "$url" "$count"
-  for workload in read mixed; do run "PostgreSQL, $count node(s)" "$workload"; done
+  for workload in read write mixed; do run "PostgreSQL, $count node(s)" "$workload"; done
   cleanup
 done
