@@ -78,18 +78,24 @@ void keep_identity(const json::object& entity, json::object& modified) {
 }  // namespace
 
 Engine::Engine(const std::string& path) : Engine(path, Schema::builtin()) {
+  // The verbs' own tables and columns, in a second turn of the lock.
+  schema_lock_ = storage::lock_schema(path);
   tracking::add_experiment_verbs(*this);
   tracking::add_tracking_events(*store_);
   tracking::add_schedules(*this);
   flags::add_flag_verbs(*this);
   flags::add_rollout_steps(*this);
   access::add_access_nouns(*this);
+  schema_lock_.reset();
 }
 
 Engine::Engine(const std::string& path, Schema schema)
     : schema_(std::move(schema)),
+      schema_lock_(storage::lock_schema(path)),
       store_(std::make_unique<Store>(path, schema_)),
-      keys_(std::make_unique<access::KeyStore>(store_->db())) {}
+      keys_(std::make_unique<access::KeyStore>(store_->db())) {
+  schema_lock_.reset();
+}
 
 Engine::Engine(const std::string& path, Schema schema, const Store::RowSources& row_sources)
     : schema_(std::move(schema)),
@@ -103,7 +109,16 @@ std::optional<Clock::time_point> Engine::idle() {
   if (hooks_) hooks_->idle();
   std::optional<Clock::time_point> next;
   if (idle_tasks_.empty()) return next;
-  for (const auto& project : keys_->projects()) {
+  std::vector<access::ProjectInfo> projects;
+  try {
+    projects = keys_->projects();
+  } catch (const std::exception& error) {
+    // A store out of reach now (a lost connection to PostgreSQL) is tried again a minute later,
+    // as a failed task is; the requests meanwhile report it themselves.
+    log(LogLevel::kError, std::string("scheduled work failed: ") + error.what());
+    return clock_->now() + std::chrono::minutes(1);
+  }
+  for (const auto& project : projects) {
     const Caller project_operator = Caller::local_operator(project.id, project.slug);
     CallerScope scope(*this, project_operator);
     for (const auto& task : idle_tasks_) {

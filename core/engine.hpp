@@ -186,6 +186,8 @@ class Engine {
   };
 
   Schema schema_;
+  // Held only while the constructors create and migrate the schema (before store_ opens).
+  std::unique_ptr<storage::Connection> schema_lock_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<access::KeyStore> keys_;
   const Caller* caller_ = nullptr;

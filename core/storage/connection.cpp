@@ -14,6 +14,14 @@ std::unique_ptr<Connection> open(const std::string& location, OpenMode mode) {
   return std::make_unique<SqliteConnection>(sqlite_path(location), mode);
 }
 
+std::unique_ptr<Connection> lock_schema(const std::string& location) {
+  if (!is_postgres(location)) return nullptr;
+  auto connection = open_postgres(location, OpenMode::kReadWrite);
+  connection->exec("SELECT pg_advisory_lock(" + std::to_string(PostgresConnection::kSchemaLock) +
+                   ", hashtext(current_schema()))");
+  return connection;
+}
+
 std::string Connection::budget_message(std::string_view what) const {
   return std::string(what) + ": stopped after " + std::to_string(query_timeout_.count()) +
          " ms, the longest a query may run (--query-timeout); narrow the filter or lower the "

@@ -249,4 +249,10 @@ bool is_postgres(std::string_view location);
 /// kReadOnly). Throws StorageError when it cannot.
 std::unique_ptr<Connection> open(const std::string& location, OpenMode mode = OpenMode::kReadWrite);
 
+/// Held while a writer creates or migrates the schema, released when the returned connection
+/// closes. On PostgreSQL, nodes starting together take turns: CREATE TABLE IF NOT EXISTS and the
+/// check for a missing column before ALTER TABLE both fail when two sessions run them at once.
+/// Null on SQLite, whose schema changes take the file's write lock.
+std::unique_ptr<Connection> lock_schema(const std::string& location);
+
 }  // namespace verdict::storage

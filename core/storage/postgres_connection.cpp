@@ -540,7 +540,20 @@ void PostgresConnection::begin_transaction(bool nested) {
   // Writers take turns, across every node on the database, as SQLite's writers do on one file:
   // the event log's sequence is then also the commit order (a reader paging by it never skips
   // an event committed late), and no two transactions can deadlock or write on stale reads.
-  run_simple(nested ? std::string("SAVEPOINT nested") : begin_sql_);
+  if (nested) {
+    run_simple("SAVEPOINT nested");
+  } else {
+    try {
+      run_simple(begin_sql_);
+    } catch (...) {
+      // Waiting for the lock past the query budget fails after BEGIN: no Transaction owns the
+      // open block to roll it back, and every later statement on the session would fail.
+      if (PQstatus(conn_.get()) == CONNECTION_OK &&
+          PQtransactionStatus(conn_.get()) != PQTRANS_IDLE)
+        PQclear(PQexec(conn_.get(), "ROLLBACK"));
+      throw;
+    }
+  }
   ++depth_;
 }
 

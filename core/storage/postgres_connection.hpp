@@ -50,6 +50,9 @@ class PostgresConnection final : public Connection {
   /// the lock is `hashtextextended(channel, kWriterLock)` with this schema's channel (kChannel),
   /// so one per schema.
   static constexpr std::int64_t kWriterLock = 0x76657264696374;
+  /// The first key of the session lock held while a node creates or migrates the schema (the
+  /// second is the schema's hash): a key space of its own, apart from kWriterLock's.
+  static constexpr std::int32_t kSchemaLock = 0x76657264;
   /// The channel every connection listens on and notifies when it commits changed rows, with
   /// `.` and the schema after it.
   static constexpr const char* kChannel = "verdict_changes";

@@ -304,6 +304,27 @@ TEST_F(PostgresConnectionTest, WritersTakeTurnsInASchemaButNotAcrossSchemas) {
       ->exec("DROP SCHEMA " + other_schema + " CASCADE");
 }
 
+// Under load from several nodes a writer can wait for the writer lock past its query budget.
+TEST_F(PostgresConnectionTest, AWriterThatWaitedPastItsBudgetForTheLockCanWriteAgain) {
+  auto other = open();
+  other->set_query_timeout(50ms);
+  {
+    Transaction holder(*db_);
+    try {
+      Transaction waiting(*other);
+      FAIL() << "the transaction began while another held the writer lock";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kLimitExceeded) << error.what();
+    }
+    EXPECT_FALSE(other->in_transaction());
+    EXPECT_EQ(count(*other, "SELECT COUNT(*) FROM t"), 0);
+  }
+  Transaction transaction(*other);
+  insert(*other, 1, "a");
+  transaction.commit();
+  EXPECT_EQ(rows(), 1);
+}
+
 TEST_F(PostgresConnectionTest, ExecRunsSeveralStatementsAndCountsTheirChanges) {
   auto before = db_->stamp();
   db_->exec("INSERT INTO t (id) VALUES (1); INSERT INTO t (id) VALUES (2), (3)");
