@@ -34,7 +34,9 @@ const clusterDir = join(work, 'cluster');
 let clusterStarted = false;
 const servers = [];
 
+let stopping = false;
 function stopEverything() {
+  stopping = true;
   for (const server of servers) if (server.exitCode === null) server.kill('SIGKILL');
   if (clusterStarted) {
     clusterStarted = false;
@@ -59,8 +61,11 @@ function startNode(url) {
       const match = log.match(/listening on tcp:\/\/127\.0\.0\.1:(\d+)/);
       if (match) resolve({ server, port: Number(match[1]) });
     });
-    server.on('exit', (code, signal) =>
-      reject(new Error(`verdict serve exited (${code ?? signal}) before listening: ${log}`)));
+    server.on('exit', (code, signal) => {
+      reject(new Error(`verdict serve exited (${code ?? signal}) before listening: ${log}`));
+      // A node that dies later, unasked (a sanitizer's report, an abort), says why here.
+      if (!stopping && signal !== 'SIGKILL') console.error(`verdict serve exited (${code ?? signal}):\n${log}`);
+    });
   });
 }
 
@@ -84,7 +89,9 @@ async function client(port) {
     const message = JSON.parse(line);
     pending.get(message.id)?.resolve(message);
     pending.delete(message.id);
-  });
+  // readline re-emits its input's errors (a reset from a killed node): failAll above handles
+  // them, and an 'error' nobody listens to would end the whole test process.
+  }).on('error', () => {});
   return {
     call(method, params) {
       const id = nextId++;
