@@ -262,7 +262,9 @@ void advance_identities(Connection& target, const std::vector<Table>& tables) {
       " current_schema() AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')");
   while (columns.step()) identities.emplace_back(columns.column_text(0), columns.column_text(1));
   for (const auto& [table, column] : identities) {
-    if (std::ranges::none_of(tables, [&](const Table& t) { return t.name == table; })) continue;
+    // By name, not by capturing the binding: clang 14 (the fuzzers' compiler) cannot capture one.
+    const std::string& name = table;
+    if (std::ranges::none_of(tables, [&](const Table& t) { return t.name == name; })) continue;
     auto advance = target.prepare(
         "SELECT setval(pg_get_serial_sequence(?, ?), COALESCE((SELECT MAX(" +
         quote_identifier(column) + ") FROM " + quote_identifier(table) + "), 0) + 1, false)");
