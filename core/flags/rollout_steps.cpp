@@ -68,10 +68,7 @@ class RolloutSteps {
 
   std::optional<time_point> run(time_point now) {
     // Another process or node sharing the store may have planned a step (see Scheduler::run).
-    if (auto version = engine_.store().db().stamp().data_version; version != data_version_) {
-      data_version_ = version;
-      dirty_ = true;
-    }
+    if (commits_.others_committed(engine_.store().db())) dirty_ = true;
     if (!dirty_ && (!next_ || *next_ > now)) return next_;
     for (const auto& flag : tracking::by_due_time(engine_, "FeatureFlag", {{"status", "Enabled"}},
                                                   "nextRolloutAt", to_iso8601(now), kPerPass))
@@ -168,7 +165,7 @@ class RolloutSteps {
 
   Engine& engine_;
   bool dirty_ = true;
-  std::int64_t data_version_ = -1;
+  storage::CommitWatch commits_;
   std::optional<time_point> next_;
   std::string next_id_;
 };

@@ -214,6 +214,20 @@ class Connection {
   int running_queries_ = 0;
 };
 
+/// Tells whether another connection (another process, another node) committed since the last
+/// look, for a module that keeps what it read from the store and sees its own writes itself.
+class CommitWatch {
+ public:
+  /// True on the first look, and whenever Stamp::data_version moved since the previous one.
+  bool others_committed(Connection& db) {
+    const std::int64_t version = db.stamp().data_version;
+    return std::exchange(seen_, version) != version;
+  }
+
+ private:
+  std::int64_t seen_ = -1;
+};
+
 /// A write transaction: at the outermost level one that takes the store's single write lock at
 /// once (SQLite's BEGIN IMMEDIATE; on PostgreSQL an advisory lock every node's writers take), a
 /// SAVEPOINT when nested, so a verb run inside a script can fail alone. Rolls back in the

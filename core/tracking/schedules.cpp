@@ -74,10 +74,7 @@ class Scheduler {
   std::optional<time_point> run(time_point now) {
     // Another process or node sharing the store may have scheduled an experiment: it did not
     // pass through noticed(), but its commit moved the store's data version.
-    if (auto version = engine_.store().db().stamp().data_version; version != data_version_) {
-      data_version_ = version;
-      dirty_ = true;
-    }
+    if (commits_.others_committed(engine_.store().db())) dirty_ = true;
     if (!dirty_ && (!next_ || *next_ > now)) return next_;
     dirty_ = false;
     const std::string cutoff = to_iso8601(now);
@@ -191,7 +188,7 @@ class Scheduler {
 
   Engine& engine_;
   bool dirty_ = true;  // the first idle reads the schedule from the store
-  std::int64_t data_version_ = -1;
+  storage::CommitWatch commits_;
   std::optional<time_point> next_;
   std::string next_start_id_, next_end_id_;
   std::set<std::string, std::less<>> failed_;
