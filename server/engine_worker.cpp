@@ -19,6 +19,9 @@ namespace {
 constexpr std::size_t kMaxLinesPerBatch = 4096;
 
 // The reply to a request whose batch failed to commit; empty for notifications.
+// What a line is answered when its storage failed: a whole batch, or one line's savepoint.
+constexpr const char* kNothingSaved = "storage failure, nothing in this request was saved";
+
 std::string error_reply_for(const std::string& line, const RpcError& error) {
   json::parse_options options;
   options.max_depth = 64;
@@ -305,9 +308,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
         std::error_code ec;
         json::value parsed = json::parse(reply.line, ec);
         if (ec || !parsed.is_object() || !parsed.get_object().contains("error")) {
-          reply.line = error_reply_for(
-              line,
-              internal_error("storage failure, nothing in this request was saved", error.what()));
+          reply.line = error_reply_for(line, internal_error(kNothingSaved, error.what()));
           if (!reply.line.empty()) reply.line.pop_back();  // answer_lines adds the newline
         }
       }
@@ -339,8 +340,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
     for (std::size_t i = reached; i < jobs.size(); ++i) park_behind(jobs[i]);
   }
   RpcError storage_error;
-  if (!committed)
-    storage_error = internal_error("storage failure, nothing in this request was saved", failure);
+  if (!committed) storage_error = internal_error(kNothingSaved, failure);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (jobs[i].frames.empty()) continue;  // parked behind earlier lines
     if (!committed) {
