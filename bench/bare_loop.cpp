@@ -2,7 +2,9 @@
 // Boost.JSON (as `verdict serve` does) and writes a fixed reply carrying the request's id,
 // without any work behind it (its result carries an `id`, which verdict_load's setup reads). Over
 // stdio (the default; bench/stdio/compare.mjs starts it) or, with `--port P`, over TCP with one
-// thread per connection (for build/bench/verdict_load).
+// thread per connection (for build/bench/verdict_load). `--reply FILE` takes the result from a
+// reply line saved in FILE (one of Verdict's own), so that the limit writes, and its client
+// reads, as many bytes per reply as the server it is compared with.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +15,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -21,7 +24,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kResult =
+std::string fixed_result =
     R"(,"result":{"id":"experiment_bench001",)"
     R"("content":[{"type":"text","text":"{\"id\":\"experiment_bench001\"}"}],)"
     R"("structuredContent":{"id":"experiment_bench001"}}})"
@@ -38,7 +41,7 @@ void answer_lines(std::string& input, std::string& output) {
     if (!id) continue;  // a notification
     output += R"({"jsonrpc":"2.0","id":)";
     output += json::serialize(*id);
-    output += kResult;
+    output += fixed_result;
   }
   input.erase(0, start);
 }
@@ -59,23 +62,43 @@ void serve(int in, int out) {
   }
 }
 
+// The result member of the reply line in `path`, as the suffix every reply ends with.
+bool read_result(const char* path, std::string& result) {
+  std::ifstream file(path);
+  std::string line;
+  boost::system::error_code ec;
+  json::value reply = std::getline(file, line) ? json::parse(line, ec) : json::value();
+  const json::value* found =
+      ec || !reply.is_object() ? nullptr : reply.get_object().if_contains("result");
+  if (!found) return false;
+  result = R"(,"result":)" + json::serialize(*found) + "}\n";
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 1) {
+  const char* port = nullptr;
+  for (int i = 1; i < argc; i += 2) {
+    std::string_view option = argv[i];
+    bool known = i + 1 < argc && (option == "--port" || option == "--reply");
+    if (known && option == "--port") port = argv[i + 1];
+    if (!known || (option == "--reply" && !read_result(argv[i + 1], fixed_result))) {
+      std::fprintf(stderr,
+                   "usage: bare_loop [--port P] [--reply FILE (a reply line with a result)]\n");
+      return 2;
+    }
+  }
+  if (!port) {
     serve(0, 1);
     return 0;
-  }
-  if (argc != 3 || std::string_view(argv[1]) != "--port") {
-    std::fprintf(stderr, "usage: bare_loop [--port P]\n");
-    return 2;
   }
   int listener = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(argv[2])));
+  address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(port)));
   inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
   if (bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       listen(listener, 128) != 0) {

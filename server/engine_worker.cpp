@@ -60,22 +60,27 @@ void EngineWorker::start() {
   readers_->start();
 }
 
-void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames) {
+void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
+                          ReaderPool::Seat* seat) {
   if (!readers_ || !channel->owns_session())
     return submit_to_engine({std::move(channel), std::move(frames)});
   // Classified before the lock: the scan is the costly part.
   std::vector<bool> reads(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i)
     reads[i] = !frames[i].oversized && is_read_only(frames[i].line);
-  std::lock_guard lock(route_mutex_);
-  auto route = routes_.try_emplace(channel.get()).first;
-  if (!route->second.channel) route->second.channel = std::move(channel);
-  for (std::size_t i = 0; i < frames.size(); ++i)
-    route->second.pending.emplace_back(std::move(frames[i]), reads[i]);
-  pump(route);
+  Job here;
+  {
+    std::lock_guard lock(route_mutex_);
+    auto route = routes_.try_emplace(channel.get()).first;
+    if (!route->second.channel) route->second.channel = std::move(channel);
+    for (std::size_t i = 0; i < frames.size(); ++i)
+      route->second.pending.emplace_back(std::move(frames[i]), reads[i]);
+    pump(route, seat ? &here : nullptr);
+  }
+  if (here.channel) readers_->answer(*seat, std::move(here));
 }
 
-void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it) {
+void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, Job* here) {
   Route& route = it->second;
   while (!route.pending.empty() && !route.held && !route.reading) {
     bool everything_to_engine = routes_stopping_ || readers_failed_;
@@ -90,7 +95,10 @@ void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it) 
     }
     if (read) {
       route.reading = true;
-      readers_->submit(std::move(job));
+      if (here)
+        *here = std::move(job);
+      else
+        readers_->submit(std::move(job));
     } else {
       route.engine_lines += job.frames.size();
       submit_to_engine(std::move(job));

@@ -45,8 +45,16 @@ class EngineWorker {
   ~EngineWorker();
 
   void start();
-  /// Queues lines from one channel. Thread-safe.
-  void submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames);
+  /// Queues lines from one channel. Thread-safe. With a `seat` (from seat()), reads that may run
+  /// at once are answered on the calling thread before submit returns, instead of on a reader
+  /// thread: for a transport thread that serves a single channel (stdio), the hand-over to a
+  /// reader and back costs more than the read.
+  void submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
+              ReaderPool::Seat* seat = nullptr);
+  /// A seat for submit, or null when every line runs on the engine thread.
+  std::unique_ptr<ReaderPool::Seat> seat() const {
+    return readers_ ? std::make_unique<ReaderPool::Seat>() : nullptr;
+  }
   /// The channel's output drained below the budget (or it closed): run its parked lines.
   /// Thread-safe.
   void resume(std::shared_ptr<Channel> channel);
@@ -74,8 +82,10 @@ class EngineWorker {
   void process(std::vector<Job>& jobs);
   void submit_to_engine(Job job);
   void resume_engine(std::shared_ptr<Channel> channel);
-  /// Starts the channel's next run if it may start; erases the route once nothing is left.
-  void pump(std::unordered_map<const Channel*, Route>::iterator route);
+  /// Starts the channel's next runs while they may start; erases the route once nothing is left.
+  /// With `here`, a read run is moved there for the caller to answer instead of going to a
+  /// reader thread.
+  void pump(std::unordered_map<const Channel*, Route>::iterator route, Job* here = nullptr);
   /// The engine answered `lines` of the channel (engine thread).
   void engine_answered(const Channel& channel, std::size_t lines);
   /// A reader's run is over (reader thread).

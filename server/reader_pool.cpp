@@ -82,27 +82,27 @@ void ReaderPool::stop() {
     if (thread.joinable()) thread.join();
 }
 
-void ReaderPool::refresh(Reader& reader) {
+void ReaderPool::refresh(Seat& seat) {
   std::shared_ptr<const Snapshot> snapshot;
   {
     std::lock_guard lock(mutex_);
     snapshot = snapshot_;
   }
-  if (reader.snapshot == snapshot) return;
+  if (seat.snapshot_ == snapshot) return;
   // The dispatcher first: it holds the engine it was built on.
-  reader.dispatcher.reset();
-  reader.engine.reset();
-  reader.snapshot.reset();
+  seat.dispatcher_.reset();
+  seat.engine_.reset();
+  seat.snapshot_.reset();
   auto engine =
       std::make_unique<Engine>(path_, snapshot->schema.data_copy(), snapshot->row_sources);
   engine->store().db().set_query_timeout(timeout_);
-  reader.dispatcher = std::make_unique<Dispatcher>(*engine, options_);
-  reader.engine = std::move(engine);
-  reader.snapshot = std::move(snapshot);
+  seat.dispatcher_ = std::make_unique<Dispatcher>(*engine, options_);
+  seat.engine_ = std::move(engine);
+  seat.snapshot_ = std::move(snapshot);
 }
 
 void ReaderPool::run() {
-  Reader reader;
+  Seat seat;
   for (;;) {
     LineJob job;
     {
@@ -112,32 +112,36 @@ void ReaderPool::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    std::unique_ptr<ReadTransaction> snapshot;
-    try {
-      refresh(reader);
-      // One read lock for the run instead of one per statement: the run starts after the
-      // channel's writes were committed, so it sees them.
-      snapshot = std::make_unique<ReadTransaction>(reader.engine->store().db());
-    } catch (const std::exception& error) {
-      log(LogLevel::kError,
-          std::string("a reader thread cannot open the database, so the engine thread answers "
-                      "every request: ") +
-              error.what());
-      finished_(std::move(job), true);
-      continue;
-    }
-    Answers answers;
-    std::size_t output = 0;
-    answer_lines(*reader.dispatcher, job, limits_.output_bytes_per_connection,
-                 limits_.max_message_bytes, output, answers);
-    snapshot.reset();
-    lines_answered_.fetch_add(answers.done, std::memory_order_relaxed);
-    deliver(job, answers);
-    LineJob leftover{job.channel, {}};
-    leftover.frames.assign(std::make_move_iterator(job.frames.begin() + answers.done),
-                           std::make_move_iterator(job.frames.end()));
-    finished_(std::move(leftover), false);
+    answer(seat, std::move(job));
   }
+}
+
+void ReaderPool::answer(Seat& seat, LineJob job) {
+  std::unique_ptr<ReadTransaction> snapshot;
+  try {
+    refresh(seat);
+    // One read lock for the run instead of one per statement: the run starts after the
+    // channel's writes were committed, so it sees them.
+    snapshot = std::make_unique<ReadTransaction>(seat.engine_->store().db());
+  } catch (const std::exception& error) {
+    log(LogLevel::kError,
+        std::string("a reader thread cannot open the database, so the engine thread answers "
+                    "every request: ") +
+            error.what());
+    finished_(std::move(job), true);
+    return;
+  }
+  Answers answers;
+  std::size_t output = 0;
+  answer_lines(*seat.dispatcher_, job, limits_.output_bytes_per_connection,
+               limits_.max_message_bytes, output, answers);
+  snapshot.reset();
+  lines_answered_.fetch_add(answers.done, std::memory_order_relaxed);
+  deliver(job, answers);
+  LineJob leftover{job.channel, {}};
+  leftover.frames.assign(std::make_move_iterator(job.frames.begin() + answers.done),
+                         std::make_move_iterator(job.frames.end()));
+  finished_(std::move(leftover), false);
 }
 
 }  // namespace verdict::server

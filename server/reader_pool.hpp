@@ -27,6 +27,12 @@ namespace verdict::server {
 /// grows (a hook reload's fields and verbs). EngineWorker decides which lines come here and
 /// keeps each channel on one thread at a time.
 class ReaderPool {
+  /// What the readers build their engines from: a data copy of the engine's schema.
+  struct Snapshot {
+    Schema schema;
+    Store::RowSources row_sources;
+  };
+
  public:
   /// Called on the reader thread once a job is over, with the lines it did not run (the output
   /// budget was reached) and whether the reader could not run any (it failed to open).
@@ -44,8 +50,28 @@ class ReaderPool {
   /// last call. Call on the thread that owns `engine`, between its batches, and before start().
   void publish(Engine& engine);
   void start();
+  /// A reader's own engine and dispatcher over its read-only connection, built on first use and
+  /// rebuilt when a newer schema is published. Each pool thread has one; a transport thread
+  /// that serves a single channel (stdio's) may hold one too, and answer that channel's reads
+  /// itself (answer), since handing them to a pool thread and back costs more than the read.
+  class Seat {
+   public:
+    Seat() = default;
+    Seat(const Seat&) = delete;
+    Seat& operator=(const Seat&) = delete;
+
+   private:
+    friend class ReaderPool;
+    std::shared_ptr<const Snapshot> snapshot_;
+    std::unique_ptr<Engine> engine_;
+    std::unique_ptr<Dispatcher> dispatcher_;  ///< after engine_: destroyed first, it holds it
+  };
+
   /// Queues a job. Thread-safe.
   void submit(LineJob job);
+  /// Answers `job` on the calling thread in `seat`, then reports it as a pool thread does
+  /// (Finished). Thread-safe for distinct seats.
+  void answer(Seat& seat, LineJob job);
   /// Runs every queued job, then joins the threads. Thread-safe; idempotent.
   void stop();
   std::size_t threads() const { return thread_count_; }
@@ -53,19 +79,8 @@ class ReaderPool {
   std::uint64_t lines_answered() const { return lines_answered_.load(std::memory_order_relaxed); }
 
  private:
-  /// What the readers build their engines from: a data copy of the engine's schema.
-  struct Snapshot {
-    Schema schema;
-    Store::RowSources row_sources;
-  };
-  /// One thread's own engine and dispatcher, rebuilt when a newer snapshot is published.
-  struct Reader {
-    std::shared_ptr<const Snapshot> snapshot;
-    std::unique_ptr<Engine> engine;
-    std::unique_ptr<Dispatcher> dispatcher;
-  };
   void run();
-  void refresh(Reader& reader);
+  void refresh(Seat& seat);
 
   const std::size_t thread_count_;
   const std::string path_;

@@ -718,6 +718,8 @@ struct Server::State {
       LineFramer framer(options.limits.max_message_bytes);
       std::vector<LineFramer::Frame> frames;
       std::string buffer(kReadChunk, '\0');
+      // stdin has one channel and this thread to itself: its reads are answered here.
+      std::unique_ptr<ReaderPool::Seat> seat = worker.seat();
       for (;;) {
         pollfd ready[2] = {{STDIN_FILENO, POLLIN, 0}, {stdio_wake[0], POLLIN, 0}};
         if (::poll(ready, 2, -1) < 0) {
@@ -732,7 +734,7 @@ struct Server::State {
         if (frames.empty()) continue;
         stdio->unanswered_ += frames.size();
         stdio->unanswered_bytes_ += bytes_of(frames);
-        worker.submit(stdio, std::move(frames));
+        worker.submit(stdio, std::move(frames), seat.get());
         frames.clear();
         // Flow control, as on sockets: wait while too much is unanswered.
         while ((stdio->unanswered_ > kMaxUnansweredLines ||

@@ -140,7 +140,7 @@ json::object parse(const std::string& text) {
 
 /// An engine on a WAL file (or PostgreSQL), its dispatcher, and a worker with two reader threads.
 class ReadersTest : public ::testing::Test {
- protected:
+ public:
   explicit ReadersTest(ConnectionLimits limits = {})
       : path_(test_support::shared_store(
             test_support::temp_path("readers", std::to_string(++counter_) + ".db"))),
@@ -202,18 +202,19 @@ class ReadersTest : public ::testing::Test {
   std::unique_ptr<EngineWorker> worker_;
 };
 
-TEST_F(ReadersTest, AReadAfterAWriteOnTheSameConnectionSeesTheWrite) {
-  std::string id = create();
-  auto client = channel();
+/// Pipelined: every round's update and get arrive in one submission, several rounds at once, so
+/// runs of writes and reads alternate inside what the transport hands over; each get must see
+/// its own round's update. With a seat, the transport's thread answers the reads itself.
+void expect_reads_see_the_writes_before_them(ReadersTest& test, ReaderPool::Seat* seat) {
+  std::string id = test.create();
+  auto client = test.channel();
   constexpr int kRounds = 300;
-  // Pipelined: every round's update and get arrive in one submission, several rounds at once,
-  // so runs of writes and reads alternate inside what the transport hands over.
   std::vector<std::string> batch;
   for (int round = 1; round <= kRounds; ++round) {
     batch.push_back(update_line(2 * round, id, "v" + std::to_string(round)));
     batch.push_back(get_line(2 * round + 1, id));
     if (round % 3 != 0 && round != kRounds) continue;
-    worker_->submit(client, frames(std::move(batch)));
+    test.worker_->submit(client, frames(std::move(batch)), seat);
     batch.clear();
   }
   ASSERT_TRUE(client->wait_answered(2 * kRounds));
@@ -229,8 +230,36 @@ TEST_F(ReadersTest, AReadAfterAWriteOnTheSameConnectionSeesTheWrite) {
         << lines[2 * (round - 1) + 1];
     EXPECT_EQ(entity.at("version"), round + 1);
   }
-  EXPECT_GE(worker_->lines_read(), static_cast<std::uint64_t>(kRounds))
-      << "the gets were not answered by the reader threads";
+  EXPECT_GE(test.worker_->lines_read(), static_cast<std::uint64_t>(kRounds))
+      << "the gets were not answered by a reader";
+}
+
+TEST_F(ReadersTest, AReadAfterAWriteOnTheSameConnectionSeesTheWrite) {
+  expect_reads_see_the_writes_before_them(*this, nullptr);
+}
+
+TEST_F(ReadersTest, AReadAnsweredOnTheTransportsSeatSeesTheWritesBeforeIt) {
+  auto seat = worker_->seat();
+  ASSERT_NE(seat, nullptr);
+  expect_reads_see_the_writes_before_them(*this, seat.get());
+}
+
+TEST_F(ReadersTest, ASeatAnswersItsChannelsReadsBeforeSubmitReturns) {
+  std::string id = create();
+  auto seat = worker_->seat();
+  auto client = channel();
+  std::uint64_t read_before = worker_->lines_read();
+  worker_->submit(client, frames({get_line(1, id), get_line(2, id), get_line(3, id)}), seat.get());
+  // No wait: the calling thread answered them, in order, as part of submit.
+  auto lines = client->lines();
+  ASSERT_EQ(lines.size(), 3u);
+  for (std::int64_t i = 0; i < 3; ++i) {
+    auto reply = parse(lines[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(reply.at("id"), i + 1);
+    EXPECT_EQ(reply.at("result").at("id"), json::value(id));
+  }
+  EXPECT_EQ(worker_->lines_read(), read_before + 3);
+  EXPECT_EQ(client->answered(), 3u);
 }
 
 TEST_F(ReadersTest, ReadsFromManyConnectionsDuringWritesSeeWholeEntities) {
