@@ -16,9 +16,7 @@ void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output
       answers.text += line;
       continue;
     }
-    auto dispatch = [&] {
-      return dispatcher.handle_line(frame.line, channel.session_for_next_line());
-    };
+    auto dispatch = [&] { return dispatcher.handle_frame(frame, channel.session_for_next_line()); };
     Reply reply = around_line ? around_line(frame.line, dispatch) : dispatch();
     if (!reply.line.empty()) {
       output += reply.line.size() + 1;
@@ -34,7 +32,7 @@ void deliver(const LineJob& job, Answers& answers) {
   if (!answers.text.empty()) channel.send(std::move(answers.text));
   if (answers.close) channel.close_after_send();
   std::size_t bytes = 0;
-  for (std::size_t i = 0; i < answers.done; ++i) bytes += job.frames[i].line.size();
+  for (std::size_t i = 0; i < answers.done; ++i) bytes += job.frames[i].held_bytes();
   channel.answered(
       {.lines = answers.done, .bytes = bytes, .authenticated = channel.session.authenticated});
 }

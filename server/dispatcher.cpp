@@ -142,13 +142,32 @@ std::string Dispatcher::oversized_reply(std::size_t limit) {
                                      " bytes; send smaller messages (one JSON message per line)"});
 }
 
+json::parse_options Dispatcher::parse_options() const {
+  json::parse_options options;
+  options.max_depth = options_.max_depth;
+  return options;
+}
+
+void Dispatcher::parse(LineFramer::Frame& frame) const {
+  if (frame.parsed || frame.oversized || frame.line.size() > options_.max_message_bytes) return;
+  frame.parsed = std::make_unique<ParsedLine>(frame.line, parse_options());
+}
+
 Reply Dispatcher::handle_line(std::string_view line, Session& session) {
   if (line.size() > options_.max_message_bytes)
     return {oversized_reply(options_.max_message_bytes)};
-  json::parse_options parse_options;
-  parse_options.max_depth = options_.max_depth;
   boost::system::error_code ec;
-  json::value message = json::parse(line, ec, json::storage_ptr(), parse_options);
+  json::value message = json::parse(line, ec, {}, parse_options());
+  return handle_parsed(message, ec, session);
+}
+
+Reply Dispatcher::handle_frame(const LineFramer::Frame& frame, Session& session) {
+  if (!frame.parsed) return handle_line(frame.line, session);
+  return handle_parsed(frame.parsed->message, frame.parsed->error, session);
+}
+
+Reply Dispatcher::handle_parsed(const json::value& message, boost::system::error_code ec,
+                                Session& session) {
   if (ec == json::error::too_deep)
     return {
         error_response(nullptr, {kParseError, "parse error: nested deeper than " +

@@ -11,6 +11,7 @@
 
 #include "core/engine.hpp"
 #include "server/conformance_fixtures.hpp"
+#include "server/line_framer.hpp"
 #include "server/tools.hpp"
 
 namespace verdict::server {
@@ -83,6 +84,12 @@ class Dispatcher {
   /// Handles one framed line (no trailing newline), on the thread that owns this dispatcher.
   /// Never throws: every failure becomes a JSON-RPC error or an `isError` tool result.
   Reply handle_line(std::string_view line, Session& session);
+  /// handle_line for a framed line, which parse() may have parsed already.
+  Reply handle_frame(const LineFramer::Frame& frame, Session& session);
+  /// Parses a frame's line as handle_line would, into the frame, counting the memory the
+  /// message holds. Const and thread-safe: the transport's thread parses each line once, before
+  /// it is queued, and counts it against the connection's input budget (Frame::held_bytes).
+  void parse(LineFramer::Frame& frame) const;
 
   /// Error reply for a line the transport refused before parsing (too large).
   static std::string oversized_reply(std::size_t limit);
@@ -92,6 +99,10 @@ class Dispatcher {
  private:
   struct Call;
 
+  boost::json::parse_options parse_options() const;
+  /// A line's message, or why it could not be parsed, answered.
+  Reply handle_parsed(const boost::json::value& message, boost::system::error_code ec,
+                      Session& session);
   Reply handle_request(const boost::json::object& message, Session& session);
   /// Authenticates a secret presented with this message (`auth`, `_meta`, an HTTP header), or
   /// re-checks the session's key if a key may have been revoked since. Returns the refusal.

@@ -62,12 +62,13 @@ void EngineWorker::start() {
 
 void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
                           ReaderPool::Seat* seat) {
+  parse(frames);
   if (!readers_ || !channel->owns_session())
     return submit_to_engine({std::move(channel), std::move(frames)});
-  // Classified before the lock: the scan is the costly part.
   std::vector<bool> reads(frames.size());
   for (std::size_t i = 0; i < frames.size(); ++i)
-    reads[i] = !frames[i].oversized && is_read_only(frames[i].line);
+    reads[i] =
+        frames[i].parsed && !frames[i].parsed->error && is_read_only(frames[i].parsed->message);
   Job here;
   {
     std::lock_guard lock(route_mutex_);

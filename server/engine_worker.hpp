@@ -45,10 +45,16 @@ class EngineWorker {
   ~EngineWorker();
 
   void start();
-  /// Queues lines from one channel. Thread-safe. With a `seat` (from seat()), reads that may run
-  /// at once are answered on the calling thread before submit returns, instead of on a reader
-  /// thread: for a transport thread that serves a single channel (stdio), the hand-over to a
-  /// reader and back costs more than the read.
+  /// Parses the lines (Dispatcher::parse) on the calling thread, the transport's, so that the
+  /// thread answering them does not, and so that the transport counts their parsed size
+  /// against its input budget. Thread-safe.
+  void parse(std::vector<LineFramer::Frame>& frames) const {
+    for (auto& frame : frames) dispatcher_.parse(frame);
+  }
+  /// Queues lines from one channel, parsing those not parsed yet. Thread-safe. With a `seat` (from
+  /// seat()), reads that may run at once are answered on the calling thread before submit returns,
+  /// instead of on a reader thread: for a transport thread that serves a single channel (stdio),
+  /// the hand-over to a reader and back costs more than the read.
   void submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
               ReaderPool::Seat* seat = nullptr);
   /// A seat for submit, or null when every line runs on the engine thread.

@@ -1,6 +1,22 @@
 #include "server/line_framer.hpp"
 
+#include <boost/json/parse.hpp>
+
 namespace verdict::server {
+
+ParsedLine::ParsedLine(std::string_view line, const boost::json::parse_options& options)
+    : message(boost::json::parse(line, error, boost::json::storage_ptr(&arena_), options)) {}
+
+void* ParsedLine::CountingResource::do_allocate(std::size_t size, std::size_t alignment) {
+  void* block = ::operator new(size, std::align_val_t(alignment));
+  bytes_ += size;
+  return block;
+}
+
+void ParsedLine::CountingResource::do_deallocate(void* p, std::size_t size, std::size_t alignment) {
+  bytes_ -= size;
+  ::operator delete(p, size, std::align_val_t(alignment));
+}
 
 void LineFramer::feed(std::string_view bytes, std::vector<Frame>& out) {
   while (!bytes.empty()) {

@@ -1,11 +1,52 @@
 #pragma once
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/value.hpp>
+
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace verdict::server {
+
+/// A line parsed once, on the transport's thread (Dispatcher::parse), for the thread that
+/// answers it. Its values come from one arena that starts inside this object, so a small request
+/// costs one allocation and is freed at once, without visiting each value; bytes() is all the
+/// memory it holds, which counts against the connection's input budget like the line's text.
+class ParsedLine {
+  /// Counts what the arena takes beyond its first block, which is inside this object.
+  class CountingResource final : public boost::json::memory_resource {
+   public:
+    std::size_t bytes() const { return bytes_; }
+
+   private:
+    void* do_allocate(std::size_t size, std::size_t alignment) override;
+    void do_deallocate(void* p, std::size_t size, std::size_t alignment) override;
+    bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
+      return this == &other;
+    }
+    std::size_t bytes_ = 0;
+  };
+
+  // Declared before the message, so that they are built before it and outlive it.
+  alignas(std::max_align_t) unsigned char first_block_[512];
+  CountingResource upstream_;
+  boost::json::monotonic_resource arena_{first_block_, sizeof first_block_,
+                                         boost::json::storage_ptr(&upstream_)};
+
+ public:
+  ParsedLine(std::string_view line, const boost::json::parse_options& options);
+  ParsedLine(const ParsedLine&) = delete;
+  ParsedLine& operator=(const ParsedLine&) = delete;
+
+  std::size_t bytes() const { return sizeof(ParsedLine) + upstream_.bytes(); }
+
+  boost::system::error_code error;
+  boost::json::value message;  ///< null when the line did not parse
+};
 
 /// Splits a byte stream into newline-terminated messages (MCP stdio framing, used on every
 /// transport). A line longer than the limit is dropped as it streams in, never buffered whole,
@@ -15,6 +56,13 @@ class LineFramer {
   struct Frame {
     std::string line;        ///< without the newline; a trailing '\r' is removed
     bool oversized = false;  ///< the line exceeded the limit and was discarded
+    /// Set when Dispatcher::parse ran on the transport's thread, so that the thread answering
+    /// the line does not parse it again.
+    std::unique_ptr<ParsedLine> parsed;
+
+    /// What the frame costs while it waits to be answered (input budgets): its text, and the
+    /// parsed message, which takes several times the memory of its text.
+    std::size_t held_bytes() const { return line.size() + (parsed ? parsed->bytes() : 0); }
   };
 
   explicit LineFramer(std::size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}

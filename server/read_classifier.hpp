@@ -1,16 +1,15 @@
 #pragma once
 
-#include <string_view>
+#include <boost/json/value.hpp>
 
 namespace verdict::server {
 
-/// Whether a framed JSON-RPC line only reads: `get`, `find`, `ping`, `resources/read`, or
+/// Whether a parsed JSON-RPC message only reads: `get`, `find`, `ping`, `resources/read`, or
 /// `tools/call` of the `get` or `find` tool. Such a line may run on a reader thread
 /// (server/reader_pool.hpp) over a read-only connection; anything else (initialize, auth, do,
-/// notifications, an unknown method) changes the database or the session and runs on the
-/// engine thread. Conservative: a line that is not valid JSON, nests deeper than 64 levels, or
-/// names `method`, `params` or `params.name` twice (JSON parsers disagree on which one wins) is
-/// not a read. Scans the line once without building it; thread-safe.
-bool is_read_only(std::string_view line);
+/// notifications, an unknown method, a message that is not an object) changes the database or
+/// the session and runs on the engine thread. The dispatcher answers the same parsed value
+/// (LineFramer::Frame::message), so the two never read a line differently. Thread-safe.
+bool is_read_only(const boost::json::value& message);
 
 }  // namespace verdict::server

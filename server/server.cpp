@@ -91,7 +91,7 @@ auto log_if_failed(LogLevel level, std::string what) {
 
 std::size_t bytes_of(const std::vector<LineFramer::Frame>& frames) {
   std::size_t bytes = 0;
-  for (const auto& frame : frames) bytes += frame.line.size();
+  for (const auto& frame : frames) bytes += frame.held_bytes();
   return bytes;
 }
 
@@ -251,6 +251,7 @@ class SocketChannel : public Connection,
       }
       if (!frames.empty()) {
         self->last_activity_ = now;
+        self->shared_.worker.parse(frames);
         self->unanswered_ += frames.size();
         self->queued_bytes_ += bytes_of(frames);
         self->shared_.worker.submit(self, std::move(frames));
@@ -732,6 +733,7 @@ struct Server::State {
         if (n <= 0) break;
         framer.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), frames);
         if (frames.empty()) continue;
+        worker.parse(frames);
         stdio->unanswered_ += frames.size();
         stdio->unanswered_bytes_ += bytes_of(frames);
         worker.submit(stdio, std::move(frames), seat.get());

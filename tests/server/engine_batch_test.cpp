@@ -81,10 +81,11 @@ TEST(EngineBatchTest, AFailedLineFailsAloneAndTheOthersAreSaved) {
   // A filter on an unknown field fails before any SQL runs, on both.
   const std::string find_unknown_field =
       line(3, "find", {{"type", "Organization"}, {"filter", {{"nope", 1}}}});
-  worker.submit(channel, {{create_line(1, "Before"), false},
-                          {find_named_group, false},
-                          {find_unknown_field, false},
-                          {create_line(4, "After"), false}});
+  std::vector<LineFramer::Frame> lines;
+  for (std::string text :
+       {create_line(1, "Before"), find_named_group, find_unknown_field, create_line(4, "After")})
+    lines.push_back({std::move(text)});
+  worker.submit(channel, std::move(lines));
   auto replies = channel->wait_replies(4);
   worker.stop();
   ASSERT_EQ(replies.size(), 4u);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 namespace verdict::server {
 namespace {
 
@@ -35,6 +37,30 @@ TEST(LineFramerTest, KeepsAnUnfinishedLine) {
   auto frames = feed_all(framer, {"partial"});
   EXPECT_TRUE(frames.empty());
   EXPECT_TRUE(framer.has_partial());
+}
+
+TEST(ParsedLineTest, HoldsWhatTheParserReadsAndCountsItsMemory) {
+  boost::json::parse_options options;
+  options.max_depth = 64;
+  const std::string small = R"({"jsonrpc":"2.0","id":7,"method":"get","params":{"id":"x"}})";
+  ParsedLine parsed_small(small, options);
+  EXPECT_FALSE(parsed_small.error);
+  EXPECT_EQ(parsed_small.message, boost::json::parse(small));
+  EXPECT_EQ(parsed_small.bytes(), sizeof(ParsedLine)) << "a small request fits the first block";
+
+  // 20,000 numbers take 16 bytes each once parsed, eight times their text: the budget must
+  // see that, not the text.
+  std::string numbers = R"({"method":"do","params":[)";
+  for (int i = 0; i < 20000; ++i) numbers += i ? ",1" : "1";
+  numbers += "]}";
+  ParsedLine parsed_numbers(numbers, options);
+  EXPECT_FALSE(parsed_numbers.error);
+  EXPECT_EQ(parsed_numbers.message.at("params").as_array().size(), 20000u);
+  EXPECT_GE(parsed_numbers.bytes(), 20000 * sizeof(boost::json::value));
+
+  ParsedLine too_deep(std::string(70, '[') + std::string(70, ']'), options);
+  EXPECT_EQ(too_deep.error, boost::json::error::too_deep);
+  EXPECT_TRUE(too_deep.message.is_null());
 }
 
 }  // namespace
