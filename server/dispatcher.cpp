@@ -22,6 +22,8 @@ constexpr std::size_t kMaxCancelled = 4096;
 // Tool definitions, prompts and schema resources change only when plugins grow the schema.
 constexpr std::int64_t kStaticTtlMs = 300'000;
 constexpr std::size_t kMaxClientNameBytes = 100;
+// Enough for a typical request's parsed values; a larger one takes more from the heap.
+constexpr std::size_t kMessageBufferBytes = 4096;
 
 /// A protocol failure with a JSON-RPC code of its own (not a Verdict ErrorCode).
 struct RpcFailure {
@@ -167,7 +169,12 @@ Reply Dispatcher::handle_line(std::string_view line, Session& session) {
   json::parse_options parse_options;
   parse_options.max_depth = options_.max_depth;
   boost::system::error_code ec;
-  json::value message = json::parse(line, ec, json::storage_ptr(), parse_options);
+  // The message lives only while this line is answered (whatever outlives it is copied into
+  // storage of its own): its strings, arrays and objects come from one buffer, on the stack for
+  // most lines, instead of an allocation and a free each.
+  unsigned char buffer[kMessageBufferBytes];
+  json::monotonic_resource resource(buffer, sizeof buffer);
+  json::value message = json::parse(line, ec, &resource, parse_options);
   if (ec == json::error::too_deep)
     return {
         error_response(nullptr, {kParseError, "parse error: nested deeper than " +
