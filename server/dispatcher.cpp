@@ -392,7 +392,9 @@ json::object Dispatcher::route(Call& call, Session& session) {
       without_meta.erase("_meta");
       arguments = &without_meta;
     }
-    const std::string& value = tools_.call_json(method, *arguments, caller(call, session)).text();
+    EntityJson scratch;
+    const std::string& value =
+        tools_.call_json(method, *arguments, caller(call, session), scratch).text();
     // The plain methods answer with the tool's value itself; results are objects by contract.
     call.result_json = value.starts_with('{') ? value : R"({"result":)" + value + "}";
     return {};
@@ -552,9 +554,11 @@ json::object Dispatcher::call_tool(Call& call, Session& session) {
   progress(0, " started");
   json::object result;
   try {
-    call.result_json = tool_result(tools_.call_json(name, arguments, caller(call, session)),
-                                   call.current_era || has_structured_output(call.version),
-                                   call.current_era ? kEraMembersBytes : 0);
+    EntityJson scratch;
+    call.result_json =
+        tool_result(tools_.call_json(name, arguments, caller(call, session), scratch),
+                    call.current_era || has_structured_output(call.version),
+                    call.current_era ? kEraMembersBytes : 0);
     // Checked first: the message copies the arguments, work a hot `get` should not do for a
     // client that asked for no log.
     const char* level = name == "do" ? "info" : "debug";

@@ -261,13 +261,13 @@ json::value Tools::call(std::string_view name, const json::object& arguments,
 }
 
 const EntityJson& Tools::call_json(std::string_view name, const json::object& arguments,
-                                   const ToolCaller& caller) {
+                                   const ToolCaller& caller, EntityJson& scratch) {
   bool get = name == "get";
   if (!get || !is_plain_get(arguments, engine_.schema())) {
     if (!get || arguments.contains("include") || arguments.contains("limit") ||
         arguments.contains("cursor")) {
-      value_json_ = EntityJson(to_json_text(call(name, arguments, caller)));
-      return value_json_;
+      scratch = EntityJson(to_json_text(call(name, arguments, caller)));
+      return scratch;
     }
     check_arguments(input_schema(definitions(true), name), arguments);
   }

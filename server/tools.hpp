@@ -43,9 +43,11 @@ class Tools {
                           const ToolCaller& caller);
   /// call's value as JSON text (to_json_text), for replies: a `get` without history is served
   /// as the engine's serialized entity (Engine::entity_json), never built as an object, and
-  /// keeps its escaped form cached with it. Valid until the next call on this object or engine.
+  /// keeps its escaped form cached with it. Any other value is made in `scratch`, which the
+  /// caller owns so that no reply outlives its request here. Valid until `scratch` goes or the
+  /// next call on the engine.
   const EntityJson& call_json(std::string_view name, const boost::json::object& arguments,
-                              const ToolCaller& caller);
+                              const ToolCaller& caller, EntityJson& scratch);
 
  private:
   void refresh();
@@ -59,7 +61,6 @@ class Tools {
   std::size_t schema_fingerprint_ = 0;
   boost::json::array definitions_;        ///< with outputSchema
   boost::json::array plain_definitions_;  ///< without, for revisions before 2025-06-18
-  EntityJson value_json_;                 ///< call_json's answer when it is not a cached entity
 };
 
 /// A successful tools/call result, as JSON text, for a value given as JSON text (call_json): the
