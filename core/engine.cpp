@@ -184,14 +184,19 @@ json::object Engine::get(const Caller& caller, std::string_view noun_name,
 
 std::string Engine::get_json(const Caller& caller, std::string_view noun_name,
                              std::string_view id_or_slug) {
+  return entity_json(caller, noun_name, id_or_slug).text();
+}
+
+const EntityJson& Engine::entity_json(const Caller& caller, std::string_view noun_name,
+                                      std::string_view id_or_slug) {
   bool outermost = !caller_;
   CallerScope scope(*this, caller);
   const Noun& noun = schema_.noun(noun_name);
   if (outermost) require_role(caller, noun.read_role, "get " + noun.name);
   if (id_or_slug.empty()) invalid("id", "required for this verb");
-  auto entity = store_->get_json(noun, id_or_slug);
+  const EntityJson* entity = store_->entity_json(noun, id_or_slug);
   if (!entity) not_found(noun, id_or_slug);
-  return std::move(*entity);
+  return *entity;
 }
 
 FindResult Engine::find(const Caller& caller, std::string_view noun_name, const FindQuery& query) {

@@ -107,6 +107,10 @@ class Engine {
   /// the store's cache of serialized entities while the database has not changed
   /// (Store::get_json). Needs the reader role, checked on every call.
   std::string get_json(const Caller& caller, std::string_view noun, std::string_view id_or_slug);
+  /// get_json without the copy, with the escaped text beside it (Store::entity_json); valid until
+  /// the next call on this engine.
+  const EntityJson& entity_json(const Caller& caller, std::string_view noun,
+                                std::string_view id_or_slug);
   /// Entities of the caller's project. Needs the reader role.
   FindResult find(const Caller& caller, std::string_view noun, const FindQuery& query);
   /// As the current caller: inside a verb (custom verbs, hooks) its caller, so an internal read

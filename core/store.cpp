@@ -484,6 +484,12 @@ std::optional<json::object> Store::get(const Noun& noun, std::string_view id_or_
 }
 
 std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id_or_slug) {
+  const EntityJson* entity = entity_json(noun, id_or_slug);
+  if (!entity) return std::nullopt;
+  return entity->text();
+}
+
+const EntityJson* Store::entity_json(const Noun& noun, std::string_view id_or_slug) {
   // Rows of a source belong to other modules (keys, tracked events), which may change them
   // without a trace here: only a noun's own table is cached.
   bool cacheable = !sources_.contains(noun.name);
@@ -496,10 +502,10 @@ std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id
     // The project is part of the key: another project's caller never sees this entry.
     cache_key_.assign(project_).append(1, '\n').append(noun.name).append(1, '\n');
     cache_key_.append(id_or_slug);
-    if (auto hit = json_cache_.find(cache_key_); hit != json_cache_.end()) return hit->second;
+    if (auto hit = json_cache_.find(cache_key_); hit != json_cache_.end()) return &hit->second;
   }
   auto statement = select_one(noun, id_or_slug);
-  if (!statement.step()) return std::nullopt;
+  if (!statement.step()) return nullptr;
   struct TextSink {
     std::string out = "{";
     void name(std::string_view name) {
@@ -527,14 +533,17 @@ std::optional<std::string> Store::get_json(const Noun& noun, std::string_view id
   visit_row(noun, statement, sink);
   sink.out += '}';
   if (cacheable && sink.out.size() <= kMaxCachedJsonBytes / 16) {
-    if (json_cache_bytes_ + sink.out.size() > kMaxCachedJsonBytes) {
+    // The text counts twice: its escaped form, once asked for, is about as long.
+    std::size_t bytes = cache_key_.size() + 2 * sink.out.size();
+    if (json_cache_bytes_ + bytes > kMaxCachedJsonBytes) {
       json_cache_.clear();
       json_cache_bytes_ = 0;
     }
-    json_cache_bytes_ += cache_key_.size() + sink.out.size();
-    json_cache_.emplace(cache_key_, sink.out);
+    json_cache_bytes_ += bytes;
+    return &json_cache_.emplace(cache_key_, EntityJson(std::move(sink.out))).first->second;
   }
-  return std::move(sink.out);
+  uncached_json_ = EntityJson(std::move(sink.out));
+  return &uncached_json_;
 }
 
 bool Store::exists(const Noun& noun, std::string_view id) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/access/caller.hpp"
+#include "core/entity_json.hpp"
 #include "core/schema.hpp"
 #include "core/storage/connection.hpp"
 
@@ -98,6 +99,9 @@ class Store {
   /// (storage::Connection::stamp: a write, a rollback, another process's commit). Rows of nouns
   /// with row sources are never cached.
   std::optional<std::string> get_json(const Noun& noun, std::string_view id_or_slug);
+  /// get_json's entity without a copy, with its escaped form kept beside it in the cache; null
+  /// when there is no such entity. Valid until the next call on this store.
+  const EntityJson* entity_json(const Noun& noun, std::string_view id_or_slug);
   bool exists(const Noun& noun, std::string_view id);
   FindResult find(const Noun& noun, const FindQuery& query);
   std::int64_t count(const Noun& noun, const boost::json::object& filter);
@@ -156,7 +160,8 @@ class Store {
   std::unordered_map<std::string, std::string> select_sql_;  ///< per noun; reset by migrate()
   std::unordered_map<std::string, std::string> get_sql_;     ///< per noun; reset by migrate()
   /// get_json's entities, valid while the database is at json_cache_stamp_.
-  std::unordered_map<std::string, std::string> json_cache_;
+  std::unordered_map<std::string, EntityJson> json_cache_;
+  EntityJson uncached_json_;  ///< entity_json's answer for a noun that is never cached
   storage::Connection::Stamp json_cache_stamp_;
   std::size_t json_cache_bytes_ = 0;
   std::string cache_key_;  ///< reused, so that a cache hit allocates nothing for its key

@@ -32,25 +32,44 @@ struct RpcFailure {
   throw RpcFailure{{code, std::move(message), std::move(data)}};
 }
 
-std::string response(const json::value& id, json::object result) {
-  return to_json_text(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
-}
-
-// The same response for a result built as JSON text (an object), with `members` added to it:
-// the text is spliced, not parsed again.
-std::string response(const json::value& id, std::string result_json, const json::object& members) {
-  if (!members.empty()) {
-    result_json.pop_back();
-    result_json += ',';
-    std::string more = to_json_text(members);
-    result_json.append(more, 1);
-  }
-  std::string line = R"({"jsonrpc":"2.0","id":)";
+std::string response(const json::value& id, std::string_view result_json) {
+  constexpr std::string_view kHead = R"({"jsonrpc":"2.0","id":)";
+  constexpr std::string_view kResult = R"(,"result":)";
+  std::string line;
+  // An id is rarely long; the reserve saves regrowing (and copying) the line for the result.
+  line.reserve(kHead.size() + 24 + kResult.size() + result_json.size() + 1);
+  line += kHead;
   append_json_text(line, id);
-  line += R"(,"result":)";
+  line += kResult;
   line += result_json;
   line += '}';
   return line;
+}
+
+// What a 2026-07-28 result carries besides its own members: `resultType`, serverInfo in `_meta`
+// and, for a cacheable result, `ttlMs` and `cacheScope`. Spliced as text (results hold none of
+// these names themselves), since the constant part is the same on every reply.
+constexpr std::size_t kEraMembersBytes = 160;
+void append_era_members(std::string& result_json, std::int64_t ttl_ms,
+                        std::string_view cache_scope) {
+  static const std::string kConstant = [] {
+    std::string text = R"("resultType":"complete","_meta":{)";
+    append_json_string(text, kServerInfoKey);
+    text += ':';
+    append_json_text(text, server_info());
+    text += '}';
+    return text;
+  }();
+  result_json.pop_back();  // the result object's closing brace
+  if (result_json.size() > 1) result_json += ',';
+  result_json += kConstant;
+  if (ttl_ms >= 0) {
+    result_json += R"(,"ttlMs":)";
+    result_json += std::to_string(ttl_ms);
+    result_json += R"(,"cacheScope":)";
+    append_json_string(result_json, cache_scope);
+  }
+  result_json += '}';
 }
 
 bool valid_id(const json::value& id) {
@@ -122,8 +141,8 @@ struct Dispatcher::Call {
   /// ttlMs and cacheScope for cacheable results (current era only); ttl < 0: not cacheable
   std::int64_t ttl_ms = -1;
   std::string_view cache_scope = "public";
-  /// The result as JSON text when route built it so (tool results); then route returns only
-  /// members to add to it.
+  /// The result as JSON text when route built it so (tool results); route's object is then
+  /// empty.
   std::string result_json;
 };
 
@@ -251,16 +270,9 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   Call call{.method = method, .params = params, .meta = meta ? meta->get_object() : kNoMeta};
   try {
     json::object result = route(call, session);
-    if (call.current_era) {
-      result["resultType"] = "complete";
-      result["_meta"] = {{kServerInfoKey, server_info()}};
-      if (call.ttl_ms >= 0) {
-        result["ttlMs"] = call.ttl_ms;
-        result["cacheScope"] = call.cache_scope;
-      }
-    }
-    if (!call.result_json.empty()) return {response(reply_id, std::move(call.result_json), result)};
-    return {response(reply_id, std::move(result))};
+    if (call.result_json.empty()) call.result_json = to_json_text(result);
+    if (call.current_era) append_era_members(call.result_json, call.ttl_ms, call.cache_scope);
+    return {response(reply_id, call.result_json)};
   } catch (const RpcFailure& failure) {
     return {error_response(reply_id, failure.error)};
   } catch (const Error& error) {
@@ -392,10 +404,11 @@ json::object Dispatcher::route(Call& call, Session& session) {
       without_meta.erase("_meta");
       arguments = &without_meta;
     }
-    call.result_json = tools_.call_json(method, *arguments, caller(call, session));
+    EntityJson scratch;
+    const std::string& value =
+        tools_.call_json(method, *arguments, caller(call, session), scratch).text();
     // The plain methods answer with the tool's value itself; results are objects by contract.
-    if (!call.result_json.starts_with('{'))
-      call.result_json = R"({"result":)" + call.result_json + "}";
+    call.result_json = value.starts_with('{') ? value : R"({"result":)" + value + "}";
     return {};
   }
   if (method == "schema") return describe_schema(engine_.schema());
@@ -553,8 +566,11 @@ json::object Dispatcher::call_tool(Call& call, Session& session) {
   progress(0, " started");
   json::object result;
   try {
-    call.result_json = tool_result(tools_.call_json(name, arguments, caller(call, session)),
-                                   call.current_era || has_structured_output(call.version));
+    EntityJson scratch;
+    call.result_json =
+        tool_result(tools_.call_json(name, arguments, caller(call, session), scratch),
+                    call.current_era || has_structured_output(call.version),
+                    call.current_era ? kEraMembersBytes : 0);
     // Checked first: the message copies the arguments, work a hot `get` should not do for a
     // client that asked for no log.
     const char* level = name == "do" ? "info" : "debug";

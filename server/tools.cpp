@@ -212,6 +212,15 @@ const json::object& input_schema(const json::array& definitions, std::string_vie
   throw Error(ErrorCode::kNotFound, "unknown tool " + std::string(name));
 }
 
+// `{type, id}` naming a known noun: the common `get`, which its input schema accepts as it is,
+// so it needs no check against the schema (nor the schema's definitions refreshed).
+bool is_plain_get(const json::object& arguments, const Schema& schema) {
+  if (arguments.size() != 2) return false;
+  const auto* type = arguments.if_contains("type");
+  const auto* id = arguments.if_contains("id");
+  return type && id && type->is_string() && id->is_string() && schema.find(type->get_string());
+}
+
 std::string string_argument(const json::object& arguments, std::string_view name) {
   const auto* value = arguments.if_contains(name);
   return value ? std::string(value->get_string()) : std::string{};
@@ -251,14 +260,19 @@ json::value Tools::call(std::string_view name, const json::object& arguments,
   return run(arguments, caller);
 }
 
-std::string Tools::call_json(std::string_view name, const json::object& arguments,
-                             const ToolCaller& caller) {
-  if (name != "get" || arguments.contains("include") || arguments.contains("limit") ||
-      arguments.contains("cursor"))
-    return to_json_text(call(name, arguments, caller));
-  check_arguments(input_schema(definitions(true), name), arguments);
-  return engine_.get_json(caller.caller, arguments.at("type").get_string(),
-                          arguments.at("id").get_string());
+const EntityJson& Tools::call_json(std::string_view name, const json::object& arguments,
+                                   const ToolCaller& caller, EntityJson& scratch) {
+  bool get = name == "get";
+  if (!get || !is_plain_get(arguments, engine_.schema())) {
+    if (!get || arguments.contains("include") || arguments.contains("limit") ||
+        arguments.contains("cursor")) {
+      scratch = EntityJson(to_json_text(call(name, arguments, caller)));
+      return scratch;
+    }
+    check_arguments(input_schema(definitions(true), name), arguments);
+  }
+  return engine_.entity_json(caller.caller, arguments.at("type").get_string(),
+                             arguments.at("id").get_string());
 }
 
 json::value Tools::find(const json::object& arguments, const Caller& caller) {
@@ -314,9 +328,14 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
   return engine_.execute(request);
 }
 
-std::string tool_result(std::string_view value_json, bool structured) {
-  std::string result = R"({"content":[{"type":"text","text":)";
-  append_json_string(result, value_json);
+std::string tool_result(const EntityJson& value, bool structured, std::size_t spare) {
+  constexpr std::string_view kHead = R"({"content":[{"type":"text","text":)";
+  std::string_view value_json = value.text();
+  std::string_view quoted = value.quoted();
+  std::string result;
+  result.reserve(kHead.size() + quoted.size() + value_json.size() + 64 + spare);
+  result += kHead;
+  result += quoted;
   result += "}]";
   if (structured) {
     // JSON text is an object exactly when it starts with a brace (to_json_text adds no space).

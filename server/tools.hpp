@@ -42,9 +42,12 @@ class Tools {
   boost::json::value call(std::string_view name, const boost::json::object& arguments,
                           const ToolCaller& caller);
   /// call's value as JSON text (to_json_text), for replies: a `get` without history is served
-  /// as the engine's serialized entity (Engine::get_json), never built as an object.
-  std::string call_json(std::string_view name, const boost::json::object& arguments,
-                        const ToolCaller& caller);
+  /// as the engine's serialized entity (Engine::entity_json), never built as an object, and
+  /// keeps its escaped form cached with it. Any other value is made in `scratch`, which the
+  /// caller owns so that no reply outlives its request here. Valid until `scratch` goes or the
+  /// next call on the engine.
+  const EntityJson& call_json(std::string_view name, const boost::json::object& arguments,
+                              const ToolCaller& caller, EntityJson& scratch);
 
  private:
   void refresh();
@@ -63,8 +66,8 @@ class Tools {
 /// A successful tools/call result, as JSON text, for a value given as JSON text (call_json): the
 /// value as a text content item, plus `structuredContent` when `structured`. A non-object value
 /// (a script's result) is wrapped as `{result}` there, because structured content is an object
-/// before 2026-07-28.
-std::string tool_result(std::string_view value_json, bool structured);
+/// before 2026-07-28. `spare` bytes are reserved at the end for members the caller adds.
+std::string tool_result(const EntityJson& value, bool structured, std::size_t spare = 0);
 
 /// A failed tools/call result (`isError: true`) carrying `message` for the agent to act on.
 boost::json::object tool_error(std::string_view message);

@@ -948,6 +948,25 @@ TEST_F(EntityCacheTest, UpdateShowsAtOnce) {
   EXPECT_THAT([&] { json_of(id); }, ThrowsError(ErrorCode::kNotFound, "id"));
 }
 
+TEST_F(EntityCacheTest, EscapedTextIsKeptWithTheEntityAndFollowsItsChanges) {
+  std::string id = experiment({{"name", "say \"first\""}});
+  auto quoted = [&] {
+    return std::string(engine_.entity_json(Caller::local_operator(), "Experiment", id).quoted());
+  };
+  auto literal_of = [](const std::string& text) {
+    std::string literal;
+    append_json_string(literal, text);
+    return literal;
+  };
+  const EntityJson& cached = engine_.entity_json(Caller::local_operator(), "Experiment", id);
+  EXPECT_EQ(cached.quoted(), literal_of(expected(id)));
+  // A hit is the same entry, escaped form included.
+  EXPECT_EQ(&engine_.entity_json(Caller::local_operator(), "Experiment", id), &cached);
+  run("Experiment", "update", id, {{"name", "say \"second\""}});
+  EXPECT_EQ(quoted(), literal_of(expected(id)));
+  EXPECT_EQ(name_in(std::string(json::parse(quoted()).as_string())), "say \"second\"");
+}
+
 TEST_F(EntityCacheTest, FailedVerbThatReadItsOwnWriteLeavesNoPhantom) {
   std::string id = experiment({{"name", "kept"}});
   std::string before = json_of(id);

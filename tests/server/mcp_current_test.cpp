@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/json_style.hpp"
 #include "tests/server/dispatcher_harness.hpp"
+#include "verdict/version.hpp"
 
 namespace verdict::server {
 namespace {
@@ -25,6 +27,29 @@ TEST(McpCurrentTest, DiscoverDescribesTheServer) {
   EXPECT_GT(result.at("ttlMs").as_int64(), 0);
   EXPECT_EQ(result.at("cacheScope"), "public");
   EXPECT_TRUE(harness.session.protocol_version.empty());  // stateless
+}
+
+// The era's members are spliced into results as text: the exact bytes, member order included.
+TEST(McpCurrentTest, RepliesEndWithTheEraMembersInOrder) {
+  DispatcherHarness harness;
+  std::string id = harness.create_experiment("Say \"hi\"");
+  std::string entity = harness.engine.get_json(Caller::local_operator(), "Experiment", id);
+  std::string server_info =
+      R"("resultType":"complete","_meta":{"io.modelcontextprotocol/serverInfo":{"name":"verdict",)"
+      R"("title":"Verdict","version":")" +
+      std::string(kVersion) + R"("}})";
+  std::string literal;
+  append_json_string(literal, entity);
+  harness.call_tool("get", {{"type", "Experiment"}, {"id", id}});
+  EXPECT_EQ(harness.last.line,
+            R"({"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":)" + literal +
+                R"(}],"structuredContent":)" + entity + "," + server_info + "}}");
+  harness.request("ping", DispatcherHarness::current());
+  EXPECT_EQ(harness.last.line, R"({"jsonrpc":"2.0","id":2,"result":{)" + server_info + "}}");
+  harness.request("tools/list", DispatcherHarness::current());
+  EXPECT_TRUE(harness.last.line.ends_with("]," + server_info +
+                                          R"(,"ttlMs":300000,"cacheScope":"public"}})"))
+      << harness.last.line;
 }
 
 TEST(McpCurrentTest, MissingMetaKeysAreInvalidParams) {
