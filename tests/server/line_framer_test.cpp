@@ -47,14 +47,17 @@ TEST(ParsedLineTest, HoldsWhatTheParserReadsAndCountsItsMemory) {
   EXPECT_FALSE(parsed_small.error);
   EXPECT_EQ(parsed_small.message, boost::json::parse(small));
   EXPECT_EQ(parsed_small.bytes(), sizeof(ParsedLine)) << "a small request fits the first block";
-  // So does a tool call of the 2026-07-28 era, with its _meta.
+  // A tool call of the 2026-07-28 era, with its _meta, takes one more block.
   const std::string tool_call =
       R"({"jsonrpc":"2.0","id":123456,"method":"tools/call","params":{"name":"get",)"
       R"("arguments":{"type":"Experiment","id":"experiment_SKSKSYrD"},"_meta":{)"
       R"("io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
       R"("io.modelcontextprotocol/clientCapabilities":{},)"
       R"("io.modelcontextprotocol/clientInfo":{"name":"agent","version":"1.0.0"}}}})";
-  EXPECT_EQ(ParsedLine(tool_call, options).bytes(), sizeof(ParsedLine));
+  ParsedLine parsed_tool_call(tool_call, options);
+  EXPECT_EQ(parsed_tool_call.message, boost::json::parse(tool_call));
+  EXPECT_GT(parsed_tool_call.bytes(), sizeof(ParsedLine));
+  EXPECT_LE(parsed_tool_call.bytes(), sizeof(ParsedLine) + 2048);
 
   // 20,000 numbers take 16 bytes each once parsed, eight times their text: the budget must
   // see that, not the text.
