@@ -4,8 +4,9 @@
 # build/bench/bare_http_loop, which answers each request with the bytes Verdict answered it with
 # (captured once here), both driven by wrk with the same settings: 1 connection and 32
 # connections, DEPTH requests in flight on each (HTTP/1.1 pipelining; default 1, what HTTP
-# clients do). wrk is closed-loop and this machine has no wrk2, so there is no open-loop p99 here
-# (bench/side_by_side.sh has one for TCP).
+# clients do). Besides the rates it prints each server's CPU time per request, and its ratio, which
+# a busy machine disturbs less than the rates. wrk is closed-loop and this machine has no wrk2, so
+# there is no open-loop p99 here (bench/side_by_side.sh has one for TCP).
 # Usage: bench/http/side_by_side_http.sh [BUILD_DIR] [ROUNDS]; DEPTH=16 to pipeline, SECONDS_PER
 # for each run's length. Needs wrk (Debian: apt-get install wrk), which CI does not install.
 set -euo pipefail
@@ -55,33 +56,46 @@ grep -q '"result"' "$work/mcp_reply" || { echo "tools/call get failed:" >&2; cat
 bare=$!
 sleep 0.5
 
-# Requests per second of one wrk run; a run with any error or non-2xx answer fails the script.
-rate() {
-  local port=$1 connections=$2 method=$3 path=$4 body=$5 out
-  shift 5
+# One wrk run against the server with pid $1 on port $2: requests per second, then that
+# server's CPU time (user and system, all its threads) per request in microseconds, which the
+# other processes on the machine disturb less than the rate. A run with any error or non-2xx
+# answer fails the script.
+run() {
+  local pid=$1 port=$2 connections=$3 method=$4 path=$5 body=$6 out before after
+  shift 6
+  before=$(cpu_ticks "$pid")
   out=$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$here/wrk_request.lua" \
     "http://127.0.0.1:$port" -- "$depth" "$method" "$path" "$body" "$@")
+  after=$(cpu_ticks "$pid")
   if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
     echo "wrk against port $port saw errors:" >&2
     echo "$out" >&2
     exit 1
   fi
-  awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out"
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ { requests = $1 }
+    /^Requests\/sec:/ { rate = $2 }
+    END { printf "%d %.1f", rate, ticks / hz * 1e6 / requests }' <<<"$out"
 }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ratio() { python3 -c "print(round($1 / $2, 2))"; }
+# Prints one line comparing Verdict and the bare loop on the same wrk settings.
+compare() {
+  local label=$1 ours limit
+  shift
+  read -r ours ours_cpu <<<"$(run "$server" "$server_port" "$@")"
+  read -r limit limit_cpu <<<"$(run "$bare" "$bare_port" "$@")"
+  echo "round $round: $label, $1 connection(s): verdict $ours/s ($ours_cpu us CPU each)," \
+    "bare loop $limit/s ($limit_cpu us), ratio $(ratio "$ours" "$limit")," \
+    "CPU ratio $(ratio "$limit_cpu" "$ours_cpu")"
+}
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "reply sizes: REST $(wc -c <"$work/rest_reply") bytes, MCP $(wc -c <"$work/mcp_reply") bytes" \
   "(headers and body); $depth in flight per connection"
 for round in $(seq "$rounds"); do
   for connections in 1 32; do
-    ours=$(rate "$server_port" "$connections" GET "$rest_path" -)
-    limit=$(rate "$bare_port" "$connections" GET "$rest_path" -)
-    echo "round $round: REST GET, $connections connection(s): verdict $ours/s," \
-      "bare loop $limit/s, ratio $(ratio "$ours" "$limit")"
-    ours=$(rate "$server_port" "$connections" POST /mcp "$work/mcp_body.json" "${mcp_headers[@]}")
-    limit=$(rate "$bare_port" "$connections" POST /mcp "$work/mcp_body.json" "${mcp_headers[@]}")
-    echo "round $round: MCP tools/call get, $connections connection(s): verdict $ours/s," \
-      "bare loop $limit/s, ratio $(ratio "$ours" "$limit")"
+    compare "REST GET" "$connections" GET "$rest_path" -
+    compare "MCP tools/call get" "$connections" POST /mcp "$work/mcp_body.json" "${mcp_headers[@]}"
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
