@@ -20,7 +20,7 @@ if ! command -v wrk >/dev/null; then
 fi
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
-server= bare=
+server='' bare=''
 trap 'kill $server $bare 2>/dev/null; rm -rf "$work"' EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 server_port=$(free_port)
