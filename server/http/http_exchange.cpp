@@ -1,17 +1,42 @@
 #include "server/http/http_exchange.hpp"
 
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace verdict::server::http {
 
 namespace asio = boost::asio;
 
+/// Posted by answered(): resumes the waiting coroutine on the I/O thread. Dropped without
+/// running (the io_context shut down first), it drops the suspended coroutine instead, which
+/// holds the exchange that holds it: nothing else would break that cycle.
+class HttpExchange::Wake {
+ public:
+  explicit Wake(std::shared_ptr<HttpExchange> exchange) : exchange_(std::move(exchange)) {}
+  Wake(Wake&&) = default;
+  Wake& operator=(Wake&&) = delete;
+  ~Wake() {
+    if (!exchange_) return;
+    exchange_->work_ = {};
+    exchange_->waiter_ = nullptr;
+  }
+
+  void operator()() {
+    auto exchange = std::move(exchange_);
+    exchange->done_ = true;
+    exchange->work_ = {};
+    if (auto waiter = std::move(exchange->waiter_)) waiter->resume();
+  }
+
+ private:
+  std::shared_ptr<HttpExchange> exchange_;
+};
+
 HttpExchange::HttpExchange(asio::any_io_executor executor, std::shared_ptr<McpHttpSession> shared)
-    : executor_(executor),
-      done_timer_(std::move(executor), asio::steady_timer::time_point::max()),
-      shared_(std::move(shared)) {}
+    : executor_(std::move(executor)), shared_(std::move(shared)) {}
 
 void HttpExchange::send(std::string bytes) {
   // One request, one line: the worker appends the newline framing the socket transports need.
@@ -20,10 +45,7 @@ void HttpExchange::send(std::string bytes) {
 }
 
 void HttpExchange::answered(const Answered&) {
-  asio::post(executor_, [self = shared_from_this()] {
-    self->done_ = true;
-    self->done_timer_.cancel();
-  });
+  asio::post(executor_, Wake(shared_from_this()));
 }
 
 Session& HttpExchange::session_for_next_line() {
@@ -45,7 +67,19 @@ Session& HttpExchange::session_for_next_line() {
 }
 
 asio::awaitable<void> HttpExchange::wait() {
-  while (!done_) co_await done_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (done_) co_return;
+  work_ = asio::prefer(executor_, asio::execution::outstanding_work.tracked);
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [this](auto completion) {
+        using Handler = decltype(completion);
+        struct Held final : Waiter {
+          explicit Held(Handler h) : handler(std::move(h)) {}
+          void resume() override { std::move(handler)(); }
+          Handler handler;
+        };
+        waiter_ = std::make_unique<Held>(std::move(completion));
+      },
+      asio::use_awaitable);
 }
 
 }  // namespace verdict::server::http
