@@ -118,11 +118,13 @@ void ReaderPool::run() {
 
 void ReaderPool::answer(Seat& seat, LineJob job) {
   std::unique_ptr<ReadTransaction> snapshot;
+  std::optional<storage::Connection::StampHold> one_stamp;
   try {
     refresh(seat);
     // One read lock for the run instead of one per statement: the run starts after the
     // channel's writes were committed, so it sees them.
     snapshot = std::make_unique<ReadTransaction>(seat.engine_->store().db());
+    one_stamp.emplace(seat.engine_->store().db());
   } catch (const std::exception& error) {
     log(LogLevel::kError,
         std::string("a reader thread cannot open the database, so the engine thread answers "
@@ -135,6 +137,7 @@ void ReaderPool::answer(Seat& seat, LineJob job) {
   std::size_t output = 0;
   answer_lines(*seat.dispatcher_, job, limits_.output_bytes_per_connection,
                limits_.max_message_bytes, output, answers);
+  one_stamp.reset();
   snapshot.reset();
   lines_answered_.fetch_add(answers.done, std::memory_order_relaxed);
   deliver(job, answers);

@@ -599,7 +599,7 @@ void PostgresConnection::set_query_timeout(std::chrono::milliseconds timeout) {
   if (in_transaction()) timeout_in_transaction_ = true;
 }
 
-Connection::Stamp PostgresConnection::stamp() {
+Connection::Stamp PostgresConnection::read_stamp() {
   // Without blocking: only what has arrived.
   if (PQstatus(conn_.get()) == CONNECTION_OK && PQconsumeInput(conn_.get()) == 1)
     count_notifications();

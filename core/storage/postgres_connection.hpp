@@ -42,7 +42,6 @@ class PostgresConnection final : public Connection {
   std::string path() const override { return {}; }
   std::string shared_location() const override { return url_; }
   std::string location() const override { return location_; }
-  Stamp stamp() override;
   /// Also the server's `statement_timeout`, which stops a statement while it runs.
   void set_query_timeout(std::chrono::milliseconds timeout) override;
 
@@ -58,6 +57,7 @@ class PostgresConnection final : public Connection {
   static constexpr const char* kChannel = "verdict_changes";
 
  protected:
+  Stamp read_stamp() override;
   void begin_transaction(bool nested) override;
   void commit_transaction(bool nested) override;
   void rollback_transaction(bool nested) noexcept override;

@@ -242,7 +242,7 @@ void SqliteConnection::on_rollback(void* connection) {
   ++static_cast<SqliteConnection*>(connection)->rollbacks_;
 }
 
-Connection::Stamp SqliteConnection::stamp() {
+Connection::Stamp SqliteConnection::read_stamp() {
   auto statement = prepare("PRAGMA data_version");
   statement.step();
   return {sqlite3_total_changes64(db_) + rollbacks_, statement.column_int(0)};

@@ -34,7 +34,6 @@ class SqliteConnection final : public Connection {
   std::string path() const override;
   std::string shared_location() const override { return path(); }
   std::string location() const override;
-  Stamp stamp() override;
 
   /// Copies what the WAL holds into the database file without waiting for readers or writers
   /// (SQLITE_CHECKPOINT_PASSIVE); returns SQLite's message when it failed for another reason
@@ -44,6 +43,7 @@ class SqliteConnection final : public Connection {
   sqlite3* handle() const noexcept { return db_; }
 
  protected:
+  Stamp read_stamp() override;
   void begin_transaction(bool nested) override;
   void commit_transaction(bool nested) override;
   void rollback_transaction(bool nested) noexcept override;

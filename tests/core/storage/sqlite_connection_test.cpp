@@ -214,6 +214,26 @@ TEST_F(SqliteTest, StampMovesOnWritesAndRollbacksOnly) {
   EXPECT_NE(db_.stamp(), written);
 }
 
+TEST(SqliteStampTest, AHoldKeepsTheFirstStampUntilReleased) {
+  auto directory =
+      std::filesystem::temp_directory_path() / ("verdict-hold-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(directory);
+  std::string file = (directory / "store.db").string();
+  SqliteConnection writer(file);
+  writer.exec("PRAGMA journal_mode=WAL; CREATE TABLE t (x)");
+  auto reader = open(file, OpenMode::kReadOnly);
+  Connection::Stamp held;
+  {
+    // No snapshot here, so without the hold the other commit would move the stamp at once.
+    Connection::StampHold hold(*reader);
+    held = reader->stamp();
+    writer.exec("INSERT INTO t VALUES (1)");
+    EXPECT_EQ(reader->stamp(), held);
+  }
+  EXPECT_NE(reader->stamp(), held) << "released: the next stamp sees the other commit";
+  std::filesystem::remove_all(directory);
+}
+
 TEST(SqliteOpenTest, UnopenablePathThrows) {
   try {
     SqliteConnection("/nonexistent-dir/verdict/x.db");
