@@ -10,7 +10,7 @@ set -euo pipefail
 build=${1:-build}
 rounds=${2:-2}
 work=$(mktemp -d)
-trap 'kill $server $bare $sized 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $server $bare $sized_loop 2>/dev/null; rm -rf "$work"' EXIT
 # Fixed ports would meet a server left over from an earlier run: ask the kernel for free ones.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # One experiment in a database file, and Verdict's replies to `get` and `tools/call get` of it.
@@ -45,7 +45,7 @@ server=$!
 "$build/bench/bare_loop" --port "$bare_port" >/dev/null 2>&1 &
 bare=$!
 "$build/bench/bare_loop" --port "$sized_port" --reply "$work/get.reply" >/dev/null 2>&1 &
-sized=$!
+sized_loop=$!
 sleep 1
 load() { "$build/bench/verdict_load" "$@"; }
 field() { grep -o "\"$1\":[0-9.]*" | cut -d: -f2; }
