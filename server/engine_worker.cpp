@@ -69,6 +69,11 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
   for (std::size_t i = 0; i < frames.size(); ++i)
     reads[i] =
         frames[i].parsed && !frames[i].parsed->error && is_read_only(frames[i].parsed->message);
+  bool lone_lookups_only = false;
+  if (!seat && lone_reads_seat_ && std::this_thread::get_id() == lone_reads_thread_) {
+    seat = lone_reads_seat_.get();
+    lone_lookups_only = true;
+  }
   Job here;
   {
     std::lock_guard lock(route_mutex_);
@@ -76,12 +81,21 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
     if (!route->second.channel) route->second.channel = std::move(channel);
     for (std::size_t i = 0; i < frames.size(); ++i)
       route->second.pending.emplace_back(std::move(frames[i]), reads[i]);
-    pump(route, seat ? &here : nullptr);
+    pump(route, seat ? &here : nullptr, lone_lookups_only);
   }
   if (here.channel) readers_->answer(*seat, std::move(here));
 }
 
-void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, Job* here) {
+void EngineWorker::answer_lone_reads_here() {
+  // A PostgreSQL read is a round trip at least (the snapshot's BEGIN and COMMIT), which the
+  // I/O thread must not wait for; a SQLite file is read in microseconds.
+  if (!readers_ || engine_.store().db().backend() != storage::Backend::kSqlite) return;
+  lone_reads_thread_ = std::this_thread::get_id();
+  lone_reads_seat_ = std::make_unique<ReaderPool::Seat>();
+}
+
+void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, Job* here,
+                        bool lone_lookups_only) {
   Route& route = it->second;
   while (!route.pending.empty() && !route.held && !route.reading) {
     bool everything_to_engine = routes_stopping_ || readers_failed_;
@@ -96,7 +110,8 @@ void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, 
     }
     if (read) {
       route.reading = true;
-      if (here)
+      if (here && (!lone_lookups_only ||
+                   (job.frames.size() == 1 && is_lookup(job.frames.front().parsed->message))))
         *here = std::move(job);
       else
         readers_->submit(std::move(job));

@@ -57,6 +57,14 @@ class EngineWorker {
   /// the hand-over to a reader and back costs more than the read.
   void submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
               ReaderPool::Seat* seat = nullptr);
+  /// From now on the calling thread (the transports' I/O thread) answers a lookup that arrives
+  /// alone (is_lookup: one `get`, with nothing of its channel before it still unanswered) itself,
+  /// when it submits it, instead of waking a reader thread for it and being woken again by the
+  /// reply: for one request two thread wake-ups cost more than the read. Runs of several lines
+  /// and `find`s (which may scan up to the query budget) still go to the reader threads, where
+  /// they run in parallel. Call once, before any transport submits; a no-op without readers and
+  /// on PostgreSQL, whose reads wait on the network.
+  void answer_lone_reads_here();
   /// A seat for submit, or null when every line runs on the engine thread.
   std::unique_ptr<ReaderPool::Seat> seat() const {
     return readers_ ? std::make_unique<ReaderPool::Seat>() : nullptr;
@@ -91,7 +99,9 @@ class EngineWorker {
   /// Starts the channel's next runs while they may start; erases the route once nothing is left.
   /// With `here`, a read run is moved there for the caller to answer instead of going to a
   /// reader thread.
-  void pump(std::unordered_map<const Channel*, Route>::iterator route, Job* here = nullptr);
+  /// `lone_lookups_only`: only a run of one lookup goes to `here`.
+  void pump(std::unordered_map<const Channel*, Route>::iterator route, Job* here = nullptr,
+            bool lone_lookups_only = false);
   /// The engine answered `lines` of the channel (engine thread).
   void engine_answered(const Channel& channel, std::size_t lines);
   /// A reader's run is over (reader thread).
@@ -114,6 +124,9 @@ class EngineWorker {
   std::unordered_map<const Channel*, Job> parked_;
 
   std::unique_ptr<ReaderPool> readers_;
+  /// The thread of answer_lone_reads_here and its seat; set before any transport submits.
+  std::thread::id lone_reads_thread_;
+  std::unique_ptr<ReaderPool::Seat> lone_reads_seat_;
   std::condition_variable started_;
   bool readers_ready_ = false;  ///< the engine thread's first idle() ran; guarded by mutex_
   std::mutex route_mutex_;      ///< taken before mutex_ when both are

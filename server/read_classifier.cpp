@@ -4,18 +4,35 @@
 
 namespace verdict::server {
 
-bool is_read_only(const boost::json::value& message) {
+namespace {
+
+enum class Access { kEngine, kLookup, kScan };
+
+Access access_of(const boost::json::value& message) {
   const auto* object = message.if_object();
-  if (!object) return false;
+  if (!object) return Access::kEngine;
   const auto* method = object->if_contains("method");
-  if (!method || !method->is_string()) return false;
+  if (!method || !method->is_string()) return Access::kEngine;
   const auto& name = method->get_string();
-  if (name == "get" || name == "find" || name == "ping" || name == "resources/read") return true;
-  if (name != "tools/call") return false;
+  if (name == "get" || name == "ping" || name == "resources/read") return Access::kLookup;
+  if (name == "find") return Access::kScan;
+  if (name != "tools/call") return Access::kEngine;
   const auto* params = object->if_contains("params");
   const auto* tool =
       params && params->is_object() ? params->get_object().if_contains("name") : nullptr;
-  return tool && tool->is_string() && (tool->get_string() == "get" || tool->get_string() == "find");
+  if (!tool || !tool->is_string()) return Access::kEngine;
+  if (tool->get_string() == "get") return Access::kLookup;
+  return tool->get_string() == "find" ? Access::kScan : Access::kEngine;
+}
+
+}  // namespace
+
+bool is_read_only(const boost::json::value& message) {
+  return access_of(message) != Access::kEngine;
+}
+
+bool is_lookup(const boost::json::value& message) {
+  return access_of(message) == Access::kLookup;
 }
 
 }  // namespace verdict::server

@@ -12,4 +12,10 @@ namespace verdict::server {
 /// (LineFramer::Frame::message), so the two never read a line differently. Thread-safe.
 bool is_read_only(const boost::json::value& message);
 
+/// Whether a read-only message reads by key (`get`, `ping`, `resources/read`, `tools/call` of
+/// `get`): bounded work, unlike a `find`, whose filter may scan up to the query budget. Such a
+/// line, arriving alone, is cheap enough for the I/O thread to answer itself
+/// (EngineWorker::answer_lone_reads_here).
+bool is_lookup(const boost::json::value& message);
+
 }  // namespace verdict::server

@@ -149,29 +149,28 @@ class SocketChannel : public Connection,
 
   void send(std::string bytes) override {
     unsent_ += bytes.size();
-    asio::post(socket_.get_executor(),
-               [self = this->shared_from_this(), bytes = std::move(bytes)]() mutable {
-                 if (self->closed_) {
-                   self->unsent_ -= bytes.size();
-                   return;
-                 }
-                 self->pending_ += bytes;
-                 self->flush();
-               });
+    on_io_thread([self = this->shared_from_this(), bytes = std::move(bytes)]() mutable {
+      if (self->closed_) {
+        self->unsent_ -= bytes.size();
+        return;
+      }
+      self->pending_ += bytes;
+      self->flush();
+    });
   }
 
   std::size_t unsent_bytes() const override { return closed_ ? 0 : unsent_.load(); }
   bool is_closed() const override { return closed_; }
 
   void close_after_send() override {
-    asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+    on_io_thread([self = this->shared_from_this()] {
       self->closing_ = true;
       self->flush();
     });
   }
 
   void answered(const Answered& outcome) override {
-    asio::post(socket_.get_executor(), [self = this->shared_from_this(), outcome] {
+    on_io_thread([self = this->shared_from_this(), outcome] {
       self->unanswered_ -= outcome.lines;
       self->queued_bytes_ -= outcome.bytes;
       self->authenticated_ = outcome.authenticated;
@@ -209,6 +208,20 @@ class SocketChannel : public Connection,
   }
 
  private:
+  /// Runs `work` at once when called on the I/O thread (a lookup it answered itself), else posts
+  /// it there. A reply the I/O thread wrote must be queued before it returns: posted, it would
+  /// wait in the thread's private queue until the current handler ends, and a reply (or its
+  /// accounting) that another thread posts meanwhile for a later line of the same connection
+  /// would overtake it.
+  template <typename Work>
+  void on_io_thread(Work&& work) {
+    const auto* io = socket_.get_executor().template target<asio::io_context::executor_type>();
+    if (io && io->running_in_this_thread())
+      std::forward<Work>(work)();
+    else
+      asio::post(socket_.get_executor(), std::forward<Work>(work));
+  }
+
   // The reader stops while the client owes reading its replies or holds too much input; the
   // shared budget only binds above a floor, so small requests keep flowing during a flood.
   bool must_wait() const {
@@ -765,6 +778,8 @@ int Server::run() {
   state.share_slots();
   state.wait_for_signal();
   state.worker.start();
+  // This thread runs the io_context below: every socket and HTTP transport submits from it.
+  state.worker.answer_lone_reads_here();
   if (std::size_t readers = state.worker.reader_threads(); readers > 0)
     log(LogLevel::kInfo, "reads are answered on " + std::to_string(readers) +
                              " reader threads beside the writing thread");

@@ -37,6 +37,7 @@ class RecordingChannel : public Channel {
  public:
   void send(std::string bytes) override {
     std::lock_guard lock(mutex_);
+    senders_.push_back(std::this_thread::get_id());
     unsent_ += bytes.size();
     max_unsent_ = std::max(max_unsent_, unsent_.load());
     std::size_t start = 0;
@@ -88,6 +89,11 @@ class RecordingChannel : public Channel {
     std::lock_guard lock(mutex_);
     return answered_calls_;
   }
+  /// The thread of each send, in order.
+  std::vector<std::thread::id> senders() {
+    std::lock_guard lock(mutex_);
+    return senders_;
+  }
   std::size_t max_unsent() {
     std::lock_guard lock(mutex_);
     return max_unsent_;
@@ -101,6 +107,7 @@ class RecordingChannel : public Channel {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::string> lines_;
+  std::vector<std::thread::id> senders_;
   std::size_t answered_ = 0;
   std::size_t answered_calls_ = 0;
   std::size_t max_unsent_ = 0;
@@ -260,6 +267,29 @@ TEST_F(ReadersTest, ASeatAnswersItsChannelsReadsBeforeSubmitReturns) {
   }
   EXPECT_EQ(worker_->lines_read(), read_before + 3);
   EXPECT_EQ(client->answered(), 3u);
+}
+
+TEST_F(ReadersTest, TheIoThreadAnswersALoneLookupAndHandsRunsAndFindsToTheReaders) {
+  std::string id = create();
+  worker_->answer_lone_reads_here();  // this test's thread plays the I/O thread
+  const auto here = std::this_thread::get_id();
+  auto answered_on = [&](std::vector<std::string> lines) {
+    auto client = channel();
+    std::size_t count = lines.size();
+    worker_->submit(client, frames(std::move(lines)));
+    EXPECT_TRUE(client->wait_answered(count));
+    for (const auto& reply : client->lines()) EXPECT_TRUE(parse(reply).contains("result"));
+    return client->senders();
+  };
+  // On PostgreSQL a read waits on the network, so the I/O thread never answers one itself.
+  EXPECT_EQ(answered_on({get_line(1, id)}) == std::vector{here}, !test_support::on_postgres())
+      << "a lone get";
+  auto run = answered_on({get_line(1, id), get_line(2, id)});
+  ASSERT_EQ(run.size(), 1u);
+  EXPECT_NE(run.front(), here) << "a run of two reads is worth a reader thread";
+  auto find = answered_on({line(1, "find", {{"type", "Organization"}})});
+  ASSERT_EQ(find.size(), 1u);
+  EXPECT_NE(find.front(), here) << "a find may scan: never on the I/O thread";
 }
 
 TEST_F(ReadersTest, ReadsFromManyConnectionsDuringWritesSeeWholeEntities) {

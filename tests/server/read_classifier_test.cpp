@@ -32,6 +32,22 @@ TEST(ReadClassifierTest, ReadsAreGetFindPingAndResourcesRead) {
   EXPECT_TRUE(is_read_only(R"({"method":"\u0067et","id":1})"));
 }
 
+TEST(ReadClassifierTest, LookupsAreTheReadsByKeyNotFind) {
+  auto lookup = [](std::string_view line) {
+    boost::json::value message = boost::json::parse(line);
+    return is_lookup(message);
+  };
+  EXPECT_TRUE(lookup(R"({"id":1,"method":"get","params":{"type":"Metric","id":"m"}})"));
+  EXPECT_TRUE(lookup(R"({"id":1,"method":"ping"})"));
+  EXPECT_TRUE(
+      lookup(R"({"id":1,"method":"resources/read","params":{"uri":"verdict://Metric/m"}})"));
+  EXPECT_TRUE(lookup(R"({"id":1,"method":"tools/call","params":{"name":"get","arguments":{}}})"));
+  EXPECT_FALSE(lookup(R"({"id":1,"method":"find","params":{"type":"Metric"}})"));
+  EXPECT_FALSE(lookup(R"({"id":1,"method":"tools/call","params":{"name":"find","arguments":{}}})"));
+  EXPECT_FALSE(lookup(R"({"id":1,"method":"do","params":{"type":"Metric","verb":"create"}})"));
+  EXPECT_FALSE(lookup(R"([{"id":1,"method":"get"}])"));
+}
+
 TEST(ReadClassifierTest, EverythingElseGoesToTheEngineThread) {
   for (
       const char* line : {
