@@ -15,7 +15,9 @@ void* ParsedLine::CountingResource::do_allocate(std::size_t size, std::size_t al
 
 void ParsedLine::CountingResource::do_deallocate(void* p, std::size_t size, std::size_t alignment) {
   bytes_ -= size;
-  ::operator delete(p, size, std::align_val_t(alignment));
+  // Unsized: Boost 1.81's monotonic_resource frees a block with a smaller size than it asked for
+  // (its header left out), which a sized delete would pass on to the allocator.
+  ::operator delete(p, std::align_val_t(alignment));
 }
 
 void LineFramer::feed(std::string_view bytes, std::vector<Frame>& out) {
