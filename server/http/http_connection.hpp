@@ -27,10 +27,11 @@ class ConnectionControl {
 };
 
 /// One HTTP/1.1 connection (plain `beast::tcp_stream` or TLS `beast::ssl_stream` over it) as one
-/// coroutine: requests are read, answered and written one after another, so pipelined requests
-/// are answered in order and at most one response is in flight. Every read and write has a
-/// deadline: the idle keep-alive timeout before a request's first byte, the header timeout to
-/// the end of its headers, the body timeout for its body, the write timeout for the response.
+/// coroutine: requests are read and answered one after another, so pipelined requests are
+/// answered in order. The responses to requests that arrived together (pipelined) are written
+/// together, at most kHeldBytes at a time. Every read and write has a deadline: the idle
+/// keep-alive timeout before a request's first byte, the header timeout to the end of its
+/// headers, the body timeout for its body, the write timeout for the responses.
 template <typename Stream>
 class HttpConnection : public ConnectionControl,
                        public std::enable_shared_from_this<HttpConnection<Stream>> {
@@ -76,43 +77,15 @@ class HttpConnection : public ConnectionControl,
     }
     bool first = true;
     for (;;) {
-      if (buffer_.size() == 0) {
-        if (stopping_) break;
-        idle_ = true;
-        // An idle keep-alive connection waits with a small buffer, not the peak of its last
-        // request; the parser grows it on demand for a larger one.
-        buffer_.shrink_to_fit();
-        socket_layer().expires_after(first ? options_.header_timeout : options_.idle_timeout);
-        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kIdleReadChunk), token);
-        idle_ = false;
-        if (ec) break;
-        buffer_.commit(n);
-      }
-      first = false;
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
       parser.body_limit(options_.body_limit);
-      socket_layer().expires_after(options_.header_timeout);
-      auto [header_ec, header_n] =
-          co_await bhttp::async_read_header(stream_, buffer_, parser, token);
-      if (header_ec) {
-        co_await refuse(header_ec, parser.get());
+      parser.eager(true);
+      if (auto ec = co_await read_request(parser, first)) {
+        if (!idle_close(ec)) co_await refuse(ec, parser.get());
         break;
       }
-      if (parser.get()[bhttp::field::expect] == "100-continue") {
-        bhttp::response<bhttp::empty_body> proceed{status::continue_, 11};
-        socket_layer().expires_after(options_.write_timeout);
-        auto [ec, n] = co_await bhttp::async_write(stream_, proceed, token);
-        if (ec) break;
-      }
-      if (!parser.is_done()) {
-        socket_layer().expires_after(options_.body_timeout);
-        auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, token);
-        if (ec) {
-          co_await refuse(ec, parser.get());
-          break;
-        }
-      }
+      first = false;
       HttpRequest request = parser.release();
       bool keep_alive = request.keep_alive();
       RequestContext context{.peer = peer_};
@@ -123,17 +96,129 @@ class HttpConnection : public ConnectionControl,
         response = co_await router_->handle(std::move(request), std::move(context));
       response.keep_alive(keep_alive && !stopping_);
       response.prepare_payload();
+      // A pipelining client has sent the next request already: its response joins this one's in
+      // one write, as a run of lines does on the line transports, instead of one send (and one
+      // wake-up of the client) per response. Bounded by kHeldBytes; written before the connection
+      // waits on the socket or on anything else that could keep it waiting.
+      if (response.body().size() < kHeldBytes && (buffer_.size() > 0 || !held_.empty())) {
+        hold(response);
+        if (buffer_.size() > 0 && response.keep_alive() && held_.size() < kHeldBytes) continue;
+        if (co_await write_held() || !response.keep_alive()) break;
+        continue;
+      }
+      if (co_await write_held()) break;
       socket_layer().expires_after(options_.write_timeout);
       auto [write_ec, written] = co_await bhttp::async_write(stream_, response, token);
       if (write_ec || !response.keep_alive()) break;
     }
-    co_await close();
+    if (!co_await write_held()) co_await close();
+  }
+
+  // The end of a connection that needs no answer: the client closed, went quiet, or the server
+  // is stopping.
+  static bool idle_close(boost::system::error_code ec) {
+    return ec == boost::beast::http::error::end_of_stream ||
+           ec == boost::asio::error::operation_aborted;
+  }
+
+  // Reads the next request into `parser`. The bytes already buffered are parsed first; only when
+  // they do not hold the whole request does it write the held responses and wait on the socket,
+  // under the idle timeout (or the header timeout for a connection's first request) until the
+  // request's first byte, the header timeout until the end of its headers, then the body timeout.
+  // Each deadline is set once per phase, so a client trickling bytes cannot stretch it.
+  boost::asio::awaitable<boost::system::error_code> read_request(
+      boost::beast::http::request_parser<boost::beast::http::string_body>& parser, bool first) {
+    namespace asio = boost::asio;
+    namespace bhttp = boost::beast::http;
+    enum class Phase { idle, header, body } phase = Phase::idle, deadline_for = Phase::idle;
+    bool deadline_set = false;
+    for (;;) {
+      if (buffer_.size() > 0) {
+        if (phase == Phase::idle) phase = Phase::header;
+        boost::system::error_code ec;
+        std::size_t used = parser.put(buffer_.data(), ec);
+        buffer_.consume(used);
+        if (ec && ec != bhttp::error::need_more) co_return ec;
+        if (parser.is_done()) co_return boost::system::error_code{};
+        if (phase == Phase::header && parser.is_header_done()) {
+          phase = Phase::body;
+          if (parser.get()[bhttp::field::expect] == "100-continue" && buffer_.size() == 0)
+            if (auto write_ec = co_await write_continue()) co_return write_ec;
+        }
+        if (!ec && used > 0 && buffer_.size() > 0) continue;
+      }
+      if (auto write_ec = co_await write_held()) co_return write_ec;
+      if (phase == Phase::idle) {
+        if (stopping_) co_return asio::error::operation_aborted;
+        // An idle keep-alive connection waits with a small buffer, not the peak of its last
+        // request; the parser grows it on demand for a larger one.
+        buffer_.shrink_to_fit();
+        held_.shrink_to_fit();
+      }
+      if (!deadline_set || deadline_for != phase) {
+        socket_layer().expires_after(phase == Phase::header ? options_.header_timeout
+                                     : phase == Phase::body ? options_.body_timeout
+                                     : first                ? options_.header_timeout
+                                                            : options_.idle_timeout);
+        deadline_set = true;
+        deadline_for = phase;
+      }
+      idle_ = phase == Phase::idle;
+      std::size_t room =
+          std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(), kIdleReadChunk, kReadChunk);
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(room),
+                                                      asio::as_tuple(asio::use_awaitable));
+      idle_ = false;
+      buffer_.commit(n);
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+        if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+        co_return bhttp::error::partial_message;
+      }
+      if (ec) co_return ec;
+    }
+  }
+
+  // The interim answer a client sending `Expect: 100-continue` waits for before its body.
+  boost::asio::awaitable<boost::system::error_code> write_continue() {
+    namespace bhttp = boost::beast::http;
+    if (auto ec = co_await write_held()) co_return ec;
+    bhttp::response<bhttp::empty_body> proceed{status::continue_, 11};
+    socket_layer().expires_after(options_.write_timeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, proceed,
+                                               boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return ec;
+  }
+
+  // Appends the response's bytes, as async_write would send them, to the held ones.
+  void hold(HttpResponse& response) {
+    namespace bhttp = boost::beast::http;
+    bhttp::response_serializer<bhttp::string_body> serializer{response};
+    boost::system::error_code ec;
+    while (!ec && !serializer.is_done()) {
+      serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+        for (auto buffer : boost::beast::buffers_range_ref(buffers))
+          held_.append(static_cast<const char*>(buffer.data()), buffer.size());
+        serializer.consume(boost::beast::buffer_bytes(buffers));
+      });
+    }
+  }
+
+  // Writes the held responses, if any.
+  boost::asio::awaitable<boost::system::error_code> write_held() {
+    if (held_.empty()) co_return boost::system::error_code{};
+    socket_layer().expires_after(options_.write_timeout);
+    auto [ec, n] = co_await boost::asio::async_write(
+        stream_, boost::asio::buffer(held_), boost::asio::as_tuple(boost::asio::use_awaitable));
+    held_.clear();
+    co_return ec;
   }
 
   // A request that broke the limits or the syntax gets a status line when one is due, then
   // the connection closes: the rest of its bytes cannot be framed.
   boost::asio::awaitable<void> refuse(boost::system::error_code ec, const HttpRequest& request) {
     namespace bhttp = boost::beast::http;
+    // The requests before this one were answered; their responses go first.
+    if (co_await write_held()) co_return;
     status code;
     if (ec == bhttp::error::header_limit)
       code = status::request_header_fields_too_large;
@@ -191,6 +276,9 @@ class HttpConnection : public ConnectionControl,
   }
 
   static constexpr std::size_t kIdleReadChunk = 2 * 1024;
+  static constexpr std::size_t kReadChunk = 64 * 1024;
+  /// Responses held for one write: the output one pipelining connection may have unsent.
+  static constexpr std::size_t kHeldBytes = 64 * 1024;
   static constexpr std::size_t kLingerBytes = 1024 * 1024;
   static constexpr std::chrono::seconds kLingerTime{2};
 
@@ -201,6 +289,7 @@ class HttpConnection : public ConnectionControl,
   std::string peer_;
   std::function<void()> on_close_;
   boost::beast::flat_buffer buffer_;
+  std::string held_;  ///< whole responses not written yet (a pipelining client's)
   bool idle_ = false;
   bool stopping_ = false;
   bool unread_request_bytes_ = false;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -45,6 +46,13 @@ void HttpExchange::send(std::string bytes) {
 }
 
 void HttpExchange::answered(const Answered&) {
+  // The I/O thread answered the request itself (a lone lookup) inside submit, before wait():
+  // done_ is its own to set, and a posted wake-up would only cost it another handler.
+  const auto* io = executor_.target<asio::io_context::executor_type>();
+  if (io && io->running_in_this_thread() && !waiter_) {
+    done_ = true;
+    return;
+  }
   asio::post(executor_, Wake(shared_from_this()));
 }
 

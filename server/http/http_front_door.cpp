@@ -1,5 +1,7 @@
 #include "server/http/http_front_door.hpp"
 
+#include <algorithm>
+
 #include "server/http/rest/rest_support.hpp"
 
 namespace verdict::server::http {
@@ -43,8 +45,11 @@ void HttpFrontDoor::listen(const ListenAddress& address) {
   listener.require_keys = options_.require_keys;
   listener.allow_origins = options_.allow_origins;
   listener.body_limit = options_.limits.max_message_bytes;
-  listener.idle_timeout =
-      std::chrono::duration_cast<std::chrono::seconds>(options_.limits.idle_timeout);
+  listener.idle_timeout = options_.limits.idle_timeout;
+  // A started request is a started line: it must end within --line-timeout, as on the socket
+  // transports, and its headers within 10 s at most.
+  listener.header_timeout = std::min(listener.header_timeout, options_.limits.line_timeout);
+  listener.body_timeout = options_.limits.line_timeout;
   listener.max_connections = options_.limits.max_connections;
   listeners_.emplace_back(io_, std::move(listener), router_).start();
 }

@@ -31,10 +31,13 @@ struct HttpListenerOptions {
   std::vector<std::string> allow_origins;
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 4 * 1024 * 1024;  ///< the max message size
-  std::chrono::seconds header_timeout{10};   ///< from the first byte to the end of the headers
-  std::chrono::seconds body_timeout{30};
-  std::chrono::seconds write_timeout{30};  ///< a client that never reads is dropped after this
-  std::chrono::seconds idle_timeout{300};  ///< between requests on a keep-alive connection
+  /// From the first byte to the end of the headers, however slowly they trickle in.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds body_timeout{std::chrono::seconds(30)};
+  /// A client that never reads is dropped after this.
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
+  /// Between requests on a keep-alive connection.
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(300)};
   std::size_t max_connections = 1024;
 };
 

@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include <poll.h>
+
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 
@@ -154,6 +156,131 @@ TEST_F(HttpListenerTest, TenThousandRequestsOnOneKeepAliveConnectionWithFlatMemo
   long rss_end = server_->rss_kib();
   if (kRssIsMeaningful) {
     EXPECT_LT(rss_end - rss_after_warmup, 8 * 1024) << "memory grew";
+  }
+  expect_alive();
+}
+
+// A request as a client writes it, with Host, Content-Type and Content-Length set.
+std::string raw_request(const std::string& method, const std::string& target,
+                        const std::string& body = {}, const std::string& extra_headers = {}) {
+  std::string bytes = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers;
+  if (!body.empty() || method == "POST")
+    bytes +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  return bytes + "\r\n" + body;
+}
+
+// Whether the server sent something, or closed, within `limit`. The client's reads block (Asio
+// retries past SO_RCVTIMEO), so a test that must not wait for a server deadline polls first.
+bool answers_within(HttpClient& client, std::chrono::milliseconds limit) {
+  pollfd watch{.fd = client.socket().native_handle(), .events = POLLIN, .revents = 0};
+  return ::poll(&watch, 1, static_cast<int>(limit.count())) == 1;
+}
+
+// The status of the connection's next response; 0 when it closed first.
+unsigned next_status(HttpClient& client) {
+  auto response = client.read();
+  return response ? response->result_int() : 0;
+}
+
+TEST_F(HttpListenerTest, PipelinedRequestsAreAnsweredInOrderAndSeeTheWritesBeforeThem) {
+  start();
+  HttpClient client(port_);
+  const std::string list = "/~default/experiments?name=pipelined";
+  // One write: a read, a create, the same read, a body that is not JSON, the read again.
+  ASSERT_TRUE(client.send_raw(
+      raw_request("GET", list) +
+      raw_request("POST", "/~default/experiments", R"({"name":"pipelined"})") +
+      raw_request("GET", list) + raw_request("POST", "/~default/experiments", R"({"name":)") +
+      raw_request("GET", list)));
+  auto items_in = [](const test_support::HttpResult& response) {
+    return boost::json::parse(response.body()).at("items").as_array().size();
+  };
+  auto before = client.read();
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->result_int(), 200u);
+  EXPECT_EQ(items_in(*before), 0u);
+  auto created = client.read();
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->result_int(), 201u) << created->body();
+  auto after = client.read();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(items_in(*after), 1u) << "the read after the create did not see it";
+  auto refused = client.read();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 400u);
+  EXPECT_NE(refused->body().find("\"field\":\"body\""), std::string::npos) << refused->body();
+  auto last = client.read();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(items_in(*last), 1u);
+  EXPECT_TRUE(last->keep_alive());
+}
+
+TEST_F(HttpListenerTest, AResponseIsNotHeldWhileTheNextRequestIsStillArriving) {
+  start();
+  HttpClient client(port_);
+  // The first request whole and the second one's headers cut short, in one write: the first
+  // response must come before the rest of the second request.
+  std::string second = raw_request("POST", "/mcp", kPing);
+  std::size_t cut = second.find("\r\n") + 2;
+  ASSERT_TRUE(client.send_raw(raw_request("POST", "/mcp", kPing) + second.substr(0, cut)));
+  ASSERT_TRUE(answers_within(client, std::chrono::seconds(5)))
+      << "the first response waited for the second request";
+  EXPECT_EQ(next_status(client), 200u);
+  ASSERT_TRUE(client.send_raw(second.substr(cut)));
+  EXPECT_EQ(next_status(client), 200u);
+}
+
+TEST_F(HttpListenerTest, AnExpectContinueBehindAPipelinedRequestComesAfterItsResponse) {
+  start();
+  HttpClient client(port_);
+  std::string waiting =
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+      "application/json\r\nExpect: 100-continue\r\nContent-Length: " +
+      std::to_string(kPing.size()) + "\r\n\r\n";
+  ASSERT_TRUE(client.send_raw(raw_request("POST", "/mcp", kPing) + waiting));
+  EXPECT_EQ(next_status(client), 200u);
+  ASSERT_TRUE(answers_within(client, std::chrono::seconds(5)))
+      << "no 100 Continue for a client waiting to send its body";
+  EXPECT_EQ(next_status(client), 100u);
+  ASSERT_TRUE(client.send_raw(kPing));
+  EXPECT_EQ(next_status(client), 200u);
+}
+
+TEST_F(HttpListenerTest, ARequestThatCannotBeFramedIsRefusedAfterThePipelinedOnesBeforeIt) {
+  start();
+  HttpClient client(port_);
+  ASSERT_TRUE(client.send_raw(raw_request("POST", "/mcp", kPing) +
+                              raw_request("POST", "/mcp", kPing) + "GARBAGE\r\n\r\n"));
+  for (int i = 0; i < 2; ++i) {
+    auto answered = client.read();
+    ASSERT_TRUE(answered) << "response " << i;
+    EXPECT_EQ(answered->result_int(), 200u);
+  }
+  auto refused = client.read();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 400u);
+  EXPECT_TRUE(client.closed_by_server());
+  expect_alive();
+}
+
+TEST_F(HttpListenerTest, AStartedRequestMustFinishWithinTheLineTimeoutHoweverItTrickles) {
+  start({"--line-timeout", "1"});
+  // One byte every 200 ms, of the headers and then of a body: neither ever ends, and no read
+  // waits long enough for a per-read deadline to fire.
+  for (std::string prefix : {std::string("GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "),
+                             raw_request("POST", "/mcp", std::string(100, ' ')).substr(0, 90)}) {
+    HttpClient client(port_);
+    ASSERT_TRUE(client.send_raw(prefix));
+    auto started = std::chrono::steady_clock::now();
+    bool closed = false;
+    for (int i = 0; i < 25 && !closed; ++i)
+      closed = !client.send_raw("a") || (answers_within(client, std::chrono::milliseconds(200)) &&
+                                         client.closed_by_server());
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    EXPECT_TRUE(closed) << prefix << ": a request trickling for 5 s outlived a 1 s deadline";
+    EXPECT_LT(seconds, 3.5) << prefix;
   }
   expect_alive();
 }
