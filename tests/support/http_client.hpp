@@ -38,6 +38,9 @@ class HttpClient {
 
   bool connected() const { return socket_.is_open(); }
   boost::asio::ip::tcp::socket& socket() { return socket_; }
+  /// Bytes already read off the socket but not yet parsed: a server that writes two responses
+  /// together leaves the second one here, where polling the socket cannot see it.
+  bool has_unparsed_bytes() const { return buffer_.size() != 0; }
 
   /// Sends bytes as they are; false once the server has closed.
   bool send_raw(const std::string& bytes) {
