@@ -83,15 +83,24 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
       route->second.pending.emplace_back(std::move(frames[i]), reads[i]);
     pump(route, seat ? &here : nullptr, lone_lookups_only);
   }
-  if (here.channel) readers_->answer(*seat, std::move(here));
+  if (!here.channel) return;
+  readers_->answer(*seat, std::move(here));
+  if (seat == lone_reads_seat_.get() && !release_queued_) {
+    release_queued_ = true;
+    after_round_([this] {
+      release_queued_ = false;
+      readers_->release(*lone_reads_seat_);
+    });
+  }
 }
 
-void EngineWorker::answer_lone_reads_here() {
+void EngineWorker::answer_lone_reads_here(AfterRound after_round) {
   // A PostgreSQL read is a round trip at least (the snapshot's BEGIN and COMMIT), which the
   // I/O thread must not wait for; a SQLite file is read in microseconds.
   if (!readers_ || engine_.store().db().backend() != storage::Backend::kSqlite) return;
   lone_reads_thread_ = std::this_thread::get_id();
-  lone_reads_seat_ = std::make_unique<ReaderPool::Seat>();
+  lone_reads_seat_ = std::make_unique<ReaderPool::Seat>(true);
+  after_round_ = std::move(after_round);
 }
 
 void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, Job* here,
@@ -216,8 +225,15 @@ void EngineWorker::stop() {
 }
 
 void EngineWorker::run() {
+  // Scheduled work (and a deferred hook reload) writes too: readers must not keep a snapshot
+  // from before it.
+  const auto idle = [this] {
+    std::optional<Clock::time_point> due = engine_.idle();
+    if (readers_) readers_->engine_wrote();
+    return due;
+  };
   // Scheduled work that fell due while the server was down runs before the first request.
-  std::optional<Clock::time_point> due = engine_.idle();
+  std::optional<Clock::time_point> due = idle();
   if (readers_) {
     readers_->publish(engine_);
     {
@@ -248,7 +264,7 @@ void EngineWorker::run() {
       }
       if (!ready()) {
         lock.unlock();
-        due = engine_.idle();
+        due = idle();
         continue;
       }
       tasks.swap(tasks_);
@@ -270,7 +286,10 @@ void EngineWorker::run() {
     }
     // A hook reload grows the schema in a task: readers get it before this batch's lines
     // answer, and so before any read those answers release.
-    if (readers_ && !tasks.empty()) readers_->publish(engine_);
+    if (readers_ && !tasks.empty()) {
+      readers_->engine_wrote();
+      readers_->publish(engine_);
+    }
     // Parked lines are older than anything the same channel queued since: they go first.
     std::vector<Job> batch;
     for (const auto& channel : resumed) {
@@ -281,7 +300,7 @@ void EngineWorker::run() {
     }
     for (auto& job : jobs) batch.push_back(std::move(job));
     if (!batch.empty()) process(batch);
-    due = engine_.idle();
+    due = idle();
     // idle() may apply a deferred hook reload: published before the next batch.
     if (readers_) readers_->publish(engine_);
   }
@@ -363,6 +382,9 @@ void EngineWorker::process(std::vector<Job>& jobs) {
     failure = error.what();
     for (std::size_t i = reached; i < jobs.size(); ++i) park_behind(jobs[i]);
   }
+  // Before any reply goes out: a read its client sends after one must not be answered from a
+  // snapshot older than the commit.
+  if (readers_) readers_->engine_wrote();
   RpcError storage_error;
   if (!committed) storage_error = internal_error(kNothingSaved, failure);
   for (std::size_t i = 0; i < jobs.size(); ++i) {

@@ -64,7 +64,13 @@ class EngineWorker {
   /// and `find`s (which may scan up to the query budget) still go to the reader threads, where
   /// they run in parallel. Call once, before any transport submits; a no-op without readers and
   /// on PostgreSQL, whose reads wait on the network.
-  void answer_lone_reads_here();
+  ///
+  /// Consecutive lone lookups share one read transaction (ReaderPool::Seat's keeps_snapshot)
+  /// until the engine thread commits or the round ends: `after_round` must run the task it is
+  /// given on this thread once the work already queued there is done (asio::post to the
+  /// thread's io_context), so a snapshot never outlives the round it was taken in.
+  using AfterRound = std::function<void(std::function<void()>)>;
+  void answer_lone_reads_here(AfterRound after_round);
   /// A seat for submit, or null when every line runs on the engine thread.
   std::unique_ptr<ReaderPool::Seat> seat() const {
     return readers_ ? std::make_unique<ReaderPool::Seat>() : nullptr;
@@ -127,6 +133,8 @@ class EngineWorker {
   /// The thread of answer_lone_reads_here and its seat; set before any transport submits.
   std::thread::id lone_reads_thread_;
   std::unique_ptr<ReaderPool::Seat> lone_reads_seat_;
+  AfterRound after_round_;
+  bool release_queued_ = false;  ///< lone_reads_thread_ only
   std::condition_variable started_;
   bool readers_ready_ = false;  ///< the engine thread's first idle() ran; guarded by mutex_
   std::mutex route_mutex_;      ///< taken before mutex_ when both are

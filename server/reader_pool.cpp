@@ -5,13 +5,11 @@
 
 namespace verdict::server {
 
-namespace {
-
 /// One snapshot for a series of reads, ended when it goes. On SQLite a deferred `BEGIN`: the
 /// first statement takes a read lock and nothing takes a write lock (outside one, every
 /// statement takes and drops the WAL read lock itself). PostgreSQL's default isolation takes a
 /// snapshot per statement; REPEATABLE READ keeps the first one for the whole series.
-class ReadTransaction {
+class ReaderPool::ReadTransaction {
  public:
   explicit ReadTransaction(storage::Connection& database) : db_(database) {
     db_.prepare(db_.backend() == storage::Backend::kSqlite
@@ -34,7 +32,9 @@ class ReadTransaction {
   storage::Connection& db_;
 };
 
-}  // namespace
+ReaderPool::Seat::Seat(bool keeps_snapshot) : keeps_snapshot_(keeps_snapshot) {}
+
+ReaderPool::Seat::~Seat() = default;
 
 ReaderPool::ReaderPool(std::size_t threads, std::string path, DispatcherOptions options,
                        std::chrono::milliseconds timeout, const ConnectionLimits& limits,
@@ -89,7 +89,9 @@ void ReaderPool::refresh(Seat& seat) {
     snapshot = snapshot_;
   }
   if (seat.snapshot_ == snapshot) return;
-  // The dispatcher first: it holds the engine it was built on.
+  // The transaction first, on the connection it began on; then the dispatcher, which holds the
+  // engine it was built on.
+  seat.read_.reset();
   seat.dispatcher_.reset();
   seat.engine_.reset();
   seat.snapshot_.reset();
@@ -116,14 +118,29 @@ void ReaderPool::run() {
   }
 }
 
+void ReaderPool::begin_read(Seat& seat) {
+  // Read before the transaction begins (and so before its first statement takes the snapshot):
+  // a commit counted here is in the snapshot, and one counted later starts the next.
+  const std::uint64_t writes = engine_writes_.load(std::memory_order_acquire);
+  storage::Connection& db = seat.engine_->store().db();
+  // A statement stopped by its query budget may have ended the transaction.
+  if (seat.read_ && seat.read_began_after_ == writes && db.in_transaction()) return;
+  seat.read_.reset();
+  seat.read_ = std::make_unique<ReadTransaction>(db);
+  seat.read_began_after_ = writes;
+}
+
+void ReaderPool::release(Seat& seat) {
+  seat.read_.reset();
+}
+
 void ReaderPool::answer(Seat& seat, LineJob job) {
-  std::unique_ptr<ReadTransaction> snapshot;
   std::optional<storage::Connection::StampHold> one_stamp;
   try {
     refresh(seat);
     // One read lock for the run instead of one per statement: the run starts after the
-    // channel's writes were committed, so it sees them.
-    snapshot = std::make_unique<ReadTransaction>(seat.engine_->store().db());
+    // channel's writes were committed (and counted by engine_wrote), so it sees them.
+    begin_read(seat);
     one_stamp.emplace(seat.engine_->store().db());
   } catch (const std::exception& error) {
     log(LogLevel::kError,
@@ -138,7 +155,7 @@ void ReaderPool::answer(Seat& seat, LineJob job) {
   answer_lines(*seat.dispatcher_, job, limits_.output_bytes_per_connection,
                limits_.max_message_bytes, output, answers);
   one_stamp.reset();
-  snapshot.reset();
+  if (!seat.keeps_snapshot_) seat.read_.reset();
   lines_answered_.fetch_add(answers.done, std::memory_order_relaxed);
   deliver(job, answers);
   LineJob leftover{job.channel, {}};

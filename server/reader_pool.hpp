@@ -32,6 +32,7 @@ class ReaderPool {
     Schema schema;
     Store::RowSources row_sources;
   };
+  class ReadTransaction;
 
  public:
   /// Called on the reader thread once a job is over, with the lines it did not run (the output
@@ -56,15 +57,23 @@ class ReaderPool {
   /// itself (answer), since handing them to a pool thread and back costs more than the read.
   class Seat {
    public:
-    Seat() = default;
+    /// `keeps_snapshot`: the read transaction a job opens stays open for the jobs after it,
+    /// until release() or until the engine thread may have committed since (engine_wrote), so
+    /// that a thread answering many single reads in a row (the I/O thread's lone lookups) pays
+    /// SQLite's read lock and unlock, two fcntl(2) calls, once per round instead of per read.
+    explicit Seat(bool keeps_snapshot = false);
+    ~Seat();
     Seat(const Seat&) = delete;
     Seat& operator=(const Seat&) = delete;
 
    private:
     friend class ReaderPool;
+    const bool keeps_snapshot_;
     std::shared_ptr<const Snapshot> snapshot_;
     std::unique_ptr<Engine> engine_;
     std::unique_ptr<Dispatcher> dispatcher_;  ///< after engine_: destroyed first, it holds it
+    std::unique_ptr<ReadTransaction> read_;   ///< last: ended before the connection closes
+    std::uint64_t read_began_after_ = 0;      ///< engine_writes_ when read_ began
   };
 
   /// Queues a job. Thread-safe.
@@ -72,6 +81,13 @@ class ReaderPool {
   /// Answers `job` on the calling thread in `seat`, then reports it as a pool thread does
   /// (Finished). Thread-safe for distinct seats.
   void answer(Seat& seat, LineJob job);
+  /// Ends the read transaction a keeps_snapshot seat kept open, so that nothing reads from an
+  /// old snapshot for long (another process's commit, a checkpoint that waits for readers). Call
+  /// on the thread that uses the seat, once its round of jobs is over.
+  void release(Seat& seat);
+  /// The engine thread may have committed: the next job on any seat reads in a new snapshot.
+  /// Call on the engine thread after each commit, before the replies that announce it go out.
+  void engine_wrote() { engine_writes_.fetch_add(1, std::memory_order_release); }
   /// Runs every queued job, then joins the threads. Thread-safe; idempotent.
   void stop();
   std::size_t threads() const { return thread_count_; }
@@ -81,6 +97,8 @@ class ReaderPool {
  private:
   void run();
   void refresh(Seat& seat);
+  /// Opens the seat's read transaction, or keeps the one it kept if it is still current.
+  void begin_read(Seat& seat);
 
   const std::size_t thread_count_;
   const std::string path_;
@@ -96,6 +114,7 @@ class ReaderPool {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
   std::atomic<std::uint64_t> lines_answered_{0};
+  std::atomic<std::uint64_t> engine_writes_{0};
 };
 
 }  // namespace verdict::server

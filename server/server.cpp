@@ -779,7 +779,8 @@ int Server::run() {
   state.wait_for_signal();
   state.worker.start();
   // This thread runs the io_context below: every socket and HTTP transport submits from it.
-  state.worker.answer_lone_reads_here();
+  state.worker.answer_lone_reads_here(
+      [&io = state.io](std::function<void()> task) { asio::post(io, std::move(task)); });
   if (std::size_t readers = state.worker.reader_threads(); readers > 0)
     log(LogLevel::kInfo, "reads are answered on " + std::to_string(readers) +
                              " reader threads beside the writing thread");
