@@ -49,6 +49,21 @@ std::string error_response(const json::value& id, const RpcError& error) {
   return json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", to_json(error)}});
 }
 
+bool frames_a_result(std::string_view reply) {
+  constexpr std::string_view kHead = R"({"jsonrpc":"2.0","id":)";
+  if (!reply.starts_with(kHead)) return false;
+  std::size_t end = kHead.size();
+  if (end < reply.size() && reply[end] == '"') {
+    // A string id: its end is the first quote no backslash escapes.
+    for (++end; end < reply.size() && reply[end] != '"'; ++end)
+      if (reply[end] == '\\') ++end;
+    ++end;
+  } else {
+    end = reply.find(',', end);  // a number or null
+  }
+  return end < reply.size() && reply.substr(end).starts_with(R"(,"result":)");
+}
+
 RpcError internal_error(std::string_view summary, std::string_view detail) {
   // Distinct across restarts (the clock) and within a run (the counter), without a lock.
   static std::atomic<std::uint64_t> next{

@@ -84,7 +84,7 @@ const char* name_source(std::string_view method) {
 // legacy era only a refused key does (401, so that HTTP clients see the usual status).
 status reply_status(const std::string& reply, bool current) {
   // Only a top-level error matters; skip parsing the (possibly large) successful results.
-  if (reply.find("\"error\":{") == std::string::npos) return status::ok;
+  if (frames_a_result(reply)) return status::ok;
   std::error_code ec;
   json::value parsed = json::parse(reply, ec);
   if (ec || !parsed.is_object()) return status::ok;
@@ -271,7 +271,7 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
   if (code == status::unauthorized)
     response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
   if (!new_session_id.empty()) {
-    if (exchange->reply().find("\"error\":{") == std::string::npos)
+    if (frames_a_result(exchange->reply()))
       response.set("Mcp-Session-Id", new_session_id);
     else
       sessions_.erase(new_session_id);

@@ -59,6 +59,35 @@ TEST(ErrorMappingTest, JsonOmitsNullData) {
   EXPECT_EQ(to_json({-32600, "bad", {{"x", 1}}}).at("data").at("x"), 1);
 }
 
+// HTTP statuses come from whether a reply framed a result; checked on the dispatcher's real
+// replies, with ids and contents that mention the other member.
+TEST(ErrorMappingTest, FramesAResultReadsTheDispatchersFramingNotTheContent) {
+  testing::DispatcherHarness harness;
+  auto reply_to = [&](const std::string& id, const std::string& method, const std::string& params) {
+    harness.send(R"({"jsonrpc":"2.0","id":)" + id + R"(,"method":")" + method + R"(","params":)" +
+                 params + "}");
+    return harness.last.line;
+  };
+  const std::string tricky_ids[] = {
+      "7", "-15", R"("plain")", R"("a\",\"error\":{")", R"("\\")", R"(",\"result\":")"};
+  for (const std::string& id : tricky_ids) {
+    std::string found = reply_to(id, "ping", "{}");
+    EXPECT_TRUE(frames_a_result(found)) << found;
+    std::string missing = reply_to(id, "get", R"({"type":"Experiment","id":"\"result\":"})");
+    ASSERT_NE(missing.find("\"error\":{"), std::string::npos) << missing;
+    EXPECT_FALSE(frames_a_result(missing)) << missing;
+  }
+  // A result that holds an "error" member is still a result.
+  std::string created =
+      reply_to("1", "do", R"({"type":"Experiment","verb":"create","data":{"name":"\"error\":{"}})");
+  EXPECT_TRUE(frames_a_result(created)) << created;
+  EXPECT_FALSE(frames_a_result(error_response(nullptr, {-32700, "parse error", nullptr})));
+  EXPECT_FALSE(frames_a_result(R"({"id":1,"jsonrpc":"2.0","result":{}})")) << "framed otherwise";
+  EXPECT_FALSE(frames_a_result(R"({"jsonrpc":"2.0","id":"unterminated)"));
+  EXPECT_FALSE(frames_a_result(R"({"jsonrpc":"2.0","id":"ends in a backslash\)"));
+  EXPECT_FALSE(frames_a_result(""));
+}
+
 }  // namespace
 }  // namespace verdict::server
 
