@@ -199,12 +199,14 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
                         "text/event-stream");
   json::parse_options parse_options;
   parse_options.max_depth = options_.max_depth;
-  std::error_code ec;
-  json::value body = json::parse(request.body(), ec, {}, parse_options);
-  if (ec)
+  // Parsed once: the frame the engine answers carries it (Dispatcher::parse skips a parsed
+  // frame). `message` below points into it, so nothing reads `message`'s views once it is sent.
+  auto parsed = std::make_unique<ParsedLine>(request.body(), parse_options);
+  if (parsed->error)
     co_return rpc_error(
         request, status::bad_request, nullptr, kParseError,
-        "parse error: " + ec.message() + " (the body must be one JSON-RPC message)");
+        "parse error: " + parsed->error.message() + " (the body must be one JSON-RPC message)");
+  const json::value& body = parsed->message;
   if (!body.is_object())
     co_return rpc_error(request, status::bad_request, nullptr, kInvalidRequest,
                         body.is_array() ? "batches are not supported; send one message per POST"
@@ -260,7 +262,7 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
   exchange->session.actor = context.peer;
   exchange->session.presented_key = context.presented_key;
   std::vector<LineFramer::Frame> frames;
-  frames.push_back({std::move(request.body())});
+  frames.push_back({std::move(request.body()), false, std::move(parsed)});
   worker_.submit(exchange, std::move(frames));
   // A legacy notification changes session state (cancellation) but has nothing to wait for.
   if (!message.is_request) co_return HttpResponse{status::accepted, request.version()};
