@@ -37,14 +37,25 @@ asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const Reques
   co_return exchange->reply();
 }
 
+std::optional<std::string_view> result_text(std::string_view reply) {
+  // How exchange_with_engine's request (id 1) is answered when it succeeds.
+  constexpr std::string_view kResultPrefix = R"({"jsonrpc":"2.0","id":1,"result":)";
+  if (!reply.starts_with(kResultPrefix) || !reply.ends_with('}')) return std::nullopt;
+  return reply.substr(kResultPrefix.size(), reply.size() - kResultPrefix.size() - 1);
+}
+
 asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
                                          std::string_view method, json::object params) {
   auto exchange = co_await exchange_with_engine(worker, context, method, std::move(params));
+  co_return read_engine_reply(exchange->reply(), exchange->session.caller.project_slug);
+}
+
+EngineReply read_engine_reply(std::string_view text, std::string project) {
   std::error_code ec;
-  json::value reply = json::parse(exchange->reply(), ec);
+  json::value reply = json::parse(text, ec);
   json::object* answer = ec ? nullptr : reply.if_object();
   EngineReply out;
-  out.project = exchange->session.caller.project_slug;
+  out.project = std::move(project);
   if (json::value* error = answer ? answer->if_contains("error") : nullptr) {
     json::object& fields = error->as_object();
     out.failed = true;
@@ -57,7 +68,7 @@ asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestCont
     out.failed = true;
     out.error = {kInternalError, "the engine gave no result", nullptr};
   }
-  co_return out;
+  return out;
 }
 
 }  // namespace verdict::server::http

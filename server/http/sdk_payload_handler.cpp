@@ -14,8 +14,6 @@ using beast_http::status;
 namespace {
 
 constexpr std::size_t kMaxKeyBytes = 256;
-// How the engine worker frames a successful answer to request id 1.
-constexpr std::string_view kResultPrefix = R"({"jsonrpc":"2.0","id":1,"result":)";
 
 // GrowthBook's own error shape for this endpoint: {status, error}.
 HttpResponse failure(const HttpRequest& request, status code, const std::string& message) {
@@ -48,9 +46,8 @@ asio::awaitable<HttpResponse> SdkPayloadHandler::features(HttpRequest request,
       co_await call_engine_text(worker_, context, kDoMethod, std::move(params));
   // The result is passed on as the engine wrote it (shortest round-trip doubles): a bucket range
   // end one ULP off would put the units on it in another variant than `assign` does.
-  if (reply.starts_with(kResultPrefix) && reply.ends_with('}'))
-    co_return tagged_json_response(
-        request, reply.substr(kResultPrefix.size(), reply.size() - kResultPrefix.size() - 1));
+  if (std::optional<std::string_view> payload = result_text(reply))
+    co_return tagged_json_response(request, std::string(*payload));
   std::error_code ec;
   const json::value parsed = json::parse(reply, ec);
   const json::object* answer = ec ? nullptr : parsed.if_object();
