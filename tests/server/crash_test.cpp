@@ -572,7 +572,7 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAndNothingIsHalfWritten) {
   RpcClient client(fd);
   for (const auto& [id, experiment] : known) {
     auto got = client.call("get", {{"type", "Experiment"}, {"id", id}});
-    ASSERT_TRUE(got && got->contains("result")) << (got ? json::serialize(*got) : "no reply");
+    ASSERT_TRUE(got && got->contains("result")) << test_support::shown(got);
     EXPECT_EQ(got->at("result").at("version").as_int64(), experiment.version);
     auto checked = client.call("do", do_params("Experiment", "checkStats", {}, id));
     ASSERT_TRUE(checked && checked->contains("result"))
@@ -633,7 +633,7 @@ TEST(CrashTest, FullDiskGivesClearErrorsAndRecovers) {
     ASSERT_TRUE(created && created->contains("result"));
     id = std::string(created->at("result").at("id").as_string());
     auto started = client.call("do", do_params("Experiment", "start", {}, id));
-    ASSERT_TRUE(started && started->contains("result")) << json::serialize(*started);
+    ASSERT_TRUE(started && started->contains("result")) << test_support::shown(started);
     server.signal(SIGTERM);
     ASSERT_EQ(server.wait(), 0);
   }
@@ -705,7 +705,7 @@ TEST(CrashTest, FullDiskGivesClearErrorsAndRecovers) {
     auto ping = client.call("ping", {});
     ASSERT_TRUE(ping && ping->contains("result"));
     auto got = client.call("get", {{"type", "Experiment"}, {"id", id}});
-    ASSERT_TRUE(got && got->contains("result")) << json::serialize(*got);
+    ASSERT_TRUE(got && got->contains("result")) << test_support::shown(got);
     EXPECT_TRUE(server.running());
     server.signal(SIGTERM);
     EXPECT_EQ(server.wait(), 0);
@@ -741,14 +741,14 @@ TEST(CrashTest, FullDiskGivesClearErrorsAndRecovers) {
   Batch after;
   auto assigned = client.call(
       "do", do_params("Experiment", "assign", unit_batch("after", 100, after.units), id));
-  ASSERT_TRUE(assigned && assigned->contains("result")) << json::serialize(*assigned);
+  ASSERT_TRUE(assigned && assigned->contains("result")) << test_support::shown(assigned);
   after.acknowledged = true;
   batches.push_back(std::move(after));
   auto tracked = client.call(
       "do",
       do_params("Experiment", "track",
                 {{"unit", batches.back().units.front()}, {"metric", "revenue"}, {"value", 3}}, id));
-  ASSERT_TRUE(tracked && tracked->contains("result")) << json::serialize(*tracked);
+  ASSERT_TRUE(tracked && tracked->contains("result")) << test_support::shown(tracked);
   auto checked = client.call("do", do_params("Experiment", "checkStats", {}, id));
   ASSERT_TRUE(checked && checked->contains("result"));
   EXPECT_EQ(checked->at("result").at("consistent"), true) << json::serialize(*checked);

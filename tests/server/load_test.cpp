@@ -265,7 +265,7 @@ TEST(LoadTest, SixtyFourClientsLoseNothingAndMemoryStaysFlat) {
     ASSERT_TRUE(checked && checked->contains("result"));
     EXPECT_EQ(checked->at("result").at("consistent"), true) << json::serialize(*checked);
     auto analyzed = setup.call("do", do_params("Experiment", "analyze", {}, id));
-    ASSERT_TRUE(analyzed && analyzed->contains("result")) << json::serialize(*analyzed);
+    ASSERT_TRUE(analyzed && analyzed->contains("result")) << test_support::shown(analyzed);
     for (const auto& variant : analyzed->at("result").at("variants").as_array()) {
       analyzed_conversions += variant.at("conversions").to_number<double>();
       analyzed_exposures += variant.at("exposures").to_number<std::int64_t>();

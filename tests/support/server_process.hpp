@@ -401,6 +401,12 @@ class RpcClient {
   std::int64_t next_id_ = 0;
 };
 
+/// A reply as a failure message shows it: its JSON, or that there was none (so that a message
+/// for a missing reply does not dereference it).
+inline std::string shown(const std::optional<boost::json::object>& reply) {
+  return reply ? boost::json::serialize(*reply) : "no reply: the connection broke";
+}
+
 /// The params of `do` for one verb.
 inline boost::json::object do_params(const std::string& type, const std::string& verb,
                                      boost::json::object data, const std::string& id = {}) {
