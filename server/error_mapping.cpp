@@ -49,9 +49,10 @@ std::string error_response(const json::value& id, const RpcError& error) {
   return json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"error", to_json(error)}});
 }
 
-bool frames_a_result(std::string_view reply) {
+std::optional<std::string_view> framed_result(std::string_view reply) {
   constexpr std::string_view kHead = R"({"jsonrpc":"2.0","id":)";
-  if (!reply.starts_with(kHead)) return false;
+  constexpr std::string_view kResult = R"(,"result":)";
+  if (!reply.starts_with(kHead) || !reply.ends_with('}')) return std::nullopt;
   std::size_t end = kHead.size();
   if (end < reply.size() && reply[end] == '"') {
     // A string id: its end is the first quote no backslash escapes.
@@ -61,7 +62,9 @@ bool frames_a_result(std::string_view reply) {
   } else {
     end = reply.find(',', end);  // a number or null
   }
-  return end < reply.size() && reply.substr(end).starts_with(R"(,"result":)");
+  if (end >= reply.size() || !reply.substr(end).starts_with(kResult)) return std::nullopt;
+  const std::size_t start = end + kResult.size();
+  return reply.substr(start, reply.size() - start - 1);
 }
 
 RpcError internal_error(std::string_view summary, std::string_view detail) {

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,11 +63,14 @@ boost::json::object to_json(const RpcError& error);
 /// The serialized JSON-RPC error response (no newline) for request `id` (null when unknown).
 std::string error_response(const boost::json::value& id, const RpcError& error);
 
-/// True when `reply` is a response line framed as the dispatcher and error_response frame them,
-/// `{"jsonrpc":"2.0","id":ID,` then `"result":`, read without parsing the result (which may be
-/// large, and full of the quotes a search would stop at). False for an error and for anything
-/// framed otherwise: the caller then parses the reply.
-bool frames_a_result(std::string_view reply);
+/// The result's JSON text when `reply` is a response line framed as the dispatcher and
+/// error_response frame them, `{"jsonrpc":"2.0","id":ID,"result":RESULT}`, read without parsing
+/// the result (which may be large, and full of the quotes a search would stop at). Nothing for an
+/// error and for anything framed otherwise: the caller then parses the reply.
+std::optional<std::string_view> framed_result(std::string_view reply);
+inline bool frames_a_result(std::string_view reply) {
+  return framed_result(reply).has_value();
+}
 
 /// A failure whose details are not the client's business (a bug, a storage fault, SQL text):
 /// logs `detail` under a fresh incident id and returns a -32603 whose message is `summary`

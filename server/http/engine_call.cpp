@@ -37,13 +37,6 @@ asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const Reques
   co_return exchange->reply();
 }
 
-std::optional<std::string_view> result_text(std::string_view reply) {
-  // How exchange_with_engine's request (id 1) is answered when it succeeds.
-  constexpr std::string_view kResultPrefix = R"({"jsonrpc":"2.0","id":1,"result":)";
-  if (!reply.starts_with(kResultPrefix) || !reply.ends_with('}')) return std::nullopt;
-  return reply.substr(kResultPrefix.size(), reply.size() - kResultPrefix.size() - 1);
-}
-
 asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
                                          std::string_view method, json::object params) {
   auto exchange = co_await exchange_with_engine(worker, context, method, std::move(params));

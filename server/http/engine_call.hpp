@@ -3,7 +3,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,9 +39,6 @@ boost::asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const Requ
 
 /// Reads a reply line as call_engine answers it; `project` is the slug of the caller's project.
 EngineReply read_engine_reply(std::string_view reply, std::string project);
-
-/// The result of a reply line from call_engine_text, as the engine wrote it; nothing for an error.
-std::optional<std::string_view> result_text(std::string_view reply);
 
 /// The same call, answering the reply line as the engine wrote it. For answers whose numbers
 /// must reach the client bit for bit: Boost.JSON 1.81's parser may round a double by one ULP.

@@ -46,7 +46,7 @@ asio::awaitable<HttpResponse> SdkPayloadHandler::features(HttpRequest request,
       co_await call_engine_text(worker_, context, kDoMethod, std::move(params));
   // The result is passed on as the engine wrote it (shortest round-trip doubles): a bucket range
   // end one ULP off would put the units on it in another variant than `assign` does.
-  if (std::optional<std::string_view> payload = result_text(reply))
+  if (std::optional<std::string_view> payload = framed_result(reply))
     co_return tagged_json_response(request, std::string(*payload));
   std::error_code ec;
   const json::value parsed = json::parse(reply, ec);

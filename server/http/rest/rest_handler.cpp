@@ -231,7 +231,7 @@ asio::awaitable<HttpResponse> RestHandler::handle(HttpRequest request, RequestCo
       // serialization on the way); only its version is read, for the ETag.
       const std::string reply =
           co_await call_engine_text(worker_, context, kGetMethod, std::move(call));
-      std::optional<std::string_view> entity = result_text(reply);
+      std::optional<std::string_view> entity = framed_result(reply);
       std::optional<std::int64_t> version = entity ? top_level_version(*entity) : std::nullopt;
       if (!version) {
         EngineReply refused = read_engine_reply(reply, {});
