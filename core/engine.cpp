@@ -157,7 +157,7 @@ json::object Engine::get(const Caller& caller, std::string_view noun_name,
   bool outermost = !caller_;
   CallerScope scope(*this, caller);
   const Noun& noun = schema_.noun(noun_name);
-  if (outermost) require_role(caller, noun.read_role, "get " + noun.name);
+  if (outermost) require_role(caller, noun.read_role, {"get ", noun.name});
   json::object entity = load(noun, id_or_slug);
   if (with_history) {
     if (history_query.limit < 1 || history_query.limit > Store::kMaxLimit)
@@ -192,7 +192,7 @@ const EntityJson& Engine::entity_json(const Caller& caller, std::string_view nou
   bool outermost = !caller_;
   CallerScope scope(*this, caller);
   const Noun& noun = schema_.noun(noun_name);
-  if (outermost) require_role(caller, noun.read_role, "get " + noun.name);
+  if (outermost) require_role(caller, noun.read_role, {"get ", noun.name});
   if (id_or_slug.empty()) invalid("id", "required for this verb");
   const EntityJson* entity = store_->entity_json(noun, id_or_slug);
   if (!entity) not_found(noun, id_or_slug);
@@ -203,7 +203,7 @@ FindResult Engine::find(const Caller& caller, std::string_view noun_name, const 
   bool outermost = !caller_;
   CallerScope scope(*this, caller);
   const Noun& noun = schema_.noun(noun_name);
-  if (outermost) require_role(caller, noun.read_role, "find " + noun.name);
+  if (outermost) require_role(caller, noun.read_role, {"find ", noun.name});
   return store_->find(noun, query);
 }
 
@@ -328,7 +328,7 @@ json::value Engine::execute(const VerbRequest& request) {
                     "' (verbs: " + join(names) + ")",
                 "verb");
   }
-  if (request.depth == 0) require_role(request.caller, verb->role, noun.name + "." + verb->name);
+  if (request.depth == 0) require_role(request.caller, verb->role, {noun.name, ".", verb->name});
   if (verb->kind == VerbKind::kCustom) return execute_custom(noun, *verb, request);
 
   std::optional<json::object> current;

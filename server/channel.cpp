@@ -1,5 +1,7 @@
 #include "server/channel.hpp"
 
+#include <algorithm>
+
 namespace verdict::server {
 
 void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output_budget,
@@ -20,6 +22,12 @@ void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output
     Reply reply = around_line ? around_line(frame.line, dispatch) : dispatch();
     if (!reply.line.empty()) {
       output += reply.line.size() + 1;
+      if (answers.text.empty()) {
+        // Room for the rest of the job's replies if they are like this one, up to what the
+        // output budget lets through: the batch's text is not regrown (and copied) per reply.
+        std::size_t expected = (reply.line.size() + 1) * (job.frames.size() - answers.done);
+        answers.text.reserve(std::min(expected, output_budget));
+      }
       answers.text += reply.line;
       answers.text += '\n';
     }

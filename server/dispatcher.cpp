@@ -14,6 +14,7 @@
 namespace verdict::server {
 
 namespace json = boost::json;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -32,17 +33,18 @@ struct RpcFailure {
   throw RpcFailure{{code, std::move(message), std::move(data)}};
 }
 
-std::string response(const json::value& id, std::string_view result_json) {
+// The reply line up to its result, which route then writes into the same string: a result is
+// never built apart and copied in.
+std::string response_head(const json::value& id) {
   constexpr std::string_view kHead = R"({"jsonrpc":"2.0","id":)";
   constexpr std::string_view kResult = R"(,"result":)";
+  // An id is rarely long; most results written here are a few hundred bytes.
+  constexpr std::size_t kResultBytes = 512;
   std::string line;
-  // An id is rarely long; the reserve saves regrowing (and copying) the line for the result.
-  line.reserve(kHead.size() + 24 + kResult.size() + result_json.size() + 1);
+  line.reserve(kHead.size() + 24 + kResult.size() + kResultBytes);
   line += kHead;
   append_json_text(line, id);
   line += kResult;
-  line += result_json;
-  line += '}';
   return line;
 }
 
@@ -50,7 +52,7 @@ std::string response(const json::value& id, std::string_view result_json) {
 // and, for a cacheable result, `ttlMs` and `cacheScope`. Spliced as text (results hold none of
 // these names themselves), since the constant part is the same on every reply.
 constexpr std::size_t kEraMembersBytes = 160;
-void append_era_members(std::string& result_json, std::int64_t ttl_ms,
+void append_era_members(std::string& line, std::size_t result_start, std::int64_t ttl_ms,
                         std::string_view cache_scope) {
   static const std::string kConstant = [] {
     std::string text = R"("resultType":"complete","_meta":{)";
@@ -60,38 +62,45 @@ void append_era_members(std::string& result_json, std::int64_t ttl_ms,
     text += '}';
     return text;
   }();
-  result_json.pop_back();  // the result object's closing brace
-  if (result_json.size() > 1) result_json += ',';
-  result_json += kConstant;
+  line.pop_back();  // the result object's closing brace
+  if (line.size() - result_start > 1) line += ',';
+  line += kConstant;
   if (ttl_ms >= 0) {
-    result_json += R"(,"ttlMs":)";
-    result_json += std::to_string(ttl_ms);
-    result_json += R"(,"cacheScope":)";
-    append_json_string(result_json, cache_scope);
+    line += R"(,"ttlMs":)";
+    line += std::to_string(ttl_ms);
+    line += R"(,"cacheScope":)";
+    append_json_string(line, cache_scope);
   }
-  result_json += '}';
+  line += '}';
 }
 
 bool valid_id(const json::value& id) {
   return id.is_string() || id.is_int64() || id.is_uint64();
 }
 
-const json::object& object_param(const json::object& params, std::string_view name) {
+// `value` is the member `name` of params, or null; the *_param functions look it up themselves.
+const json::object& object_member(const json::value* value, std::string_view name) {
   static const json::object kEmpty;
-  const auto* value = params.if_contains(name);
   if (!value) return kEmpty;
   if (!value->is_object()) fail(kInvalidParams, std::string(name) + ": expected an object");
   return value->get_object();
 }
 
-std::string string_param(const json::object& params, std::string_view name, bool required) {
-  const auto* value = params.if_contains(name);
+const json::object& object_param(const json::object& params, std::string_view name) {
+  return object_member(params.if_contains(name), name);
+}
+
+std::string string_member(const json::value* value, std::string_view name, bool required) {
   if (!value) {
     if (required) fail(kInvalidParams, std::string(name) + ": required");
     return {};
   }
   if (!value->is_string()) fail(kInvalidParams, std::string(name) + ": expected a string");
   return std::string(value->get_string());
+}
+
+std::string string_param(const json::object& params, std::string_view name, bool required) {
+  return string_member(params.if_contains(name), name, required);
 }
 
 std::string client_name(const json::object& client_info) {
@@ -141,9 +150,12 @@ struct Dispatcher::Call {
   /// ttlMs and cacheScope for cacheable results (current era only); ttl < 0: not cacheable
   std::int64_t ttl_ms = -1;
   std::string_view cache_scope = "public";
-  /// The result as JSON text when route built it so (tool results); route's object is then
-  /// empty.
-  std::string result_json;
+  /// The reply line: response_head, then the result when route writes it as text (tool
+  /// results), in which case route's object is empty.
+  std::string line;
+  std::size_t result_start = 0;  ///< where the result begins in `line`
+
+  bool result_written() const { return line.size() > result_start; }
 };
 
 Dispatcher::Dispatcher(verdict::Engine& engine, DispatcherOptions options,
@@ -212,14 +224,13 @@ Reply Dispatcher::handle_parsed(const json::value& message, boost::system::error
 }
 
 Reply Dispatcher::handle_request(const json::object& message, Session& session) {
-  const json::value* id = message.if_contains("id");
+  auto [id, jsonrpc, method_value, params_value] =
+      find_members(message, std::array{"id"sv, "jsonrpc"sv, "method"sv, "params"sv});
   if (id && !valid_id(*id))
     return {error_response(nullptr, {kInvalidRequest, "id: must be a string or an integer"})};
   json::value reply_id = id ? *id : json::value(nullptr);
-  const auto* jsonrpc = message.if_contains("jsonrpc");
   if (!jsonrpc || *jsonrpc != "2.0")
     return {error_response(reply_id, {kInvalidRequest, "jsonrpc: must be \"2.0\""})};
-  const auto* method_value = message.if_contains("method");
   if (!method_value) {
     // A response to a request we never send: nothing to answer.
     if (message.contains("result") || message.contains("error")) return {};
@@ -230,14 +241,14 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   std::string_view method = method_value->get_string();
 
   static const json::object kNoParams;
-  const auto* params_value = message.if_contains("params");
   if (params_value && !params_value->is_object()) {
     if (!id) return {};
     return {error_response(reply_id, {kInvalidParams, "params: must be an object"})};
   }
   const json::object& params = params_value ? params_value->get_object() : kNoParams;
+  auto [meta, token] = find_members(params, std::array{"_meta"sv, "token"sv});
 
-  if (auto refusal = admit(method, params, session))
+  if (auto refusal = admit(method, token, meta, session))
     return {error_response(reply_id, {kUnauthorizedCode, *refusal}),
             session.requires_token && !session.authenticated};
   if (session.requires_token && !session.authenticated)
@@ -263,16 +274,21 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   }
   if (!session.cancelled.empty() && session.cancelled.erase(json::serialize(*id))) return {};
 
-  const auto* meta = params.if_contains("_meta");
   if (meta && !meta->is_object())
     return {error_response(reply_id, {kInvalidParams, "params._meta: must be an object"})};
   static const json::object kNoMeta;
-  Call call{.method = method, .params = params, .meta = meta ? meta->get_object() : kNoMeta};
+  Call call{.method = method,
+            .params = params,
+            .meta = meta ? meta->get_object() : kNoMeta,
+            .line = response_head(reply_id)};
+  call.result_start = call.line.size();
   try {
     json::object result = route(call, session);
-    if (call.result_json.empty()) call.result_json = to_json_text(result);
-    if (call.current_era) append_era_members(call.result_json, call.ttl_ms, call.cache_scope);
-    return {response(reply_id, call.result_json)};
+    if (!call.result_written()) append_json_text(call.line, result);
+    if (call.current_era)
+      append_era_members(call.line, call.result_start, call.ttl_ms, call.cache_scope);
+    call.line += '}';
+    return {std::move(call.line)};
   } catch (const RpcFailure& failure) {
     return {error_response(reply_id, failure.error)};
   } catch (const Error& error) {
@@ -289,16 +305,16 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   }
 }
 
-std::optional<std::string> Dispatcher::admit(std::string_view method, const json::object& params,
-                                             Session& session) {
+std::optional<std::string> Dispatcher::admit(std::string_view method, const json::value* token,
+                                             const json::value* meta, Session& session) {
   std::string_view given = session.presented_key;
-  if (const auto* token = params.if_contains("token");
-      token && token->is_string() &&
+  if (token && token->is_string() &&
       (method == "auth" || (session.requires_token && !session.authenticated)))
     given = token->get_string();
-  if (const auto* meta = params.if_contains("_meta"); meta && meta->is_object())
-    if (const auto* token = meta->get_object().if_contains(kTokenKey); token && token->is_string())
-      given = token->get_string();
+  if (meta && meta->is_object())
+    if (const auto* meta_token = meta->get_object().if_contains(kTokenKey);
+        meta_token && meta_token->is_string())
+      given = meta_token->get_string();
   access::KeyStore& keys = engine_.keys();
   if (!given.empty()) {
     std::string digest = access::sha256_hex(given);
@@ -408,7 +424,11 @@ json::object Dispatcher::route(Call& call, Session& session) {
     const std::string& value =
         tools_.call_json(method, *arguments, caller(call, session), scratch).text();
     // The plain methods answer with the tool's value itself; results are objects by contract.
-    call.result_json = value.starts_with('{') ? value : R"({"result":)" + value + "}";
+    if (value.starts_with('{')) {
+      call.line += value;
+    } else {
+      call.line.append(R"({"result":)").append(value).append(1, '}');
+    }
     return {};
   }
   if (method == "schema") return describe_schema(engine_.schema());
@@ -528,32 +548,28 @@ json::object Dispatcher::list_page(const Call& call, json::array items,
 }
 
 ToolCaller Dispatcher::caller(const Call& call, const Session& session) const {
-  ToolCaller caller;
-  caller.actor = session.actor.empty() ? session.transport : session.actor;
-  if (!call.client_name.empty()) caller.actor += "/" + call.client_name;
-  caller.caller = session.caller;
   bool trusted =
       session.authenticated || (session.transport == "stdio" && options_.script_on_stdio);
-  caller.scripts_allowed =
-      options_.scripts_enabled && trusted && allows(session.caller.role, Role::kAdmin);
-  if (!options_.scripts_enabled)
-    caller.script_refusal = "scripts are disabled on this server (--no-scripts)";
-  else if (trusted && !caller.scripts_allowed)
-    caller.script_refusal = "role: scripts need the admin role (this key is " +
-                            std::string(to_string(session.caller.role)) + ")";
-  else if (!trusted)
-    caller.script_refusal = "scripts on " + session.transport +
-                            " need an authenticated connection: send {\"method\":\"auth\","
-                            "\"params\":{\"token\":...}} first";
-  return caller;
+  ToolCaller::Scripts scripts = !options_.scripts_enabled ? ToolCaller::Scripts::kDisabled
+                                : !trusted                ? ToolCaller::Scripts::kNeedAuthentication
+                                : !allows(session.caller.role, Role::kAdmin)
+                                    ? ToolCaller::Scripts::kNeedAdmin
+                                    : ToolCaller::Scripts::kAllowed;
+  return {.caller = session.caller,
+          .connection = session.actor.empty() ? session.transport : session.actor,
+          .client_name = call.client_name,
+          .transport = session.transport,
+          .scripts = scripts};
 }
 
 json::object Dispatcher::call_tool(Call& call, Session& session) {
-  std::string name = string_param(call.params, "name", true);
+  auto [name_value, arguments_value] =
+      find_members(call.params, std::array{"name"sv, "arguments"sv});
+  std::string name = string_member(name_value, "name", true);
   if (options_.conformance && fixtures_.has_tool(name)) return call_fixture(call, session, name);
   if (!tools_.contains(name))
     fail(kInvalidParams, "unknown tool '" + name.substr(0, 100) + "' (tools: find, get, do)");
-  const json::object& arguments = object_param(call.params, "arguments");
+  const json::object& arguments = object_member(arguments_value, "arguments");
   const json::value* token = call.meta.if_contains("progressToken");
   auto progress = [&](int done, std::string_view stage) {
     if (token && session.notify)
@@ -567,10 +583,9 @@ json::object Dispatcher::call_tool(Call& call, Session& session) {
   json::object result;
   try {
     EntityJson scratch;
-    call.result_json =
-        tool_result(tools_.call_json(name, arguments, caller(call, session), scratch),
-                    call.current_era || has_structured_output(call.version),
-                    call.current_era ? kEraMembersBytes : 0);
+    append_tool_result(call.line, tools_.call_json(name, arguments, caller(call, session), scratch),
+                       call.current_era || has_structured_output(call.version),
+                       call.current_era ? kEraMembersBytes : 0);
     // Checked first: the message copies the arguments, work a hot `get` should not do for a
     // client that asked for no log.
     const char* level = name == "do" ? "info" : "debug";

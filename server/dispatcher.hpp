@@ -104,10 +104,11 @@ class Dispatcher {
   Reply handle_parsed(const boost::json::value& message, boost::system::error_code ec,
                       Session& session);
   Reply handle_request(const boost::json::object& message, Session& session);
-  /// Authenticates a secret presented with this message (`auth`, `_meta`, an HTTP header), or
-  /// re-checks the session's key if a key may have been revoked since. Returns the refusal.
-  std::optional<std::string> admit(std::string_view method, const boost::json::object& params,
-                                   Session& session);
+  /// Authenticates a secret presented with this message (params' `token` and `_meta` members, or
+  /// an HTTP header), or re-checks the session's key if a key may have been revoked since.
+  /// Returns the refusal.
+  std::optional<std::string> admit(std::string_view method, const boost::json::value* token,
+                                   const boost::json::value* meta, Session& session);
   /// Drops a failed key: the session returns to its unkeyed caller but is refused until a key
   /// succeeds (except on stdio).
   static void refuse_key(Session& session);

@@ -71,10 +71,14 @@ class EngineWorker {
   /// thread's io_context), so a snapshot never outlives the round it was taken in.
   using AfterRound = std::function<void(std::function<void()>)>;
   void answer_lone_reads_here(AfterRound after_round);
-  /// A seat for submit, or null when every line runs on the engine thread.
+  /// A seat for submit, or null when every line runs on the engine thread. It keeps its read
+  /// snapshot from one run to the next (ReaderPool::Seat's keeps_snapshot) until release().
   std::unique_ptr<ReaderPool::Seat> seat() const {
-    return readers_ ? std::make_unique<ReaderPool::Seat>() : nullptr;
+    return readers_ ? std::make_unique<ReaderPool::Seat>(true) : nullptr;
   }
+  /// Ends the read snapshot `seat` keeps between runs; the transport calls it before it waits
+  /// for input, so that an idle seat holds no snapshot. Call on the seat's thread.
+  void release(ReaderPool::Seat& seat) const { readers_->release(seat); }
   /// The channel's output drained below the budget (or it closed): run its parked lines.
   /// Thread-safe.
   void resume(std::shared_ptr<Channel> channel);

@@ -2,6 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include <array>
+#include <string_view>
+
+#include "core/json_style.hpp"
+
 namespace verdict::server {
 
 namespace {
@@ -9,20 +14,21 @@ namespace {
 enum class Access { kEngine, kLookup, kScan };
 
 Access access_of(const boost::json::value& message) {
+  using namespace std::string_view_literals;
   const auto* object = message.if_object();
   if (!object) return Access::kEngine;
-  const auto* method = object->if_contains("method");
+  auto [method, params] = find_members(*object, std::array{"method"sv, "params"sv});
   if (!method || !method->is_string()) return Access::kEngine;
-  const auto& name = method->get_string();
+  std::string_view name = method->get_string();
   if (name == "get" || name == "ping" || name == "resources/read") return Access::kLookup;
   if (name == "find") return Access::kScan;
   if (name != "tools/call") return Access::kEngine;
-  const auto* params = object->if_contains("params");
   const auto* tool =
       params && params->is_object() ? params->get_object().if_contains("name") : nullptr;
   if (!tool || !tool->is_string()) return Access::kEngine;
-  if (tool->get_string() == "get") return Access::kLookup;
-  return tool->get_string() == "find" ? Access::kScan : Access::kEngine;
+  std::string_view tool_name = tool->get_string();
+  if (tool_name == "get") return Access::kLookup;
+  return tool_name == "find" ? Access::kScan : Access::kEngine;
 }
 
 }  // namespace

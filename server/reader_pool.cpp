@@ -123,11 +123,15 @@ void ReaderPool::begin_read(Seat& seat) {
   // a commit counted here is in the snapshot, and one counted later starts the next.
   const std::uint64_t writes = engine_writes_.load(std::memory_order_acquire);
   storage::Connection& db = seat.engine_->store().db();
+  auto now = std::chrono::steady_clock::now();
   // A statement stopped by its query budget may have ended the transaction.
-  if (seat.read_ && seat.read_began_after_ == writes && db.in_transaction()) return;
+  if (seat.read_ && seat.read_began_after_ == writes && db.in_transaction() &&
+      now - seat.read_began_at_ < kMaxSnapshotAge)
+    return;
   seat.read_.reset();
   seat.read_ = std::make_unique<ReadTransaction>(db);
   seat.read_began_after_ = writes;
+  seat.read_began_at_ = now;
 }
 
 void ReaderPool::release(Seat& seat) {

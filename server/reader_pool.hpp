@@ -58,9 +58,11 @@ class ReaderPool {
   class Seat {
    public:
     /// `keeps_snapshot`: the read transaction a job opens stays open for the jobs after it,
-    /// until release() or until the engine thread may have committed since (engine_wrote), so
-    /// that a thread answering many single reads in a row (the I/O thread's lone lookups) pays
-    /// SQLite's read lock and unlock, two fcntl(2) calls, once per round instead of per read.
+    /// until release(), until the engine thread may have committed since (engine_wrote), or
+    /// for kMaxSnapshotAge at most, so that a thread answering many runs of reads in a row (the
+    /// I/O thread's lone lookups, stdin's runs) pays SQLite's read lock and unlock, two
+    /// fcntl(2) calls, once per round instead of per run. The age bounds how long a busy seat
+    /// keeps another process's commit from it and holds back a WAL checkpoint.
     explicit Seat(bool keeps_snapshot = false);
     ~Seat();
     Seat(const Seat&) = delete;
@@ -74,7 +76,9 @@ class ReaderPool {
     std::unique_ptr<Dispatcher> dispatcher_;  ///< after engine_: destroyed first, it holds it
     std::unique_ptr<ReadTransaction> read_;   ///< last: ended before the connection closes
     std::uint64_t read_began_after_ = 0;      ///< engine_writes_ when read_ began
+    std::chrono::steady_clock::time_point read_began_at_;
   };
+  static constexpr std::chrono::milliseconds kMaxSnapshotAge{20};
 
   /// Queues a job. Thread-safe.
   void submit(LineJob job);

@@ -736,7 +736,14 @@ struct Server::State {
       std::unique_ptr<ReaderPool::Seat> seat = worker.seat();
       for (;;) {
         pollfd ready[2] = {{STDIN_FILENO, POLLIN, 0}, {stdio_wake[0], POLLIN, 0}};
-        if (::poll(ready, 2, -1) < 0) {
+        // The seat keeps its read snapshot while stdin has more to read, and ends it before
+        // waiting, so that an idle server holds none.
+        int polled = ::poll(ready, 2, 0);
+        if (polled == 0) {
+          if (seat) worker.release(*seat);
+          polled = ::poll(ready, 2, -1);
+        }
+        if (polled < 0) {
           if (errno == EINTR) continue;
           break;
         }

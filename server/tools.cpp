@@ -11,6 +11,7 @@
 namespace verdict::server {
 
 namespace json = boost::json;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -214,11 +215,10 @@ const json::object& input_schema(const json::array& definitions, std::string_vie
 
 // `{type, id}` naming a known noun: the common `get`, which its input schema accepts as it is,
 // so it needs no check against the schema (nor the schema's definitions refreshed).
-bool is_plain_get(const json::object& arguments, const Schema& schema) {
-  if (arguments.size() != 2) return false;
-  const auto* type = arguments.if_contains("type");
-  const auto* id = arguments.if_contains("id");
-  return type && id && type->is_string() && id->is_string() && schema.find(type->get_string());
+bool is_plain_get(const json::object& arguments, const json::value* type, const json::value* id,
+                  const Schema& schema) {
+  return arguments.size() == 2 && type && id && type->is_string() && id->is_string() &&
+         schema.find(type->get_string());
 }
 
 std::string string_argument(const json::object& arguments, std::string_view name) {
@@ -227,6 +227,29 @@ std::string string_argument(const json::object& arguments, std::string_view name
 }
 
 }  // namespace
+
+std::string ToolCaller::actor() const {
+  std::string actor(connection);
+  if (!client_name.empty()) actor.append(1, '/').append(client_name);
+  return actor;
+}
+
+std::string ToolCaller::script_refusal() const {
+  switch (scripts) {
+    case Scripts::kAllowed:
+      return {};
+    case Scripts::kDisabled:
+      return "scripts are disabled on this server (--no-scripts)";
+    case Scripts::kNeedAdmin:
+      return "role: scripts need the admin role (this key is " +
+             std::string(to_string(caller.role)) + ")";
+    case Scripts::kNeedAuthentication:
+      break;
+  }
+  return "scripts on " + std::string(transport) +
+         " need an authenticated connection: send {\"method\":\"auth\","
+         "\"params\":{\"token\":...}} first";
+}
 
 Tools::Tools(verdict::Engine& engine, ScriptRunner script_runner, bool scripts_enabled)
     : engine_(engine),
@@ -262,17 +285,17 @@ json::value Tools::call(std::string_view name, const json::object& arguments,
 
 const EntityJson& Tools::call_json(std::string_view name, const json::object& arguments,
                                    const ToolCaller& caller, EntityJson& scratch) {
-  bool get = name == "get";
-  if (!get || !is_plain_get(arguments, engine_.schema())) {
-    if (!get || arguments.contains("include") || arguments.contains("limit") ||
-        arguments.contains("cursor")) {
-      scratch = EntityJson(to_json_text(call(name, arguments, caller)));
-      return scratch;
+  if (name == "get") {
+    auto [type, id, include, limit, cursor] =
+        find_members(arguments, std::array{"type"sv, "id"sv, "include"sv, "limit"sv, "cursor"sv});
+    if (!include && !limit && !cursor) {
+      if (!is_plain_get(arguments, type, id, engine_.schema()))
+        check_arguments(input_schema(definitions(true), name), arguments);
+      return engine_.entity_json(caller.caller, type->get_string(), id->get_string());
     }
-    check_arguments(input_schema(definitions(true), name), arguments);
   }
-  return engine_.entity_json(caller.caller, arguments.at("type").get_string(),
-                             arguments.at("id").get_string());
+  scratch = EntityJson(to_json_text(call(name, arguments, caller)));
+  return scratch;
 }
 
 json::value Tools::find(const json::object& arguments, const Caller& caller) {
@@ -310,11 +333,12 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
   if (const auto* script = arguments.if_contains("script")) {
     if (arguments.size() > 1)
       invalid("script", "runs alone; pass either {script} or {type, verb, id?, data?}");
-    if (!caller.scripts_allowed)
-      throw Error(ErrorCode::kUnauthorized, "script: " + caller.script_refusal, "script");
+    if (caller.scripts != ToolCaller::Scripts::kAllowed)
+      throw Error(ErrorCode::kUnauthorized, "script: " + caller.script_refusal(), "script");
     if (!script_runner_)
       throw Error(ErrorCode::kInternal, "script: this server has no script runner", "script");
-    return script_runner_(engine_, std::string(script->get_string()), caller.actor, caller.caller);
+    return script_runner_(engine_, std::string(script->get_string()), caller.actor(),
+                          caller.caller);
   }
   for (const char* required : {"type", "verb"})
     if (!arguments.contains(required))
@@ -322,30 +346,29 @@ json::value Tools::run(const json::object& arguments, const ToolCaller& caller) 
   VerbRequest request{.noun = string_argument(arguments, "type"),
                       .verb = string_argument(arguments, "verb"),
                       .id = string_argument(arguments, "id"),
-                      .actor = caller.actor,
+                      .actor = caller.actor(),
                       .caller = caller.caller};
   if (const auto* data = arguments.if_contains("data")) request.data = data->get_object();
   return engine_.execute(request);
 }
 
-std::string tool_result(const EntityJson& value, bool structured, std::size_t spare) {
+void append_tool_result(std::string& out, const EntityJson& value, bool structured,
+                        std::size_t spare) {
   constexpr std::string_view kHead = R"({"content":[{"type":"text","text":)";
   std::string_view value_json = value.text();
   std::string_view quoted = value.quoted();
-  std::string result;
-  result.reserve(kHead.size() + quoted.size() + value_json.size() + 64 + spare);
-  result += kHead;
-  result += quoted;
-  result += "}]";
+  out.reserve(out.size() + kHead.size() + quoted.size() + value_json.size() + 64 + spare);
+  out += kHead;
+  out += quoted;
+  out += "}]";
   if (structured) {
     // JSON text is an object exactly when it starts with a brace (to_json_text adds no space).
     bool object = value_json.starts_with('{');
-    result += object ? R"(,"structuredContent":)" : R"(,"structuredContent":{"result":)";
-    result += value_json;
-    if (!object) result += '}';
+    out += object ? R"(,"structuredContent":)" : R"(,"structuredContent":{"result":)";
+    out += value_json;
+    if (!object) out += '}';
   }
-  result += '}';
-  return result;
+  out += '}';
 }
 
 json::object tool_error(std::string_view message) {

@@ -16,12 +16,21 @@ using ScriptRunner =
     std::function<boost::json::value(verdict::Engine&, const std::string& source,
                                      const std::string& actor, const verdict::Caller& caller)>;
 
-/// Who calls a tool, and whether they may run scripts.
+/// Who calls a tool, and whether they may run scripts. It refers to the session and request it
+/// was made for, so that a `get`, which reads only `caller`, copies and formats nothing.
 struct ToolCaller {
-  std::string actor;
-  verdict::Caller caller;  ///< the project and key every call is made as
-  bool scripts_allowed = false;
-  std::string script_refusal;  ///< the reason shown when a script is refused
+  enum class Scripts { kAllowed, kDisabled, kNeedAuthentication, kNeedAdmin };
+
+  const verdict::Caller& caller;  ///< the project and key every call is made as
+  std::string_view connection;    ///< the session's actor (`tcp:127.0.0.1:5555`) or transport
+  std::string_view client_name;   ///< clientInfo.name; may be empty
+  std::string_view transport;
+  Scripts scripts = Scripts::kDisabled;
+
+  /// Who the event log records: the connection, then the client's name (`stdio/claude`).
+  std::string actor() const;
+  /// Why a script is refused, for the agent to act on; empty when scripts are allowed.
+  std::string script_refusal() const;
 };
 
 /// The three tools, `find`, `get` and `do`, over one engine. Their input schemas and descriptions
@@ -63,11 +72,13 @@ class Tools {
   boost::json::array plain_definitions_;  ///< without, for revisions before 2025-06-18
 };
 
-/// A successful tools/call result, as JSON text, for a value given as JSON text (call_json): the
-/// value as a text content item, plus `structuredContent` when `structured`. A non-object value
-/// (a script's result) is wrapped as `{result}` there, because structured content is an object
-/// before 2026-07-28. `spare` bytes are reserved at the end for members the caller adds.
-std::string tool_result(const EntityJson& value, bool structured, std::size_t spare = 0);
+/// Appends a successful tools/call result to `out`, as JSON text, for a value given as JSON text
+/// (call_json): the value as a text content item, plus `structuredContent` when `structured`. A
+/// non-object value (a script's result) is wrapped as `{result}` there, because structured
+/// content is an object before 2026-07-28. `spare` bytes are reserved at the end for members the
+/// caller adds.
+void append_tool_result(std::string& out, const EntityJson& value, bool structured,
+                        std::size_t spare = 0);
 
 /// A failed tools/call result (`isError: true`) carrying `message` for the agent to act on.
 boost::json::object tool_error(std::string_view message);

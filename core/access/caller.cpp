@@ -30,14 +30,17 @@ bool allows(Role held, Role needed) {
   return held == Role::kWriter && needed != Role::kAdmin;
 }
 
-void require_role(const Caller& caller, Role needed, std::string_view action) {
+void require_role(const Caller& caller, Role needed,
+                  std::initializer_list<std::string_view> action) {
   if (allows(caller.role, needed)) return;
+  std::string action_text;
+  for (std::string_view part : action) action_text += part;
   std::string roles;
   for (Role role : {Role::kEvaluator, Role::kReader, Role::kWriter, Role::kAdmin})
     if (allows(role, needed)) roles += std::string(roles.empty() ? "" : ", ") + to_string(role);
   throw Error(ErrorCode::kUnauthorized,
-              "role: " + std::string(action) + " needs one of the roles " + roles +
-                  " (this key is " + to_string(caller.role) + ")",
+              "role: " + action_text + " needs one of the roles " + roles + " (this key is " +
+                  to_string(caller.role) + ")",
               "role");
 }
 

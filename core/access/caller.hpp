@@ -1,5 +1,6 @@
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct Caller {
 bool allows(Role held, Role needed);
 
 /// Throws Error(kUnauthorized) naming the role `action` needs when `caller` does not have it.
-void require_role(const Caller& caller, Role needed, std::string_view action);
+/// The action comes in parts ({"get ", noun}), joined only for the refusal: the check runs on
+/// every call, the message almost never.
+void require_role(const Caller& caller, Role needed,
+                  std::initializer_list<std::string_view> action);
 
 }  // namespace verdict

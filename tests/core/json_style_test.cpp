@@ -40,5 +40,21 @@ TEST(JsonStyleTest, CamelCaseKeysEverywhere) {
           R"({"pValueHolm":1,"srm":{"chi2":2},"comparisons":[{"chanceToWin":0.5,"ci":[1,2]}],"_x":1})"));
 }
 
+TEST(JsonStyleTest, FindMembersFindsWhatIfContainsFinds) {
+  using namespace std::string_view_literals;
+  // A repeated key keeps its last value, as the parser keeps it; a key that only begins like a
+  // name, or differs in case, is not that name.
+  json::object object =
+      json::parse(R"({"id":1,"method":"get","idx":2,"Method":3,"params":{},"id":4})").as_object();
+  auto names = std::array{"id"sv, "method"sv, "params"sv, "missing"sv, "i"sv};
+  auto found = find_members(object, names);
+  for (std::size_t i = 0; i < names.size(); ++i)
+    EXPECT_EQ(found[i], object.if_contains(names[i])) << names[i];
+  ASSERT_NE(found[0], nullptr);
+  EXPECT_EQ(*found[0], 4);
+  EXPECT_EQ(found[3], nullptr);
+  EXPECT_EQ(find_members(json::object{}, names)[0], nullptr);
+}
+
 }  // namespace
 }  // namespace verdict

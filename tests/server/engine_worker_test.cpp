@@ -271,6 +271,45 @@ TEST_F(ReadersTest, ASeatAnswersItsChannelsReadsBeforeSubmitReturns) {
   EXPECT_EQ(client->answered(), 3u);
 }
 
+TEST_F(ReadersTest, ATransportSeatKeepsItsSnapshotUntilReleasedOrTooOld) {
+  std::string id = create();
+  auto seat = worker_->seat();
+  ASSERT_NE(seat, nullptr);
+  std::int64_t next_id = 100;
+  auto name_now = [&] {
+    auto client = channel();
+    worker_->submit(client, frames({get_line(++next_id, id)}), seat.get());
+    auto lines = client->lines();
+    EXPECT_EQ(lines.size(), 1u);
+    return lines.empty() ? std::string()
+                         : std::string(parse(lines[0]).at("result").at("name").as_string());
+  };
+  // Another process's engine on the same database: its commits are not counted by the worker.
+  Engine other(path_);
+  auto write_elsewhere = [&](const std::string& name) {
+    other.execute({.noun = "Organization",
+                   .verb = "update",
+                   .id = id,
+                   .data = {{"name", name}},
+                   .actor = "elsewhere"});
+  };
+
+  auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(name_now(), "v0");
+  write_elsewhere("theirs");
+  std::string kept = name_now();
+  // Only a run within the snapshot's age can be expected to keep it; a slow machine may not.
+  if (std::chrono::steady_clock::now() - began < ReaderPool::kMaxSnapshotAge) {
+    EXPECT_EQ(kept, "v0") << "the second run took a snapshot of its own";
+  }
+  worker_->release(*seat);
+  EXPECT_EQ(name_now(), "theirs") << "a released seat read its old snapshot";
+
+  write_elsewhere("later");
+  std::this_thread::sleep_for(ReaderPool::kMaxSnapshotAge + 5ms);
+  EXPECT_EQ(name_now(), "later") << "a snapshot older than kMaxSnapshotAge was kept";
+}
+
 TEST_F(ReadersTest, TheIoThreadAnswersALoneLookupAndHandsRunsAndFindsToTheReaders) {
   std::string id = create();
   // This test's thread plays the I/O thread; its rounds never end, which changes nothing here.
