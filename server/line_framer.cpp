@@ -2,7 +2,55 @@
 
 #include <boost/json/parse.hpp>
 
+#include <mutex>
+#include <vector>
+
 namespace verdict::server {
+
+namespace {
+
+struct SpareBlocks {
+  std::mutex mutex;
+  std::vector<void*> blocks;
+};
+
+// Never destroyed: a line may be freed after static destruction has begun (a detached thread).
+// Reserved whole at once, so that keeping a block never allocates (delete cannot fail).
+SpareBlocks& spare_blocks() {
+  static auto* spares = [] {
+    auto* made = new SpareBlocks;
+    made->blocks.reserve(ParsedLine::kSpareBlocks);
+    return made;
+  }();
+  return *spares;
+}
+
+}  // namespace
+
+void* ParsedLine::operator new(std::size_t size) {
+  SpareBlocks& spares = spare_blocks();
+  {
+    std::lock_guard lock(spares.mutex);
+    if (!spares.blocks.empty()) {
+      void* block = spares.blocks.back();
+      spares.blocks.pop_back();
+      return block;
+    }
+  }
+  return ::operator new(size);
+}
+
+void ParsedLine::operator delete(void* block, std::size_t size) noexcept {
+  SpareBlocks& spares = spare_blocks();
+  {
+    std::lock_guard lock(spares.mutex);
+    if (spares.blocks.size() < kSpareBlocks) {
+      spares.blocks.push_back(block);
+      return;
+    }
+  }
+  ::operator delete(block, size);
+}
 
 ParsedLine::ParsedLine(std::string_view line, const boost::json::parse_options& options)
     : message(boost::json::parse(line, error, boost::json::storage_ptr(&arena_), options)) {}
