@@ -2,6 +2,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "core/json_style.hpp"
 #include "server/http/http_exchange.hpp"
 
 namespace verdict::server::http {
@@ -21,9 +22,15 @@ asio::awaitable<std::shared_ptr<HttpExchange>> exchange_with_engine(EngineWorker
   exchange->session.actor = context.peer;
   exchange->session.presented_key = context.presented_key;
   exchange->session.required_project = context.project;
+  // Written as text around the params: a request object built only to be serialized would copy
+  // them once more.
+  std::string line = R"({"jsonrpc":"2.0","id":1,"method":)";
+  append_json_string(line, method);
+  line += R"(,"params":)";
+  append_json_text(line, params);
+  line += '}';
   std::vector<LineFramer::Frame> frames;
-  frames.push_back({json::serialize(json::object{
-      {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}})});
+  frames.push_back({std::move(line)});
   worker.submit(exchange, std::move(frames));
   co_await exchange->wait();
   co_return exchange;
