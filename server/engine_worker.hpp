@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/storage/connection.hpp"
 #include "server/channel.hpp"
 #include "server/dispatcher.hpp"
 #include "server/limits.hpp"
@@ -71,10 +72,15 @@ class EngineWorker {
   /// thread's io_context), so a snapshot never outlives the round it was taken in.
   using AfterRound = std::function<void(std::function<void()>)>;
   void answer_lone_reads_here(AfterRound after_round);
-  /// A seat for submit, or null when every line runs on the engine thread. It keeps its read
-  /// snapshot from one run to the next (ReaderPool::Seat's keeps_snapshot) until release().
+  /// A seat for submit, or null when every line runs on the engine thread. On SQLite it keeps
+  /// its read snapshot from one run to the next (ReaderPool::Seat's keeps_snapshot) until
+  /// release(). Not on PostgreSQL: there the entity cache's stamp counts other nodes' commits as
+  /// their notifications arrive, not as the snapshot sees them, so a later run in an old snapshot
+  /// would cache old rows under a newer stamp (a SQLite stamp stays with its snapshot).
   std::unique_ptr<ReaderPool::Seat> seat() const {
-    return readers_ ? std::make_unique<ReaderPool::Seat>(true) : nullptr;
+    if (!readers_) return nullptr;
+    return std::make_unique<ReaderPool::Seat>(engine_.store().db().backend() ==
+                                              storage::Backend::kSqlite);
   }
   /// Ends the read snapshot `seat` keeps between runs; the transport calls it before it waits
   /// for input, so that an idle seat holds no snapshot. Call on the seat's thread.

@@ -56,7 +56,9 @@ class ParsedLine final {
   static constexpr std::size_t kSpareBlocks = 256;
 #endif
 
-  std::size_t bytes() const { return sizeof(ParsedLine) + upstream_.bytes(); }
+  std::size_t bytes() const {
+    return sizeof(ParsedLine) + upstream_.bytes();
+  }
 
   boost::system::error_code error;
   boost::json::value message;  ///< null when the line did not parse
