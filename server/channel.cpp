@@ -19,7 +19,7 @@ void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output
       continue;
     }
     auto dispatch = [&] { return dispatcher.handle_frame(frame, channel.session_for_next_line()); };
-    Reply reply = around_line ? around_line(frame.line, dispatch) : dispatch();
+    Reply reply = around_line ? around_line(frame, dispatch) : dispatch();
     if (!reply.line.empty()) {
       output += reply.line.size() + 1;
       if (answers.text.empty()) {

@@ -72,7 +72,7 @@ struct Answers {
 /// given, runs each dispatched line (`dispatch`) and returns its reply: the engine keeps a line's
 /// failure from spoiling its batch's transaction there.
 using LineScope =
-    std::function<Reply(const std::string& line, const std::function<Reply()>& dispatch)>;
+    std::function<Reply(const LineFramer::Frame& frame, const std::function<Reply()>& dispatch)>;
 void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output_budget,
                   std::size_t max_message_bytes, std::size_t& output, Answers& answers,
                   const LineScope& around_line = {});

@@ -182,6 +182,7 @@ json::parse_options Dispatcher::parse_options() const {
 void Dispatcher::parse(LineFramer::Frame& frame) const {
   if (frame.parsed || frame.oversized || frame.line.size() > options_.max_message_bytes) return;
   frame.parsed = std::make_unique<ParsedLine>(frame.line, parse_options());
+  std::string().swap(frame.line);  // answered from the parsed message, as a framed line is
 }
 
 Reply Dispatcher::handle_line(std::string_view line, Session& session) {

@@ -95,11 +95,12 @@ class Dispatcher {
   static std::string oversized_reply(std::size_t limit);
 
   const DispatcherOptions& options() const { return options_; }
+  /// How lines are parsed (the nesting limit), for a LineFramer that parses as it frames.
+  boost::json::parse_options parse_options() const;
 
  private:
   struct Call;
 
-  boost::json::parse_options parse_options() const;
   /// A line's message, or why it could not be parsed, answered.
   Reply handle_parsed(const boost::json::value& message, boost::system::error_code ec,
                       Session& session);

@@ -22,12 +22,16 @@ constexpr std::size_t kMaxLinesPerBatch = 4096;
 // What a line is answered when its storage failed: a whole batch, or one line's savepoint.
 constexpr const char* kNothingSaved = "storage failure, nothing in this request was saved";
 
-std::string error_reply_for(const std::string& line, const RpcError& error) {
-  json::parse_options options;
-  options.max_depth = 64;
-  std::error_code ec;
-  json::value request = json::parse(line, ec, {}, options);
-  if (ec || !request.is_object()) return {};
+std::string error_reply_for(const LineFramer::Frame& frame, const RpcError& error) {
+  json::value unparsed;
+  if (!frame.parsed) {
+    json::parse_options options;
+    options.max_depth = 64;
+    std::error_code ec;
+    unparsed = json::parse(frame.line, ec, {}, options);
+  }
+  const json::value& request = frame.parsed ? frame.parsed->message : unparsed;
+  if (!request.is_object()) return {};
   const auto* id = request.get_object().if_contains("id");
   if (!id || id->is_null()) return {};
   return error_response(*id, error) + "\n";
@@ -336,7 +340,8 @@ void EngineWorker::process(std::vector<Job>& jobs) {
   // statement: a read stopped by its time budget would fail every other line of the batch. So
   // there each line runs in a savepoint of its own, and a line that spoiled it is undone alone.
   const bool line_savepoints = db.backend() == storage::Backend::kPostgres;
-  LineScope around_line = [&](const std::string& line, const std::function<Reply()>& dispatch) {
+  LineScope around_line = [&](const LineFramer::Frame& frame,
+                              const std::function<Reply()>& dispatch) {
     std::optional<storage::Transaction> savepoint;
     if (line_savepoints) savepoint.emplace(db);
     Reply reply = dispatch();
@@ -351,7 +356,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
         std::error_code ec;
         json::value parsed = json::parse(reply.line, ec);
         if (ec || !parsed.is_object() || !parsed.get_object().contains("error")) {
-          reply.line = error_reply_for(line, internal_error(kNothingSaved, error.what()));
+          reply.line = error_reply_for(frame, internal_error(kNothingSaved, error.what()));
           if (!reply.line.empty()) reply.line.pop_back();  // answer_lines adds the newline
         }
       }
@@ -394,7 +399,7 @@ void EngineWorker::process(std::vector<Job>& jobs) {
       answers[i].done = jobs[i].frames.size();
       answers[i].text.clear();
       for (const auto& frame : jobs[i].frames)
-        if (!frame.oversized) answers[i].text += error_reply_for(frame.line, storage_error);
+        if (!frame.oversized) answers[i].text += error_reply_for(frame, storage_error);
     }
     deliver(jobs[i], answers[i]);
     if (readers_) engine_answered(*jobs[i].channel, answers[i].done);

@@ -52,6 +52,9 @@ class EngineWorker {
   void parse(std::vector<LineFramer::Frame>& frames) const {
     for (auto& frame : frames) dispatcher_.parse(frame);
   }
+  /// How the dispatcher parses lines, for a transport's LineFramer to parse them as it frames
+  /// them (a frame parsed there is not parsed again).
+  boost::json::parse_options parse_options() const { return dispatcher_.parse_options(); }
   /// Queues lines from one channel, parsing those not parsed yet. Thread-safe. With a `seat` (from
   /// seat()), reads that may run at once are answered on the calling thread before submit returns,
   /// instead of on a reader thread: for a transport thread that serves a single channel (stdio),

@@ -40,7 +40,7 @@ void* ParsedLine::operator new(std::size_t size) {
   return ::operator new(size);
 }
 
-void ParsedLine::operator delete(void* block, std::size_t size) noexcept {
+void ParsedLine::operator delete(void* block, std::size_t) noexcept {
   SpareBlocks& spares = spare_blocks();
   {
     std::lock_guard lock(spares.mutex);
@@ -49,7 +49,7 @@ void ParsedLine::operator delete(void* block, std::size_t size) noexcept {
       return;
     }
   }
-  ::operator delete(block, size);
+  ::operator delete(block);  // unsized: clang (the fuzz build) declares no sized delete by default
 }
 
 ParsedLine::ParsedLine(std::string_view line, const boost::json::parse_options& options)
@@ -72,26 +72,33 @@ void LineFramer::feed(std::string_view bytes, std::vector<Frame>& out) {
   while (!bytes.empty()) {
     auto newline = bytes.find('\n');
     std::string_view chunk = bytes.substr(0, newline);
-    if (!discarding_) {
-      if (partial_.size() + chunk.size() > max_line_bytes_) {
-        discarding_ = true;
-        partial_.clear();
-        partial_.shrink_to_fit();
-      } else {
-        partial_.append(chunk);
-      }
+    if (!discarding_ && partial_.size() + chunk.size() > max_line_bytes_) {
+      discarding_ = true;
+      partial_.clear();
+      partial_.shrink_to_fit();
     }
-    if (newline == std::string_view::npos) return;
+    if (newline == std::string_view::npos) {
+      if (!discarding_) partial_.append(chunk);
+      return;
+    }
     bytes.remove_prefix(newline + 1);
     if (discarding_) {
       out.push_back({{}, true});
       discarding_ = false;
       continue;
     }
-    if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
-    if (!partial_.empty()) out.push_back({std::move(partial_), false});
+    // A line that arrived whole is framed from the bytes themselves, without a copy.
+    std::string_view line = chunk;
+    if (!partial_.empty()) line = partial_.append(chunk);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (!line.empty()) out.push_back(frame_of(line));
     partial_.clear();
   }
+}
+
+LineFramer::Frame LineFramer::frame_of(std::string_view line) const {
+  if (!parse_) return {std::string(line), false};
+  return {{}, false, std::make_unique<ParsedLine>(line, *parse_)};
 }
 
 }  // namespace verdict::server

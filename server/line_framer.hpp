@@ -6,16 +6,18 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace verdict::server {
 
-/// A line parsed once, on the transport's thread (Dispatcher::parse), for the thread that
-/// answers it. Its values come from one arena that starts inside this object, so a small request
-/// costs one allocation and is freed at once, without visiting each value; bytes() is all the
-/// memory it holds, which counts against the connection's input budget like the line's text.
+/// A line parsed once, on the transport's thread (as LineFramer frames it, or Dispatcher::parse),
+/// for the thread that answers it; the text is not kept. Its values come from one arena that
+/// starts inside this object, so a small request costs one block, reused (operator new), and is
+/// freed at once, without visiting each value; bytes() is all the memory it holds, which counts
+/// against the connection's input budget.
 class ParsedLine final {
   /// Counts what the arena takes beyond its first block, which is inside this object.
   class CountingResource final : public boost::json::memory_resource {
@@ -31,10 +33,9 @@ class ParsedLine final {
     std::size_t bytes_ = 0;
   };
 
-  // Declared before the message, so that they are built before it and outlive it. The whole
-  // object stays within glibc's per-thread cache (1,032 bytes), since it is freed on another
-  // thread than the one that made it; a request of the 2026-07-28 era, with its _meta, takes
-  // one more block.
+  // Declared before the message, so that they are built before it and outlive it. The first
+  // block holds a `tools/call get`; a request of the 2026-07-28 era, with its _meta, takes one
+  // more block.
   alignas(std::max_align_t) unsigned char first_block_[896];
   CountingResource upstream_;
   boost::json::monotonic_resource arena_{first_block_, sizeof first_block_,
@@ -63,7 +64,6 @@ class ParsedLine final {
   boost::system::error_code error;
   boost::json::value message;  ///< null when the line did not parse
 };
-static_assert(sizeof(ParsedLine) <= 1024);
 
 /// Splits a byte stream into newline-terminated messages (MCP stdio framing, used on every
 /// transport). A line longer than the limit is dropped as it streams in, never buffered whole,
@@ -71,10 +71,12 @@ static_assert(sizeof(ParsedLine) <= 1024);
 class LineFramer {
  public:
   struct Frame {
-    std::string line;        ///< without the newline; a trailing '\r' is removed
+    /// Without the newline; a trailing '\r' is removed. Empty once the line is parsed: what
+    /// answers it reads `parsed`.
+    std::string line;
     bool oversized = false;  ///< the line exceeded the limit and was discarded
-    /// Set when Dispatcher::parse ran on the transport's thread, so that the thread answering
-    /// the line does not parse it again.
+    /// Set when the line was parsed on the transport's thread (as it was framed, or by
+    /// Dispatcher::parse), so that the thread answering it does not parse it again.
     std::unique_ptr<ParsedLine> parsed;
 
     /// What the frame costs while it waits to be answered (input budgets): its text, and the
@@ -82,7 +84,11 @@ class LineFramer {
     std::size_t held_bytes() const { return line.size() + (parsed ? parsed->bytes() : 0); }
   };
 
-  explicit LineFramer(std::size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
+  /// With `parse`, each line is parsed as it is framed, straight from the bytes fed, so a line
+  /// costs no string of its own; the options are the dispatcher's (Dispatcher::parse_options).
+  explicit LineFramer(std::size_t max_line_bytes,
+                      std::optional<boost::json::parse_options> parse = std::nullopt)
+      : max_line_bytes_(max_line_bytes), parse_(parse) {}
 
   /// Consumes bytes and appends every completed frame to `out`. Empty lines are skipped.
   void feed(std::string_view bytes, std::vector<Frame>& out);
@@ -93,7 +99,10 @@ class LineFramer {
   std::size_t partial_bytes() const { return partial_.capacity(); }
 
  private:
+  Frame frame_of(std::string_view line) const;
+
   std::size_t max_line_bytes_;
+  std::optional<boost::json::parse_options> parse_;
   std::string partial_;
   bool discarding_ = false;
 };

@@ -131,7 +131,7 @@ class SocketChannel : public Connection,
       : socket_(std::move(socket)),
         shared_(shared),
         limits_(shared.limits),
-        framer_(limits_.max_message_bytes),
+        framer_(limits_.max_message_bytes, shared.worker.parse_options()),
         requires_token_(requires_token),
         watchdog_timer_(socket_.get_executor()),
         flow_timer_(socket_.get_executor()) {}
@@ -729,7 +729,7 @@ struct Server::State {
     if (::pipe2(stdio_wake, O_CLOEXEC) != 0)
       throw Error(ErrorCode::kInternal, std::string("pipe2 failed: ") + std::strerror(errno));
     stdio_thread = std::thread([this] {
-      LineFramer framer(options.limits.max_message_bytes);
+      LineFramer framer(options.limits.max_message_bytes, worker.parse_options());
       std::vector<LineFramer::Frame> frames;
       std::string buffer(kReadChunk, '\0');
       // stdin has one channel and this thread to itself: its reads are answered here.
@@ -756,8 +756,12 @@ struct Server::State {
         worker.parse(frames);
         stdio->unanswered_ += frames.size();
         stdio->unanswered_bytes_ += bytes_of(frames);
+        std::size_t framed = frames.size();
         worker.submit(stdio, std::move(frames), seat.get());
+        // Room for a read like this one: grown a frame at a time, the vector moves its frames
+        // over and over.
         frames.clear();
+        frames.reserve(framed);
         // Flow control, as on sockets: wait while too much is unanswered.
         while ((stdio->unanswered_ > kMaxUnansweredLines ||
                 stdio->unanswered_bytes_ > options.limits.input_bytes_per_connection) &&

@@ -37,6 +37,26 @@ TEST(LineFramerTest, ReportsAnOversizedLineOnceAndRecovers) {
   EXPECT_FALSE(frames[1].oversized);
 }
 
+TEST(LineFramerTest, ParsesEachLineAsItIsFramedWhetherWholeOrSplit) {
+  boost::json::parse_options options;
+  options.max_depth = 2;
+  LineFramer framer(40, options);
+  auto frames = feed_all(
+      framer, {"{\"a\":1}\n{\"b\"", ":2}\r\n[[[1]]]\nnot json\n", std::string(50, 'x') + "\n{}\n"});
+  ASSERT_EQ(frames.size(), 6u);
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u}) {
+    ASSERT_NE(frames[i].parsed, nullptr) << i;
+    EXPECT_TRUE(frames[i].line.empty()) << "a parsed line keeps no copy of its text";
+  }
+  EXPECT_EQ(frames[0].parsed->message, boost::json::parse(R"({"a":1})")) << "arrived whole";
+  EXPECT_EQ(frames[1].parsed->message, boost::json::parse(R"({"b":2})")) << "split over reads";
+  EXPECT_EQ(frames[2].parsed->error, boost::json::error::too_deep) << "the options are used";
+  EXPECT_TRUE(frames[3].parsed->error);
+  EXPECT_TRUE(frames[4].oversized);
+  EXPECT_EQ(frames[4].parsed, nullptr);
+  EXPECT_EQ(frames[5].parsed->message, boost::json::object{});
+}
+
 TEST(LineFramerTest, KeepsAnUnfinishedLine) {
   LineFramer framer(100);
   auto frames = feed_all(framer, {"partial"});
