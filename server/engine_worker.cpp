@@ -8,7 +8,6 @@
 #include "core/log.hpp"
 #include "core/storage/connection.hpp"
 #include "server/error_mapping.hpp"
-#include "server/read_classifier.hpp"
 
 namespace verdict::server {
 
@@ -69,10 +68,10 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
   parse(frames);
   if (!readers_ || !channel->owns_session())
     return submit_to_engine({std::move(channel), std::move(frames)});
-  std::vector<bool> reads(frames.size());
+  std::vector<Access> access(frames.size(), Access::kEngine);
   for (std::size_t i = 0; i < frames.size(); ++i)
-    reads[i] =
-        frames[i].parsed && !frames[i].parsed->error && is_read_only(frames[i].parsed->message);
+    if (frames[i].parsed && !frames[i].parsed->error)
+      access[i] = access_of(frames[i].parsed->message);
   bool lone_lookups_only = false;
   if (!seat && lone_reads_seat_ && std::this_thread::get_id() == lone_reads_thread_) {
     seat = lone_reads_seat_.get();
@@ -84,7 +83,7 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
     auto route = routes_.try_emplace(channel.get()).first;
     if (!route->second.channel) route->second.channel = std::move(channel);
     for (std::size_t i = 0; i < frames.size(); ++i)
-      route->second.pending.emplace_back(std::move(frames[i]), reads[i]);
+      route->second.pending.emplace_back(std::move(frames[i]), access[i]);
     pump(route, seat ? &here : nullptr, lone_lookups_only);
   }
   if (!here.channel) return;
@@ -112,19 +111,19 @@ void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, 
   Route& route = it->second;
   while (!route.pending.empty() && !route.held && !route.reading) {
     bool everything_to_engine = routes_stopping_ || readers_failed_;
-    bool read = route.pending.front().second && !everything_to_engine;
+    Access first = route.pending.front().second;
+    bool read = first != Access::kEngine && !everything_to_engine;
     // A read waits for the channel's writes to be committed and answered.
     if (read && route.engine_lines > 0) break;
     Job job{route.channel, {}};
     while (!route.pending.empty() &&
-           (everything_to_engine || route.pending.front().second == read)) {
+           (everything_to_engine || (route.pending.front().second != Access::kEngine) == read)) {
       job.frames.push_back(std::move(route.pending.front().first));
       route.pending.pop_front();
     }
     if (read) {
       route.reading = true;
-      if (here && (!lone_lookups_only ||
-                   (job.frames.size() == 1 && is_lookup(job.frames.front().parsed->message))))
+      if (here && (!lone_lookups_only || (job.frames.size() == 1 && first == Access::kLookup)))
         *here = std::move(job);
       else
         readers_->submit(std::move(job));
@@ -152,8 +151,10 @@ void EngineWorker::reader_finished(Job leftover, bool failed) {
     auto route = routes_.find(channel.get());
     route->second.reading = false;
     // Back at the front, in order; they are reads unless the readers failed.
-    for (auto frame = leftover.frames.rbegin(); frame != leftover.frames.rend(); ++frame)
-      route->second.pending.emplace_front(std::move(*frame), !failed);
+    for (auto frame = leftover.frames.rbegin(); frame != leftover.frames.rend(); ++frame) {
+      Access access = failed ? Access::kEngine : access_of(frame->parsed->message);
+      route->second.pending.emplace_front(std::move(*frame), access);
+    }
     if (!failed && !leftover.frames.empty()) {
       route->second.held = true;
     } else {

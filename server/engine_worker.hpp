@@ -14,6 +14,7 @@
 #include "server/dispatcher.hpp"
 #include "server/limits.hpp"
 #include "server/line_framer.hpp"
+#include "server/read_classifier.hpp"
 #include "server/reader_pool.hpp"
 
 namespace verdict::server {
@@ -62,9 +63,9 @@ class EngineWorker {
   void submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
               ReaderPool::Seat* seat = nullptr);
   /// From now on the calling thread (the transports' I/O thread) answers a lookup that arrives
-  /// alone (is_lookup: one `get`, with nothing of its channel before it still unanswered) itself,
-  /// when it submits it, instead of waking a reader thread for it and being woken again by the
-  /// reply: for one request two thread wake-ups cost more than the read. Runs of several lines
+  /// alone (Access::kLookup: one `get`, with nothing of its channel before it still unanswered)
+  /// itself, when it submits it, instead of waking a reader thread for it and being woken again by
+  /// the reply: for one request two thread wake-ups cost more than the read. Runs of several lines
   /// and `find`s (which may scan up to the query budget) still go to the reader threads, where
   /// they run in parallel. Call once, before any transport submits; a no-op without readers and
   /// on PostgreSQL, whose reads wait on the network.
@@ -108,8 +109,8 @@ class EngineWorker {
     std::size_t engine_lines = 0;  ///< queued, running or parked on the engine thread
     bool reading = false;          ///< a run is queued or running on a reader thread
     bool held = false;             ///< a reader parked the run at the front of `pending`
-    /// Lines waiting for the channel's current run to end, each with whether it only reads.
-    std::deque<std::pair<LineFramer::Frame, bool>> pending;
+    /// Lines waiting for the channel's current run to end, each with where it may be answered.
+    std::deque<std::pair<LineFramer::Frame, Access>> pending;
   };
   void run();
   void process(std::vector<Job>& jobs);

@@ -9,10 +9,6 @@
 
 namespace verdict::server {
 
-namespace {
-
-enum class Access { kEngine, kLookup, kScan };
-
 Access access_of(const boost::json::value& message) {
   using namespace std::string_view_literals;
   const auto* object = message.if_object();
@@ -29,16 +25,6 @@ Access access_of(const boost::json::value& message) {
   std::string_view tool_name = tool->get_string();
   if (tool_name == "get") return Access::kLookup;
   return tool_name == "find" ? Access::kScan : Access::kEngine;
-}
-
-}  // namespace
-
-bool is_read_only(const boost::json::value& message) {
-  return access_of(message) != Access::kEngine;
-}
-
-bool is_lookup(const boost::json::value& message) {
-  return access_of(message) == Access::kLookup;
 }
 
 }  // namespace verdict::server

@@ -4,18 +4,22 @@
 
 namespace verdict::server {
 
-/// Whether a parsed JSON-RPC message only reads: `get`, `find`, `ping`, `resources/read`, or
-/// `tools/call` of the `get` or `find` tool. Such a line may run on a reader thread
-/// (server/reader_pool.hpp) over a read-only connection; anything else (initialize, auth, do,
-/// notifications, an unknown method, a message that is not an object) changes the database or
-/// the session and runs on the engine thread. The dispatcher answers the same parsed value
-/// (LineFramer::Frame::message), so the two never read a line differently. Thread-safe.
-bool is_read_only(const boost::json::value& message);
+/// Where a parsed JSON-RPC line may be answered. The dispatcher answers the same parsed value
+/// (LineFramer::Frame::parsed), so the two never read a line differently.
+enum class Access {
+  /// Changes the database or the session, or is not understood (initialize, auth, do,
+  /// notifications, an unknown method, a message that is not an object): the engine thread.
+  kEngine,
+  /// Only reads, and may scan up to the query budget (`find`, `tools/call` of `find`): a reader
+  /// thread (server/reader_pool.hpp) over a read-only connection.
+  kScan,
+  /// Only reads, by key (`get`, `ping`, `resources/read`, `tools/call` of `get`): bounded work,
+  /// which, arriving alone, is cheap enough for the I/O thread to answer itself
+  /// (EngineWorker::answer_lone_reads_here).
+  kLookup,
+};
 
-/// Whether a read-only message reads by key (`get`, `ping`, `resources/read`, `tools/call` of
-/// `get`): bounded work, unlike a `find`, whose filter may scan up to the query budget. Such a
-/// line, arriving alone, is cheap enough for the I/O thread to answer itself
-/// (EngineWorker::answer_lone_reads_here).
-bool is_lookup(const boost::json::value& message);
+/// Classifies a line once, as it is queued; the queue keeps the answer beside it. Thread-safe.
+Access access_of(const boost::json::value& message);
 
 }  // namespace verdict::server

@@ -13,7 +13,7 @@ bool is_read_only(std::string_view line) {
   boost::json::parse_options options;
   options.max_depth = 64;
   boost::json::value message = boost::json::parse(line, ec, {}, options);
-  return !ec && server::is_read_only(message);
+  return !ec && access_of(message) != Access::kEngine;
 }
 
 TEST(ReadClassifierTest, ReadsAreGetFindPingAndResourcesRead) {
@@ -32,10 +32,10 @@ TEST(ReadClassifierTest, ReadsAreGetFindPingAndResourcesRead) {
   EXPECT_TRUE(is_read_only(R"({"method":"\u0067et","id":1})"));
 }
 
-TEST(ReadClassifierTest, LookupsAreTheReadsByKeyNotFind) {
+TEST(ReadClassifierTest, LookupsAreTheReadsByKeyAndFindsScan) {
   auto lookup = [](std::string_view line) {
     boost::json::value message = boost::json::parse(line);
-    return is_lookup(message);
+    return access_of(message) == Access::kLookup;
   };
   EXPECT_TRUE(lookup(R"({"id":1,"method":"get","params":{"type":"Metric","id":"m"}})"));
   EXPECT_TRUE(lookup(R"({"id":1,"method":"ping"})"));
@@ -46,6 +46,11 @@ TEST(ReadClassifierTest, LookupsAreTheReadsByKeyNotFind) {
   EXPECT_FALSE(lookup(R"({"id":1,"method":"tools/call","params":{"name":"find","arguments":{}}})"));
   EXPECT_FALSE(lookup(R"({"id":1,"method":"do","params":{"type":"Metric","verb":"create"}})"));
   EXPECT_FALSE(lookup(R"([{"id":1,"method":"get"}])"));
+  EXPECT_EQ(access_of(boost::json::parse(R"({"id":1,"method":"find","params":{}})")),
+            Access::kScan);
+  EXPECT_EQ(access_of(boost::json::parse(
+                R"({"id":1,"method":"tools/call","params":{"name":"find","arguments":{}}})")),
+            Access::kScan);
 }
 
 TEST(ReadClassifierTest, EverythingElseGoesToTheEngineThread) {
