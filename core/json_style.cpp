@@ -66,19 +66,9 @@ void append_json_text(std::string& out, const json::value& value) {
     case json::kind::double_:
       append_double(out, value.get_double());
       break;
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, member] : value.get_object()) {
-        if (!first) out += ',';
-        first = false;
-        append_json_string(out, key);
-        out += ':';
-        append_json_text(out, member);
-      }
-      out += '}';
+    case json::kind::object:
+      append_json_text(out, value.get_object());
       break;
-    }
     case json::kind::array: {
       out += '[';
       bool first = true;
@@ -105,6 +95,19 @@ void append_json_text(std::string& out, const json::value& value) {
     case json::kind::null:
       out += "null";
   }
+}
+
+void append_json_text(std::string& out, const json::object& object) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, member] : object) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, key);
+    out += ':';
+    append_json_text(out, member);
+  }
+  out += '}';
 }
 
 void append_json_string(std::string& out, std::string_view text) {

@@ -20,6 +20,8 @@ std::string to_json_text(const boost::json::value& value);
 
 /// Appends `value` to `out` as to_json_text writes it.
 void append_json_text(std::string& out, const boost::json::value& value);
+/// The same for an object, which would otherwise be copied into a value to bind to the above.
+void append_json_text(std::string& out, const boost::json::object& object);
 
 /// Appends `text` to `out` as a JSON string literal, escaped as Boost.JSON escapes it.
 void append_json_string(std::string& out, std::string_view text);

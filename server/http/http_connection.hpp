@@ -15,6 +15,7 @@
 
 #include "server/http/access_guard.hpp"
 #include "server/http/http_listener.hpp"
+#include "server/http/response_bytes.hpp"
 #include "server/http/router.hpp"
 
 namespace verdict::server::http {
@@ -101,9 +102,10 @@ class HttpConnection : public ConnectionControl,
       // wake-up of the client) per response. Bounded by kHeldBytes; written before the connection
       // waits on the socket. So a held response also waits while the requests that came with it
       // are answered (a write among them, for its commit): the client reads the responses in
-      // order anyway, and gets the whole run sooner.
-      if (response.body().size() < kHeldBytes && (buffer_.size() > 0 || !held_.empty())) {
-        hold(response);
+      // order anyway, and gets the whole run sooner. A response alone is written the same way;
+      // only a large body goes out from where it is, without a copy.
+      if (response.body().size() < kHeldBytes) {
+        append_response_bytes(held_, response);
         if (buffer_.size() > 0 && response.keep_alive() && held_.size() < kHeldBytes) continue;
         if (co_await write_held() || !response.keep_alive()) break;
         continue;
@@ -189,20 +191,6 @@ class HttpConnection : public ConnectionControl,
     auto [ec, n] = co_await bhttp::async_write(stream_, proceed,
                                                boost::asio::as_tuple(boost::asio::use_awaitable));
     co_return ec;
-  }
-
-  // Appends the response's bytes, as async_write would send them, to the held ones.
-  void hold(HttpResponse& response) {
-    namespace bhttp = boost::beast::http;
-    bhttp::response_serializer<bhttp::string_body> serializer{response};
-    boost::system::error_code ec;
-    while (!ec && !serializer.is_done()) {
-      serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-        for (auto buffer : boost::beast::buffers_range_ref(buffers))
-          held_.append(static_cast<const char*>(buffer.data()), buffer.size());
-        serializer.consume(boost::beast::buffer_bytes(buffers));
-      });
-    }
   }
 
   // Writes the held responses, if any.

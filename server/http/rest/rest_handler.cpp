@@ -21,6 +21,7 @@ constexpr std::string_view kEventsSegment = "events";
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> segments;
+  segments.reserve(4);  // /~{project}/{plural noun}/{id}/{verb} at most
   while (!path.empty()) {
     auto slash = path.find('/');
     segments.push_back(url_decode(path.substr(0, slash), false));
