@@ -36,6 +36,11 @@ ReaderPool::Seat::Seat(bool keeps_snapshot) : keeps_snapshot_(keeps_snapshot) {}
 
 ReaderPool::Seat::~Seat() = default;
 
+void ReaderPool::Seat::end_read() {
+  stamp_.reset();
+  read_.reset();
+}
+
 ReaderPool::ReaderPool(std::size_t threads, std::string path, DispatcherOptions options,
                        std::chrono::milliseconds timeout, const ConnectionLimits& limits,
                        Finished finished)
@@ -91,7 +96,7 @@ void ReaderPool::refresh(Seat& seat) {
   if (seat.snapshot_ == snapshot) return;
   // The transaction first, on the connection it began on; then the dispatcher, which holds the
   // engine it was built on.
-  seat.read_.reset();
+  seat.end_read();
   seat.dispatcher_.reset();
   seat.engine_.reset();
   seat.snapshot_.reset();
@@ -128,24 +133,23 @@ void ReaderPool::begin_read(Seat& seat) {
   if (seat.read_ && seat.read_began_after_ == writes && db.in_transaction() &&
       now - seat.read_began_at_ < kMaxSnapshotAge)
     return;
-  seat.read_.reset();
+  seat.end_read();
   seat.read_ = std::make_unique<ReadTransaction>(db);
+  seat.stamp_.emplace(db);
   seat.read_began_after_ = writes;
   seat.read_began_at_ = now;
 }
 
 void ReaderPool::release(Seat& seat) {
-  seat.read_.reset();
+  seat.end_read();
 }
 
 void ReaderPool::answer(Seat& seat, LineJob job) {
-  std::optional<storage::Connection::StampHold> one_stamp;
   try {
     refresh(seat);
     // One read lock for the run instead of one per statement: the run starts after the
     // channel's writes were committed (and counted by engine_wrote), so it sees them.
     begin_read(seat);
-    one_stamp.emplace(seat.engine_->store().db());
   } catch (const std::exception& error) {
     log(LogLevel::kError,
         std::string("a reader thread cannot open the database, so the engine thread answers "
@@ -158,8 +162,7 @@ void ReaderPool::answer(Seat& seat, LineJob job) {
   std::size_t output = 0;
   answer_lines(*seat.dispatcher_, job, limits_.output_bytes_per_connection,
                limits_.max_message_bytes, output, answers);
-  one_stamp.reset();
-  if (!seat.keeps_snapshot_) seat.read_.reset();
+  if (!seat.keeps_snapshot_) seat.end_read();
   lines_answered_.fetch_add(answers.done, std::memory_order_relaxed);
   deliver(job, answers);
   LineJob leftover{job.channel, {}};

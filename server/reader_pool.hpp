@@ -74,9 +74,15 @@ class ReaderPool {
     std::shared_ptr<const Snapshot> snapshot_;
     std::unique_ptr<Engine> engine_;
     std::unique_ptr<Dispatcher> dispatcher_;  ///< after engine_: destroyed first, it holds it
-    std::unique_ptr<ReadTransaction> read_;   ///< last: ended before the connection closes
-    std::uint64_t read_began_after_ = 0;      ///< engine_writes_ when read_ began
+    std::unique_ptr<ReadTransaction> read_;   ///< after engine_: ended before its connection
+    /// Taken with read_ and let go before it: nothing the seat reads can change inside one read
+    /// transaction, so its stamp (a `PRAGMA data_version`, the entity cache's check) is read
+    /// once per transaction rather than once per run, which for lone lookups is once per read.
+    std::optional<storage::Connection::StampHold> stamp_;
+    std::uint64_t read_began_after_ = 0;  ///< engine_writes_ when read_ began
     std::chrono::steady_clock::time_point read_began_at_;
+
+    void end_read();
   };
   static constexpr std::chrono::milliseconds kMaxSnapshotAge{20};
 
