@@ -27,33 +27,34 @@ std::string plural_of(std::string_view noun) {
 asio::awaitable<std::shared_ptr<const json::object>> RestSchema::fresh(
     const RequestContext& context) {
   json::value schema = co_await engine_call(worker_, context, kSchemaMethod, json::object());
-  cached_ = std::make_shared<const json::object>(std::move(schema.as_object()));
-  co_return cached_;
+  auto described = std::make_shared<Described>();
+  described->schema = std::move(schema.as_object());
+  for (const json::value& noun : described->schema.at("nouns").as_array())
+    described->by_plural.emplace_back(plural_of(noun.at("name").as_string()), &noun.as_object());
+  cached_ = std::move(described);
+  // Shares the snapshot's lifetime, copies nothing.
+  co_return std::shared_ptr<const json::object>(cached_, &cached_->schema);
 }
 
-namespace {
-
-std::shared_ptr<const json::object> find_plural(const std::shared_ptr<const json::object>& schema,
-                                                std::string_view plural) {
-  for (const json::value& noun : schema->at("nouns").as_array())
-    if (plural_of(noun.at("name").as_string()) == plural)
-      return {schema, &noun.as_object()};  // shares the snapshot's lifetime, copies nothing
+std::shared_ptr<const json::object> RestSchema::find_plural(
+    const std::shared_ptr<const Described>& described, std::string_view plural) {
+  for (const auto& [noun_plural, noun] : described->by_plural)
+    if (noun_plural == plural) return {described, noun};
   return nullptr;
 }
-
-}  // namespace
 
 asio::awaitable<std::shared_ptr<const json::object>> RestSchema::noun_for_plural(
     std::string plural, const RequestContext& context) {
   // No co_await inside a conditional expression or a call's arguments: GCC 12 miscompiles
   // both (the awaited value is garbage).
   const bool had_cache = cached_ != nullptr;
-  std::shared_ptr<const json::object> schema = cached_;
-  if (!had_cache) schema = co_await fresh(context);
-  if (auto noun = find_plural(schema, plural)) co_return noun;
+  if (!had_cache) co_await fresh(context);
+  std::shared_ptr<const Described> described = cached_;
+  if (auto noun = find_plural(described, plural)) co_return noun;
   if (!had_cache) co_return nullptr;
-  schema = co_await fresh(context);
-  co_return find_plural(schema, plural);
+  co_await fresh(context);
+  described = cached_;
+  co_return find_plural(described, plural);
 }
 
 }  // namespace verdict::server::http::rest

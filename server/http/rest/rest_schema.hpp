@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "server/engine_worker.hpp"
 #include "server/http/router.hpp"
@@ -33,8 +35,16 @@ class RestSchema {
       const RequestContext& context);
 
  private:
+  /// A fetched schema with each noun's plural worked out once, beside its description.
+  struct Described {
+    boost::json::object schema;
+    std::vector<std::pair<std::string, const boost::json::object*>> by_plural;
+  };
+  static std::shared_ptr<const boost::json::object> find_plural(
+      const std::shared_ptr<const Described>& described, std::string_view plural);
+
   EngineWorker& worker_;
-  std::shared_ptr<const boost::json::object> cached_;
+  std::shared_ptr<const Described> cached_;
 };
 
 }  // namespace verdict::server::http::rest

@@ -211,17 +211,21 @@ std::string url_decode(std::string_view text, bool query) {
   auto digit = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
   std::string out;
   out.reserve(text.size());
+  // Plain runs are copied whole: most segments (ids, nouns) hold no escape at all.
   for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+' && query) {
+    std::size_t next = text.find('%', i);
+    if (query) next = std::min(next, text.find('+', i));
+    out.append(text.substr(i, next - i));
+    if (next == std::string_view::npos) break;
+    i = next;
+    if (text[i] == '+') {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    } else if (i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(digit(text[i + 1]) * 16 + digit(text[i + 2]));
       i += 2;
     } else {
-      out += c;
+      out += '%';
     }
   }
   return out;
