@@ -43,6 +43,8 @@ class ParsedLine final {
 
  public:
   ParsedLine(std::string_view line, const boost::json::parse_options& options);
+  /// A message an adapter built itself (HTTP's engine calls), answered as if parsed from text.
+  explicit ParsedLine(boost::json::value built) : message(std::move(built)) {}
   ParsedLine(const ParsedLine&) = delete;
   ParsedLine& operator=(const ParsedLine&) = delete;
 
