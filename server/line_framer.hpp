@@ -44,6 +44,7 @@ class ParsedLine final {
  public:
   ParsedLine(std::string_view line, const boost::json::parse_options& options);
   /// A message an adapter built itself (HTTP's engine calls), answered as if parsed from text.
+  /// It keeps the storage it was built in, outside the arena and bytes(): HTTP bounds its bodies.
   explicit ParsedLine(boost::json::value built) : message(std::move(built)) {}
   ParsedLine(const ParsedLine&) = delete;
   ParsedLine& operator=(const ParsedLine&) = delete;
