@@ -47,12 +47,6 @@ class EngineWorker {
   ~EngineWorker();
 
   void start();
-  /// Parses the lines (Dispatcher::parse) on the calling thread, the transport's, so that the
-  /// thread answering them does not, and so that the transport counts their parsed size
-  /// against its input budget. Thread-safe.
-  void parse(std::vector<LineFramer::Frame>& frames) const {
-    for (auto& frame : frames) dispatcher_.parse(frame);
-  }
   /// How the dispatcher parses lines, for a transport's LineFramer to parse them as it frames
   /// them (a frame parsed there is not parsed again).
   boost::json::parse_options parse_options() const { return dispatcher_.parse_options(); }
@@ -102,6 +96,11 @@ class EngineWorker {
   std::uint64_t lines_read() const { return readers_ ? readers_->lines_answered() : 0; }
 
  private:
+  /// Parses the lines not parsed yet (a transport's LineFramer parses its own as it frames them)
+  /// on the calling thread, so that the thread answering them does not.
+  void parse(std::vector<LineFramer::Frame>& frames) const {
+    for (auto& frame : frames) dispatcher_.parse(frame);
+  }
   using Job = LineJob;
   /// A channel's lines not yet answered, while readers are on; guarded by route_mutex_.
   struct Route {

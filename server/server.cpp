@@ -264,7 +264,6 @@ class SocketChannel : public Connection,
       }
       if (!frames.empty()) {
         self->last_activity_ = now;
-        self->shared_.worker.parse(frames);
         self->unanswered_ += frames.size();
         self->queued_bytes_ += bytes_of(frames);
         self->shared_.worker.submit(self, std::move(frames));
@@ -753,7 +752,6 @@ struct Server::State {
         if (n <= 0) break;
         framer.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), frames);
         if (frames.empty()) continue;
-        worker.parse(frames);
         stdio->unanswered_ += frames.size();
         stdio->unanswered_bytes_ += bytes_of(frames);
         std::size_t framed = frames.size();
