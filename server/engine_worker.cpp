@@ -80,11 +80,20 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
   Job here;
   {
     std::lock_guard lock(route_mutex_);
-    auto route = routes_.try_emplace(channel.get()).first;
-    if (!route->second.channel) route->second.channel = std::move(channel);
-    for (std::size_t i = 0; i < frames.size(); ++i)
-      route->second.pending.emplace_back(std::move(frames[i]), access[i]);
-    pump(route, seat ? &here : nullptr, lone_lookups_only);
+    if (lone_lookups_only && frames.size() == 1 && access.front() == Access::kLookup &&
+        !routes_stopping_ && !readers_failed_ && !routes_.contains(channel.get())) {
+      // Nothing of the channel's is waiting or running, and only this thread submits its lines:
+      // the lookup is answered here without a route, whose node and queue an HTTP request (a
+      // channel of its own) would allocate and free each time. reader_finished makes one if
+      // the lookup leaves anything behind.
+      here = Job{std::move(channel), std::move(frames)};
+    } else {
+      auto route = routes_.try_emplace(channel.get()).first;
+      if (!route->second.channel) route->second.channel = std::move(channel);
+      for (std::size_t i = 0; i < frames.size(); ++i)
+        route->second.pending.emplace_back(std::move(frames[i]), access[i]);
+      pump(route, seat ? &here : nullptr, lone_lookups_only);
+    }
   }
   if (!here.channel) return;
   readers_->answer(*seat, std::move(here));
@@ -149,6 +158,12 @@ void EngineWorker::reader_finished(Job leftover, bool failed) {
     std::lock_guard lock(route_mutex_);
     if (failed) readers_failed_ = true;
     auto route = routes_.find(channel.get());
+    if (route == routes_.end()) {
+      // A lone lookup answered without a route (submit): done unless something is left.
+      if (leftover.frames.empty()) return;
+      route = routes_.try_emplace(channel.get()).first;
+      route->second.channel = channel;
+    }
     route->second.reading = false;
     // Back at the front, in order; they are reads unless the readers failed.
     for (auto frame = leftover.frames.rbegin(); frame != leftover.frames.rend(); ++frame) {

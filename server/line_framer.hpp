@@ -43,9 +43,9 @@ class ParsedLine final {
 
  public:
   ParsedLine(std::string_view line, const boost::json::parse_options& options);
-  /// A message an adapter built itself (HTTP's engine calls), answered as if parsed from text.
-  /// It keeps the storage it was built in, outside the arena and bytes(): HTTP bounds its bodies.
-  explicit ParsedLine(boost::json::value built) : message(std::move(built)) {}
+  /// An empty object in the arena, for a message an adapter builds itself (HTTP's engine calls)
+  /// and has answered as if parsed from text: values built into it cost no allocation of their own.
+  ParsedLine() : message(boost::json::object(boost::json::storage_ptr(&arena_))) {}
   ParsedLine(const ParsedLine&) = delete;
   ParsedLine& operator=(const ParsedLine&) = delete;
 

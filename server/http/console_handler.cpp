@@ -30,20 +30,20 @@ bool not_modified(const HttpRequest& request, std::string_view etag) {
   return value == "*" || value.find(etag) != std::string_view::npos;
 }
 
-boost::asio::awaitable<HttpResponse> redirect_home(HttpRequest request, RequestContext) {
+boost::asio::awaitable<HttpResponse> redirect_home(const HttpRequest& request, RequestContext) {
   HttpResponse response{status::found, request.version()};
   response.set(field::location, "/experiments");
   response.set(field::cache_control, "no-cache");
   co_return response;
 }
 
-boost::asio::awaitable<HttpResponse> serve_page(HttpRequest request, RequestContext) {
+boost::asio::awaitable<HttpResponse> serve_page(const HttpRequest& request, RequestContext) {
   const ConsoleAsset* page = find_asset("/index.html");
   assert(page && "console/index.html is embedded by the build");
   co_return ConsoleHandler::serve(request, *page);
 }
 
-boost::asio::awaitable<HttpResponse> serve_file(HttpRequest request, RequestContext) {
+boost::asio::awaitable<HttpResponse> serve_file(const HttpRequest& request, RequestContext) {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
   path.remove_prefix(std::string_view("/console").size());

@@ -87,14 +87,14 @@ class HttpConnection : public ConnectionControl,
         break;
       }
       first = false;
-      HttpRequest request = parser.release();
+      const HttpRequest& request = parser.get();
       bool keep_alive = request.keep_alive();
       RequestContext context{.peer = peer_};
       HttpResponse response;
       if (auto refusal = guard_.check(request, context.presented_key))
         response = router_->restyle(request, std::move(*refusal));
       else
-        response = co_await router_->handle(std::move(request), std::move(context));
+        response = co_await router_->handle(request, std::move(context));
       response.keep_alive(keep_alive && !stopping_);
       response.prepare_payload();
       // A pipelining client has sent the next request already: its response joins this one's in

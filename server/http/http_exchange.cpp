@@ -57,21 +57,24 @@ void HttpExchange::answered(const Answered&) {
 }
 
 Session& HttpExchange::session_for_next_line() {
-  Session& target = shared_ ? shared_->session : session;
+  if (!shared_) {
+    // The session is this exchange's own and cannot outlive it: a plain pointer, which fits
+    // inside the std::function, where a weak reference took an allocation per request.
+    session.notify = [this](std::string line) { notifications_.push_back(std::move(line)); };
+    return session;
+  }
   // A weak reference: the legacy session outlives this request and must not keep it alive.
-  target.notify = [weak = weak_from_this()](std::string line) {
+  shared_->session.notify = [weak = weak_from_this()](std::string line) {
     if (auto self = weak.lock()) self->notifications_.push_back(std::move(line));
   };
   // Every HTTP request authenticates on its own: the legacy session takes this request's key,
   // or none, and never keeps an earlier request's.
-  if (shared_) {
-    shared_->session.authenticated = false;
-    shared_->session.key_refused = false;
-    shared_->session.caller = session.caller;
-    shared_->session.presented_key = session.presented_key;
-    shared_->session.key_digest.clear();
-  }
-  return target;
+  shared_->session.authenticated = false;
+  shared_->session.key_refused = false;
+  shared_->session.caller = session.caller;
+  shared_->session.presented_key = session.presented_key;
+  shared_->session.key_digest.clear();
+  return shared_->session;
 }
 
 asio::awaitable<void> HttpExchange::wait() {

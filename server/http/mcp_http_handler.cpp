@@ -181,15 +181,18 @@ McpHttpHandler::McpHttpHandler(EngineWorker& worker, McpHttpOptions options)
     : worker_(worker), options_(options), sessions_(options.max_sessions, options.session_expiry) {}
 
 void McpHttpHandler::register_routes(Router& router, const std::string& path) {
-  router.add(beast_http::verb::post, path, [this](HttpRequest request, RequestContext context) {
-    return post(std::move(request), std::move(context));
-  });
-  router.add(beast_http::verb::delete_, path, [this](HttpRequest request, RequestContext context) {
-    return end_session(std::move(request), std::move(context));
-  });
+  router.add(beast_http::verb::post, path,
+             [this](const HttpRequest& request, RequestContext context) {
+               return post(request, std::move(context));
+             });
+  router.add(beast_http::verb::delete_, path,
+             [this](const HttpRequest& request, RequestContext context) {
+               return end_session(request, std::move(context));
+             });
 }
 
-asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestContext context) {
+asio::awaitable<HttpResponse> McpHttpHandler::post(const HttpRequest& request,
+                                                   RequestContext context) {
   if (!header_lists(request, field::content_type, "application/json"))
     co_return rpc_error(request, status::unsupported_media_type, nullptr, kTransportError,
                         "Unsupported Media Type: Content-Type must be application/json");
@@ -262,7 +265,7 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
   exchange->session.actor = context.peer;
   exchange->session.presented_key = context.presented_key;
   std::vector<LineFramer::Frame> frames;
-  frames.push_back({std::move(request.body()), false, std::move(parsed)});
+  frames.push_back({{}, false, std::move(parsed)});
   worker_.submit(exchange, std::move(frames));
   // A legacy notification changes session state (cancellation) but has nothing to wait for.
   if (!message.is_request) co_return HttpResponse{status::accepted, request.version()};
@@ -281,7 +284,8 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(HttpRequest request, RequestC
   co_return response;
 }
 
-asio::awaitable<HttpResponse> McpHttpHandler::end_session(HttpRequest request, RequestContext) {
+asio::awaitable<HttpResponse> McpHttpHandler::end_session(const HttpRequest& request,
+                                                          RequestContext) {
   auto session_id = header(request, "Mcp-Session-Id");
   if (!session_id)
     co_return rpc_error(request, status::bad_request, nullptr, kTransportError,

@@ -34,8 +34,9 @@ class McpHttpHandler {
   /// Adds POST and DELETE `path` to `router`; the handler must outlive the router's use.
   void register_routes(Router& router, const std::string& path);
 
-  boost::asio::awaitable<HttpResponse> post(HttpRequest request, RequestContext context);
-  boost::asio::awaitable<HttpResponse> end_session(HttpRequest request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> post(const HttpRequest& request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> end_session(const HttpRequest& request,
+                                                   RequestContext context);
 
  private:
   EngineWorker& worker_;

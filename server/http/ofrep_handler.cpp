@@ -51,17 +51,17 @@ json::object ofrep_result(const json::object& evaluation, const std::string& key
 
 void OfrepHandler::register_routes(Router& router) {
   router.add(beast_http::verb::post, std::string(kBulkPath),
-             [this](HttpRequest request, RequestContext context) {
-               return evaluate(std::move(request), std::move(context), true);
+             [this](const HttpRequest& request, RequestContext context) {
+               return evaluate(request, std::move(context), true);
              });
   router.add_prefix(beast_http::verb::post, std::string(kBulkPath) + "/",
-                    [this](HttpRequest request, RequestContext context) {
-                      return evaluate(std::move(request), std::move(context), false);
+                    [this](const HttpRequest& request, RequestContext context) {
+                      return evaluate(request, std::move(context), false);
                     });
 }
 
-asio::awaitable<HttpResponse> OfrepHandler::evaluate(HttpRequest request, RequestContext context,
-                                                     bool bulk) {
+asio::awaitable<HttpResponse> OfrepHandler::evaluate(const HttpRequest& request,
+                                                     RequestContext context, bool bulk) {
   std::optional<std::string> key;
   if (!bulk) {
     std::string_view target = request.target();

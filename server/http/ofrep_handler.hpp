@@ -22,7 +22,7 @@ class OfrepHandler {
   void register_routes(Router& router);
 
  private:
-  boost::asio::awaitable<HttpResponse> evaluate(HttpRequest request, RequestContext context,
+  boost::asio::awaitable<HttpResponse> evaluate(const HttpRequest& request, RequestContext context,
                                                 bool bulk);
 
   EngineWorker& worker_;

@@ -90,7 +90,7 @@ void Router::add_prefix(beast_http::verb method, std::string prefix, Handler han
   prefixes_[std::move(prefix)].push_back({method, std::move(handler)});
 }
 
-boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest request,
+boost::asio::awaitable<HttpResponse> Router::handle(const HttpRequest& request,
                                                     RequestContext context) const {
   std::string_view target = request.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -105,7 +105,7 @@ boost::asio::awaitable<HttpResponse> Router::handle(HttpRequest request,
                           "no such path: " + std::string(path.substr(0, 100)));
   for (const auto& route : *routes)
     if (route.method == request.method())
-      co_return co_await route.handler(std::move(request), std::move(context));
+      co_return co_await route.handler(request, std::move(context));
   std::string allow;
   for (const auto& route : *routes)
     allow += (allow.empty() ? "" : ", ") + std::string(beast_http::to_string(route.method));

@@ -39,7 +39,10 @@ HttpResponse tagged_json_response(const HttpRequest& request, std::string body);
 /// with a JSON body, so later adapters (REST, OFREP, the console) only add routes.
 class Router {
  public:
-  using Handler = std::function<boost::asio::awaitable<HttpResponse>(HttpRequest, RequestContext)>;
+  /// The request is the connection's, alive until the handler's coroutine ends: handlers read it
+  /// where it was parsed instead of moving it (its header fields) from frame to frame.
+  using Handler =
+      std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&, RequestContext)>;
 
   void add(beast_http::verb method, std::string path, Handler handler);
   /// Routes every path under `prefix` (which ends in "/") that has no exact route, for paths
@@ -57,8 +60,10 @@ class Router {
   /// (`error.message` or `error`) is rendered again; the status and headers are kept.
   HttpResponse restyle(const HttpRequest& request, HttpResponse refusal) const;
 
-  /// Runs the handler for the request's method and path (the query string is ignored).
-  boost::asio::awaitable<HttpResponse> handle(HttpRequest request, RequestContext context) const;
+  /// Runs the handler for the request's method and path (the query string is ignored); the
+  /// request must outlive the returned coroutine.
+  boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request,
+                                              RequestContext context) const;
 
  private:
   struct Route {

@@ -27,12 +27,12 @@ HttpResponse failure(const HttpRequest& request, status code, const std::string&
 
 void SdkPayloadHandler::register_routes(Router& router) {
   router.add_prefix(beast_http::verb::get, std::string(kSdkFeaturesPrefix),
-                    [this](HttpRequest request, RequestContext context) {
-                      return features(std::move(request), std::move(context));
+                    [this](const HttpRequest& request, RequestContext context) {
+                      return features(request, std::move(context));
                     });
 }
 
-asio::awaitable<HttpResponse> SdkPayloadHandler::features(HttpRequest request,
+asio::awaitable<HttpResponse> SdkPayloadHandler::features(const HttpRequest& request,
                                                           RequestContext context) {
   std::string_view target = request.target();
   const std::string_view key = target.substr(0, target.find('?')).substr(kSdkFeaturesPrefix.size());

@@ -27,7 +27,7 @@ class SdkPayloadHandler {
   void register_routes(Router& router);
 
  private:
-  boost::asio::awaitable<HttpResponse> features(HttpRequest request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> features(const HttpRequest& request, RequestContext context);
 
   EngineWorker& worker_;
 };

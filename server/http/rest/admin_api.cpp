@@ -378,21 +378,21 @@ void AdminApi::describe(json::object& paths, json::object& schemas) {
 
 void AdminApi::register_routes(Router& router) {
   router.add(verb::get, std::string(kBase),
-             guarded([this](HttpRequest request, RequestContext context) {
-               return list(std::move(request), std::move(context));
+             guarded([this](const HttpRequest& request, RequestContext context) {
+               return list(request, std::move(context));
              }));
   router.add(verb::post, std::string(kBase),
-             guarded([this](HttpRequest request, RequestContext context) {
-               return create(std::move(request), std::move(context));
+             guarded([this](const HttpRequest& request, RequestContext context) {
+               return create(request, std::move(context));
              }));
-  auto item_handler = guarded([this](HttpRequest request, RequestContext context) {
-    return item(std::move(request), std::move(context));
+  auto item_handler = guarded([this](const HttpRequest& request, RequestContext context) {
+    return item(request, std::move(context));
   });
   router.add_prefix(verb::get, std::string(kBase) + "/", item_handler);
   router.add_prefix(verb::post, std::string(kBase) + "/", item_handler);
 }
 
-asio::awaitable<HttpResponse> AdminApi::list(HttpRequest request, RequestContext context) {
+asio::awaitable<HttpResponse> AdminApi::list(const HttpRequest& request, RequestContext context) {
   json::object query{
       {"type", "Experiment"}, {"sort", {{"createdAt", "desc"}}}, {"limit", kListLimit}};
   std::optional<json::value> project;
@@ -425,7 +425,7 @@ asio::awaitable<HttpResponse> AdminApi::list(HttpRequest request, RequestContext
   co_return tagged_json_response(request, to_json_text(body));
 }
 
-asio::awaitable<HttpResponse> AdminApi::create(HttpRequest request, RequestContext context) {
+asio::awaitable<HttpResponse> AdminApi::create(const HttpRequest& request, RequestContext context) {
   json::object body = read_body(request);
   only_fields(body,
               {"name", "hypothesis", "bandit_enabled", "project_id", "primary_metric", "variants"});
@@ -506,7 +506,7 @@ asio::awaitable<int> AdminApi::act(const RequestContext& context, const std::str
   co_return status;
 }
 
-asio::awaitable<HttpResponse> AdminApi::item(HttpRequest request, RequestContext context) {
+asio::awaitable<HttpResponse> AdminApi::item(const HttpRequest& request, RequestContext context) {
   std::string rest(request_path(request).substr(kBase.size() + 1));
   auto slash = rest.find('/');
   std::string id = url_decode(rest.substr(0, slash), false);

@@ -33,9 +33,9 @@ class AdminApi {
                                       std::string_view project);
 
  private:
-  boost::asio::awaitable<HttpResponse> list(HttpRequest request, RequestContext context);
-  boost::asio::awaitable<HttpResponse> create(HttpRequest request, RequestContext context);
-  boost::asio::awaitable<HttpResponse> item(HttpRequest request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> list(const HttpRequest& request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> create(const HttpRequest& request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> item(const HttpRequest& request, RequestContext context);
   /// Runs `action` (empty: none) of an item path on experiment `id`; answers the HTTP status.
   /// Its own coroutine: GCC 12 misreports a larger frame's allocation as mismatched with its
   /// deallocation (-Wmismatched-new-delete).

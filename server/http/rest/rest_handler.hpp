@@ -26,8 +26,8 @@ class RestHandler {
   void register_routes(Router& router);
 
  private:
-  boost::asio::awaitable<HttpResponse> handle(HttpRequest request, RequestContext context);
-  boost::asio::awaitable<HttpResponse> openapi(HttpRequest request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> handle(const HttpRequest& request, RequestContext context);
+  boost::asio::awaitable<HttpResponse> openapi(const HttpRequest& request, RequestContext context);
 
   EngineWorker& worker_;
   RestSchema schema_;

@@ -276,18 +276,18 @@ std::vector<std::pair<std::string, std::string>> query_params(const HttpRequest&
 
 namespace {
 
-using RestCoroutine = std::function<asio::awaitable<HttpResponse>(HttpRequest, RequestContext)>;
+using RestCoroutine =
+    std::function<asio::awaitable<HttpResponse>(const HttpRequest&, RequestContext)>;
 
 asio::awaitable<HttpResponse> run_guarded(std::shared_ptr<const RestCoroutine> handler,
-                                          HttpRequest request, RequestContext context) {
-  // What a failure is rendered with; the request itself, body and all, goes to the handler.
-  HttpRequest head{request.method(), request.target(), request.version()};
+                                          const HttpRequest& request, RequestContext context) {
   try {
-    co_return co_await (*handler)(std::move(request), std::move(context));
+    co_return co_await (*handler)(request, std::move(context));
   } catch (const Problem& problem) {
-    co_return problem_response(head, problem);
+    co_return problem_response(request, problem);
   } catch (const std::exception& error) {
-    co_return problem_response(head, Problem(internal_error("REST request failed", error.what())));
+    co_return problem_response(request,
+                               Problem(internal_error("REST request failed", error.what())));
   }
 }
 
@@ -295,8 +295,8 @@ asio::awaitable<HttpResponse> run_guarded(std::shared_ptr<const RestCoroutine> h
 
 Router::Handler guarded(RestCoroutine handler) {
   auto shared = std::make_shared<const RestCoroutine>(std::move(handler));
-  return [shared](HttpRequest request, RequestContext context) {
-    return run_guarded(shared, std::move(request), std::move(context));
+  return [shared](const HttpRequest& request, RequestContext context) {
+    return run_guarded(shared, request, std::move(context));
   };
 }
 

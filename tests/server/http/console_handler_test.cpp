@@ -29,7 +29,7 @@ HttpResponse run(verb method, std::string target, std::string if_none_match = ""
   HttpResponse response;
   HttpRequest request{method, target, 11};
   if (!if_none_match.empty()) request.set(field::if_none_match, if_none_match);
-  asio::co_spawn(io, router.handle(std::move(request), RequestContext{.peer = "test"}),
+  asio::co_spawn(io, router.handle(request, RequestContext{.peer = "test"}),
                  [&](std::exception_ptr error, HttpResponse result) {
                    if (error) std::rethrow_exception(error);
                    response = std::move(result);

@@ -16,7 +16,7 @@ HttpResponse run(const Router& router, verb method, std::string target) {
   asio::io_context io;
   HttpResponse response;
   HttpRequest request{method, target, 11};
-  asio::co_spawn(io, router.handle(std::move(request), RequestContext{.peer = "test"}),
+  asio::co_spawn(io, router.handle(request, RequestContext{.peer = "test"}),
                  [&](std::exception_ptr error, HttpResponse result) {
                    if (error) std::rethrow_exception(error);
                    response = std::move(result);
@@ -25,7 +25,7 @@ HttpResponse run(const Router& router, verb method, std::string target) {
   return response;
 }
 
-asio::awaitable<HttpResponse> echo_path(HttpRequest request, RequestContext context) {
+asio::awaitable<HttpResponse> echo_path(const HttpRequest& request, RequestContext context) {
   co_return json_response(beast_http::status::ok,
                           boost::json::serialize(boost::json::object{
                               {"target", std::string(request.target())}, {"peer", context.peer}}));
