@@ -578,6 +578,28 @@ TEST_F(ReadersBudgetTest, AClientThatDoesNotReadParksItsReadsAtTheBudget) {
   EXPECT_GT(worker_->lines_read(), 100u);
 }
 
+// A lone lookup on the I/O thread is answered without a route when its channel has nothing
+// else under way; when the budget stops it, it must still wait, in order, for the client.
+TEST_F(ReadersBudgetTest, ALoneLookupOverTheBudgetWaitsForTheClientToRead) {
+  std::string id = create();
+  worker_->answer_lone_reads_here([](std::function<void()>) {});
+  auto client = channel();
+  client->hold_output();
+  client->send(std::string(limits_.output_bytes_per_connection + 1, ' '));  // not read yet
+  worker_->submit(client, frames({get_line(1, id)}));
+  worker_->submit(client, frames({get_line(2, id)}));  // behind the first, which is parked
+  client->wait_beyond(0);
+  EXPECT_EQ(client->answered(), 0u) << "answered past the budget";
+  client->drain(*worker_, client);
+  ASSERT_TRUE(client->wait_answered(2));
+  auto lines = client->lines();
+  ASSERT_EQ(lines.size(), 2u);
+  for (int i = 1; i <= 2; ++i) {
+    EXPECT_EQ(parse(lines[i - 1]).at("id"), i) << "out of order";
+    EXPECT_TRUE(parse(lines[i - 1]).contains("result")) << lines[i - 1];
+  }
+}
+
 TEST(ReadersOffTest, AnInMemoryDatabaseOrZeroReadersAnswersOnTheEngineThread) {
   Engine memory(":memory:");
   Dispatcher dispatcher(memory, {});
