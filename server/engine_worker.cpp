@@ -17,6 +17,15 @@ namespace {
 
 constexpr std::size_t kMaxLinesPerBatch = 4096;
 
+// The longest run of lookups the I/O thread answers itself (answer_lookups_here): each is a read
+// by key of a few microseconds, so a run this long holds the thread's other connections back by
+// a few hundred at most.
+constexpr std::size_t kMaxLookupsHere = 64;
+
+bool answered_here(std::size_t lines, bool all_lookups) {
+  return all_lookups && lines <= kMaxLookupsHere;
+}
+
 // The reply to a request whose batch failed to commit; empty for notifications.
 // What a line is answered when its storage failed: a whole batch, or one line's savepoint.
 constexpr const char* kNothingSaved = "storage failure, nothing in this request was saved";
@@ -72,51 +81,53 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
   for (std::size_t i = 0; i < frames.size(); ++i)
     if (frames[i].parsed && !frames[i].parsed->error)
       access[i] = access_of(frames[i].parsed->message);
-  bool lone_lookups_only = false;
-  if (!seat && lone_reads_seat_ && std::this_thread::get_id() == lone_reads_thread_) {
-    seat = lone_reads_seat_.get();
-    lone_lookups_only = true;
+  bool lookups_only = false;
+  if (!seat && lookups_seat_ && std::this_thread::get_id() == lookups_thread_) {
+    seat = lookups_seat_.get();
+    lookups_only = true;
   }
+  const bool all_lookups = std::all_of(access.begin(), access.end(),
+                                       [](Access line) { return line == Access::kLookup; });
   Job here;
   {
     std::lock_guard lock(route_mutex_);
-    if (lone_lookups_only && frames.size() == 1 && access.front() == Access::kLookup &&
-        !routes_stopping_ && !readers_failed_ && !routes_.contains(channel.get())) {
+    if (lookups_only && answered_here(frames.size(), all_lookups) && !routes_stopping_ &&
+        !readers_failed_ && !routes_.contains(channel.get())) {
       // Nothing of the channel's is waiting or running, and only this thread submits its lines:
-      // the lookup is answered here without a route, whose node and queue an HTTP request (a
+      // the lookups are answered here without a route, whose node and queue an HTTP request (a
       // channel of its own) would allocate and free each time. reader_finished makes one if
-      // the lookup leaves anything behind.
+      // they leave anything behind.
       here = Job{std::move(channel), std::move(frames)};
     } else {
       auto route = routes_.try_emplace(channel.get()).first;
       if (!route->second.channel) route->second.channel = std::move(channel);
       for (std::size_t i = 0; i < frames.size(); ++i)
         route->second.pending.emplace_back(std::move(frames[i]), access[i]);
-      pump(route, seat ? &here : nullptr, lone_lookups_only);
+      pump(route, seat ? &here : nullptr, lookups_only);
     }
   }
   if (!here.channel) return;
   readers_->answer(*seat, std::move(here));
-  if (seat == lone_reads_seat_.get() && !release_queued_) {
+  if (seat == lookups_seat_.get() && !release_queued_) {
     release_queued_ = true;
     after_round_([this] {
       release_queued_ = false;
-      readers_->release(*lone_reads_seat_);
+      readers_->release(*lookups_seat_);
     });
   }
 }
 
-void EngineWorker::answer_lone_reads_here(AfterRound after_round) {
+void EngineWorker::answer_lookups_here(AfterRound after_round) {
   // A PostgreSQL read is a round trip at least (the snapshot's BEGIN and COMMIT), which the
   // I/O thread must not wait for; a SQLite file is read in microseconds.
   if (!readers_ || engine_.store().db().backend() != storage::Backend::kSqlite) return;
-  lone_reads_thread_ = std::this_thread::get_id();
-  lone_reads_seat_ = std::make_unique<ReaderPool::Seat>(true);
+  lookups_thread_ = std::this_thread::get_id();
+  lookups_seat_ = std::make_unique<ReaderPool::Seat>(true);
   after_round_ = std::move(after_round);
 }
 
 void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, Job* here,
-                        bool lone_lookups_only) {
+                        bool lookups_only) {
   Route& route = it->second;
   while (!route.pending.empty() && !route.held && !route.reading) {
     bool everything_to_engine = routes_stopping_ || readers_failed_;
@@ -125,14 +136,16 @@ void EngineWorker::pump(std::unordered_map<const Channel*, Route>::iterator it, 
     // A read waits for the channel's writes to be committed and answered.
     if (read && route.engine_lines > 0) break;
     Job job{route.channel, {}};
+    bool all_lookups = true;
     while (!route.pending.empty() &&
            (everything_to_engine || (route.pending.front().second != Access::kEngine) == read)) {
+      all_lookups = all_lookups && route.pending.front().second == Access::kLookup;
       job.frames.push_back(std::move(route.pending.front().first));
       route.pending.pop_front();
     }
     if (read) {
       route.reading = true;
-      if (here && (!lone_lookups_only || (job.frames.size() == 1 && first == Access::kLookup)))
+      if (here && (!lookups_only || answered_here(job.frames.size(), all_lookups)))
         *here = std::move(job);
       else
         readers_->submit(std::move(job));
@@ -159,7 +172,7 @@ void EngineWorker::reader_finished(Job leftover, bool failed) {
     if (failed) readers_failed_ = true;
     auto route = routes_.find(channel.get());
     if (route == routes_.end()) {
-      // A lone lookup answered without a route (submit): done unless something is left.
+      // Lookups answered without a route (submit): done unless something is left.
       if (leftover.frames.empty()) return;
       route = routes_.try_emplace(channel.get()).first;
       route->second.channel = channel;

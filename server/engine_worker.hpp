@@ -56,20 +56,20 @@ class EngineWorker {
   /// the hand-over to a reader and back costs more than the read.
   void submit(std::shared_ptr<Channel> channel, std::vector<LineFramer::Frame> frames,
               ReaderPool::Seat* seat = nullptr);
-  /// From now on the calling thread (the transports' I/O thread) answers a lookup that arrives
-  /// alone (Access::kLookup: one `get`, with nothing of its channel before it still unanswered)
-  /// itself, when it submits it, instead of waking a reader thread for it and being woken again by
-  /// the reply: for one request two thread wake-ups cost more than the read. Runs of several lines
-  /// and `find`s (which may scan up to the query budget) still go to the reader threads, where
-  /// they run in parallel. Call once, before any transport submits; a no-op without readers and
-  /// on PostgreSQL, whose reads wait on the network.
+  /// From now on the calling thread (the transports' I/O thread) answers a run of lookups
+  /// (Access::kLookup: `get`s, up to 64 of them, with nothing of their channel before them still
+  /// unanswered) itself, when it submits it, instead of waking a reader thread for it and being
+  /// woken again by the reply: each is a read by key of a few microseconds, and the two wake-ups
+  /// cost more. `find`s (which may scan up to the query budget) and longer runs still go to the
+  /// reader threads, where they run in parallel. Call once, before any transport submits; a
+  /// no-op without readers and on PostgreSQL, whose reads wait on the network.
   ///
-  /// Consecutive lone lookups share one read transaction (ReaderPool::Seat's keeps_snapshot)
+  /// Consecutive runs of lookups share one read transaction (ReaderPool::Seat's keeps_snapshot)
   /// until the engine thread commits or the round ends: `after_round` must run the task it is
   /// given on this thread once the work already queued there is done (asio::post to the
   /// thread's io_context), so a snapshot never outlives the round it was taken in.
   using AfterRound = std::function<void(std::function<void()>)>;
-  void answer_lone_reads_here(AfterRound after_round);
+  void answer_lookups_here(AfterRound after_round);
   /// A seat for submit, or null when every line runs on the engine thread. On SQLite it keeps
   /// its read snapshot from one run to the next (ReaderPool::Seat's keeps_snapshot) until
   /// release(). Not on PostgreSQL: there the entity cache's stamp counts other nodes' commits as
@@ -118,9 +118,9 @@ class EngineWorker {
   /// Starts the channel's next runs while they may start; erases the route once nothing is left.
   /// With `here`, a read run is moved there for the caller to answer instead of going to a
   /// reader thread.
-  /// `lone_lookups_only`: only a run of one lookup goes to `here`.
+  /// `lookups_only`: only a run of lookups that answered_here accepts goes to `here`.
   void pump(std::unordered_map<const Channel*, Route>::iterator route, Job* here = nullptr,
-            bool lone_lookups_only = false);
+            bool lookups_only = false);
   /// The engine answered `lines` of the channel (engine thread).
   void engine_answered(const Channel& channel, std::size_t lines);
   /// A reader's run is over (reader thread).
@@ -143,11 +143,11 @@ class EngineWorker {
   std::unordered_map<const Channel*, Job> parked_;
 
   std::unique_ptr<ReaderPool> readers_;
-  /// The thread of answer_lone_reads_here and its seat; set before any transport submits.
-  std::thread::id lone_reads_thread_;
-  std::unique_ptr<ReaderPool::Seat> lone_reads_seat_;
+  /// The thread of answer_lookups_here and its seat; set before any transport submits.
+  std::thread::id lookups_thread_;
+  std::unique_ptr<ReaderPool::Seat> lookups_seat_;
   AfterRound after_round_;
-  bool release_queued_ = false;  ///< lone_reads_thread_ only
+  bool release_queued_ = false;  ///< lookups_thread_ only
   std::condition_variable started_;
   bool readers_ready_ = false;  ///< the engine thread's first idle() ran; guarded by mutex_
   std::mutex route_mutex_;      ///< taken before mutex_ when both are

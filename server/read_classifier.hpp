@@ -14,8 +14,7 @@ enum class Access {
   /// thread (server/reader_pool.hpp) over a read-only connection.
   kScan,
   /// Only reads, by key (`get`, `ping`, `resources/read`, `tools/call` of `get`): bounded work,
-  /// which, arriving alone, is cheap enough for the I/O thread to answer itself
-  /// (EngineWorker::answer_lone_reads_here).
+  /// cheap enough for the I/O thread to answer itself (EngineWorker::answer_lookups_here).
   kLookup,
 };
 

@@ -60,7 +60,7 @@ class ReaderPool {
     /// `keeps_snapshot`: the read transaction a job opens stays open for the jobs after it,
     /// until release(), until the engine thread may have committed since (engine_wrote), or
     /// for kMaxSnapshotAge at most, so that a thread answering many runs of reads in a row (the
-    /// I/O thread's lone lookups, stdin's runs) pays SQLite's read lock and unlock, two
+    /// I/O thread's lookups, stdin's runs) pays SQLite's read lock and unlock, two
     /// fcntl(2) calls, once per round instead of per run. The age bounds how long a busy seat
     /// keeps another process's commit from it and holds back a WAL checkpoint.
     explicit Seat(bool keeps_snapshot = false);
@@ -77,7 +77,8 @@ class ReaderPool {
     std::unique_ptr<ReadTransaction> read_;   ///< after engine_: ended before its connection
     /// Taken with read_ and let go before it: nothing the seat reads can change inside one read
     /// transaction, so its stamp (a `PRAGMA data_version`, the entity cache's check) is read
-    /// once per transaction rather than once per run, which for lone lookups is once per read.
+    /// once per transaction rather than once per run, which for the I/O thread's lookups is once
+    /// per read.
     std::optional<storage::Connection::StampHold> stamp_;
     std::uint64_t read_began_after_ = 0;  ///< engine_writes_ when read_ began
     std::chrono::steady_clock::time_point read_began_at_;

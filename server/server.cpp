@@ -332,6 +332,16 @@ class SocketChannel : public Connection,
       return;
     }
     writing_ = true;
+    // Started once the connections whose input is ready now have been read and answered, so
+    // that the writes go out back to back: a client waiting on many connections is woken once
+    // for the lot, not once per connection with this thread paying each wake-up. What is sent
+    // meanwhile joins pending_ and goes in this write.
+    asio::post(socket_.get_executor(),
+               [self = this->shared_from_this()] { self->write_pending(); });
+  }
+
+  void write_pending() {
+    if (closed_) return;
     in_flight_.swap(pending_);
     asio::async_write(socket_, asio::buffer(in_flight_),
                       [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
@@ -788,7 +798,7 @@ int Server::run() {
   state.wait_for_signal();
   state.worker.start();
   // This thread runs the io_context below: every socket and HTTP transport submits from it.
-  state.worker.answer_lone_reads_here(
+  state.worker.answer_lookups_here(
       [&io = state.io](std::function<void()> task) { asio::post(io, std::move(task)); });
   if (std::size_t readers = state.worker.reader_threads(); readers > 0)
     log(LogLevel::kInfo, "reads are answered on " + std::to_string(readers) +

@@ -11,18 +11,16 @@ namespace json = boost::json;
 
 namespace {
 
-// The exchange once the engine has answered it; its session then names the caller.
-asio::awaitable<std::shared_ptr<HttpExchange>> exchange_with_engine(EngineWorker& worker,
-                                                                    const RequestContext& context,
-                                                                    std::string_view method,
-                                                                    json::object params) {
-  auto exchange = std::make_shared<HttpExchange>(co_await asio::this_coro::executor, nullptr);
+// Submits the call; the exchange's session then names the caller. A plain function, not a
+// coroutine: each coroutine a request passes through costs it a frame allocation.
+std::shared_ptr<HttpExchange> start_exchange(asio::any_io_executor executor, EngineWorker& worker,
+                                             const RequestContext& context, std::string_view method,
+                                             json::object params) {
+  auto exchange = std::make_shared<HttpExchange>(std::move(executor), nullptr);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
   exchange->session.presented_key = context.presented_key;
   exchange->session.required_project = context.project;
-  // Handed over as the parsed message the dispatcher answers, as a framed line is: text written
-  // here only to be parsed there cost more than the rest of a cached REST GET's engine call.
   // Handed over as the parsed message the dispatcher answers, as a framed line is: text written
   // here only to be parsed there cost more than the rest of a cached REST GET's engine call. It
   // is built in the line's arena, one block reused from line to line; `params` is copied there.
@@ -36,21 +34,24 @@ asio::awaitable<std::shared_ptr<HttpExchange>> exchange_with_engine(EngineWorker
   std::vector<LineFramer::Frame> frames(1);
   frames.front().parsed = std::move(parsed);
   worker.submit(exchange, std::move(frames));
-  co_await exchange->wait();
-  co_return exchange;
+  return exchange;
 }
 
 }  // namespace
 
 asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const RequestContext& context,
                                               std::string_view method, json::object params) {
-  auto exchange = co_await exchange_with_engine(worker, context, method, std::move(params));
+  auto exchange = start_exchange(co_await asio::this_coro::executor, worker, context, method,
+                                 std::move(params));
+  if (!exchange->done()) co_await exchange->wait();
   co_return exchange->reply();
 }
 
 asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
                                          std::string_view method, json::object params) {
-  auto exchange = co_await exchange_with_engine(worker, context, method, std::move(params));
+  auto exchange = start_exchange(co_await asio::this_coro::executor, worker, context, method,
+                                 std::move(params));
+  if (!exchange->done()) co_await exchange->wait();
   co_return read_engine_reply(exchange->reply(), exchange->session.caller.project_slug);
 }
 

@@ -196,6 +196,10 @@ class HttpConnection : public ConnectionControl,
   // Writes the held responses, if any.
   boost::asio::awaitable<boost::system::error_code> write_held() {
     if (held_.empty()) co_return boost::system::error_code{};
+    // Other connections' requests that are ready now are answered first, so the writes go out
+    // back to back: a client waiting on many connections is woken once for the lot, not once per
+    // connection with this thread paying each wake-up (most of its kernel time, measured).
+    co_await boost::asio::post(stream_.get_executor(), boost::asio::use_awaitable);
     socket_layer().expires_after(options_.write_timeout);
     auto [ec, n] = co_await boost::asio::async_write(
         stream_, boost::asio::buffer(held_), boost::asio::as_tuple(boost::asio::use_awaitable));

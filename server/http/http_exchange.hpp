@@ -34,6 +34,9 @@ class HttpExchange : public Channel, public std::enable_shared_from_this<HttpExc
   Session& session_for_next_line() override;
   bool owns_session() const override { return !shared_; }
 
+  /// Whether the engine has answered (I/O thread). A lone lookup is often answered inside
+  /// submit: skipping wait() then saves its coroutine frame.
+  bool done() const { return done_; }
   /// Resumes once the engine has answered. Call on the I/O thread, once; until then the
   /// io_context counts the wait as outstanding work, as it would a pending operation.
   boost::asio::awaitable<void> wait();

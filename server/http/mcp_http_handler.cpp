@@ -269,7 +269,7 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(const HttpRequest& request,
   worker_.submit(exchange, std::move(frames));
   // A legacy notification changes session state (cancellation) but has nothing to wait for.
   if (!message.is_request) co_return HttpResponse{status::accepted, request.version()};
-  co_await exchange->wait();
+  if (!exchange->done()) co_await exchange->wait();
 
   status code = reply_status(exchange->reply(), current);
   HttpResponse response = reply_response(request, *exchange, code);

@@ -329,10 +329,10 @@ TEST_F(ReadersTest, ATransportSeatKeepsItsSnapshotUntilReleasedOrTooOld) {
   EXPECT_EQ(name_now(), "later") << "a snapshot older than kMaxSnapshotAge was kept";
 }
 
-TEST_F(ReadersTest, TheIoThreadAnswersALoneLookupAndHandsRunsAndFindsToTheReaders) {
+TEST_F(ReadersTest, TheIoThreadAnswersRunsOfLookupsAndHandsFindsAndLongRunsToTheReaders) {
   std::string id = create();
   // This test's thread plays the I/O thread; its rounds never end, which changes nothing here.
-  worker_->answer_lone_reads_here([](std::function<void()>) {});
+  worker_->answer_lookups_here([](std::function<void()>) {});
   const auto here = std::this_thread::get_id();
   auto answered_on = [&](std::vector<std::string> lines) {
     auto client = channel();
@@ -343,11 +343,15 @@ TEST_F(ReadersTest, TheIoThreadAnswersALoneLookupAndHandsRunsAndFindsToTheReader
     return client->senders();
   };
   // On PostgreSQL a read waits on the network, so the I/O thread never answers one itself.
-  EXPECT_EQ(answered_on({get_line(1, id)}) == std::vector{here}, !test_support::on_postgres())
-      << "a lone get";
-  auto run = answered_on({get_line(1, id), get_line(2, id)});
-  ASSERT_EQ(run.size(), 1u);
-  EXPECT_NE(run.front(), here) << "a run of two reads is worth a reader thread";
+  const bool answers_here = !test_support::on_postgres();
+  EXPECT_EQ(answered_on({get_line(1, id)}) == std::vector{here}, answers_here) << "a lone get";
+  std::vector<std::string> gets;
+  for (int i = 1; i <= 64; ++i) gets.push_back(get_line(i, id));
+  EXPECT_EQ(answered_on(gets) == std::vector{here}, answers_here) << "64 gets";
+  gets.push_back(get_line(65, id));
+  auto long_run = answered_on(gets);
+  ASSERT_EQ(long_run.size(), 1u);
+  EXPECT_NE(long_run.front(), here) << "65 gets hold the I/O thread too long";
   auto find = answered_on({line(1, "find", {{"type", "Organization"}})});
   ASSERT_EQ(find.size(), 1u);
   EXPECT_NE(find.front(), here) << "a find may scan: never on the I/O thread";
@@ -360,7 +364,7 @@ TEST_F(ReadersTest, TheIoThreadAnswersALoneLookupAndHandsRunsAndFindsToTheReader
 TEST_F(ReadersTest, LoneLookupsShareASnapshotUntilTheRoundEndsOrTheEngineCommits) {
   std::string id = create();
   std::vector<std::function<void()>> round_ends;
-  worker_->answer_lone_reads_here(
+  worker_->answer_lookups_here(
       [&](std::function<void()> task) { round_ends.push_back(std::move(task)); });
   if (test_support::on_postgres()) {
     // The I/O thread answers no read there (see the test above), so it keeps no snapshot.
@@ -582,7 +586,7 @@ TEST_F(ReadersBudgetTest, AClientThatDoesNotReadParksItsReadsAtTheBudget) {
 // else under way; when the budget stops it, it must still wait, in order, for the client.
 TEST_F(ReadersBudgetTest, ALoneLookupOverTheBudgetWaitsForTheClientToRead) {
   std::string id = create();
-  worker_->answer_lone_reads_here([](std::function<void()>) {});
+  worker_->answer_lookups_here([](std::function<void()>) {});
   auto client = channel();
   client->hold_output();
   client->send(std::string(limits_.output_bytes_per_connection + 1, ' '));  // not read yet

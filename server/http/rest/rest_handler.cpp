@@ -163,7 +163,8 @@ asio::awaitable<HttpResponse> RestHandler::handle(const HttpRequest& request,
   if (segments.size() < 2 || segments.size() > 4 || empty_segment)
     throw Problem(404, "no such path: " + std::string(request_path(request).substr(0, 200)) +
                            " (paths are /~{project}/{plural noun}[/{id}[/{verb}]])");
-  auto noun = co_await schema_.noun_for_plural(segments[1], context);
+  auto noun = schema_.cached_noun(segments[1]);
+  if (!noun) noun = co_await schema_.noun_for_plural(segments[1], context);
   if (!noun)
     throw Problem(404,
                   "no noun is served at '" + segments[1].substr(0, 100) +

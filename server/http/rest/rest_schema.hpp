@@ -30,6 +30,11 @@ class RestSchema {
   /// The noun described (`describe()` in core/schema.hpp) whose plural is `plural`, or null.
   boost::asio::awaitable<std::shared_ptr<const boost::json::object>> noun_for_plural(
       std::string plural, const RequestContext& context);
+  /// The same noun from the cached schema alone, or null (not cached, or not there): a hit
+  /// costs no coroutine frame.
+  std::shared_ptr<const boost::json::object> cached_noun(std::string_view plural) const {
+    return cached_ ? find_plural(cached_, plural) : nullptr;
+  }
   /// The whole schema, fetched now: `{nouns: [...]}`.
   boost::asio::awaitable<std::shared_ptr<const boost::json::object>> fresh(
       const RequestContext& context);
