@@ -22,13 +22,17 @@ void answer_lines(Dispatcher& dispatcher, const LineJob& job, std::size_t output
     Reply reply = around_line ? around_line(frame, dispatch) : dispatch();
     if (!reply.line.empty()) {
       output += reply.line.size() + 1;
-      if (answers.text.empty()) {
-        // Room for the rest of the job's replies if they are like this one, up to what the
-        // output budget lets through: the batch's text is not regrown (and copied) per reply.
-        std::size_t expected = (reply.line.size() + 1) * (job.frames.size() - answers.done);
-        answers.text.reserve(std::min(expected, output_budget));
+      if (answers.text.empty() && answers.done + 1 == job.frames.size()) {
+        answers.text = std::move(reply.line);  // the job's only (or last) reply, uncopied
+      } else {
+        if (answers.text.empty()) {
+          // Room for the rest of the job's replies if they are like this one, up to what the
+          // output budget lets through: the batch's text is not regrown (and copied) per reply.
+          std::size_t expected = (reply.line.size() + 1) * (job.frames.size() - answers.done);
+          answers.text.reserve(std::min(expected, output_budget));
+        }
+        answers.text += reply.line;
       }
-      answers.text += reply.line;
       answers.text += '\n';
     }
     answers.close = reply.close;

@@ -1,5 +1,6 @@
 #include "server/engine_worker.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -77,7 +78,8 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
   parse(frames);
   if (!readers_ || !channel->owns_session())
     return submit_to_engine({std::move(channel), std::move(frames)});
-  std::vector<Access> access(frames.size(), Access::kEngine);
+  // Inline for the usual run (an HTTP request is one line): no allocation per submit.
+  boost::container::small_vector<Access, 64> access(frames.size(), Access::kEngine);
   for (std::size_t i = 0; i < frames.size(); ++i)
     if (frames[i].parsed && !frames[i].parsed->error)
       access[i] = access_of(frames[i].parsed->message);

@@ -9,30 +9,35 @@ namespace verdict::server::http {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+EngineCall::EngineCall(std::string_view method) : line_(std::make_unique<ParsedLine>()) {
+  // Handed over as the parsed message the dispatcher answers, as a framed line is: text written
+  // here only to be parsed there cost more than the rest of a cached REST GET's engine call. The
+  // line's arena is one block, reused from line to line (ParsedLine::operator new).
+  json::object& request = line_->message.get_object();
+  request.reserve(4);
+  request.emplace("jsonrpc", "2.0");
+  request.emplace("id", 1);
+  request.emplace("method", method);
+  params_ = &request.emplace("params", json::object(request.storage())).first->value().as_object();
+}
+
+EngineCall::EngineCall(std::string_view method, const json::object& params) : EngineCall(method) {
+  *params_ = params;
+}
+
 namespace {
 
 // Submits the call; the exchange's session then names the caller. A plain function, not a
 // coroutine: each coroutine a request passes through costs it a frame allocation.
 std::shared_ptr<HttpExchange> start_exchange(asio::any_io_executor executor, EngineWorker& worker,
-                                             const RequestContext& context, std::string_view method,
-                                             json::object params) {
+                                             const RequestContext& context, EngineCall call) {
   auto exchange = std::make_shared<HttpExchange>(std::move(executor), nullptr);
   exchange->session.transport = "http";
   exchange->session.actor = context.peer;
   exchange->session.presented_key = context.presented_key;
   exchange->session.required_project = context.project;
-  // Handed over as the parsed message the dispatcher answers, as a framed line is: text written
-  // here only to be parsed there cost more than the rest of a cached REST GET's engine call. It
-  // is built in the line's arena, one block reused from line to line; `params` is copied there.
-  auto parsed = std::make_unique<ParsedLine>();
-  json::object& request = parsed->message.get_object();
-  request.reserve(4);
-  request.emplace("jsonrpc", "2.0");
-  request.emplace("id", 1);
-  request.emplace("method", method);
-  request.emplace("params", std::move(params));
   std::vector<LineFramer::Frame> frames(1);
-  frames.front().parsed = std::move(parsed);
+  frames.front().parsed = call.release();
   worker.submit(exchange, std::move(frames));
   return exchange;
 }
@@ -40,17 +45,17 @@ std::shared_ptr<HttpExchange> start_exchange(asio::any_io_executor executor, Eng
 }  // namespace
 
 asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const RequestContext& context,
-                                              std::string_view method, json::object params) {
-  auto exchange = start_exchange(co_await asio::this_coro::executor, worker, context, method,
-                                 std::move(params));
+                                              EngineCall call) {
+  auto exchange =
+      start_exchange(co_await asio::this_coro::executor, worker, context, std::move(call));
   if (!exchange->done()) co_await exchange->wait();
-  co_return exchange->reply();
+  co_return exchange->take_reply();
 }
 
 asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,
-                                         std::string_view method, json::object params) {
-  auto exchange = start_exchange(co_await asio::this_coro::executor, worker, context, method,
-                                 std::move(params));
+                                         EngineCall call) {
+  auto exchange =
+      start_exchange(co_await asio::this_coro::executor, worker, context, std::move(call));
   if (!exchange->done()) co_await exchange->wait();
   co_return read_engine_reply(exchange->reply(), exchange->session.caller.project_slug);
 }

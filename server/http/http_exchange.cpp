@@ -42,7 +42,10 @@ HttpExchange::HttpExchange(asio::any_io_executor executor, std::shared_ptr<McpHt
 void HttpExchange::send(std::string bytes) {
   // One request, one line: the worker appends the newline framing the socket transports need.
   if (!bytes.empty() && bytes.back() == '\n') bytes.pop_back();
-  reply_ += bytes;
+  if (reply_.empty())
+    reply_ = std::move(bytes);
+  else
+    reply_ += bytes;
 }
 
 void HttpExchange::answered(const Answered&) {

@@ -43,6 +43,8 @@ class HttpExchange : public Channel, public std::enable_shared_from_this<HttpExc
 
   /// The reply line without its newline ("" for a notification); valid after wait().
   const std::string& reply() const { return reply_; }
+  /// The reply line, moved out; valid once, after wait().
+  std::string take_reply() { return std::move(reply_); }
   /// Notification lines (progress, logging) in the order they were sent; valid after wait().
   const std::vector<std::string>& notifications() const { return notifications_; }
 

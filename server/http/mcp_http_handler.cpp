@@ -159,10 +159,11 @@ std::optional<std::string> header_mismatch(const HttpRequest& request, const Mes
   return std::nullopt;
 }
 
-HttpResponse reply_response(const HttpRequest& request, const HttpExchange& exchange, status code) {
+// Takes the exchange's reply.
+HttpResponse reply_response(const HttpRequest& request, HttpExchange& exchange, status code) {
   if (exchange.notifications().empty() ||
       !header_lists(request, field::accept, "text/event-stream"))
-    return json_response(code, exchange.reply(), request.version());
+    return json_response(code, exchange.take_reply(), request.version());
   // The notifications the request caused, then its result: one SSE event each.
   HttpResponse response{code, request.version()};
   response.set(field::content_type, "text/event-stream");
@@ -272,11 +273,12 @@ asio::awaitable<HttpResponse> McpHttpHandler::post(const HttpRequest& request,
   if (!exchange->done()) co_await exchange->wait();
 
   status code = reply_status(exchange->reply(), current);
+  const bool initialized = !new_session_id.empty() && frames_a_result(exchange->reply());
   HttpResponse response = reply_response(request, *exchange, code);
   if (code == status::unauthorized)
     response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
   if (!new_session_id.empty()) {
-    if (frames_a_result(exchange->reply()))
+    if (initialized)
       response.set("Mcp-Session-Id", new_session_id);
     else
       sessions_.erase(new_session_id);

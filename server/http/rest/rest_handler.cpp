@@ -1,10 +1,9 @@
 #include "server/http/rest/rest_handler.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 #include <charconv>
-#include <cstddef>
 #include <optional>
 
 #include "server/http/rest/openapi.hpp"
@@ -22,9 +21,11 @@ namespace {
 constexpr int kMaxFilterDepth = 32;
 constexpr std::string_view kEventsSegment = "events";
 
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> segments;
-  segments.reserve(4);  // /~{project}/{plural noun}/{id}/{verb} at most
+// /~{project}/{plural noun}/{id}/{verb} at most: held inline, without an allocation.
+using PathSegments = boost::container::small_vector<std::string, 4>;
+
+PathSegments split_path(std::string_view path) {
+  PathSegments segments;
   while (!path.empty()) {
     auto slash = path.find('/');
     segments.push_back(url_decode(path.substr(0, slash), false));
@@ -152,7 +153,7 @@ asio::awaitable<HttpResponse> RestHandler::openapi(const HttpRequest& request,
 
 asio::awaitable<HttpResponse> RestHandler::handle(const HttpRequest& request,
                                                   RequestContext context) {
-  std::vector<std::string> segments = split_path(request_path(request).substr(2));
+  PathSegments segments = split_path(request_path(request).substr(2));
   const std::string& project_name = segments.at(0);
   auto project = resolve_project(project_name);
   if (!project)
@@ -233,15 +234,13 @@ asio::awaitable<HttpResponse> RestHandler::handle(const HttpRequest& request,
       co_return rest_json(request, 200, result);
     }
     if (method == verb::get) {
-      // Built in this frame, not allocated value by value: a cached GET costs little enough that
-      // those allocations showed in its profile.
-      alignas(std::max_align_t) unsigned char call_block[256];
-      json::monotonic_resource call_storage(call_block, sizeof call_block);
-      json::object call({{"type", type}, {"id", id}}, json::storage_ptr(&call_storage));
+      EngineCall call(kGetMethod);
+      call.params().reserve(2);
+      call.params().emplace("type", type);
+      call.params().emplace("id", id);
       // The entity goes out as the engine wrote it (its doubles bit for bit, and no parse and
       // serialization on the way); only its version is read, for the ETag.
-      const std::string reply =
-          co_await call_engine_text(worker_, context, kGetMethod, std::move(call));
+      std::string reply = co_await call_engine_text(worker_, context, std::move(call));
       std::optional<std::string_view> entity = framed_result(reply);
       std::optional<std::int64_t> version = entity ? top_level_version(*entity) : std::nullopt;
       if (!version) {
@@ -257,7 +256,11 @@ asio::awaitable<HttpResponse> RestHandler::handle(const HttpRequest& request,
         not_modified.set(field::etag, tag);
         co_return not_modified;
       }
-      HttpResponse response = rest_json_text(request, 200, std::string(*entity));
+      // The reply's framing is cut off in place: the entity keeps the reply's allocation.
+      const std::size_t entity_start = entity->data() - reply.data();
+      reply.resize(entity_start + entity->size());
+      reply.erase(0, entity_start);
+      HttpResponse response = rest_json_text(request, 200, std::move(reply));
       response.set(field::etag, tag);
       co_return response;
     }

@@ -103,8 +103,14 @@ struct TopLevelVersion {
   }
   bool on_key(json::string_view part, std::size_t, json::error_code&) {
     if (depth != 1) return true;
+    // Compared as views, which compare sizes first: most keys are not 7 bytes long.
+    constexpr std::string_view kVersion = "version";
+    if (key.empty()) {
+      at_version = std::string_view(part.data(), part.size()) == kVersion;
+      return true;
+    }
     key.append(part.data(), part.size());
-    at_version = key == "version";
+    at_version = std::string_view(key) == kVersion;
     key.clear();
     return true;
   }
@@ -124,7 +130,10 @@ struct TopLevelVersion {
 }  // namespace
 
 std::optional<std::int64_t> top_level_version(std::string_view entity) {
-  json::basic_parser<TopLevelVersion> parser(json::parse_options{});
+  // The engine's own output, already valid UTF-8: not checked again.
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  json::basic_parser<TopLevelVersion> parser(options);
   json::error_code ec;
   parser.write_some(false, entity.data(), entity.size(), ec);
   if (ec) return std::nullopt;
