@@ -532,6 +532,7 @@ const EntityJson* Store::entity_json(const Noun& noun, std::string_view id_or_sl
   } sink;
   visit_row(noun, statement, sink);
   sink.out += '}';
+  const std::int64_t version = statement.column_int(1);
   if (cacheable && sink.out.size() <= kMaxCachedJsonBytes / 16) {
     // The text counts twice: its escaped form, once asked for, is about as long.
     std::size_t bytes = cache_key_.size() + 2 * sink.out.size();
@@ -540,9 +541,9 @@ const EntityJson* Store::entity_json(const Noun& noun, std::string_view id_or_sl
       json_cache_bytes_ = 0;
     }
     json_cache_bytes_ += bytes;
-    return &json_cache_.emplace(cache_key_, EntityJson(std::move(sink.out))).first->second;
+    return &json_cache_.emplace(cache_key_, EntityJson(std::move(sink.out), version)).first->second;
   }
-  uncached_json_ = EntityJson(std::move(sink.out));
+  uncached_json_ = EntityJson(std::move(sink.out), version);
   return &uncached_json_;
 }
 

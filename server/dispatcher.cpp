@@ -422,8 +422,10 @@ json::object Dispatcher::route(Call& call, Session& session) {
       arguments = &without_meta;
     }
     EntityJson scratch;
-    const std::string& value =
-        tools_.call_json(method, *arguments, caller(call, session), scratch).text();
+    session.answered_version.reset();
+    const EntityJson& answer = tools_.call_json(method, *arguments, caller(call, session), scratch);
+    session.answered_version = answer.version();
+    const std::string& value = answer.text();
     // The plain methods answer with the tool's value itself; results are objects by contract.
     if (value.starts_with('{')) {
       call.line += value;

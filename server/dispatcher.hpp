@@ -50,6 +50,10 @@ struct Session {
   /// A key this connection presented failed (wrong or revoked): every request is refused until
   /// a key succeeds, so a client never silently continues as the unkeyed operator.
   bool key_refused = false;
+  /// The version of the entity the last plain `get` answered, as the store wrote it; empty
+  /// when that line answered anything else. REST reads it for the ETag instead of parsing the
+  /// entity's text for it.
+  std::optional<std::int64_t> answered_version;
 };
 
 /// What the transport writes back for one line. `line` is empty for notifications.

@@ -44,12 +44,12 @@ std::shared_ptr<HttpExchange> start_exchange(asio::any_io_executor executor, Eng
 
 }  // namespace
 
-asio::awaitable<std::string> call_engine_text(EngineWorker& worker, const RequestContext& context,
-                                              EngineCall call) {
+asio::awaitable<EngineText> call_engine_text(EngineWorker& worker, const RequestContext& context,
+                                             EngineCall call) {
   auto exchange =
       start_exchange(co_await asio::this_coro::executor, worker, context, std::move(call));
   if (!exchange->done()) co_await exchange->wait();
-  co_return exchange->take_reply();
+  co_return EngineText{exchange->take_reply(), exchange->session.answered_version};
 }
 
 asio::awaitable<EngineReply> call_engine(EngineWorker& worker, const RequestContext& context,

@@ -3,7 +3,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,15 +65,21 @@ inline boost::asio::awaitable<EngineReply> call_engine(EngineWorker& worker,
 /// Reads a reply line as call_engine answers it; `project` is the slug of the caller's project.
 EngineReply read_engine_reply(std::string_view reply, std::string project);
 
+/// A reply line as the engine wrote it.
+struct EngineText {
+  std::string reply;
+  /// The version of the entity a plain `get` answered (Session::answered_version).
+  std::optional<std::int64_t> entity_version;
+};
+
 /// The same call, answering the reply line as the engine wrote it. For answers whose numbers
 /// must reach the client bit for bit: Boost.JSON 1.81's parser may round a double by one ULP.
-boost::asio::awaitable<std::string> call_engine_text(EngineWorker& worker,
-                                                     const RequestContext& context,
-                                                     EngineCall call);
-inline boost::asio::awaitable<std::string> call_engine_text(EngineWorker& worker,
-                                                            const RequestContext& context,
-                                                            std::string_view method,
-                                                            const boost::json::object& params) {
+boost::asio::awaitable<EngineText> call_engine_text(EngineWorker& worker,
+                                                    const RequestContext& context, EngineCall call);
+inline boost::asio::awaitable<EngineText> call_engine_text(EngineWorker& worker,
+                                                           const RequestContext& context,
+                                                           std::string_view method,
+                                                           const boost::json::object& params) {
   return call_engine_text(worker, context, EngineCall(method, params));
 }
 

@@ -42,8 +42,8 @@ asio::awaitable<HttpResponse> SdkPayloadHandler::features(const HttpRequest& req
   context.presented_key = std::string(key);
   // A named object: GCC 12 cannot keep string-literal temporaries alive across a co_await.
   json::object params{{"type", "FeatureFlag"}, {"verb", "growthbookPayload"}};
-  const std::string reply =
-      co_await call_engine_text(worker_, context, kDoMethod, std::move(params));
+  const EngineText payload_text = co_await call_engine_text(worker_, context, kDoMethod, params);
+  const std::string& reply = payload_text.reply;
   // The result is passed on as the engine wrote it (shortest round-trip doubles): a bucket range
   // end one ULP off would put the units on it in another variant than `assign` does.
   if (std::optional<std::string_view> payload = framed_result(reply))

@@ -157,6 +157,35 @@ TEST(DispatcherTest, PlainMethodsReturnPlainJson) {
   EXPECT_FALSE(found.contains("resultType"));
 }
 
+// REST's ETag is the version a plain `get` names beside its reply (Session::answered_version):
+// the entity's own, also when a JSON field holds a "version" of its own, and from the cache as
+// from the row. Any other answer names none.
+TEST(DispatcherTest, APlainGetNamesTheVersionOfTheEntityItAnswered) {
+  DispatcherHarness harness;
+  json::object created = harness.result(
+      "do", {{"type", "FeatureFlag"},
+             {"verb", "create"},
+             {"data",
+              {{"name", "etag flag"}, {"key", "etag-flag"}, {"defaultValue", {{"version", 42}}}}}});
+  std::string id(created.at("id").as_string());
+  harness.result("do", {{"type", "FeatureFlag"},
+                        {"verb", "update"},
+                        {"id", id},
+                        {"data", {{"defaultValue", {{"version", 43}, {"list", {1, 2}}}}}}});
+  EXPECT_FALSE(harness.session.answered_version) << "a do names none";
+  for (int served = 0; served < 2; ++served) {
+    json::object fetched = harness.result("get", {{"type", "FeatureFlag"}, {"id", id}});
+    EXPECT_EQ(fetched.at("defaultValue").at("version"), 43);
+    EXPECT_EQ(harness.session.answered_version, fetched.at("version").as_int64());
+    EXPECT_EQ(harness.session.answered_version, 2);
+  }
+  harness.result("find", {{"type", "FeatureFlag"}});
+  EXPECT_FALSE(harness.session.answered_version) << "a find names none";
+  harness.result("get", {{"type", "FeatureFlag"}, {"id", id}});
+  harness.error("get", {{"type", "FeatureFlag"}, {"id", "missing"}});
+  EXPECT_FALSE(harness.session.answered_version) << "a failed get names none";
+}
+
 TEST(DispatcherTest, PlainMethodsMapDomainErrorsToDocumentedCodes) {
   DispatcherHarness harness;
   std::string id = harness.create_experiment("Codes");

@@ -239,10 +239,11 @@ asio::awaitable<HttpResponse> RestHandler::handle(const HttpRequest& request,
       call.params().emplace("type", type);
       call.params().emplace("id", id);
       // The entity goes out as the engine wrote it (its doubles bit for bit, and no parse and
-      // serialization on the way); only its version is read, for the ETag.
-      std::string reply = co_await call_engine_text(worker_, context, std::move(call));
+      // serialization on the way); the engine names its version, for the ETag.
+      EngineText answer = co_await call_engine_text(worker_, context, std::move(call));
+      std::string& reply = answer.reply;
       std::optional<std::string_view> entity = framed_result(reply);
-      std::optional<std::int64_t> version = entity ? top_level_version(*entity) : std::nullopt;
+      std::optional<std::int64_t> version = entity ? answer.entity_version : std::nullopt;
       if (!version) {
         EngineReply refused = read_engine_reply(reply, {});
         if (refused.failed) throw Problem(refused.error);

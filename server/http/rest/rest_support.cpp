@@ -1,7 +1,5 @@
 #include "server/http/rest/rest_support.hpp"
 
-#include <boost/json/basic_parser_impl.hpp>
-
 #include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
@@ -73,71 +71,6 @@ HttpResponse problem_response(const HttpRequest& request, const Problem& problem
   // the key.
   if (problem.status == 401) response.set(field::www_authenticate, "Bearer realm=\"verdict\"");
   return response;
-}
-
-namespace {
-
-// Boost.JSON SAX events that keep the top-level "version" of an entity's JSON text.
-struct TopLevelVersion {
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-  int depth = 0;
-  std::string key;
-  bool at_version = false;  ///< the value now due is the top level's "version"
-  std::optional<std::int64_t> version;
-
-  bool value() { return !(at_version = false); }
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_array_begin(json::error_code&) { return ++depth, value(); }
-  bool on_array_end(std::size_t, json::error_code&) { return --depth, true; }
-  bool on_object_begin(json::error_code&) { return ++depth, value(); }
-  bool on_object_end(std::size_t, json::error_code&) { return --depth, true; }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return value(); }
-  bool on_key_part(json::string_view part, std::size_t, json::error_code&) {
-    if (depth == 1) key.append(part.data(), part.size());
-    return true;
-  }
-  bool on_key(json::string_view part, std::size_t, json::error_code&) {
-    if (depth != 1) return true;
-    // Compared as views, which compare sizes first: most keys are not 7 bytes long.
-    constexpr std::string_view kVersion = "version";
-    if (key.empty()) {
-      at_version = std::string_view(part.data(), part.size()) == kVersion;
-      return true;
-    }
-    key.append(part.data(), part.size());
-    at_version = std::string_view(key) == kVersion;
-    key.clear();
-    return true;
-  }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t number, json::string_view, json::error_code&) {
-    if (at_version) version = number;
-    return value();
-  }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return value(); }
-  bool on_double(double, json::string_view, json::error_code&) { return value(); }
-  bool on_bool(bool, json::error_code&) { return value(); }
-  bool on_null(json::error_code&) { return value(); }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-};
-
-}  // namespace
-
-std::optional<std::int64_t> top_level_version(std::string_view entity) {
-  // The engine's own output, already valid UTF-8: not checked again.
-  json::parse_options options;
-  options.allow_invalid_utf8 = true;
-  json::basic_parser<TopLevelVersion> parser(options);
-  json::error_code ec;
-  parser.write_some(false, entity.data(), entity.size(), ec);
-  if (ec) return std::nullopt;
-  return parser.handler().version;
 }
 
 HttpResponse rest_json(const HttpRequest& request, int status, const json::value& body) {

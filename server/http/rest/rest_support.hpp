@@ -38,9 +38,6 @@ HttpResponse problem_response(const HttpRequest& request, const Problem& problem
 HttpResponse rest_json(const HttpRequest& request, int status, const boost::json::value& body);
 /// The same with a body already serialized in the server's number format.
 HttpResponse rest_json_text(const HttpRequest& request, int status, std::string body);
-/// The top-level "version" of an entity's JSON text, read without building the entity (a GET
-/// passes the engine's text on as it is and needs only its ETag); nothing if it has none.
-std::optional<std::int64_t> top_level_version(std::string_view entity);
 
 /// The request's JSON object body: {} when empty; 415 when a body is not JSON by its
 /// Content-Type (`application/json`, `application/merge-patch+json` or `+json`); 400 when it does
