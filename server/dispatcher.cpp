@@ -230,7 +230,9 @@ Reply Dispatcher::handle_request(const json::object& message, Session& session) 
   if (id && !valid_id(*id))
     return {error_response(nullptr, {kInvalidRequest, "id: must be a string or an integer"})};
   json::value reply_id = id ? *id : json::value(nullptr);
-  if (!jsonrpc || *jsonrpc != "2.0")
+  // Compared as a string: comparing the json::value with "2.0" built a value and walked
+  // value::equal for every request.
+  if (!jsonrpc || !jsonrpc->is_string() || jsonrpc->get_string() != "2.0")
     return {error_response(reply_id, {kInvalidRequest, "jsonrpc: must be \"2.0\""})};
   if (!method_value) {
     // A response to a request we never send: nothing to answer.
