@@ -424,7 +424,7 @@ json::object Dispatcher::route(Call& call, Session& session) {
       arguments = &without_meta;
     }
     EntityJson scratch;
-    session.answered_version.reset();
+    session.answered_version.reset();  // a get that throws names no version
     const EntityJson& answer = tools_.call_json(method, *arguments, caller(call, session), scratch);
     session.answered_version = answer.version();
     const std::string& value = answer.text();

@@ -80,16 +80,17 @@ void EngineWorker::submit(std::shared_ptr<Channel> channel, std::vector<LineFram
     return submit_to_engine({std::move(channel), std::move(frames)});
   // Inline for the usual run (an HTTP request is one line): no allocation per submit.
   boost::container::small_vector<Access, 64> access(frames.size(), Access::kEngine);
-  for (std::size_t i = 0; i < frames.size(); ++i)
+  bool all_lookups = true;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
     if (frames[i].parsed && !frames[i].parsed->error)
       access[i] = access_of(frames[i].parsed->message);
+    all_lookups = all_lookups && access[i] == Access::kLookup;
+  }
   bool lookups_only = false;
   if (!seat && lookups_seat_ && std::this_thread::get_id() == lookups_thread_) {
     seat = lookups_seat_.get();
     lookups_only = true;
   }
-  const bool all_lookups = std::all_of(access.begin(), access.end(),
-                                       [](Access line) { return line == Access::kLookup; });
   Job here;
   {
     std::lock_guard lock(route_mutex_);

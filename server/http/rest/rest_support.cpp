@@ -218,10 +218,7 @@ std::vector<std::pair<std::string, std::string>> query_params(const HttpRequest&
 
 namespace {
 
-using RestCoroutine =
-    std::function<asio::awaitable<HttpResponse>(const HttpRequest&, RequestContext)>;
-
-asio::awaitable<HttpResponse> run_guarded(std::shared_ptr<const RestCoroutine> handler,
+asio::awaitable<HttpResponse> run_guarded(std::shared_ptr<const Router::Handler> handler,
                                           const HttpRequest& request, RequestContext context) {
   try {
     co_return co_await (*handler)(request, std::move(context));
@@ -235,8 +232,8 @@ asio::awaitable<HttpResponse> run_guarded(std::shared_ptr<const RestCoroutine> h
 
 }  // namespace
 
-Router::Handler guarded(RestCoroutine handler) {
-  auto shared = std::make_shared<const RestCoroutine>(std::move(handler));
+Router::Handler guarded(Router::Handler handler) {
+  auto shared = std::make_shared<const Router::Handler>(std::move(handler));
   return [shared](const HttpRequest& request, RequestContext context) {
     return run_guarded(shared, request, std::move(context));
   };

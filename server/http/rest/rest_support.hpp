@@ -78,8 +78,6 @@ std::string_view request_path(const HttpRequest& request);
 
 /// Wraps a REST handler: a thrown Problem becomes problem+json; anything else a 500 logged
 /// with an incident id (error_mapping's internal_error).
-Router::Handler guarded(
-    std::function<boost::asio::awaitable<HttpResponse>(const HttpRequest&, RequestContext)>
-        handler);
+Router::Handler guarded(Router::Handler handler);
 
 }  // namespace verdict::server::http::rest
