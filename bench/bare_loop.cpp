@@ -4,7 +4,9 @@
 // stdio (the default; bench/stdio/compare.mjs starts it) or, with `--port P`, over TCP with one
 // thread per connection (for build/bench/verdict_load). `--reply FILE` takes the result from a
 // reply line saved in FILE (one of Verdict's own), so that the limit writes, and its client
-// reads, as many bytes per reply as the server it is compared with.
+// reads, as many bytes per reply as the server it is compared with. `--lines-per-write N` answers
+// a read's lines N at a time, each piece written before the next is parsed, as `verdict serve`
+// does on stdin.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +15,7 @@
 
 #include <boost/json.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -30,10 +33,16 @@ std::string fixed_result =
     R"("structuredContent":{"id":"experiment_bench001"}}})"
     "\n";
 
-// Appends the reply of every complete line in `input` to `output` and drops those lines.
-void answer_lines(std::string& input, std::string& output) {
-  std::size_t start = 0;
-  for (std::size_t end; (end = input.find('\n', start)) != std::string::npos; start = end + 1) {
+// At most this many lines are answered per write (--lines-per-write); by default a read's worth.
+std::size_t lines_per_write = SIZE_MAX;
+
+// Appends the reply of each complete line in `input` from `start`, up to lines_per_write of them,
+// to `output`, and returns where the unanswered lines start.
+std::size_t answer_lines(const std::string& input, std::size_t start, std::string& output) {
+  std::size_t answered = 0;
+  for (std::size_t end;
+       answered < lines_per_write && (end = input.find('\n', start)) != std::string::npos;
+       start = end + 1, ++answered) {
     boost::system::error_code ec;
     json::value message = json::parse(std::string_view(input).substr(start, end - start), ec);
     const json::value* id =
@@ -43,22 +52,31 @@ void answer_lines(std::string& input, std::string& output) {
     output += json::serialize(*id);
     output += fixed_result;
   }
-  input.erase(0, start);
+  return start;
 }
 
-// Reads until end of input, answering each batch of lines with one write.
+bool write_all(int out, const std::string& output) {
+  for (std::size_t written = 0; written < output.size();) {
+    ssize_t w = write(out, output.data() + written, output.size() - written);
+    if (w <= 0) return false;
+    written += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// Reads until end of input, answering each batch of lines (a read's, or lines_per_write) with
+// one write.
 void serve(int in, int out) {
   std::string input, output;
   char buffer[65536];
   for (ssize_t n; (n = read(in, buffer, sizeof buffer)) > 0;) {
     input.append(buffer, static_cast<std::size_t>(n));
-    answer_lines(input, output);
-    for (std::size_t written = 0; written < output.size();) {
-      ssize_t w = write(out, output.data() + written, output.size() - written);
-      if (w <= 0) return;
-      written += static_cast<std::size_t>(w);
+    std::size_t start = 0;
+    for (std::size_t next; (next = answer_lines(input, start, output)) != start; start = next) {
+      if (!write_all(out, output)) return;
+      output.clear();
     }
-    output.clear();
+    input.erase(0, start);
   }
 }
 
@@ -81,11 +99,17 @@ int main(int argc, char** argv) {
   const char* port = nullptr;
   for (int i = 1; i < argc; i += 2) {
     std::string_view option = argv[i];
-    bool known = i + 1 < argc && (option == "--port" || option == "--reply");
+    bool known = i + 1 < argc &&
+                 (option == "--port" || option == "--reply" || option == "--lines-per-write");
     if (known && option == "--port") port = argv[i + 1];
+    if (known && option == "--lines-per-write") {
+      lines_per_write = std::strtoul(argv[i + 1], nullptr, 10);
+      known = lines_per_write > 0;
+    }
     if (!known || (option == "--reply" && !read_result(argv[i + 1], fixed_result))) {
       std::fprintf(stderr,
-                   "usage: bare_loop [--port P] [--reply FILE (a reply line with a result)]\n");
+                   "usage: bare_loop [--port P] [--reply FILE (a reply line with a result)]"
+                   " [--lines-per-write N]\n");
       return 2;
     }
   }

@@ -4,7 +4,8 @@
 # 5,000/s, against build/bench/bare_loop; stdio `tools/call get` against the bare loop and the
 # official TypeScript SDK's server, all driven by verdict_load's C++ client (--exec for stdio).
 # The bare loop answers twice: with the issue's short fixed reply, and with Verdict's own reply
-# to the same request (--reply), so that both sides write and the client reads the same bytes.
+# to the same request (--reply), so that both sides write and the client reads the same bytes;
+# for stdio also in the pieces Verdict answers stdin in (--lines-per-write).
 # Usage: bench/side_by_side.sh [BUILD_DIR] [ROUNDS]. Needs tests/e2e's npm packages for the SDK.
 set -euo pipefail
 build=${1:-build}
@@ -78,10 +79,15 @@ for round in $(seq "$rounds"); do
   ours=$(stdio_load "$build/verdict serve --db $work/get.db --log-level error")
   limit=$(stdio_load "$build/bench/bare_loop")
   sized=$(stdio_load "$build/bench/bare_loop --reply $work/tools-get.reply")
+  # The bare loop answering a read in the pieces Verdict's stdin does (kStdioLinesPerWrite in
+  # server/server.cpp), each written before the next is parsed, so that the client works on
+  # replies while the server answers the rest.
+  pieces=$(stdio_load "$build/bench/bare_loop --lines-per-write 16")
   # The SDK server holds one experiment of its own, in memory.
   sdk=$(experiment=experiment_bench001 stdio_load "node bench/stdio/sdk_get_server.mjs")
   echo "round $round: stdio tools/call get, 64 in flight: verdict $ours/s; bare loop $limit/s" \
     "(ratio $(ratio "$ours" "$limit")), with Verdict's reply $sized/s (ratio" \
-    "$(ratio "$ours" "$sized")); SDK $sdk/s (${ours}/SDK $(ratio "$ours" "$sdk"))"
+    "$(ratio "$ours" "$sized")), writing in Verdict's pieces $pieces/s (ratio" \
+    "$(ratio "$ours" "$pieces")); SDK $sdk/s (${ours}/SDK $(ratio "$ours" "$sdk"))"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -83,6 +83,10 @@ class EngineWorker {
   /// Ends the read snapshot `seat` keeps between runs; the transport calls it before it waits
   /// for input, so that an idle seat holds no snapshot. Call on the seat's thread.
   void release(ReaderPool::Seat& seat) const { readers_->release(seat); }
+  /// ReaderPool::snapshot_time_left.
+  std::chrono::milliseconds snapshot_time_left(const ReaderPool::Seat& seat) const {
+    return readers_->snapshot_time_left(seat);
+  }
   /// The channel's output drained below the budget (or it closed): run its parked lines.
   /// Thread-safe.
   void resume(std::shared_ptr<Channel> channel);

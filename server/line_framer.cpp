@@ -55,6 +55,17 @@ void ParsedLine::operator delete(void* block, std::size_t) noexcept {
 ParsedLine::ParsedLine(std::string_view line, const boost::json::parse_options& options)
     : message(boost::json::parse(line, error, boost::json::storage_ptr(&arena_), options)) {}
 
+boost::json::value ParsedLine::parse_with(boost::json::parser& parser, std::string_view line,
+                                          boost::json::storage_ptr arena,
+                                          boost::system::error_code& error) {
+  parser.reset(std::move(arena));
+  parser.write(line, error);
+  if (!error) return parser.release();
+  // What it built of this line is let go while the line's arena is still there.
+  parser.reset();
+  return nullptr;
+}
+
 void* ParsedLine::CountingResource::do_allocate(std::size_t size, std::size_t alignment) {
   void* block = ::operator new(size, std::align_val_t(alignment));
   bytes_ += size;
@@ -68,8 +79,10 @@ void ParsedLine::CountingResource::do_deallocate(void* p, std::size_t size, std:
   ::operator delete(p, std::align_val_t(alignment));
 }
 
-void LineFramer::feed(std::string_view bytes, std::vector<Frame>& out) {
-  while (!bytes.empty()) {
+std::string_view LineFramer::feed(std::string_view bytes, std::vector<Frame>& out,
+                                  std::size_t max_frames) {
+  const std::size_t framed_before = out.size();
+  while (!bytes.empty() && out.size() - framed_before < max_frames) {
     auto newline = bytes.find('\n');
     std::string_view chunk = bytes.substr(0, newline);
     if (!discarding_ && partial_.size() + chunk.size() > max_line_bytes_) {
@@ -79,7 +92,7 @@ void LineFramer::feed(std::string_view bytes, std::vector<Frame>& out) {
     }
     if (newline == std::string_view::npos) {
       if (!discarding_) partial_.append(chunk);
-      return;
+      return {};
     }
     bytes.remove_prefix(newline + 1);
     if (discarding_) {
@@ -94,11 +107,12 @@ void LineFramer::feed(std::string_view bytes, std::vector<Frame>& out) {
     if (!line.empty()) out.push_back(frame_of(line));
     partial_.clear();
   }
+  return bytes;
 }
 
-LineFramer::Frame LineFramer::frame_of(std::string_view line) const {
-  if (!parse_) return {std::string(line), false};
-  return {{}, false, std::make_unique<ParsedLine>(line, *parse_)};
+LineFramer::Frame LineFramer::frame_of(std::string_view line) {
+  if (!parser_) return {std::string(line), false};
+  return {{}, false, std::make_unique<ParsedLine>(line, *parser_)};
 }
 
 }  // namespace verdict::server

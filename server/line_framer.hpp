@@ -2,9 +2,11 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +45,9 @@ class ParsedLine final {
 
  public:
   ParsedLine(std::string_view line, const boost::json::parse_options& options);
+  /// With a parser kept for many lines (LineFramer's), which saves building one per line.
+  ParsedLine(std::string_view line, boost::json::parser& parser)
+      : message(parse_with(parser, line, boost::json::storage_ptr(&arena_), error)) {}
   /// An empty object in the arena, for a message an adapter builds itself (HTTP's engine calls)
   /// and has answered as if parsed from text: values built into it cost no allocation of their own.
   ParsedLine() : message(boost::json::object(boost::json::storage_ptr(&arena_))) {}
@@ -66,6 +71,11 @@ class ParsedLine final {
 
   boost::system::error_code error;
   boost::json::value message;  ///< null when the line did not parse
+
+ private:
+  static boost::json::value parse_with(boost::json::parser& parser, std::string_view line,
+                                       boost::json::storage_ptr arena,
+                                       boost::system::error_code& error);
 };
 
 /// Splits a byte stream into newline-terminated messages (MCP stdio framing, used on every
@@ -91,10 +101,15 @@ class LineFramer {
   /// costs no string of its own; the options are the dispatcher's (Dispatcher::parse_options).
   explicit LineFramer(std::size_t max_line_bytes,
                       std::optional<boost::json::parse_options> parse = std::nullopt)
-      : max_line_bytes_(max_line_bytes), parse_(parse) {}
+      : max_line_bytes_(max_line_bytes),
+        parser_(parse ? std::make_unique<boost::json::parser>(boost::json::storage_ptr(), *parse)
+                      : nullptr) {}
 
-  /// Consumes bytes and appends every completed frame to `out`. Empty lines are skipped.
-  void feed(std::string_view bytes, std::vector<Frame>& out);
+  /// Consumes bytes and appends every completed frame to `out`, up to `max_frames` of them, and
+  /// returns the bytes after the last line it framed (empty once all are consumed). Empty lines
+  /// are skipped.
+  std::string_view feed(std::string_view bytes, std::vector<Frame>& out,
+                        std::size_t max_frames = SIZE_MAX);
   /// The bytes of an unfinished line, e.g. to report at EOF.
   bool has_partial() const { return !partial_.empty() || discarding_; }
   /// Memory held for the unfinished line (input budget): its capacity, which growth by
@@ -102,10 +117,11 @@ class LineFramer {
   std::size_t partial_bytes() const { return partial_.capacity(); }
 
  private:
-  Frame frame_of(std::string_view line) const;
+  Frame frame_of(std::string_view line);
 
   std::size_t max_line_bytes_;
-  std::optional<boost::json::parse_options> parse_;
+  /// Kept from line to line (reset to each line's arena): its stack is allocated once.
+  std::unique_ptr<boost::json::parser> parser_;
   std::string partial_;
   bool discarding_ = false;
 };

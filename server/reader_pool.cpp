@@ -1,5 +1,7 @@
 #include "server/reader_pool.hpp"
 
+#include <algorithm>
+
 #include "core/log.hpp"
 #include "core/storage/connection.hpp"
 
@@ -142,6 +144,14 @@ void ReaderPool::begin_read(Seat& seat) {
 
 void ReaderPool::release(Seat& seat) {
   seat.end_read();
+}
+
+std::chrono::milliseconds ReaderPool::snapshot_time_left(const Seat& seat) const {
+  if (!seat.read_ || seat.read_began_after_ != engine_writes_.load(std::memory_order_acquire))
+    return std::chrono::milliseconds::zero();
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      seat.read_began_at_ + kMaxSnapshotAge - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds::zero());
 }
 
 void ReaderPool::answer(Seat& seat, LineJob job) {

@@ -96,6 +96,10 @@ class ReaderPool {
   /// old snapshot for long (another process's commit, a checkpoint that waits for readers). Call
   /// on the thread that uses the seat, once its round of jobs is over.
   void release(Seat& seat);
+  /// How much longer the snapshot `seat` keeps may be reused (zero when it keeps none, or one
+  /// the engine's commits made stale): a transport that expects input that soon may wait with
+  /// it instead of releasing it and beginning the next read again. Call on the seat's thread.
+  std::chrono::milliseconds snapshot_time_left(const Seat& seat) const;
   /// The engine thread may have committed: the next job on any seat reads in a new snapshot.
   /// Call on the engine thread after each commit, before the replies that announce it go out.
   void engine_wrote() { engine_writes_.fetch_add(1, std::memory_order_release); }

@@ -37,6 +37,10 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kFirstReadChunk = 4 * 1024;
 // Flow control: a client that pipelines more than this many unanswered lines waits.
 constexpr std::size_t kMaxUnansweredLines = 8192;
+// Lines of stdin answered per write of their replies. A write, and the client's wake-up, costs
+// about what answering 10 lookups does; `tools/call get` with 64 in flight went from 470k/s in
+// one write per read to 1.2M/s in pieces of 16 on two cores (bench/side_by_side.sh).
+constexpr std::size_t kStdioLinesPerWrite = 16;
 // How often a reader blocked on the shared input budget looks again; local events (answers,
 // drained output) wake it at once.
 constexpr auto kBudgetPoll = std::chrono::milliseconds(100);
@@ -745,9 +749,12 @@ struct Server::State {
       std::unique_ptr<ReaderPool::Seat> seat = worker.seat();
       for (;;) {
         pollfd ready[2] = {{STDIN_FILENO, POLLIN, 0}, {stdio_wake[0], POLLIN, 0}};
-        // The seat keeps its read snapshot while stdin has more to read, and ends it before
-        // waiting, so that an idle server holds none.
-        int polled = ::poll(ready, 2, 0);
+        // The seat keeps its read snapshot while the client keeps sending: a pipelining client
+        // answers a round of replies within microseconds, and beginning the next read again
+        // costs SQLite's lock, unlock and file check each round. Past the snapshot's age it
+        // is let go before waiting on, so that an idle server holds none.
+        auto keep = seat ? worker.snapshot_time_left(*seat) : std::chrono::milliseconds::zero();
+        int polled = ::poll(ready, 2, static_cast<int>(keep.count()));
         if (polled == 0) {
           if (seat) worker.release(*seat);
           polled = ::poll(ready, 2, -1);
@@ -760,16 +767,22 @@ struct Server::State {
         ssize_t n = ::read(STDIN_FILENO, buffer.data(), buffer.size());
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
-        framer.feed(std::string_view(buffer.data(), static_cast<std::size_t>(n)), frames);
-        if (frames.empty()) continue;
-        stdio->unanswered_ += frames.size();
-        stdio->unanswered_bytes_ += bytes_of(frames);
-        std::size_t framed = frames.size();
-        worker.submit(stdio, std::move(frames), seat.get());
-        // Room for a read like this one: grown a frame at a time, the vector moves its frames
-        // over and over.
-        frames.clear();
-        frames.reserve(framed);
+        // A read's lines are answered a piece at a time, each piece's replies written before the
+        // next is parsed: a client that sends many at once starts on the first replies (on
+        // another core) while the rest are answered, instead of waiting for all of them.
+        std::string_view unframed(buffer.data(), static_cast<std::size_t>(n));
+        while (!unframed.empty()) {
+          unframed = framer.feed(unframed, frames, kStdioLinesPerWrite);
+          if (frames.empty()) continue;
+          stdio->unanswered_ += frames.size();
+          stdio->unanswered_bytes_ += bytes_of(frames);
+          std::size_t framed = frames.size();
+          worker.submit(stdio, std::move(frames), seat.get());
+          // Room for a piece like this one: grown a frame at a time, the vector moves its frames
+          // over and over.
+          frames.clear();
+          frames.reserve(framed);
+        }
         // Flow control, as on sockets: wait while too much is unanswered.
         while ((stdio->unanswered_ > kMaxUnansweredLines ||
                 stdio->unanswered_bytes_ > options.limits.input_bytes_per_connection) &&

@@ -41,10 +41,12 @@ TEST(LineFramerTest, ParsesEachLineAsItIsFramedWhetherWholeOrSplit) {
   boost::json::parse_options options;
   options.max_depth = 2;
   LineFramer framer(40, options);
-  auto frames = feed_all(
-      framer, {"{\"a\":1}\n{\"b\"", ":2}\r\n[[[1]]]\nnot json\n", std::string(50, 'x') + "\n{}\n"});
-  ASSERT_EQ(frames.size(), 6u);
-  for (std::size_t i : {0u, 1u, 2u, 3u, 5u}) {
+  // One parser serves every line: a line it fails on partway (too deep, or cut short after a
+  // string it had built) must leave nothing behind for the next.
+  auto frames = feed_all(framer, {"{\"a\":1}\n{\"b\"", ":2}\r\n[[[1]]]\nnot json\n",
+                                  std::string(50, 'x') + "\n{}\n{\"c\":[\"long string\"\n[3]\n"});
+  ASSERT_EQ(frames.size(), 8u);
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 7u}) {
     ASSERT_NE(frames[i].parsed, nullptr) << i;
     EXPECT_TRUE(frames[i].line.empty()) << "a parsed line keeps no copy of its text";
   }
@@ -55,6 +57,27 @@ TEST(LineFramerTest, ParsesEachLineAsItIsFramedWhetherWholeOrSplit) {
   EXPECT_TRUE(frames[4].oversized);
   EXPECT_EQ(frames[4].parsed, nullptr);
   EXPECT_EQ(frames[5].parsed->message, boost::json::object{});
+  EXPECT_TRUE(frames[6].parsed->error);
+  EXPECT_EQ(frames[7].parsed->message, boost::json::parse("[3]"));
+}
+
+TEST(LineFramerTest, FramesAtMostTheLinesAskedForAndHandsBackTheRest) {
+  LineFramer framer(8);
+  std::vector<LineFramer::Frame> frames;
+  std::string_view rest = framer.feed("a\n\nb\r\n0123456789\nc\nd", frames, 2);
+  ASSERT_EQ(frames.size(), 2u) << "an empty line is skipped, not counted";
+  EXPECT_EQ(frames[1].line, "b");
+  EXPECT_EQ(rest, "0123456789\nc\nd");
+  rest = framer.feed(rest, frames, 2);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_TRUE(frames[2].oversized) << "an oversized line is a frame like any other";
+  EXPECT_EQ(frames[3].line, "c");
+  EXPECT_EQ(rest, "d");
+  EXPECT_TRUE(framer.feed(rest, frames, 2).empty()) << "an unfinished line is consumed and kept";
+  EXPECT_EQ(frames.size(), 4u);
+  EXPECT_TRUE(framer.feed("e\n", frames).empty());
+  ASSERT_EQ(frames.size(), 5u);
+  EXPECT_EQ(frames[4].line, "de");
 }
 
 TEST(LineFramerTest, KeepsAnUnfinishedLine) {

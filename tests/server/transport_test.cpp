@@ -38,6 +38,42 @@ TEST(TransportTest, StdioAnswersEveryLineAndExitsCleanlyAtEof) {
   EXPECT_EQ(ids.size(), 200u);
 }
 
+// stdin is answered a piece of lines at a time (kStdioLinesPerWrite), reads on its own thread and
+// writes on the engine's: however a burst is cut, the replies keep its order and each read sees
+// the write before it.
+TEST(TransportTest, StdioAnswersABurstOfReadsAndWritesInOrder) {
+  ServerProcess server({"serve", "--db", temp_path("stdio-burst.db"), "--log-level", "error"});
+  server.write_stdin(
+      R"({"jsonrpc":"2.0","id":0,"method":"do","params":{"type":"Organization","verb":"create",)"
+      R"("data":{"name":"n0","domain":"n0"}}})"
+      "\n");
+  auto created = parse_lines(read_lines(server.stdout_fd(), 1));
+  ASSERT_EQ(created.size(), 1u);
+  std::string id(created[0].at("result").at("id").as_string());
+  std::string burst;
+  constexpr int kRounds = 45;  // 90 lines: pieces cut between an update and its get, and not
+  for (int round = 1; round <= kRounds; ++round) {
+    burst += R"({"jsonrpc":"2.0","id":)" + std::to_string(2 * round - 1) +
+             R"(,"method":"do","params":{"type":"Organization","verb":"update","id":")" + id +
+             R"(","data":{"name":"n)" + std::to_string(round) + "\"}}}\n";
+    burst += R"({"jsonrpc":"2.0","id":)" + std::to_string(2 * round) +
+             R"(,"method":"get","params":{"type":"Organization","id":")" + id + "\"}}\n";
+  }
+  server.write_stdin(burst);
+  server.close_stdin();
+  auto replies = parse_lines(server.read_all_stdout());
+  EXPECT_EQ(server.wait(), 0);
+  ASSERT_EQ(replies.size(), 2u * kRounds);
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    ASSERT_EQ(replies[i].at("id").as_int64(), static_cast<std::int64_t>(i + 1)) << "out of order";
+    ASSERT_TRUE(replies[i].contains("result")) << json::serialize(replies[i]);
+    if (i % 2 == 1) {
+      EXPECT_EQ(replies[i].at("result").at("name").as_string(), "n" + std::to_string(i / 2 + 1))
+          << "the get of round " << i / 2 + 1 << " missed the update before it";
+    }
+  }
+}
+
 TEST(TransportTest, UnixSocketPipelinesAndSurvivesAnOversizedLine) {
   std::string socket_path = temp_path("v.sock");
   ServerProcess server({"serve", "--db", temp_path("unix.db"), "--no-stdio", "--listen",
