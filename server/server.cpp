@@ -37,9 +37,10 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kFirstReadChunk = 4 * 1024;
 // Flow control: a client that pipelines more than this many unanswered lines waits.
 constexpr std::size_t kMaxUnansweredLines = 8192;
-// Lines of stdin answered per write of their replies. A write, and the client's wake-up, costs
-// about what answering 10 lookups does; `tools/call get` with 64 in flight went from 470k/s in
-// one write per read to 1.2M/s in pieces of 16 on two cores (bench/side_by_side.sh).
+// Lines of stdin answered per write of their replies. A write, with the client's wake-up, costs
+// roughly what 10-15 lookups do, so smaller pieces lose; `tools/call get` with 64 in flight went
+// from 465k/s in one write per read to 1.2M/s in pieces of 16 on two cores (docs/performance.md,
+// "Stdin answered in pieces").
 constexpr std::size_t kStdioLinesPerWrite = 16;
 // How often a reader blocked on the shared input budget looks again; local events (answers,
 // drained output) wake it at once.
