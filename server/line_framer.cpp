@@ -112,7 +112,13 @@ std::string_view LineFramer::feed(std::string_view bytes, std::vector<Frame>& ou
 
 LineFramer::Frame LineFramer::frame_of(std::string_view line) {
   if (!parser_) return {std::string(line), false};
-  return {{}, false, std::make_unique<ParsedLine>(line, *parser_)};
+  Frame frame{{}, false, std::make_unique<ParsedLine>(line, *parser_)};
+  if (line.size() > kLargeLine) renew_parser();
+  return frame;
+}
+
+void LineFramer::renew_parser() {
+  parser_ = std::make_unique<boost::json::parser>(boost::json::storage_ptr(), *parse_);
 }
 
 }  // namespace verdict::server

@@ -101,9 +101,9 @@ class LineFramer {
   /// costs no string of its own; the options are the dispatcher's (Dispatcher::parse_options).
   explicit LineFramer(std::size_t max_line_bytes,
                       std::optional<boost::json::parse_options> parse = std::nullopt)
-      : max_line_bytes_(max_line_bytes),
-        parser_(parse ? std::make_unique<boost::json::parser>(boost::json::storage_ptr(), *parse)
-                      : nullptr) {}
+      : max_line_bytes_(max_line_bytes), parse_(parse) {
+    if (parse_) renew_parser();
+  }
 
   /// Consumes bytes and appends every completed frame to `out`, up to `max_frames` of them, and
   /// returns the bytes after the last line it framed (empty once all are consumed). Empty lines
@@ -118,8 +118,14 @@ class LineFramer {
 
  private:
   Frame frame_of(std::string_view line);
+  void renew_parser();
+
+  /// A parser's stack grows to the largest line it has parsed and never shrinks, so it is
+  /// renewed after a line longer than this, which bounds what a framer holds between lines.
+  static constexpr std::size_t kLargeLine = 16 * 1024;
 
   std::size_t max_line_bytes_;
+  std::optional<boost::json::parse_options> parse_;
   /// Kept from line to line (reset to each line's arena): its stack is allocated once.
   std::unique_ptr<boost::json::parser> parser_;
   std::string partial_;

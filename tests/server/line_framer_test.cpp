@@ -61,6 +61,23 @@ TEST(LineFramerTest, ParsesEachLineAsItIsFramedWhetherWholeOrSplit) {
   EXPECT_EQ(frames[7].parsed->message, boost::json::parse("[3]"));
 }
 
+TEST(LineFramerTest, ALargeLineIsParsedAndTheOptionsStillHoldAfterIt) {
+  boost::json::parse_options options;
+  options.max_depth = 2;
+  LineFramer framer(1 << 20, options);
+  std::string large = "[";
+  for (int i = 0; i < 20000; ++i) large += std::to_string(i) + ",";
+  large.back() = ']';
+  auto frames = feed_all(framer, {large + "\n[[[1]]]\n[[2]]\n"});
+  ASSERT_EQ(frames.size(), 3u);
+  ASSERT_FALSE(frames[0].parsed->error);
+  EXPECT_EQ(frames[0].parsed->message.as_array().size(), 20000u);
+  EXPECT_EQ(frames[0].parsed->message.as_array().back(), 19999);
+  EXPECT_EQ(frames[1].parsed->error, boost::json::error::too_deep)
+      << "the renewed parser's options";
+  EXPECT_EQ(frames[2].parsed->message, boost::json::parse("[[2]]"));
+}
+
 TEST(LineFramerTest, FramesAtMostTheLinesAskedForAndHandsBackTheRest) {
   LineFramer framer(8);
   std::vector<LineFramer::Frame> frames;
