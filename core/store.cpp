@@ -340,6 +340,7 @@ Store::Store(const std::string& location, const Schema& schema, storage::OpenMod
 Store::Store(const std::string& location, const Schema& schema)
     : db_(storage::open(location)), schema_(schema) {
   auto backend = db_->backend();
+  storage::Transaction schema_change(*db_);  // as in migrate()
   db_->exec(
       std::string(backend == storage::Backend::kSqlite ? kEventLogSqlite : kEventLogPostgres));
   add_missing_column(*db_, "event_log", "project", project_column(backend));
@@ -347,11 +348,17 @@ Store::Store(const std::string& location, const Schema& schema)
   add_missing_column(*db_, "event_log", "key_name", "TEXT");
   db_->exec("CREATE INDEX IF NOT EXISTS event_log_project ON event_log(project, sequence)");
   migrate();
+  schema_change.commit();
 }
 
 void Store::migrate() {
   forget_sql();
   auto backend = db_->backend();
+  // One transaction: a column checked missing is still missing when it is added, though another
+  // process starts on the same SQLite file at once (it waits for the file's write lock; on
+  // PostgreSQL nodes take turns on storage::lock_schema as well), and a failed change leaves
+  // none of its tables half altered.
+  storage::Transaction schema_change(*db_);
   for (const auto& noun : schema_.nouns()) {
     std::string table = quote_identifier(noun->table);
     db_->exec(
@@ -379,6 +386,7 @@ void Store::migrate() {
     }
     migrate_paging_indexes(*noun);
   }
+  schema_change.commit();
 }
 
 void Store::migrate_paging_indexes(const Noun& noun) {

@@ -2,7 +2,9 @@
 
 #include <boost/regex.hpp>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "core/error.hpp"
@@ -13,6 +15,8 @@ namespace {
 
 // How many virtual-machine instructions run between two looks at the query deadline.
 constexpr int kProgressInterval = 1000;
+// How long a statement waits for another connection's lock before it fails as busy.
+constexpr std::chrono::milliseconds kBusyTimeout{5000};
 
 Failure failure_of(int code) {
   if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -183,7 +187,7 @@ SqliteConnection::SqliteConnection(const std::string& path, OpenMode mode) : loc
     throw StorageError(failure_of(code), "cannot open database " + path + ": " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, static_cast<int>(kBusyTimeout.count()));
   sqlite3_create_function_v2(db_, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                              static_cast<Connection*>(this), regexp_function, nullptr, nullptr,
                              nullptr);
@@ -193,7 +197,24 @@ SqliteConnection::SqliteConnection(const std::string& path, OpenMode mode) : loc
   // WAL with synchronous=NORMAL: a committed transaction survives a process crash, which is
   // the durability Verdict promises; FULL would add an fsync per commit for power loss.
   if (mode == OpenMode::kReadOnly) return;
-  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  enter_wal_mode();
+  exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+}
+
+void SqliteConnection::enter_wal_mode() {
+  // Turning a new file to WAL takes its exclusive lock, for which SQLite does not wait (its busy
+  // handler is skipped where waiting could deadlock), so a second process opening the same new
+  // file at that moment failed with "database is locked". It tries again for the busy timeout.
+  const auto deadline = std::chrono::steady_clock::now() + kBusyTimeout;
+  for (;;) {
+    try {
+      exec("PRAGMA journal_mode=WAL");
+      return;
+    } catch (const StorageError& error) {
+      if (error.failure() != Failure::kBusy || std::chrono::steady_clock::now() > deadline) throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -61,6 +61,7 @@ class SqliteConnection final : public Connection {
   };
 
   [[noreturn]] void fail(int code, std::string_view context) const;
+  void enter_wal_mode();
   static int on_progress(void* connection);
   static void on_rollback(void* connection);
 

@@ -9,6 +9,10 @@ namespace verdict::tracking {
 
 TrackingStore::TrackingStore(storage::Connection& db, const std::string& project)
     : db_(db), project_(project) {
+  // One transaction: the checks before each ALTER TABLE and migration see what another process
+  // starting on the same SQLite file did (it waits for the file's write lock), and a migration
+  // cut short leaves nothing half done (observed_units without its counts would stay so).
+  storage::Transaction schema_change(db_);
   db_.exec(storage::ddl(db_.backend(), R"(
     CREATE TABLE IF NOT EXISTS exposure (
       experiment {TEXT} NOT NULL, unit {TEXT} NOT NULL, variant {INT} NOT NULL,
@@ -47,6 +51,7 @@ TrackingStore::TrackingStore(storage::Connection& db, const std::string& project
              std::string(kDefaultProjectId) + "'");
   migrate_unit_sequence();
   migrate_observed_counts();
+  schema_change.commit();
 }
 
 void TrackingStore::migrate_unit_sequence() {

@@ -85,13 +85,19 @@ TEST(EngineTest, LifecycleFollowsTheStateMachineAndLogsEvents) {
   EXPECT_EQ(history[3].at("type"), "Experiment.Concluded");
 }
 
-// Nodes of one PostgreSQL database often start together (a deployment rolled out at once): each
-// creates the schema if it is missing, and none may fail because another is creating it.
-TEST(EngineTest, EnginesStartingTogetherOnOnePostgresDatabaseAllStart) {
-  // Runs as postgres.EngineTest.*. Servers sharing one SQLite file are not made to start
-  // together (the column checks before ALTER TABLE still race there: docs/scaling.md).
-  if (!test_support::on_postgres()) GTEST_SKIP() << "PostgreSQL only: see postgres.EngineTest";
-  std::string location = test_support::fresh_store();
+// Nodes of one PostgreSQL database often start together (a deployment rolled out at once), and
+// processes on one SQLite file may (`verdict serve` and `verdict keys create` run together on a
+// new file): each creates the schema if it is missing, and none may fail because another is
+// creating it.
+TEST(EngineTest, EnginesStartingTogetherOnOneStoreAllStart) {
+  std::string file = (std::filesystem::temp_directory_path() /
+                      ("verdict_engines_together_" + std::to_string(::getpid()) + ".db"))
+                         .string();
+  auto remove_file = [&] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file + suffix);
+  };
+  remove_file();
+  std::string location = test_support::shared_store(file);
   constexpr int kEngines = 4;
   std::vector<std::unique_ptr<Engine>> engines(kEngines);
   std::vector<std::string> failures(kEngines);
@@ -111,6 +117,8 @@ TEST(EngineTest, EnginesStartingTogetherOnOnePostgresDatabaseAllStart) {
                 ->get(Caller::local_operator(), "Experiment", "started-together")
                 .at("id"),
             created.at("id"));
+  engines.clear();
+  remove_file();
 }
 
 TEST(EngineTest, InvalidInputChangesNothing) {
