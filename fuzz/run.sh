@@ -16,7 +16,7 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 cxx="${FUZZ_CXX:-clang++}"
-targets=(dispatcher filter)
+targets=(dispatcher filter line_framer)
 
 if ! command -v "$cxx" >/dev/null 2>&1; then
   echo "fuzz/run.sh: $cxx not found; install clang and libclang-rt-14-dev (apt-get install clang libclang-rt-14-dev) or set FUZZ_CXX" >&2
