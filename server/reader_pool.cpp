@@ -43,6 +43,12 @@ void ReaderPool::Seat::end_read() {
   read_.reset();
 }
 
+std::chrono::steady_clock::duration ReaderPool::Seat::time_left(
+    std::uint64_t engine_writes, std::chrono::steady_clock::time_point now) const {
+  if (!read_ || read_began_after_ != engine_writes) return {};
+  return std::max(read_began_at_ + kMaxSnapshotAge - now, std::chrono::steady_clock::duration{});
+}
+
 ReaderPool::ReaderPool(std::size_t threads, std::string path, DispatcherOptions options,
                        std::chrono::milliseconds timeout, const ConnectionLimits& limits,
                        Finished finished)
@@ -132,8 +138,7 @@ void ReaderPool::begin_read(Seat& seat) {
   storage::Connection& db = seat.engine_->store().db();
   auto now = std::chrono::steady_clock::now();
   // A statement stopped by its query budget may have ended the transaction.
-  if (seat.read_ && seat.read_began_after_ == writes && db.in_transaction() &&
-      now - seat.read_began_at_ < kMaxSnapshotAge)
+  if (seat.time_left(writes, now) > std::chrono::steady_clock::duration{} && db.in_transaction())
     return;
   seat.end_read();
   seat.read_ = std::make_unique<ReadTransaction>(db);
@@ -147,11 +152,8 @@ void ReaderPool::release(Seat& seat) {
 }
 
 std::chrono::milliseconds ReaderPool::snapshot_time_left(const Seat& seat) const {
-  if (!seat.read_ || seat.read_began_after_ != engine_writes_.load(std::memory_order_acquire))
-    return std::chrono::milliseconds::zero();
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      seat.read_began_at_ + kMaxSnapshotAge - std::chrono::steady_clock::now());
-  return std::max(left, std::chrono::milliseconds::zero());
+  return std::chrono::duration_cast<std::chrono::milliseconds>(seat.time_left(
+      engine_writes_.load(std::memory_order_acquire), std::chrono::steady_clock::now()));
 }
 
 void ReaderPool::answer(Seat& seat, LineJob job) {

@@ -84,6 +84,11 @@ class ReaderPool {
     std::chrono::steady_clock::time_point read_began_at_;
 
     void end_read();
+    /// How much longer the open read may serve: none without one, once the engine thread
+    /// has committed since it began (`engine_writes` counts the commits), or past
+    /// kMaxSnapshotAge.
+    std::chrono::steady_clock::duration time_left(std::uint64_t engine_writes,
+                                                  std::chrono::steady_clock::time_point now) const;
   };
   static constexpr std::chrono::milliseconds kMaxSnapshotAge{20};
 
